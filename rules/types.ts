@@ -205,7 +205,7 @@ export interface Finding {
 
 /** One line of the analysis trace: which step, which facts it used, what it found. */
 export interface TraceLine {
-  step: StepCode | 'Paid' | 'Fallback';
+  step: StepCode | 'Paid' | 'Routing';
   check: string;
   /** Human-readable, French: what the step looked at. */
   facts: string[];

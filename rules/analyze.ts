@@ -1,0 +1,138 @@
+// The analysis: steps G0…G8 in the spec's order, first match wins; then Paid, and the route.
+// `analyzeInvoice` runs it all in one go (CLI, tests); a workflow runs the same steps one by one through
+// `runAnalysisStep` and finishes with `concludeAnalysis`, so both give the same result by construction.
+
+import {
+  INITIAL_FACTS, readInvoice, UnclassifiableCase, type AnalysisFacts, type StepInput, type StepOutcome,
+} from './context.js';
+import type { Ports } from './ports.js';
+import { replyText } from './replies.js';
+import { routeFinding } from './routing.js';
+import { checkDocument } from './steps/g0-check-document.js';
+import { checkInvoiceLedger } from './steps/g1-check-invoice-ledger.js';
+import { checkPractitioner } from './steps/g2-check-practitioner.js';
+import { checkCompleteness } from './steps/g3-check-completeness.js';
+import { checkWholeInvoice } from './steps/g4-check-whole-invoice.js';
+import { identifyBeneficiary } from './steps/g5-identify-beneficiary.js';
+import { checkRightsAtCareDate } from './steps/g6-check-rights-at-care-date.js';
+import { checkInvoiceContent } from './steps/g7-check-invoice-content.js';
+import { enterAndValueInvoice } from './steps/g8-enter-and-value-invoice.js';
+import type { AnalysisResult, Finding, Invoice, IsoDate, StepCode, TraceLine } from './types.js';
+
+export type AnalysisStep = (input: StepInput, ports: Ports) => Promise<StepOutcome>;
+
+/** The spec's order (§4). */
+export const ANALYSIS_STEPS: readonly { code: StepCode; name: string; title: string; run: AnalysisStep }[] = [
+  { code: 'G0', name: 'checkDocument', title: 'Document', run: checkDocument },
+  { code: 'G1', name: 'checkInvoiceLedger', title: 'État de la facture dans AGICA', run: checkInvoiceLedger },
+  { code: 'G2', name: 'checkPractitioner', title: 'PS dans AGAPS', run: checkPractitioner },
+  { code: 'G3', name: 'checkCompleteness', title: 'Éléments manquants', run: checkCompleteness },
+  { code: 'G4', name: 'checkWholeInvoice', title: 'Analyse de la facture globale', run: checkWholeInvoice },
+  { code: 'G5', name: 'identifyBeneficiary', title: 'Bénéficiaire dans PROTIPS', run: identifyBeneficiary },
+  { code: 'G6', name: 'checkRightsAtCareDate', title: 'Droits à la date des soins', run: checkRightsAtCareDate },
+  { code: 'G7', name: 'checkInvoiceContent', title: 'Contenu de la facture', run: checkInvoiceContent },
+  { code: 'G8', name: 'enterAndValueInvoice', title: 'Saisie et valorisation VALERYS', run: enterAndValueInvoice },
+];
+
+export const STEP_CODES: readonly StepCode[] = ANALYSIS_STEPS.map((s) => s.code);
+
+/**
+ * Runs one step. Reference data the rules cannot classify becomes `manque_consigne` with a comment saying what was
+ * missing (spec: Fallback — « utiliser le motif de rejet « Manque consigne » si aucun motif de rejet ne correspond »).
+ * Any other error (a port that is down) propagates, to be retried by the caller.
+ */
+export async function runAnalysisStep(code: StepCode, input: StepInput, ports: Ports): Promise<StepOutcome> {
+  const step = ANALYSIS_STEPS.find((s) => s.code === code);
+  if (!step) throw new Error(`Unknown analysis step: ${code}`);
+  try {
+    return await step.run(input, ports);
+  } catch (err) {
+    if (!(err instanceof UnclassifiableCase)) throw err;
+    return {
+      finding: { motif: 'manque_consigne', comment: err.message },
+      trace: { step: code, check: step.name, facts: [err.message], result: 'manque_consigne' },
+    };
+  }
+}
+
+/** The first step's input. */
+export function startAnalysis(invoice: Invoice, receivedOn: IsoDate): StepInput {
+  return { invoice: readInvoice(invoice), receivedOn, facts: { ...INITIAL_FACTS } };
+}
+
+export function applyFacts(input: StepInput, facts: Partial<AnalysisFacts> | undefined): StepInput {
+  return facts ? { ...input, facts: { ...input.facts, ...facts } } : input;
+}
+
+/** The decision once the steps are done: Paid (or its `liquidee_nul` exception), or the finding with its route. */
+export async function concludeAnalysis(
+  input: StepInput,
+  finding: Finding | null,
+  trace: TraceLine[],
+  ports: Ports,
+): Promise<{ result: AnalysisResult; facts: AnalysisFacts }> {
+  const { invoice, facts } = input;
+  const lines = [...trace];
+  if (!finding && facts.liquideeNul) {
+    // MO: « « Liquidée Nul » : La part RC de la facture est liquidée à zéro » (contract without TP for the specialty,
+    // or contractual rights closed) — and nothing above explains it.
+    finding = { motif: 'manque_consigne', comment: 'Facture « Liquidée Nul » dans AGICA : part RC liquidée à zéro sans motif identifié' };
+    lines.push({ step: 'Paid', check: 'checkPaid', facts: ['aucun motif de rejet', 'état « Liquidé Nul » dans AGICA'], result: 'manque_consigne' });
+  }
+  if (!finding) {
+    lines.push({ step: 'Paid', check: 'checkPaid', facts: ['aucun motif de rejet : saisie aboutie'], result: 'paid' });
+    return {
+      facts,
+      result: {
+        outcome: 'paid', motif: null, detail: [], error: null, date: null, comment: null, route: null, email: null,
+        humanTask: false, waitsForDecision: false, dematerialise: false, reply: null, trace: lines,
+      },
+    };
+  }
+  let practitioner = facts.practitioner;
+  if (practitioner === undefined && invoice.practitionerNumber) {
+    practitioner = await ports.agaps.findPractitioner(invoice.practitionerNumber);
+  }
+  const route = routeFinding(invoice, finding, facts.presentInAgica, practitioner);
+  lines.push({ step: 'Routing', check: 'routeFinding', facts: [route.reason], result: route.route });
+  return {
+    facts: { ...facts, practitioner: practitioner ?? null },
+    result: {
+      outcome: 'rejected',
+      motif: finding.motif,
+      detail: finding.detail ?? [],
+      error: finding.error ?? null,
+      date: finding.date ?? null,
+      comment: finding.comment ?? null,
+      route: route.route,
+      email: route.email,
+      humanTask: route.humanTask,
+      waitsForDecision: route.waitsForDecision,
+      dematerialise: finding.dematerialise ?? false,
+      reply: replyText(finding.motif, { ...finding, invoiceNumber: invoice.invoiceNumber }),
+      trace: lines,
+    },
+  };
+}
+
+export interface Analysis {
+  result: AnalysisResult;
+  facts: AnalysisFacts;
+}
+
+/** Runs the whole analysis of one invoice against the ports. */
+export async function analyzeInvoice(invoice: Invoice, receivedOn: IsoDate, ports: Ports): Promise<Analysis> {
+  let input = startAnalysis(invoice, receivedOn);
+  const trace: TraceLine[] = [];
+  let finding: Finding | null = null;
+  for (const step of ANALYSIS_STEPS) {
+    const outcome = await runAnalysisStep(step.code, input, ports);
+    trace.push(outcome.trace);
+    input = applyFacts(input, outcome.facts);
+    if (outcome.finding) {
+      finding = outcome.finding;
+      break;
+    }
+  }
+  return concludeAnalysis(input, finding, trace, ports);
+}
