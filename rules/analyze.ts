@@ -76,7 +76,7 @@ export async function concludeAnalysis(
   if (!finding && facts.liquideeNul) {
     // MO: « « Liquidée Nul » : La part RC de la facture est liquidée à zéro » (contract without TP for the specialty,
     // or contractual rights closed) — and nothing above explains it.
-    finding = { motif: 'manque_consigne', comment: 'Facture « Liquidée Nul » dans AGICA : part RC liquidée à zéro sans motif identifié' };
+    finding = { motif: 'manque_consigne', comment: 'Liquidée Nul : la part RC de la facture est liquidée à zéro' };
     lines.push({ step: 'Paid', check: 'checkPaid', facts: ['aucun motif de rejet', 'état « Liquidé Nul » dans AGICA'], result: 'manque_consigne' });
   }
   if (!finding) {
