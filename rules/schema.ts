@@ -77,7 +77,6 @@ export const InvoiceSchema = Type.Object(
     documents: nullable(Type.Array(AttachedDocumentSchema)),
     taskMismatch: nullable(Type.String()),
   },
-  { $id: 'Invoice' },
 );
 
 const Str = Type.String({ minLength: 1 });
