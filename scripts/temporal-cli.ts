@@ -1,0 +1,246 @@
+// Finds (or builds) the Temporal CLI and runs its development server.
+// Used by `npm run setup`, `npm run temporal:dev` and vitest's global setup.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const LOCAL_CLI = join(REPO_ROOT, '.tools', 'bin', 'temporal');
+
+/** Newer releases carry a `replace` directive that `go install …@version` refuses (stack notes). */
+export const CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+
+/** Custom search attributes of the invoice workflows. Never a NIR. */
+export const SEARCH_ATTRIBUTES = {
+  InvoiceStatus: 'Keyword',
+  Motif: 'Keyword',
+  PractitionerNumber: 'Keyword',
+  BatchId: 'Keyword',
+} as const;
+
+export type Log = (message: string) => void;
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first executable `name` on PATH, or null. */
+export function findOnPath(name: string, path = process.env.PATH ?? ''): string | null {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return null;
+}
+
+function findGo(): string | null {
+  const onPath = findOnPath('go');
+  if (onPath) return onPath;
+  for (const root of [process.env.GOROOT, '/usr/local/go']) {
+    if (root && isExecutable(join(root, 'bin', 'go'))) return join(root, 'bin', 'go');
+  }
+  return null;
+}
+
+/** Streams a child's output to `log`, line by line. */
+function pipeLines(stream: NodeJS.ReadableStream | null, log: Log, prefix = ''): void {
+  if (!stream) return;
+  let pending = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) log(prefix + line);
+  });
+  stream.on('end', () => {
+    if (pending.trim()) log(prefix + pending);
+  });
+}
+
+async function goInstall(go: string, gobin: string, log: Log): Promise<void> {
+  const child = spawn(go, ['install', CLI_MODULE], {
+    env: { ...process.env, GOBIN: gobin },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  pipeLines(child.stdout, log, '  go: ');
+  pipeLines(child.stderr, log, '  ');
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) throw new Error(`go install ${CLI_MODULE} failed (exit ${code})`);
+}
+
+/**
+ * A path to a `temporal` binary: `TEMPORAL_CLI`, else `temporal` on PATH, else `.tools/bin/temporal`,
+ * else built there with Go. Null when there is no Go either: callers then let the SDK download its
+ * own dev server (machines with internet access).
+ */
+export async function ensureTemporalCli(log: Log = console.error): Promise<string | null> {
+  const fromEnv = process.env.TEMPORAL_CLI;
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new Error(`TEMPORAL_CLI=${fromEnv} is not an executable file`);
+    return fromEnv;
+  }
+  const onPath = findOnPath('temporal');
+  if (onPath) return onPath;
+  if (isExecutable(LOCAL_CLI)) return LOCAL_CLI;
+
+  const go = findGo();
+  if (!go) {
+    log('No Temporal CLI and no Go toolchain: falling back to the SDK\'s download of the dev server.');
+    return null;
+  }
+  log(`Building the Temporal CLI, this takes a few minutes the first time (go install ${CLI_MODULE} → ${LOCAL_CLI})`);
+  const started = Date.now();
+  await goInstall(go, join(REPO_ROOT, '.tools', 'bin'), log);
+  if (!isExecutable(LOCAL_CLI)) throw new Error(`go install succeeded but ${LOCAL_CLI} is missing`);
+  log(`Temporal CLI built in ${Math.round((Date.now() - started) / 1000)} s: ${LOCAL_CLI}`);
+  return LOCAL_CLI;
+}
+
+export interface DevServerOptions {
+  binary: string;
+  /** SQLite file for persistent state; in memory when absent. */
+  dbFile?: string;
+  /** gRPC port (default 7233). */
+  port?: number;
+  /** Web UI port (default port + 1000); `false` for no UI (`--headless`). */
+  uiPort?: number | false;
+  /** A namespace to create besides `default`. */
+  namespace?: string;
+  /** Give up when the server does not answer within this delay (default 60 s). */
+  startTimeoutMs?: number;
+  log?: Log;
+}
+
+export interface DevServer {
+  /** `host:port` of the gRPC front end. */
+  address: string;
+  uiUrl: string | null;
+  namespace: string;
+  /** Kills the server's process group and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+function devServerArgs(options: DevServerOptions, port: number): string[] {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  if (options.uiPort === false) args.push('--headless');
+  else args.push('--ui-port', String(options.uiPort ?? port + 1000));
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  return args;
+}
+
+/** A TCP port free on 127.0.0.1 right now (`port` itself, or any when absent). */
+export function freePort(port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid == null || child.exitCode != null || child.signalCode != null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Starts `temporal server start-dev` and resolves once the namespace answers over gRPC. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const log = options.log ?? console.error;
+  const port = options.port ?? 7233;
+  const namespace = options.namespace ?? 'default';
+  const address = `127.0.0.1:${port}`;
+  const uiUrl = options.uiPort === false ? null : `http://127.0.0.1:${options.uiPort ?? port + 1000}`;
+
+  // Otherwise the readiness check below could succeed against whatever already listens there.
+  await freePort(port).catch((error: Error) => {
+    throw new Error(`cannot start the Temporal dev server on ${address}: ${error.message}`);
+  });
+
+  // Own process group, so that stop() also reaches anything the CLI spawns.
+  const child = spawn(options.binary, devServerArgs(options, port), {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const keep = (line: string) => {
+    output.push(line);
+    if (output.length > 40) output.shift();
+  };
+  pipeLines(child.stdout, keep);
+  pipeLines(child.stderr, (line) => {
+    keep(line);
+    if (/\b(ERROR|FATAL|panic)\b/.test(line)) log(`temporal: ${line}`);
+  });
+
+  let spawnError: Error | null = null;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (error) => {
+      spawnError = error;
+      resolve();
+    });
+  });
+  const killOnExit = () => killGroup(child, 'SIGKILL');
+  process.once('exit', killOnExit);
+
+  const stop = async () => {
+    process.removeListener('exit', killOnExit);
+    killGroup(child, 'SIGTERM');
+    const timedOut = await Promise.race([exited.then(() => false), sleep(10_000).then(() => true)]);
+    if (timedOut) {
+      killGroup(child, 'SIGKILL');
+      await exited;
+    }
+  };
+
+  await new Promise((resolve) => setImmediate(resolve)); // a spawn error (ENOENT) is reported by now
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  let lastError: unknown = null;
+  while (Date.now() < deadline) {
+    if (spawnError) break;
+    if (child.exitCode != null || child.signalCode != null) {
+      throw new Error(`temporal server start-dev exited (${child.exitCode ?? child.signalCode}):\n${output.join('\n')}`);
+    }
+    let connection: Connection | null = null;
+    try {
+      connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      await connection.workflowService.describeNamespace({ namespace });
+      return { address, uiUrl, namespace, stop };
+    } catch (error) {
+      lastError = error;
+      await sleep(250);
+    } finally {
+      await connection?.close().catch(() => undefined);
+    }
+  }
+  await stop();
+  if (spawnError) throw new Error(`cannot run ${options.binary}: ${(spawnError as Error).message}`);
+  throw new Error(
+    `Temporal dev server not ready on ${address} after ${options.startTimeoutMs ?? 60_000} ms ` +
+      `(${lastError instanceof Error ? lastError.message : String(lastError)}):\n${output.join('\n')}`,
+  );
+}
