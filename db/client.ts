@@ -1,0 +1,102 @@
+// Opens the project's database: PostgreSQL when a URL is given, else an embedded PGlite under .data/pglite.
+// Migrations (db/migrations/) are applied on every open; they are no-ops once applied.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql, type SQLWrapper } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import * as schema from './schema.js';
+
+export type Schema = typeof schema;
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+export type Row = Record<string, unknown>;
+
+export interface OpenDatabase {
+  db: Database;
+  kind: 'postgres' | 'pglite';
+  /** Runs raw SQL; always resolves to the rows, whatever the driver. */
+  execute(query: SQLWrapper | string): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** PGlite data directory when no URL is given (default `<repo>/.data/pglite`; `memory://` for none). */
+  pgliteDir?: string;
+}
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
+export const DEFAULT_PGLITE_DIR = join(REPO_ROOT, '.data', 'pglite');
+
+/** Any constant: serialises concurrent migrators (API and worker replicas starting together). */
+const MIGRATION_LOCK = 7_346_110_512;
+
+function rowsOf(result: unknown): Row[] {
+  if (Array.isArray(result)) return [...result] as Row[];
+  return ((result as { rows?: Row[] }).rows ?? []) as Row[];
+}
+
+function toSql(query: SQLWrapper | string): SQLWrapper {
+  return typeof query === 'string' ? sql.raw(query) : query;
+}
+
+async function migratePostgres(url: string): Promise<void> {
+  const { default: postgres } = await import('postgres');
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  // One session, so that the advisory lock covers the whole migration.
+  const client = postgres(url, { max: 1, onnotice: () => undefined });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    try {
+      await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER });
+    } finally {
+      await client`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function openDatabase(
+  url: string | undefined = process.env.DATABASE_URL,
+  options: OpenOptions = {},
+): Promise<OpenDatabase> {
+  if (url) {
+    await migratePostgres(url);
+    const { default: postgres } = await import('postgres');
+    const { drizzle } = await import('drizzle-orm/postgres-js');
+    const client = postgres(url, { onnotice: () => undefined });
+    const db = drizzle(client, { schema });
+    return {
+      db,
+      kind: 'postgres',
+      execute: async (query) => rowsOf(await db.execute(toSql(query))),
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate } = await import('drizzle-orm/pglite/migrator');
+  const dir = options.pgliteDir ?? DEFAULT_PGLITE_DIR;
+  if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
+  const client = new PGlite(dir);
+  const close = async () => {
+    if (!client.closed) await client.close();
+  };
+  try {
+    const db = drizzle(client, { schema });
+    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    return {
+      db,
+      kind: 'pglite',
+      execute: async (query) => rowsOf(await db.execute(toSql(query))),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,181 @@
+// PostgreSQL schema: the reference tables behind the ports (spec §2), one per Almerys system concept,
+// and the pipeline's invoices and batches. Dates are `date` columns read as ISO strings.
+// After a change: `npm run db:generate`, and commit the new file under db/migrations/.
+
+import { sql } from 'drizzle-orm';
+import {
+  boolean, date, index, integer, jsonb, numeric, pgTable, primaryKey, serial, text, timestamp, unique,
+} from 'drizzle-orm/pg-core';
+
+// ---- AGAPS: the PS directory ----
+
+export const practitioners = pgTable('practitioners', {
+  number: text('number').primaryKey(),
+  name: text('name'),
+  headerEmail: text('header_email'),
+  /** A centre's « Retour PS » function addresses, in order. */
+  returnEmails: text('return_emails').array().notNull().default(sql`'{}'::text[]`),
+  fax: text('fax'),
+  // Postal address, as the Trame's manager columns split it.
+  streetNumber: text('street_number'),
+  streetNumberComplement: text('street_number_complement'),
+  streetType: text('street_type'),
+  streetName: text('street_name'),
+  addressComplement: text('address_complement'),
+  postalCode: text('postal_code'),
+  city: text('city'),
+});
+
+// ---- PROTIPS: beneficiaries, cards, contractual rights ----
+
+export const beneficiaries = pgTable(
+  'beneficiaries',
+  {
+    nir: text('nir').primaryKey(),
+    lastName: text('last_name').notNull(),
+    firstName: text('first_name').notNull(),
+    /** `normalizeName(lastName)`: the lookup key (case-, accent- and spacing-insensitive). */
+    lastNameKey: text('last_name_key').notNull(),
+    firstNameKey: text('first_name_key').notNull(),
+    birthDate: date('birth_date'),
+    birthRank: integer('birth_rank'),
+    insurer: text('insurer'),
+  },
+  (t) => [index('beneficiaries_name_key_idx').on(t.lastNameKey, t.firstNameKey)],
+);
+
+export const cards = pgTable(
+  'cards',
+  {
+    id: serial('id').primaryKey(),
+    beneficiaryNir: text('beneficiary_nir')
+      .notNull()
+      .references(() => beneficiaries.nir, { onDelete: 'cascade' }),
+    /** Order of the card in the beneficiary's list. */
+    position: integer('position').notNull(),
+    insurer: text('insurer').notNull(),
+    contract: text('contract'),
+    start: date('start').notNull(),
+    end: date('end'),
+    restitutedOn: date('restituted_on'),
+    restitutionReason: text('restitution_reason'),
+    /** Specialty column → rate in percent. */
+    columns: jsonb('columns').$type<Record<string, number>>().notNull(),
+  },
+  (t) => [unique('cards_beneficiary_position_unique').on(t.beneficiaryNir, t.position)],
+);
+
+export const contractRights = pgTable(
+  'contract_rights',
+  {
+    id: serial('id').primaryKey(),
+    beneficiaryNir: text('beneficiary_nir')
+      .notNull()
+      .references(() => beneficiaries.nir, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    start: date('start').notNull(),
+    end: date('end'),
+  },
+  (t) => [unique('contract_rights_beneficiary_position_unique').on(t.beneficiaryNir, t.position)],
+);
+
+// ---- AGICA: invoice states ----
+
+export const agicaRecords = pgTable(
+  'agica_records',
+  {
+    id: serial('id').primaryKey(),
+    invoiceNumber: text('invoice_number').notNull(),
+    /** `normalizeInvoiceNumber(invoiceNumber)`. */
+    invoiceNumberKey: text('invoice_number_key').notNull(),
+    practitionerNumber: text('practitioner_number'),
+    nir: text('nir').notNull(),
+    state: text('state').notNull(),
+    date: date('date'),
+    rejectReason: text('reject_reason'),
+    paidInvoiceNumber: text('paid_invoice_number'),
+  },
+  // One state per invoice, beneficiary and PS: the seed's upsert key.
+  (t) => [unique('agica_records_invoice_unique').on(t.invoiceNumberKey, t.nir, t.practitionerNumber).nullsNotDistinct()],
+);
+
+// ---- VALERYS: payment ledger, act catalogue, insurers ----
+
+export const payments = pgTable(
+  'payments',
+  {
+    id: serial('id').primaryKey(),
+    invoiceNumber: text('invoice_number'),
+    practitionerNumber: text('practitioner_number'),
+    nir: text('nir').notNull(),
+    insurer: text('insurer').notNull(),
+    paidOn: date('paid_on'),
+  },
+  (t) => [
+    // The seed's upsert key: a payment is its invoice, PS, beneficiary, insurer and date.
+    unique('payments_natural_unique')
+      .on(t.nir, t.invoiceNumber, t.practitionerNumber, t.insurer, t.paidOn)
+      .nullsNotDistinct(),
+  ],
+);
+
+export const paymentActs = pgTable(
+  'payment_acts',
+  {
+    paymentId: integer('payment_id')
+      .notNull()
+      .references(() => payments.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    code: text('code').notNull(),
+    date: date('date').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.paymentId, t.position] }), index('payment_acts_code_date_idx').on(t.code, t.date)],
+);
+
+export const catalogue = pgTable('catalogue', {
+  code: text('code').primaryKey(),
+  unitPrice: numeric('unit_price', { mode: 'number' }).notNull(),
+  majoration: boolean('majoration').notNull().default(false),
+});
+
+export const insurers = pgTable('insurers', {
+  /** `normalizeName(name)`. */
+  nameKey: text('name_key').primaryKey(),
+  name: text('name').notNull(),
+  controlThreshold: numeric('control_threshold', { mode: 'number' }),
+});
+
+// ---- Pipeline ----
+
+export const batches = pgTable('batches', {
+  id: text('id').primaryKey(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  invoiceCount: integer('invoice_count').notNull(),
+  status: text('status').notNull(),
+});
+
+export const invoices = pgTable(
+  'invoices',
+  {
+    /** The workflow id. */
+    id: text('id').primaryKey(),
+    archiveKey: text('archive_key').notNull().unique(),
+    workflowId: text('workflow_id').notNull().unique(),
+    batchId: text('batch_id').references(() => batches.id),
+    practitionerNumber: text('practitioner_number'),
+    status: text('status').notNull(),
+    motif: text('motif'),
+    route: text('route'),
+    invoice: jsonb('invoice').notNull(),
+    receivedOn: date('received_on').notNull(),
+    decision: jsonb('decision'),
+    trace: jsonb('trace'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('invoices_batch_idx').on(t.batchId),
+    index('invoices_status_idx').on(t.status),
+    index('invoices_practitioner_idx').on(t.practitionerNumber),
+  ],
+);
