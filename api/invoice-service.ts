@@ -1,0 +1,68 @@
+// Submitting claims: one durable workflow per critère d'archivage. A resubmission returns the existing
+// workflow (running or finished), never a second one. Input is validated before anything reaches Temporal.
+
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Invoice, IsoDate } from '../rules/types.js';
+import type { InvoiceRepository } from '../db/invoices.js';
+import {
+  batchKey, invoiceWorkflowId, practitionerKey, statusKey, type InvoiceStatus, type InvoiceWorkflowInput,
+} from '../workflows/contract.js';
+import { invoiceWorkflow } from '../workflows/invoice.js';
+
+export interface Submission {
+  invoice: Invoice;
+  receivedOn: IsoDate;
+  batchId?: string | null;
+}
+
+export interface SubmissionReceipt {
+  id: string;
+  workflowId: string;
+  status: InvoiceStatus;
+  /** True when this critère d'archivage had been submitted before. */
+  duplicate: boolean;
+}
+
+/** Today's date in France (where claims are received), as `YYYY-MM-DD`. */
+export function todayInFrance(now = new Date()): IsoDate {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+export function createInvoiceService(deps: { client: Client; invoices: InvoiceRepository; taskQueue: string }) {
+  const { client, invoices, taskQueue } = deps;
+  return {
+    async submit({ invoice, receivedOn, batchId }: Submission): Promise<SubmissionReceipt> {
+      const archiveKey = invoice.archiveKey;
+      const workflowId = invoiceWorkflowId(archiveKey);
+      const existing = await invoices.get(archiveKey);
+      if (existing) return { id: archiveKey, workflowId, status: existing.status, duplicate: true };
+
+      const input: InvoiceWorkflowInput = { invoice, receivedOn, batchId: batchId ?? null };
+      let duplicate = false;
+      try {
+        await client.workflow.start(invoiceWorkflow, {
+          taskQueue,
+          workflowId,
+          args: [input],
+          // A running workflow for this claim is the one to use; a finished one is never restarted.
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          typedSearchAttributes: [
+            { key: statusKey, value: 'analyzing' },
+            ...(invoice.practitionerNumber ? [{ key: practitionerKey, value: invoice.practitionerNumber }] : []),
+            ...(batchId ? [{ key: batchKey, value: batchId }] : []),
+          ],
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        duplicate = true;
+      }
+      // The workflow records the row itself; recording it here too makes it visible at once (idempotent).
+      await invoices.recordReceived({ archiveKey, workflowId, invoice, receivedOn, batchId });
+      const row = await invoices.get(archiveKey);
+      return { id: archiveKey, workflowId, status: row?.status ?? 'analyzing', duplicate };
+    },
+  };
+}
+
+export type InvoiceService = ReturnType<typeof createInvoiceService>;

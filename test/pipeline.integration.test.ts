@@ -1,0 +1,82 @@
+// The pipeline end to end on the real Temporal dev server and PostgreSQL: submit → workflow → decision in the
+// database, the same as `npm run analyze`; resubmission never starts a second workflow.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeCase, baseCase, caseWith, decisionOf } from '../rules/testing/cases.js';
+import { invoiceWorkflowId, statusQuery } from '../workflows/contract.js';
+import { createPipeline, type Pipeline } from './harness.js';
+
+let p: Pipeline;
+beforeAll(async () => {
+  p = await createPipeline('pipeline', baseCase().reference);
+}, 120_000);
+afterAll(async () => p?.close());
+
+const withKey = (archiveKey: string, change: Parameters<typeof caseWith>[0] = () => undefined) =>
+  caseWith((c) => { c.invoice.archiveKey = archiveKey; change(c); });
+
+describe('invoiceWorkflow', () => {
+  it('a paid invoice: analysed step by step, recorded as paid, same result as the rules alone', async () => {
+    const c = withKey('1000000001');
+    const receipt = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
+    expect(receipt).toMatchObject({ id: '1000000001', workflowId: 'invoice-1000000001', duplicate: false });
+    const state = await p.client.workflow.getHandle(receipt.workflowId).result();
+    expect(state.status).toBe('paid');
+    expect(state.trace.map((t) => t.step)).toEqual(['G0', 'G1', 'G2', 'G3', 'G4', 'G5', 'G6', 'G7', 'G8', 'Paid']);
+    const row = await p.invoices.get('1000000001');
+    expect(row).toMatchObject({ status: 'paid', motif: null, route: null, workflowId: 'invoice-1000000001' });
+    expect(row!.decision).toEqual(await analyzeCase(c));
+  });
+
+  it('a manager case: recorded as awaiting_manager with its motif, route and reply', async () => {
+    const c = withKey('1000000002', (x) => { x.invoice.adeliNumbers = ['691234567', '750044778']; });
+    const { workflowId } = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
+    const state = await p.client.workflow.getHandle(workflowId).result();
+    expect(state).toMatchObject({ status: 'awaiting_manager', motif: 'erreur_contenu_facture', route: 'manager' });
+    const row = await p.invoices.get('1000000002');
+    expect(decisionOf(row!.decision!)).toEqual(decisionOf(await analyzeCase(c)));
+    expect(row!.decision!.reply).toContain('plusieurs numéros Adeli');
+  });
+
+  it('a practitioner case: awaiting_reply with the PS address', async () => {
+    const c = withKey('1000000003', (x) => { x.invoice.flags!.addressedToInsured = true; });
+    const { workflowId } = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
+    const state = await p.client.workflow.getHandle(workflowId).result();
+    expect(state).toMatchObject({ status: 'awaiting_reply', motif: 'facture_assure', route: 'practitioner' });
+    expect(state.decision!.email).toBe('contact@ide-parc.example.org');
+  });
+
+  it('resubmitting returns the same workflow, running or finished, and never starts a second one', async () => {
+    const c = withKey('1000000004');
+    const [a, b] = await Promise.all([
+      p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn }),
+      p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn }),
+    ]);
+    expect(a.workflowId).toBe(b.workflowId);
+    const first = await p.client.workflow.getHandle(a.workflowId).result();
+    const again = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
+    expect(again).toMatchObject({ id: '1000000004', duplicate: true, status: first.status });
+    const runs = [];
+    for await (const w of p.client.workflow.list({ query: `WorkflowId = '${invoiceWorkflowId('1000000004')}'` })) runs.push(w);
+    expect(runs).toHaveLength(1);
+  });
+
+  it('answers the status query while and after it runs', async () => {
+    const c = withKey('1000000005');
+    const { workflowId } = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
+    const handle = p.client.workflow.getHandle(workflowId);
+    await handle.result();
+    const state = await handle.query(statusQuery);
+    expect(state).toMatchObject({ archiveKey: '1000000005', status: 'paid' });
+  });
+
+  it('records every step in the history as a local activity marker', async () => {
+    const c = withKey('1000000006');
+    const { workflowId } = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
+    const handle = p.client.workflow.getHandle(workflowId);
+    await handle.result();
+    const history = await handle.fetchHistory();
+    const markers = history.events!.filter((e) => e.markerRecordedEventAttributes);
+    expect(markers.length).toBe(10); // G0…G8 + conclusion
+  });
+});
