@@ -28,8 +28,9 @@ export function todayInFrance(now = new Date()): IsoDate {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
 }
 
-export function createInvoiceService(deps: { client: Client; invoices: InvoiceRepository; taskQueue: string }) {
+export function createInvoiceService(deps: { client: Client; invoices: InvoiceRepository; taskQueue: string; temporalTimeoutMs?: number }) {
   const { client, invoices, taskQueue } = deps;
+  const timeout = deps.temporalTimeoutMs ?? 10_000;
   return {
     async submit({ invoice, receivedOn, batchId }: Submission): Promise<SubmissionReceipt> {
       const archiveKey = invoice.archiveKey;
@@ -40,7 +41,7 @@ export function createInvoiceService(deps: { client: Client; invoices: InvoiceRe
       const input: InvoiceWorkflowInput = { invoice, receivedOn, batchId: batchId ?? null };
       let duplicate = false;
       try {
-        await client.workflow.start(invoiceWorkflow, {
+        await client.connection.withDeadline(Date.now() + timeout, () => client.workflow.start(invoiceWorkflow, {
           taskQueue,
           workflowId,
           args: [input],
@@ -52,7 +53,7 @@ export function createInvoiceService(deps: { client: Client; invoices: InvoiceRe
             ...(invoice.practitionerNumber ? [{ key: practitionerKey, value: invoice.practitionerNumber }] : []),
             ...(batchId ? [{ key: batchKey, value: batchId }] : []),
           ],
-        });
+        }));
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         duplicate = true;

@@ -145,14 +145,11 @@ export type CaseFileInput = Static<typeof CaseFileSchema>;
 
 // ajv is a CommonJS module: its default export is the class under ESM interop.
 const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as typeof AjvModule;
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-ajv.addFormat('iso-date', { type: 'string', validate: isIsoDate });
 
-const compiled = new Map<TSchema, ReturnType<typeof ajv.compile>>();
-function compile(schema: TSchema) {
-  let fn = compiled.get(schema);
-  if (!fn) compiled.set(schema, (fn = ajv.compile(schema)));
-  return fn;
+function newAjv(coerce: boolean) {
+  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, coerceTypes: coerce, useDefaults: coerce });
+  ajv.addFormat('iso-date', { type: 'string', validate: isIsoDate });
+  return ajv;
 }
 
 /** One bad field: its path (`invoice.acts[0].date`) and what is wrong. */
@@ -177,12 +174,29 @@ function describe(error: ErrorObject): { path: string; message: string } {
   return { path: '', message: schemaMessage ?? error.message ?? 'is invalid' };
 }
 
-/** Validates `value`; returns every bad field with its path, one line each (empty when valid). */
-export function validate(schema: TSchema, value: unknown, prefix = ''): FieldError[] {
-  const fn = compile(schema);
-  if (fn(value)) return [];
+export type Validate = (schema: TSchema, value: unknown, prefix?: string) => FieldError[];
+
+/**
+ * A validator returning every bad field with its path, one line each (empty when valid).
+ * `coerce`: strings become numbers/booleans and defaults are filled in (query strings, path parameters).
+ */
+export function createValidator({ coerce = false } = {}): Validate {
+  const ajv = newAjv(coerce);
+  const compiled = new WeakMap<object, ReturnType<typeof ajv.compile>>();
+  return (schema, value, prefix = '') => {
+    let fn = compiled.get(schema);
+    if (!fn) compiled.set(schema, (fn = ajv.compile(schema)));
+    return fieldErrors(fn(value) ? [] : (fn.errors ?? []), prefix);
+  };
+}
+
+/** Validates `value` against `schema` (no coercion). */
+export const validate: Validate = createValidator();
+
+function fieldErrors(errors: ErrorObject[], prefix: string): FieldError[] {
+  if (errors.length === 0) return [];
   const seen = new Map<string, string>();
-  for (const error of fn.errors ?? []) {
+  for (const error of errors) {
     const { path: extra, message } = describe(error);
     if (!message) continue;
     let path = toPath(prefix, error.instancePath);

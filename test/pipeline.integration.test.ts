@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeCase, baseCase, caseWith, decisionOf } from '../rules/testing/cases.js';
 import { invoiceWorkflowId, statusQuery } from '../workflows/contract.js';
+import type { invoiceWorkflow } from '../workflows/invoice.js';
 import { createPipeline, type Pipeline } from './harness.js';
 
 let p: Pipeline;
@@ -20,7 +21,7 @@ describe('invoiceWorkflow', () => {
     const c = withKey('1000000001');
     const receipt = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
     expect(receipt).toMatchObject({ id: '1000000001', workflowId: 'invoice-1000000001', duplicate: false });
-    const state = await p.client.workflow.getHandle(receipt.workflowId).result();
+    const state = await p.client.workflow.getHandle<typeof invoiceWorkflow>(receipt.workflowId).result();
     expect(state.status).toBe('paid');
     expect(state.trace.map((t) => t.step)).toEqual(['G0', 'G1', 'G2', 'G3', 'G4', 'G5', 'G6', 'G7', 'G8', 'Paid']);
     const row = await p.invoices.get('1000000001');

@@ -1,0 +1,185 @@
+// The API over real HTTP, on the real Temporal dev server and PostgreSQL.
+
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInvoiceRepository } from '../db/invoices.js';
+import * as schema from '../db/schema.js';
+import { analyzeCase, baseCase, caseWith, decisionOf } from '../rules/testing/cases.js';
+import { createPipeline, type Pipeline } from '../test/harness.js';
+import { buildApp } from './app.js';
+import { createInvoiceService } from './invoice-service.js';
+
+let p: Pipeline;
+let app: FastifyInstance;
+let base: string;
+
+beforeAll(async () => {
+  p = await createPipeline('api', baseCase().reference);
+  app = await buildApp({ client: p.client, database: p.database, invoices: p.invoices, service: p.service });
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+}, 120_000);
+afterAll(async () => {
+  await app?.close();
+  await p?.close();
+});
+
+const post = (path: string, body: unknown) =>
+  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const get = (path: string) => fetch(`${base}${path}`);
+
+async function decided(id: string): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 100; i++) {
+    const body = await (await get(`/api/invoices/${id}`)).json();
+    if (body.status !== 'analyzing') return body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`invoice ${id} still analysing`);
+}
+
+describe('POST /api/invoices', () => {
+  it('202 { id, workflowId, status }, then the decision, the same as the rules alone', async () => {
+    const c = caseWith((x) => { x.invoice.archiveKey = '2000000001'; x.invoice.flags!.carePathRespected = false; });
+    const res = await post('/api/invoices', { invoice: c.invoice, receivedOn: c.receivedOn });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('location')).toBe('/api/invoices/2000000001');
+    expect(await res.json()).toMatchObject({ id: '2000000001', workflowId: 'invoice-2000000001', status: 'analyzing', duplicate: false });
+    const body = await decided('2000000001');
+    expect(body).toMatchObject({ status: 'awaiting_reply', motif: 'parcours_soins', route: 'practitioner' });
+    const expected = await analyzeCase(c);
+    expect(decisionOf(body.decision as never)).toEqual(decisionOf(expected));
+    expect((body.trace as unknown[]).length).toBe(expected.trace.length);
+  });
+
+  it('a resubmission returns the same id', async () => {
+    const c = caseWith((x) => { x.invoice.archiveKey = '2000000002'; });
+    const a = await (await post('/api/invoices', { invoice: c.invoice, receivedOn: c.receivedOn })).json();
+    const b = await (await post('/api/invoices', { invoice: c.invoice, receivedOn: c.receivedOn })).json();
+    expect(b).toMatchObject({ id: a.id, workflowId: a.workflowId, duplicate: true });
+  });
+
+  it('a bad body → 400 naming each bad field, and nothing reaches Temporal', async () => {
+    const res = await post('/api/invoices', {
+      invoice: { archiveKey: '123', practitionerNumber: 'ABC', beneficiary: { nir: '1' }, acts: [{ date: '2016-02-31' }] },
+      receivedOn: 'hier',
+    });
+    expect(res.status).toBe(400);
+    const body = await res.json();
+    expect(body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'invoice.acts[0].date', 'invoice.archiveKey', 'invoice.beneficiary.nir', 'invoice.practitionerNumber', 'receivedOn',
+    ]);
+    const runs = [];
+    for await (const w of p.client.workflow.list({ query: `WorkflowId = 'invoice-123'` })) runs.push(w);
+    expect(runs).toHaveLength(0);
+  });
+
+  it('malformed JSON → 400', async () => {
+    const res = await fetch(`${base}/api/invoices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"invoice":' });
+    expect(res.status).toBe(400);
+    expect((await res.json()).message).toBeTruthy();
+  });
+});
+
+describe('POST /api/batches', () => {
+  it('starts one workflow per invoice of the document', async () => {
+    const invoices = ['2000000010', '2000000011', '2000000012'].map((k) => caseWith((x) => { x.invoice.archiveKey = k; }).invoice);
+    const res = await post('/api/batches', { batchId: 'gto-42', receivedOn: '2016-02-23', invoices });
+    expect(res.status).toBe(202);
+    const body = await res.json();
+    expect(body.batchId).toBe('gto-42');
+    expect(body.invoices.map((r: { id: string }) => r.id)).toEqual(['2000000010', '2000000011', '2000000012']);
+    for (const id of ['2000000010', '2000000011', '2000000012']) expect(await decided(id)).toMatchObject({ status: 'paid', batchId: 'gto-42' });
+    const list = await (await get('/api/invoices?batchId=gto-42')).json();
+    expect(list.total).toBe(3);
+  });
+
+  it('the same critère d\'archivage twice in a document → 400 naming it', async () => {
+    const inv = caseWith((x) => { x.invoice.archiveKey = '2000000020'; }).invoice;
+    const res = await post('/api/batches', { invoices: [inv, inv] });
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors).toEqual([{ path: 'invoices[1].archiveKey', message: "same critère d'archivage as invoices[0]" }]);
+  });
+});
+
+describe('GET /api/invoices', () => {
+  it('filters by status, motif and N° PS; checks the filters', async () => {
+    const c = caseWith((x) => { x.invoice.archiveKey = '2000000030'; x.invoice.flags!.ro100 = true; });
+    await post('/api/invoices', { invoice: c.invoice, receivedOn: c.receivedOn });
+    await decided('2000000030');
+    const byMotif = await (await get('/api/invoices?motif=ro_100&ps=691234567&status=awaiting_reply')).json();
+    expect(byMotif.items.map((i: { id: string }) => i.id)).toEqual(['2000000030']);
+    const bad = await get('/api/invoices?status=done&ps=12&limit=0');
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).errors.map((e: { path: string }) => e.path).sort()).toEqual(['query.limit', 'query.ps', 'query.status']);
+  });
+
+  it('unknown id → 404; malformed id → 400', async () => {
+    expect((await get('/api/invoices/9999999999')).status).toBe(404);
+    expect((await get('/api/invoices/abc')).status).toBe(400);
+  });
+});
+
+describe('GET /api/invoices/:id/history', () => {
+  it('the workflow\'s event history as JSON', async () => {
+    const c = caseWith((x) => { x.invoice.archiveKey = '2000000040'; });
+    await post('/api/invoices', { invoice: c.invoice, receivedOn: c.receivedOn });
+    await decided('2000000040');
+    const history = await (await get('/api/invoices/2000000040/history')).json();
+    const types = history.events.map((e: { eventType: string }) => e.eventType);
+    expect(types[0]).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_STARTED');
+    expect(types).toContain('EVENT_TYPE_MARKER_RECORDED');
+  });
+});
+
+describe('health and docs', () => {
+  it('GET /health → ok with both checks', async () => {
+    const res = await get('/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', temporal: { ok: true }, database: { ok: true } });
+  });
+
+  it('the OpenAPI document is served at /docs', async () => {
+    const spec = await (await get('/docs/json')).json();
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/invoices', '/api/batches', '/api/invoices/{id}', '/api/invoices/{id}/history', '/health']));
+    expect((await get('/docs')).status).toBeLessThan(400);
+  });
+});
+
+describe('Temporal or the database down → 503, never a crash', () => {
+  it('Temporal unreachable', async () => {
+    const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+    const service = createInvoiceService({ client, invoices: p.invoices, taskQueue: p.taskQueue, temporalTimeoutMs: 1000 });
+    const down = await buildApp({ client, database: p.database, invoices: p.invoices, service, temporalTimeoutMs: 1000 });
+    try {
+      const c = caseWith((x) => { x.invoice.archiveKey = '2000000050'; });
+      const res = await down.inject({ method: 'POST', url: '/api/invoices', payload: { invoice: c.invoice } });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().message).toContain('Temporal');
+      const health = await down.inject({ method: 'GET', url: '/health' });
+      expect(health.statusCode).toBe(503);
+      expect(health.json()).toMatchObject({ status: 'unavailable', temporal: { ok: false }, database: { ok: true } });
+    } finally {
+      await down.close();
+    }
+  }, 30_000);
+
+  it('database unreachable', async () => {
+    const sql = postgres('postgres://postgres@127.0.0.1:1/none', { max: 1, connect_timeout: 2, onnotice: () => undefined });
+    const invoices = createInvoiceRepository(drizzle(sql, { schema }));
+    const service = createInvoiceService({ client: p.client, invoices, taskQueue: p.taskQueue });
+    const database = { execute: async (q: string) => { await sql.unsafe(q); return []; } };
+    const down = await buildApp({ client: p.client, database: database as never, invoices, service });
+    try {
+      const res = await down.inject({ method: 'GET', url: '/api/invoices/2000000001' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().message).toContain('database');
+      const c = caseWith((x) => { x.invoice.archiveKey = '2000000051'; });
+      expect((await down.inject({ method: 'POST', url: '/api/invoices', payload: { invoice: c.invoice } })).statusCode).toBe(503);
+    } finally {
+      await down.close();
+      await sql.end();
+    }
+  }, 30_000);
+});

@@ -1,0 +1,74 @@
+// Request and response schemas of the API (TypeBox), shown in the OpenAPI document at /docs.
+
+import { Type } from '@sinclair/typebox';
+import { IsoDateSchema, InvoiceSchema } from '../rules/schema.js';
+import { INVOICE_STATUSES } from '../workflows/contract.js';
+import { MOTIF_CODES } from '../rules/motifs.js';
+
+export const BatchIdSchema = { ...Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }), errorMessage: 'must be 1–64 letters, digits, dots, dashes or underscores' };
+
+export const SubmitInvoiceBody = Type.Object({
+  invoice: InvoiceSchema,
+  receivedOn: Type.Optional({ ...IsoDateSchema, description: "Date the claim was received (default: today in France)" }),
+  batchId: Type.Optional(BatchIdSchema),
+});
+
+export const SubmitBatchBody = Type.Object({
+  batchId: Type.Optional(BatchIdSchema),
+  receivedOn: Type.Optional(IsoDateSchema),
+  invoices: { ...Type.Array(InvoiceSchema, { minItems: 1, maxItems: 5000 }), errorMessage: 'must be a list of 1 to 5000 invoices' },
+});
+
+export const Receipt = Type.Object({
+  id: Type.String({ description: "The critère d'archivage" }),
+  workflowId: Type.String(),
+  status: Type.Union(INVOICE_STATUSES.map((s) => Type.Literal(s))),
+  duplicate: Type.Boolean({ description: 'The claim had been submitted before: this is the existing workflow' }),
+});
+
+export const BatchReceipt = Type.Object({
+  batchId: Type.String(),
+  invoices: Type.Array(Receipt),
+});
+
+export const ErrorBody = Type.Object({
+  message: Type.String(),
+  errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+});
+
+export const Decision = Type.Object({}, { additionalProperties: true, description: 'The analysis result (spec §8), null while analysing' });
+
+export const InvoiceView = Type.Object({
+  id: Type.String(),
+  workflowId: Type.String(),
+  status: Type.String(),
+  batchId: Type.Union([Type.String(), Type.Null()]),
+  practitionerNumber: Type.Union([Type.String(), Type.Null()]),
+  receivedOn: Type.String(),
+  motif: Type.Union([Type.String(), Type.Null()]),
+  route: Type.Union([Type.String(), Type.Null()]),
+  decision: Type.Union([Decision, Type.Null()]),
+  trace: Type.Array(Type.Object({}, { additionalProperties: true })),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+
+export const InvoiceList = Type.Object({
+  items: Type.Array(Type.Omit(InvoiceView, ['trace', 'decision'])),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+
+export const InvoiceListQuery = Type.Object({
+  status: Type.Optional({ ...Type.Union(INVOICE_STATUSES.map((s) => Type.Literal(s))), errorMessage: `must be one of ${INVOICE_STATUSES.join(', ')}` }),
+  motif: Type.Optional({ ...Type.Union(MOTIF_CODES.map((s) => Type.Literal(s))), errorMessage: 'must be a motif code (see /api/motifs)' }),
+  ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'must be 9 digits (N° PS)' }),
+  batchId: Type.Optional(Type.String()),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+});
+
+export const IdParams = Type.Object({
+  id: { ...Type.String({ pattern: '^[0-9]{10}$' }), errorMessage: "must be a critère d'archivage (10 digits)" },
+});
