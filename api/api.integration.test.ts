@@ -26,9 +26,11 @@ afterAll(async () => {
   await p?.close();
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Res = Omit<Response, 'json'> & { json(): Promise<any> };
 const post = (path: string, body: unknown) =>
-  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const get = (path: string) => fetch(`${base}${path}`);
+  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) as Promise<Res>;
+const get = (path: string) => fetch(`${base}${path}`) as Promise<Res>;
 
 async function decided(id: string): Promise<Record<string, unknown>> {
   for (let i = 0; i < 100; i++) {
@@ -76,7 +78,7 @@ describe('POST /api/invoices', () => {
   });
 
   it('malformed JSON → 400', async () => {
-    const res = await fetch(`${base}/api/invoices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"invoice":' });
+    const res = (await fetch(`${base}/api/invoices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"invoice":' })) as Res;
     expect(res.status).toBe(400);
     expect((await res.json()).message).toBeTruthy();
   });

@@ -1,0 +1,69 @@
+// npm run replay -- <workflowId> [more…]        history fetched from the Temporal server (TEMPORAL_ADDRESS)
+// npm run replay -- --file <history.json> [more…]  history exported by GET /api/invoices/:id/history or the Temporal UI
+// Replays each history with the current workflow code. Exit 0 when all replay; 1 on non-determinism (or any
+// replay failure); 2 on bad usage or an unreadable history.
+
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
+import { DEFAULT_TEMPORAL_ADDRESS, loadConfig } from '../config.js';
+import { workflowBundle } from '../worker.js';
+
+interface Target { label: string; workflowId: string; load(): Promise<unknown> }
+
+function usage(message?: string): never {
+  if (message) process.stderr.write(`${message}\n`);
+  process.stderr.write('usage: npm run replay -- <workflowId> [more…]\n       npm run replay -- --file <history.json> [more…]\n');
+  process.exit(2);
+}
+
+const args = process.argv.slice(2).filter((a) => a !== '--');
+if (args.length === 0) usage();
+const fromFiles = args[0] === '--file';
+const names = fromFiles ? args.slice(1) : args;
+if (names.length === 0) usage('--file needs at least one history file');
+
+let connection: Connection | undefined;
+const config = loadConfig();
+const targets: Target[] = names.map((name) => fromFiles
+  ? {
+    label: name,
+    // Histories are saved as `<workflowId>[.<label>].json`: the id is what comes before the first dot.
+    workflowId: basename(name).replace(/\.json$/, '').split('.')[0],
+    async load() {
+      const text = await readFile(name, 'utf8').catch((err) => usage(`${name}: ${(err as Error).message}`));
+      try {
+        return historyFromJSON(JSON.parse(text));
+      } catch (err) {
+        return usage(`${name}: not a Temporal history (${(err as Error).message})`);
+      }
+    },
+  }
+  : {
+    label: name,
+    workflowId: name,
+    async load() {
+      connection ??= await Connection.connect({ address: config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS });
+      return new Client({ connection, namespace: config.temporalNamespace }).workflow.getHandle(name).fetchHistory();
+    },
+  });
+
+const bundle = await workflowBundle();
+let failures = 0;
+for (const target of targets) {
+  const history = await target.load();
+  try {
+    await Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'audit' }, history, target.workflowId);
+    process.stdout.write(`ok    ${target.label}: replays with the current workflow code\n`);
+  } catch (err) {
+    failures++;
+    const e = err as Error;
+    const kind = e.name === 'DeterminismViolationError' ? 'NON-DETERMINISTIC' : `failed (${e.name})`;
+    process.stdout.write(`FAIL  ${target.label}: ${kind}: ${e.message.split('\n')[0]}\n`);
+  }
+}
+await connection?.close();
+process.stdout.write(`${targets.length - failures} replayed, ${failures} failed\n`);
+process.exit(failures ? 1 : 0);
