@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createMemoryPorts } from '../rules/memory-ports.js';
 import type { Ports } from '../rules/ports.js';
 import type { ReferenceData } from '../rules/types.js';
 import { createScratchDatabase, type ScratchDatabase } from '../test/databases.js';
@@ -215,8 +216,8 @@ describe('VALERYS', () => {
 
   it('returns catalogue entries with numeric prices; unknown codes are absent', async () => {
     expect(await ports.valerys.findCatalogueEntries(['MAU', 'AMI', 'XYZ', 'PH7/L', 'AMI'])).toEqual([
-      { code: 'AMI', unitPrice: 3.15, majoration: false },
       { code: 'MAU', unitPrice: 1.35, majoration: true },
+      { code: 'AMI', unitPrice: 3.15, majoration: false },
       { code: 'PH7/L', unitPrice: 0.125, majoration: false },
     ]);
     expect(await ports.valerys.findCatalogueEntries([])).toEqual([]);
@@ -227,6 +228,51 @@ describe('VALERYS', () => {
     expect(await ports.valerys.findInsurer(' INTERIALE ')).toEqual({ name: 'Intériale', controlThreshold: 1234.56 });
     expect(await ports.valerys.findInsurer('Aon')).toEqual({ name: 'AON', controlThreshold: null });
     expect(await ports.valerys.findInsurer('April')).toBeNull();
+  });
+});
+
+describe('same answers as the in-memory ports (rules/memory-ports.ts)', () => {
+  /** Absent, null and empty lists mean the same; `majoration` defaults to false. */
+  function canonical(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value === null || typeof value !== 'object') return value;
+    const entries = Object.entries(value)
+      .filter(([, v]) => v != null && !(Array.isArray(v) && v.length === 0))
+      .map(([k, v]) => [k, canonical(v)]);
+    const out = Object.fromEntries(entries) as Record<string, unknown>;
+    if ('unitPrice' in out) out.majoration ??= false;
+    delete out.address; // the seed's extension for the Trame, not part of the port's Practitioner
+    return out;
+  }
+
+  it('for every lookup of these tests', async () => {
+    // The database holds the last example seeded (paye) and the extra data.
+    const memory = createMemoryPorts({
+      practitioners: [...examples.paye.practitioners!, ...extra.practitioners],
+      beneficiaries: [...examples.paye.beneficiaries!, ...extra.beneficiaries],
+      agica: extra.agica,
+      payments: extra.payments,
+      catalogue: [...examples.paye.catalogue!, ...extra.catalogue],
+      insurers: [...examples.paye.insurers!, ...extra.insurers],
+    } as ReferenceData);
+    const acts = [{ code: 'AMI', date: '2016-01-05' }, { code: 'AMK', date: '2016-01-05' }, { code: 'AIS', date: '2016-01-08' }];
+    const lookups: [string, (p: Ports) => Promise<unknown>][] = [
+      ['practitioner', (p) => p.agaps.findPractitioner('690012345')],
+      ['practitioner with address', (p) => p.agaps.findPractitioner('750044778')],
+      ['unknown practitioner', (p) => p.agaps.findPractitioner('000000000')],
+      ['beneficiary', (p) => p.protips.findBeneficiaryByNir(MARC)],
+      ['beneficiary with two cards', (p) => p.protips.findBeneficiaryByNir(ELOISE)],
+      ['homonyms', (p) => p.protips.findBeneficiariesByName('Lefevre-Dupont', 'Eloïse')],
+      ['AGICA', (p) => p.agica.findInvoiceRecords('F-2207', MARC)],
+      ['AGICA without N° PS', (p) => p.agica.findInvoiceRecords('f-2207', ELOISE)],
+      ['payments', (p) => p.valerys.findPaymentsForActs([MARC, ELOISE], acts)],
+      ['catalogue', (p) => p.valerys.findCatalogueEntries(['MAU', 'AMI', 'XYZ', 'PH7/L'])],
+      ['insurer', (p) => p.valerys.findInsurer('interiale')],
+      ['insurer without threshold', (p) => p.valerys.findInsurer('aon')],
+    ];
+    for (const [name, lookup] of lookups) {
+      expect(canonical(await lookup(ports)), name).toEqual(canonical(await lookup(memory)));
+    }
   });
 });
 

@@ -98,8 +98,12 @@ export function createPostgresPorts(db: Database): Ports {
       async findCatalogueEntries(codes: string[]): Promise<CatalogueEntry[]> {
         const wanted = [...new Set(codes.map((code) => code.trim()).filter(Boolean))];
         if (wanted.length === 0) return [];
-        const rows = await db.select().from(catalogue).where(inArray(catalogue.code, wanted)).orderBy(asc(catalogue.code));
-        return rows.map((row) => ({ code: row.code, unitPrice: row.unitPrice, majoration: row.majoration }));
+        const rows = await db.select().from(catalogue).where(inArray(catalogue.code, wanted));
+        const byCode = new Map(rows.map((row) => [row.code, row]));
+        return wanted.flatMap((code) => {
+          const row = byCode.get(code);
+          return row ? [{ code: row.code, unitPrice: row.unitPrice, majoration: row.majoration }] : [];
+        });
       },
 
       async findPaymentsForActs(nirs: string[], acts: { code: string; date: IsoDate }[]): Promise<Payment[]> {
