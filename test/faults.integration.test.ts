@@ -1,0 +1,68 @@
+// Faults: a worker killed (SIGKILL) in the middle of an analysis; the invoice still finishes, once, with the
+// same decision, when another worker takes over.
+
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { analyzeCase, baseCase, caseWith } from '../rules/testing/cases.js';
+import { invoices as invoicesTable } from '../db/schema.js';
+import { eq } from 'drizzle-orm';
+import type { invoiceWorkflow } from '../workflows/invoice.js';
+import { createPipeline, type Pipeline } from './harness.js';
+
+let p: Pipeline;
+beforeAll(async () => {
+  p = await createPipeline('faults', baseCase().reference, { worker: false });
+}, 120_000);
+afterAll(async () => p?.close());
+
+function startSlowWorker() {
+  const child = spawn('npx', ['tsx', join(import.meta.dirname, 'slow-worker.ts')], {
+    cwd: join(import.meta.dirname, '..'),
+    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: p.database.url, TASK_QUEUE: p.taskQueue, LOOKUP_DELAY_MS: '400' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
+    child.once('exit', (code) => reject(new Error(`slow worker exited early (${code})`)));
+  });
+  return { child, ready };
+}
+
+describe('a worker killed mid-analysis', () => {
+  it('another worker finishes the invoice with the same decision, and nothing is recorded twice', async () => {
+    const c = caseWith((x) => { x.invoice.archiveKey = '4000000001'; x.invoice.flags!.carePathRespected = false; });
+    const { child, ready } = startSlowWorker();
+    await ready;
+    const { workflowId } = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
+    const handle = p.client.workflow.getHandle<typeof invoiceWorkflow>(workflowId);
+
+    // Wait until the claim is recorded and the analysis (local activities, ~0.4 s a lookup) is under way, then kill
+    // the worker process group without warning: the analysis steps done so far are lost with the workflow task.
+    for (let i = 0; ; i++) {
+      const history = await handle.fetchHistory();
+      if (history.events!.some((e) => e.activityTaskCompletedEventAttributes)) break;
+      if (i > 400) throw new Error('the slow worker never recorded the claim');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await new Promise((r) => setTimeout(r, 1200));
+    process.kill(-child.pid!, 'SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+
+    await p.startWorker();
+    const state = await handle.result();
+    expect(state.decision).toEqual(await analyzeCase(c));
+    expect(state.status).toBe('awaiting_reply');
+    const rows = await p.database.db.select().from(invoicesTable).where(eq(invoicesTable.archiveKey, '4000000001'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: 'awaiting_reply', motif: 'parcours_soins' });
+    const history = await handle.fetchHistory();
+    expect(history.events!.filter((e) => e.workflowExecutionCompletedEventAttributes)).toHaveLength(1);
+    // The new worker ran the analysis again (the killed one had recorded no step): G0…G4 and the conclusion, once.
+    expect(history.events!.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(6);
+    expect(history.events!.filter((e) => e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes).length).toBeGreaterThan(0);
+  }, 120_000);
+});

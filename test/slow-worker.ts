@@ -1,0 +1,31 @@
+// A real worker process whose reference lookups are slowed down, so that a test can kill it (SIGKILL) in the
+// middle of an analysis. Environment: TEMPORAL_ADDRESS, DATABASE_URL, TASK_QUEUE, LOOKUP_DELAY_MS.
+
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { openDatabase } from '../db/client.js';
+import type { Ports } from '../rules/ports.js';
+import { createWorker, dependenciesFrom } from '../worker.js';
+
+const delay = Number(process.env.LOOKUP_DELAY_MS ?? 500);
+
+function slow<T extends object>(port: T): T {
+  return new Proxy(port, {
+    get(target, key) {
+      const value = Reflect.get(target, key);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        await new Promise((r) => setTimeout(r, delay));
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const database = await openDatabase(process.env.DATABASE_URL);
+const deps = dependenciesFrom(database);
+const ports: Ports = { agica: slow(deps.ports.agica), protips: slow(deps.ports.protips), valerys: slow(deps.ports.valerys), agaps: slow(deps.ports.agaps) };
+const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+const worker = await createWorker({ connection, taskQueue: process.env.TASK_QUEUE!, deps: { ...deps, ports } });
+process.stdout.write('ready\n');
+await worker.run();
