@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,49 @@ describe('ensureTemporalCli', () => {
     delete process.env.TEMPORAL_CLI;
     process.env.PATH = `/nonexistent:${dir}:${saved.PATH}`;
     expect(await ensureTemporalCli(() => undefined)).toBe(fake);
+  });
+
+  it('otherwise builds it with go install into the tools folder, streaming go\'s output', async () => {
+    delete process.env.TEMPORAL_CLI;
+    const goDir = join(dir, 'go-bin');
+    const binDir = join(dir, 'tools-bin');
+    mkdirSync(goDir);
+    // A stand-in for go: checks its arguments, then "builds" into $GOBIN.
+    writeFileSync(join(goDir, 'go'), [
+      '#!/bin/sh',
+      '[ "$1 $2" = "install github.com/temporalio/cli/cmd/temporal@v1.5.1" ] || exit 3',
+      'echo "go: downloading go.temporal.io/server v1.29.1" >&2',
+      'mkdir -p "$GOBIN" && printf "#!/bin/sh\\n" > "$GOBIN/temporal" && chmod +x "$GOBIN/temporal"',
+    ].join('\n'));
+    chmodSync(join(goDir, 'go'), 0o755);
+    const log: string[] = [];
+    const binary = await ensureTemporalCli((line) => log.push(line), { binDir, searchPath: goDir, goRoots: [] });
+    expect(binary).toBe(join(binDir, 'temporal'));
+    expect(log[0]).toMatch(/^Building the Temporal CLI, this takes a few minutes the first time/);
+    expect(log).toContain('  go: downloading go.temporal.io/server v1.29.1');
+    expect(log.at(-1)).toMatch(/^Temporal CLI built in \d+ s: /);
+    // Once built, it is simply found.
+    expect(await ensureTemporalCli(() => undefined, { binDir, searchPath: '', goRoots: [] })).toBe(binary);
+  });
+
+  it('reports a failed build', async () => {
+    delete process.env.TEMPORAL_CLI;
+    const goDir = join(dir, 'failing-go');
+    mkdirSync(goDir);
+    writeFileSync(join(goDir, 'go'), '#!/bin/sh\necho "go: module lookup disabled" >&2\nexit 1\n');
+    chmodSync(join(goDir, 'go'), 0o755);
+    const log: string[] = [];
+    await expect(ensureTemporalCli((line) => log.push(line), { binDir: join(dir, 'nothing'), searchPath: goDir, goRoots: [] }))
+      .rejects.toThrow(/go install github.com\/temporalio\/cli\/cmd\/temporal@v1.5.1 failed \(exit 1\)/);
+    expect(log).toContain('  go: module lookup disabled');
+  });
+
+  it('returns null without a CLI and without Go (the SDK then downloads its dev server)', async () => {
+    delete process.env.TEMPORAL_CLI;
+    const log: string[] = [];
+    expect(await ensureTemporalCli((line) => log.push(line), { binDir: join(dir, 'empty'), searchPath: '', goRoots: [] }))
+      .toBeNull();
+    expect(log).toEqual(["No Temporal CLI and no Go toolchain: falling back to the SDK's download of the dev server."]);
   });
 
   it('findOnPath skips missing and non-executable entries', () => {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const LOCAL_CLI = join(REPO_ROOT, '.tools', 'bin', 'temporal');
+export const LOCAL_BIN = join(REPO_ROOT, '.tools', 'bin');
 
 /** Newer releases carry a `replace` directive that `go install …@version` refuses (stack notes). */
 export const CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -43,10 +43,10 @@ export function findOnPath(name: string, path = process.env.PATH ?? ''): string 
   return null;
 }
 
-function findGo(): string | null {
-  const onPath = findOnPath('go');
+function findGo(searchPath: string, goRoots: (string | undefined)[]): string | null {
+  const onPath = findOnPath('go', searchPath);
   if (onPath) return onPath;
-  for (const root of [process.env.GOROOT, '/usr/local/go']) {
+  for (const root of goRoots) {
     if (root && isExecutable(join(root, 'bin', 'go'))) return join(root, 'bin', 'go');
   }
   return null;
@@ -82,32 +82,44 @@ async function goInstall(go: string, gobin: string, log: Log): Promise<void> {
   if (code !== 0) throw new Error(`go install ${CLI_MODULE} failed (exit ${code})`);
 }
 
+export interface EnsureOptions {
+  /** Where the CLI is built (default `<repo>/.tools/bin`). */
+  binDir?: string;
+  /** Default: PATH. */
+  searchPath?: string;
+  /** Go installations tried when `go` is not on the path (default: GOROOT, /usr/local/go). */
+  goRoots?: (string | undefined)[];
+}
+
 /**
  * A path to a `temporal` binary: `TEMPORAL_CLI`, else `temporal` on PATH, else `.tools/bin/temporal`,
  * else built there with Go. Null when there is no Go either: callers then let the SDK download its
  * own dev server (machines with internet access).
  */
-export async function ensureTemporalCli(log: Log = console.error): Promise<string | null> {
+export async function ensureTemporalCli(log: Log = console.error, options: EnsureOptions = {}): Promise<string | null> {
   const fromEnv = process.env.TEMPORAL_CLI;
   if (fromEnv) {
     if (!isExecutable(fromEnv)) throw new Error(`TEMPORAL_CLI=${fromEnv} is not an executable file`);
     return fromEnv;
   }
-  const onPath = findOnPath('temporal');
+  const searchPath = options.searchPath ?? process.env.PATH ?? '';
+  const onPath = findOnPath('temporal', searchPath);
   if (onPath) return onPath;
-  if (isExecutable(LOCAL_CLI)) return LOCAL_CLI;
+  const binDir = options.binDir ?? LOCAL_BIN;
+  const local = join(binDir, 'temporal');
+  if (isExecutable(local)) return local;
 
-  const go = findGo();
+  const go = findGo(searchPath, options.goRoots ?? [process.env.GOROOT, '/usr/local/go']);
   if (!go) {
     log('No Temporal CLI and no Go toolchain: falling back to the SDK\'s download of the dev server.');
     return null;
   }
-  log(`Building the Temporal CLI, this takes a few minutes the first time (go install ${CLI_MODULE} → ${LOCAL_CLI})`);
+  log(`Building the Temporal CLI, this takes a few minutes the first time (go install ${CLI_MODULE} → ${local})`);
   const started = Date.now();
-  await goInstall(go, join(REPO_ROOT, '.tools', 'bin'), log);
-  if (!isExecutable(LOCAL_CLI)) throw new Error(`go install succeeded but ${LOCAL_CLI} is missing`);
-  log(`Temporal CLI built in ${Math.round((Date.now() - started) / 1000)} s: ${LOCAL_CLI}`);
-  return LOCAL_CLI;
+  await goInstall(go, binDir, log);
+  if (!isExecutable(local)) throw new Error(`go install succeeded but ${local} is missing`);
+  log(`Temporal CLI built in ${Math.round((Date.now() - started) / 1000)} s: ${local}`);
+  return local;
 }
 
 export interface DevServerOptions {
