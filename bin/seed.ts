@@ -23,7 +23,8 @@ async function main(files: string[]): Promise<number> {
       references.push(reference);
     } catch (error) {
       if (error instanceof ReferenceValidationError) problems.push(...error.issues.map((issue) => `${file}: ${issue}`));
-      else if (error instanceof SyntaxError) problems.push(`${file}: not JSON (${error.message})`);
+      // V8 may quote the text around the error: drop the quote, it could hold a NIR.
+      else if (error instanceof SyntaxError) problems.push(`${file}: not JSON (${error.message.replace(/"[\s\S]*"/, '…')})`);
       else problems.push(`${file}: ${(error as Error).message}`);
     }
   }

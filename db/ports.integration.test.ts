@@ -408,7 +408,7 @@ describe('npm run seed', () => {
     const notJson = join(dir, 'not.json');
     writeFileSync(good, JSON.stringify({ insurers: [{ name: 'Smatis' }] }));
     writeFileSync(bad, JSON.stringify({ case: { reference: { beneficiaries: [{ nir: MARC, lastName: 'X', firstName: 'Y', cards: [{ insurer: 'AON', start: 'soon', columns: {} }] }] } } }));
-    writeFileSync(notJson, '{ "insurers": [');
+    writeFileSync(notJson, `nir ${MARC}`); // V8 quotes this in its message
     const result = await seed([good, bad, notJson, join(dir, 'missing.json')]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${bad}: beneficiaries[0].cards[0].start: not a date (YYYY-MM-DD)`);
