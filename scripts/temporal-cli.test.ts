@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTemporalCli, findOnPath } from './temporal-cli.js';
+import { ensureTemporalCli, findOnPath, freePort, startDevServer } from './temporal-cli.js';
 
 describe('ensureTemporalCli', () => {
   const saved = { PATH: process.env.PATH, TEMPORAL_CLI: process.env.TEMPORAL_CLI };
@@ -87,5 +87,20 @@ describe('ensureTemporalCli', () => {
   it('findOnPath skips missing and non-executable entries', () => {
     expect(findOnPath('temporal', `/nonexistent::${dir}`)).toBe(fake);
     expect(findOnPath('not-executable', dir)).toBeNull();
+  });
+});
+
+describe('startDevServer', () => {
+  it('reports a server that exits at once, with its output', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'temporal-exit-'));
+    const binary = join(dir, 'temporal');
+    writeFileSync(binary, '#!/bin/sh\necho "listen tcp: address already in use" >&2\nexit 1\n');
+    chmodSync(binary, 0o755);
+    try {
+      await expect(startDevServer({ binary, port: await freePort(), uiPort: false, log: () => undefined }))
+        .rejects.toThrow(/temporal server start-dev exited \(1\):\nlisten tcp: address already in use/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

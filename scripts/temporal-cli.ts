@@ -235,6 +235,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   while (Date.now() < deadline) {
     if (spawnError) break;
     if (child.exitCode != null || child.signalCode != null) {
+      await stop();
       throw new Error(`temporal server start-dev exited (${child.exitCode ?? child.signalCode}):\n${output.join('\n')}`);
     }
     let connection: Connection | null = null;
