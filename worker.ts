@@ -53,11 +53,10 @@ async function main(): Promise<void> {
   const worker = await createWorker({
     connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, deps: dependenciesFrom(database),
   });
+  // Worker.run() shuts down gracefully on SIGINT/SIGTERM by itself (the SDK's shutdownSignals): it stops polling,
+  // finishes the tasks in progress, then resolves.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      console.error(`worker: ${signal} received, finishing the tasks in progress…`);
-      worker.shutdown();
-    });
+    process.once(signal, () => console.error(`worker: ${signal} received, finishing the tasks in progress…`));
   }
   console.error(`worker: polling task queue « ${config.taskQueue} » on ${config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS} (${database.kind})`);
   try {

@@ -30,7 +30,6 @@ const queryValidator = createValidator({ coerce: true });
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
-    disableRequestLogging: !deps.logger,
   });
 
   app.setValidatorCompiler(({ schema, httpPart }) => {

@@ -35,7 +35,7 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 const binary = await ensureTemporalCli();
 if (!binary) throw new Error('the Temporal CLI is needed: npm run setup');
 const server = await startDevServer({ binary, port: await freePort(), uiPort: false });
-const database = await openDatabase(undefined, { pgliteDir: 'memory://' });
+const database = await openDatabase('', { pgliteDir: 'memory://' });
 try {
   await seedReference(database.db, caseWith(() => undefined).reference);
   const native = await NativeConnection.connect({ address: server.address });

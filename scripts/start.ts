@@ -1,0 +1,89 @@
+// npm start — the whole product on embedded defaults, in one process:
+//   the Temporal dev server (SQLite under .data/, Web UI), PGlite under .data/ unless DATABASE_URL is set,
+//   the demo data (examples/cases/) on first start, a worker, the API and its OpenAPI page.
+// With TEMPORAL_ADDRESS set, no dev server is started: the worker and API use that server.
+// Environment: PORT (3000), DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233),
+// DATA_DIR (.data).
+
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { ensureSearchAttributes } from '../activities/temporal.js';
+import { startApi } from '../api/server.js';
+import { loadConfig } from '../config.js';
+import { openDatabase } from '../db/client.js';
+import { formatCounts, seedReference } from '../db/seed.js';
+import { practitioners } from '../db/schema.js';
+import { exampleUniverse } from '../examples/universe.js';
+import { createWorker, dependenciesFrom } from '../worker.js';
+import { ensureTemporalCli, REPO_ROOT, startDevServer, type DevServer } from './temporal-cli.js';
+
+const say = (message: string) => console.error(message);
+const config = loadConfig();
+const dataDir = resolve(process.env.DATA_DIR ?? join(REPO_ROOT, '.data'));
+mkdirSync(dataDir, { recursive: true });
+
+let devServer: DevServer | undefined;
+let temporalAddress = config.temporalAddress;
+let uiUrl: string | null = null;
+if (!temporalAddress) {
+  const binary = await ensureTemporalCli(say);
+  if (!binary) {
+    say('No Temporal CLI and no Go toolchain to build one: install Go (https://go.dev) or set TEMPORAL_CLI / TEMPORAL_ADDRESS.');
+    process.exit(1);
+  }
+  const port = Number(process.env.TEMPORAL_PORT ?? 7233);
+  say(`Starting the Temporal dev server on 127.0.0.1:${port} (state in ${join(dataDir, 'temporal.db')})…`);
+  devServer = await startDevServer({
+    binary, port, uiPort: Number(process.env.TEMPORAL_UI_PORT ?? port + 1000), dbFile: join(dataDir, 'temporal.db'), log: say,
+  });
+  temporalAddress = devServer.address;
+  uiUrl = devServer.uiUrl;
+}
+
+say(config.databaseUrl ? 'Opening PostgreSQL (DATABASE_URL)…' : `Opening the embedded database (PGlite, ${join(dataDir, 'pglite')})…`);
+const database = await openDatabase(config.databaseUrl, { pgliteDir: join(dataDir, 'pglite') });
+if ((await database.db.select({ n: practitioners.number }).from(practitioners).limit(1)).length === 0) {
+  const counts = await seedReference(database.db, exampleUniverse());
+  say(`Loaded the demo reference data (examples/cases/): ${formatCounts(counts)}`);
+}
+
+const connection = await Connection.connect({ address: temporalAddress });
+await ensureSearchAttributes(connection, config.temporalNamespace);
+await connection.close();
+
+const native = await NativeConnection.connect({ address: temporalAddress });
+const worker = await createWorker({
+  connection: native, namespace: config.temporalNamespace, taskQueue: config.taskQueue, deps: dependenciesFrom(database),
+});
+const workerRun = worker.run();
+const api = await startApi({ ...config, temporalAddress }, database);
+
+console.log(`
+  Rejets TP Simple is running.
+    API          ${api.address}/api/invoices
+    OpenAPI      ${api.address}/docs
+    Health       ${api.address}/health
+    Temporal UI  ${uiUrl ?? `(external server ${temporalAddress})`}
+  Try:  curl -s -X POST ${api.address}/api/invoices -H 'content-type: application/json' \\
+          -d "$(jq '{invoice: .case.invoice, receivedOn: .case.receivedOn}' examples/cases/a_controler.json)"
+  Ctrl-C to stop.
+`);
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  say(`${signal}: stopping…`);
+  await api.close();
+  // The SDK's worker stops itself on SIGINT/SIGTERM too (its default shutdownSignals).
+  if (worker.getState() === 'RUNNING') worker.shutdown();
+  await workerRun.catch(() => undefined);
+  await native.close();
+  await database.close();
+  await devServer?.stop();
+  process.exit(0);
+}
+process.once('SIGINT', () => void stop('SIGINT'));
+process.once('SIGTERM', () => void stop('SIGTERM'));
