@@ -6,6 +6,7 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '.data/**', '.tools/**'],
     testTimeout: 30_000,
+    reporters: ['default', './test/summary-reporter.ts'],
     // One Temporal dev server and one PostgreSQL database per run, for *.integration.test.ts files.
     globalSetup: ['test/global-setup.ts'],
   },
