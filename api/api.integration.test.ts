@@ -132,7 +132,18 @@ describe('GET /api/invoices/:id/history', () => {
     const types = history.events.map((e: { eventType: string }) => e.eventType);
     expect(types[0]).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_STARTED');
     expect(types).toContain('EVENT_TYPE_MARKER_RECORDED');
-  });
+
+    // What an auditor downloads replays with `npm run replay -- --file`.
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const file = join(mkdtempSync(join(tmpdir(), 'history-')), 'invoice-2000000040.json');
+    writeFileSync(file, JSON.stringify(history));
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'bin/replay.ts', '--file', file], { cwd: join(import.meta.dirname, '..') });
+    expect(stdout).toContain('1 replayed, 0 failed');
+  }, 60_000);
 });
 
 describe('health and docs', () => {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig } from '../config.js';
 import { workflowBundle } from '../worker.js';
 
@@ -50,6 +50,7 @@ const targets: Target[] = names.map((name) => fromFiles
     },
   });
 
+Runtime.install({ logger: new DefaultLogger('WARN') });
 const bundle = await workflowBundle();
 let failures = 0;
 for (const target of targets) {

@@ -17,7 +17,7 @@ import { formatCounts, seedReference } from '../db/seed.js';
 import { practitioners } from '../db/schema.js';
 import { exampleUniverse } from '../examples/universe.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
-import { ensureTemporalCli, REPO_ROOT, startDevServer, type DevServer } from './temporal-cli.js';
+import { ensureTemporalCli, REPO_ROOT, SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './temporal-cli.js';
 
 const say = (message: string) => console.error(message);
 const config = loadConfig();
@@ -27,19 +27,32 @@ mkdirSync(dataDir, { recursive: true });
 let devServer: DevServer | undefined;
 let temporalAddress = config.temporalAddress;
 let uiUrl: string | null = null;
+let stopTemporal: (() => Promise<void>) | undefined;
 if (!temporalAddress) {
-  const binary = await ensureTemporalCli(say);
-  if (!binary) {
-    say('No Temporal CLI and no Go toolchain to build one: install Go (https://go.dev) or set TEMPORAL_CLI / TEMPORAL_ADDRESS.');
-    process.exit(1);
-  }
   const port = Number(process.env.TEMPORAL_PORT ?? 7233);
-  say(`Starting the Temporal dev server on 127.0.0.1:${port} (state in ${join(dataDir, 'temporal.db')})…`);
-  devServer = await startDevServer({
-    binary, port, uiPort: Number(process.env.TEMPORAL_UI_PORT ?? port + 1000), dbFile: join(dataDir, 'temporal.db'), log: say,
-  });
-  temporalAddress = devServer.address;
-  uiUrl = devServer.uiUrl;
+  const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? port + 1000);
+  const dbFile = join(dataDir, 'temporal.db');
+  const binary = await ensureTemporalCli(say);
+  if (binary) {
+    say(`Starting the Temporal dev server on 127.0.0.1:${port} (state in ${dbFile})…`);
+    devServer = await startDevServer({ binary, port, uiPort, dbFile, log: say });
+    temporalAddress = devServer.address;
+    uiUrl = devServer.uiUrl;
+    stopTemporal = () => devServer!.stop();
+  } else {
+    // No CLI and no Go: the SDK downloads the dev server (needs internet).
+    say('No Temporal CLI and no Go toolchain: downloading the Temporal dev server through the SDK…');
+    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        ip: '127.0.0.1', port, ui: true, uiPort, dbFilename: dbFile,
+        extraArgs: Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+      },
+    });
+    temporalAddress = env.address;
+    uiUrl = `http://127.0.0.1:${uiPort}`;
+    stopTemporal = () => env.teardown();
+  }
 }
 
 say(config.databaseUrl ? 'Opening PostgreSQL (DATABASE_URL)…' : `Opening the embedded database (PGlite, ${join(dataDir, 'pglite')})…`);
@@ -82,7 +95,7 @@ async function stop(signal: string) {
   await workerRun.catch(() => undefined);
   await native.close();
   await database.close();
-  await devServer?.stop();
+  await stopTemporal?.();
   process.exit(0);
 }
 process.once('SIGINT', () => void stop('SIGINT'));

@@ -81,3 +81,20 @@ describe('invoiceWorkflow', () => {
     expect(markers.length).toBe(10); // G0…G8 + conclusion
   });
 });
+
+describe('npm run replay -- <workflowId>', () => {
+  it('fetches a finished invoice\'s history from the server and replays it with the current code', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { inject } = await import('vitest');
+    const c = withKey('1000000007', (x) => { x.invoice.flags!.ro100 = true; });
+    const { workflowId } = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
+    await p.client.workflow.getHandle(workflowId).result();
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'bin/replay.ts', workflowId, 'invoice-1000000001'], {
+      cwd: new URL('..', import.meta.url).pathname,
+      env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress') },
+    });
+    expect(stdout).toContain(`ok    ${workflowId}: replays with the current workflow code`);
+    expect(stdout).toContain('2 replayed, 0 failed');
+  }, 60_000);
+});
