@@ -1,0 +1,83 @@
+// npm run bench:pipeline — the pipeline's speed on a private Temporal dev server:
+//   latency: an invoice decided from submission (p50, p95), one at a time;
+//   throughput: invoice workflows per second, against a one-no-op-activity workflow on the same server.
+// Database: DATABASE_URL when set, else an in-memory PGlite. Figures are printed, never asserted.
+
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createInvoiceService } from '../api/invoice-service.js';
+import { openDatabase } from '../db/client.js';
+import { createInvoiceRepository } from '../db/invoices.js';
+import { seedReference } from '../db/seed.js';
+import { exampleUniverse, loadExampleCases } from '../examples/universe.js';
+import { ensureTemporalCli, freePort, startDevServer } from '../scripts/temporal-cli.js';
+import { createWorker, dependenciesFrom } from '../worker.js';
+
+const LATENCY_N = Number(process.env.BENCH_LATENCY ?? 100);
+const THROUGHPUT_N = Number(process.env.BENCH_THROUGHPUT ?? 500);
+const CONCURRENCY = 50;
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const binary = await ensureTemporalCli();
+if (!binary) throw new Error('the Temporal CLI is needed: npm run setup');
+const server = await startDevServer({ binary, port: await freePort(), uiPort: false });
+const database = await openDatabase(process.env.DATABASE_URL ?? '', { pgliteDir: 'memory://' });
+const cases = loadExampleCases();
+await seedReference(database.db, exampleUniverse());
+
+const native = await NativeConnection.connect({ address: server.address });
+const connection = await Connection.connect({ address: server.address });
+const client = new Client({ connection });
+const invoices = createInvoiceRepository(database.db);
+const service = createInvoiceService({ client, invoices, taskQueue: 'bench-invoices' });
+const invoiceWorker = await createWorker({ connection: native, taskQueue: 'bench-invoices', deps: dependenciesFrom(database) });
+const noopWorker = await Worker.create({
+  connection: native,
+  taskQueue: 'bench-noop',
+  workflowBundle: await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./noop-workflow.ts', import.meta.url)), logger: new DefaultLogger('WARN') }),
+  activities: { async noop() {} },
+});
+
+let serial = 0;
+const nextKey = () => String(5_000_000_000 + serial++);
+function claim(i: number) {
+  const c = cases[i % cases.length].caseFile;
+  return { invoice: { ...c.invoice, archiveKey: nextKey() }, receivedOn: c.receivedOn };
+}
+async function decide(i: number): Promise<number> {
+  const start = performance.now();
+  const { workflowId } = await service.submit(claim(i));
+  await client.workflow.getHandle(workflowId).result();
+  return performance.now() - start;
+}
+async function pool<T>(n: number, task: (i: number) => Promise<T>): Promise<number> {
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < n) await task(next++);
+  }));
+  return performance.now() - start;
+}
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+await Promise.all([invoiceWorker.runUntil(async () => {
+  await noopWorker.runUntil(async () => {
+    for (let i = 0; i < 20; i++) await decide(i); // warm-up
+    const latencies: number[] = [];
+    for (let i = 0; i < LATENCY_N; i++) latencies.push(await decide(i));
+
+    const invoiceMs = await pool(THROUGHPUT_N, (i) => decide(i));
+    const noopMs = await pool(THROUGHPUT_N, async (i) => client.workflow.execute('noopWorkflow', { taskQueue: 'bench-noop', workflowId: `noop-${i}-${Date.now()}` }));
+
+    const invoiceRate = THROUGHPUT_N / (invoiceMs / 1000);
+    const noopRate = THROUGHPUT_N / (noopMs / 1000);
+    console.log(`pipeline benchmark — Node ${process.version}, ${database.kind}, Temporal dev server (in memory), 1 worker`);
+    console.log(`  latency, submission → decision recorded (${LATENCY_N} invoices, one at a time): p50 ${pct(latencies, 50).toFixed(0)} ms, p95 ${pct(latencies, 95).toFixed(0)} ms   target p50 ≤ 300 ms`);
+    console.log(`  throughput (${THROUGHPUT_N} workflows, ${CONCURRENCY} in flight): invoices ${invoiceRate.toFixed(1)}/s, one-no-op-activity workflow ${noopRate.toFixed(1)}/s → ratio ${(invoiceRate / noopRate).toFixed(2)}   target ≥ 0.5`);
+  });
+})]);
+await connection.close();
+await native.close();
+await database.close();
+await server.stop();
