@@ -33,8 +33,8 @@ describe('embedded PGlite database', () => {
       `select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
     expect(tables.map((row) => row.table_name)).toEqual([
-      'agica_records', 'batches', 'beneficiaries', 'cards', 'catalogue', 'contract_rights', 'insurers', 'invoices',
-      'payment_acts', 'payments', 'practitioners',
+      'agica_records', 'api_keys', 'batches', 'beneficiaries', 'cards', 'catalogue', 'contract_rights', 'insurers',
+      'invoices', 'manager_tasks', 'outbox', 'payment_acts', 'payments', 'practitioners', 'task_events', 'trame_files',
     ]);
   });
 
@@ -55,7 +55,9 @@ describe('embedded PGlite database', () => {
   it('reopens an existing folder without re-applying the migrations', async () => {
     await database.close();
     database = await openDatabase('', { pgliteDir: dir });
-    expect(await database.execute('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: 1 }]);
+    const { readdirSync } = await import('node:fs');
+    const migrations = readdirSync(new URL('./migrations', import.meta.url)).filter((f) => f.endsWith('.sql')).length;
+    expect(await database.execute('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: migrations }]);
     expect(await database.execute('select count(*)::int as n from catalogue')).toEqual([{ n: 9 }]);
   });
 });

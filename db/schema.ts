@@ -4,8 +4,14 @@
 
 import { sql } from 'drizzle-orm';
 import {
-  boolean, date, index, integer, jsonb, numeric, pgTable, primaryKey, serial, text, timestamp, unique,
+  boolean, customType, date, index, integer, jsonb, numeric, pgTable, primaryKey, serial, text, timestamp, unique,
 } from 'drizzle-orm/pg-core';
+
+/** `bytea` read and written as a Buffer (postgres.js) / Uint8Array (PGlite). */
+const customBytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => Buffer.from(value),
+});
 
 // ---- AGAPS: the PS directory ----
 
@@ -151,7 +157,11 @@ export const batches = pgTable('batches', {
   id: text('id').primaryKey(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   invoiceCount: integer('invoice_count').notNull(),
+  /** `running` → `closed` (every analysis decided, e-mails sent, Trame written, GTO task closed). */
   status: text('status').notNull(),
+  /** The GTO task's closure (« FIN OK »). */
+  gtoClosure: text('gto_closure'),
+  closedAt: timestamp('closed_at', { withTimezone: true }),
 });
 
 export const invoices = pgTable(
@@ -170,6 +180,11 @@ export const invoices = pgTable(
     receivedOn: date('received_on').notNull(),
     decision: jsonb('decision'),
     trace: jsonb('trace'),
+    /** The practitioner e-mail (outbox id) that carried this invoice's reply, and when it was sent. */
+    emailId: text('email_id'),
+    emailedAt: timestamp('emailed_at', { withTimezone: true }),
+    /** The Trame SSTT file that holds this invoice's row. */
+    trameId: text('trame_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -178,4 +193,112 @@ export const invoices = pgTable(
     index('invoices_status_idx').on(t.status),
     index('invoices_practitioner_idx').on(t.practitionerNumber),
   ],
+);
+
+// ---- Manager tasks (human tasks of the invoice workflows) ----
+
+export const managerTasks = pgTable(
+  'manager_tasks',
+  {
+    /** `<critère d'archivage>-<n>`: the n-th task of that claim's workflow. */
+    id: text('id').primaryKey(),
+    archiveKey: text('archive_key').notNull().references(() => invoices.archiveKey),
+    workflowId: text('workflow_id').notNull(),
+    batchId: text('batch_id'),
+    practitionerNumber: text('practitioner_number'),
+    motif: text('motif').notNull(),
+    /** `open` → `resolved`. */
+    status: text('status').notNull(),
+    /** The analysis result that created the task (motif, comment, reply, trace…). */
+    decision: jsonb('decision').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    escalatedAt: timestamp('escalated_at', { withTimezone: true }),
+    assignee: text('assignee'),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    /** `{ action: pay | reply | reanalyze | close, motif?, comment? }`. */
+    resolution: jsonb('resolution'),
+    resolvedBy: text('resolved_by'),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('manager_tasks_status_idx').on(t.status, t.dueAt),
+    index('manager_tasks_archive_key_idx').on(t.archiveKey),
+    index('manager_tasks_motif_idx').on(t.motif),
+  ],
+);
+
+/** Who did what to a task, and when (created, claimed, released, escalated, resolved). */
+export const taskEvents = pgTable(
+  'task_events',
+  {
+    id: serial('id').primaryKey(),
+    taskId: text('task_id').notNull().references(() => managerTasks.id),
+    kind: text('kind').notNull(),
+    actor: text('actor'),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    details: jsonb('details'),
+  },
+  (t) => [index('task_events_task_idx').on(t.taskId)],
+);
+
+// ---- Access: API keys with a role ----
+
+export const apiKeys = pgTable('api_keys', {
+  /** Public part of the key (`tpr_<id>_…`), shown in lists and audit trails. */
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** submitter | manager | auditor | admin */
+  role: text('role').notNull(),
+  /** SHA-256 of the whole key, hex. The key itself is never stored. */
+  keyHash: text('key_hash').notNull().unique(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+// ---- Outputs: e-mails (outbox) and Trame SSTT files ----
+
+/**
+ * Every e-mail, written before it is sent: `pending` → `sending` → `sent` (or `failed`). The id is the
+ * idempotency key (also sent to Resend), so that a retried activity or a restarted worker never sends twice.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: text('id').primaryKey(),
+    /** ps_reply | escalation */
+    kind: text('kind').notNull(),
+    batchId: text('batch_id'),
+    practitionerNumber: text('practitioner_number'),
+    from: text('from_address').notNull(),
+    to: text('to_address').array().notNull(),
+    bcc: text('bcc_address').array().notNull().default(sql`'{}'::text[]`),
+    subject: text('subject').notNull(),
+    html: text('html').notNull(),
+    text: text('text').notNull(),
+    /** Critères d'archivage of the invoices this e-mail answers. */
+    archiveKeys: text('archive_keys').array().notNull().default(sql`'{}'::text[]`),
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** Resend's id, or the file written under .data/outbox/. */
+    providerId: text('provider_id'),
+    error: text('error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [index('outbox_batch_idx').on(t.batchId), index('outbox_status_idx').on(t.status)],
+);
+
+export const trameFiles = pgTable(
+  'trame_files',
+  {
+    id: text('id').primaryKey(),
+    /** The batch it belongs to, or null for an export of open manager rows. */
+    batchId: text('batch_id'),
+    rowCount: integer('row_count').notNull(),
+    content: customBytea('content').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('trame_files_batch_idx').on(t.batchId)],
 );
