@@ -1,0 +1,395 @@
+// Authentication and roles on a small fastify app over a scratch PostgreSQL database: Bearer keys, the console's
+// session cookie, requireRole, the session and key routes, the route → roles matrix, the session secret.
+
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TSchema } from '@sinclair/typebox';
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createApiKeyRepository, type ApiKeyRepository, type Role } from '../db/api-keys.js';
+import { createScratchDatabase, type ScratchDatabase } from '../test/databases.js';
+import { createValidator } from '../rules/schema.js';
+import {
+  authPlugin, AUTHENTICATION_REQUIRED, cookieValue, guardRoutes, readSession, requireRole, ROUTE_ROLES, ruleFor,
+  SESSION_COOKIE, signSession,
+} from './auth.js';
+import { badRequest } from './errors.js';
+import { keyRoutes } from './routes/keys.js';
+import { sessionRoutes } from './routes/session.js';
+import { loadSessionSecret } from './session-secret.js';
+
+const SECRET = 'test-session-secret-0123456789abcdef';
+
+let database: ScratchDatabase;
+let keys: ApiKeyRepository;
+let app: FastifyInstance;
+const key: Record<Role, string> = { submitter: '', manager: '', auditor: '', admin: '' };
+const keyId: Record<Role, string> = { submitter: '', manager: '', auditor: '', admin: '' };
+
+async function buildTestApp(options: { guard?: boolean; secureCookies?: boolean } = {}): Promise<FastifyInstance> {
+  const instance = Fastify();
+  // Bodies validated as api/app.ts does (its validator knows the schemas' `errorMessage`).
+  const validate = createValidator();
+  instance.setValidatorCompiler(({ schema }) => (data: unknown) => {
+    const errors = validate(schema as TSchema, data, '');
+    return errors.length ? { error: badRequest(errors) } : { value: data };
+  });
+  await instance.register(authPlugin, { keys, sessionSecret: SECRET, secureCookies: options.secureCookies });
+  if (options.guard) {
+    guardRoutes(instance);
+    const ok = async () => ({ ok: true });
+    instance.post('/api/invoices', ok);
+    instance.get('/api/invoices', ok);
+    instance.get('/api/invoices/:id', ok);
+    instance.get('/api/invoices/:id/history', ok);
+    instance.get('/api/invoices/search', ok);
+    instance.post('/api/tasks/:id/claim', ok);
+    instance.get('/api/tasks', ok);
+    instance.route({ method: ['GET', 'POST'], url: '/api/trames', handler: ok });
+    instance.get('/api/not-in-the-matrix', ok);
+    instance.get('/health', ok);
+    instance.get('/console/*', ok);
+    await instance.register(sessionRoutes, { keys, sessionSecret: SECRET });
+  } else {
+    await instance.register(sessionRoutes, { keys, sessionSecret: SECRET, secureCookies: options.secureCookies });
+    await instance.register(keyRoutes, { keys });
+    instance.get('/submit-only', { preHandler: requireRole('submitter') }, async () => ({ ok: true }));
+    instance.get('/read', { preHandler: requireRole('manager', 'auditor') }, async () => ({ ok: true }));
+    instance.get('/admin-only', { onRequest: requireRole() }, async () => ({ ok: true }));
+    instance.get('/whoami', async (request) => ({ principal: request.principal }));
+  }
+  await instance.ready();
+  return instance;
+}
+
+beforeAll(async () => {
+  database = await createScratchDatabase(inject('databaseUrl'), 'auth');
+  keys = createApiKeyRepository(database.db);
+  for (const role of ['submitter', 'manager', 'auditor', 'admin'] as Role[]) {
+    const created = await keys.create({ role, name: `test-${role}` });
+    key[role] = created.key;
+    keyId[role] = created.id;
+  }
+  app = await buildTestApp();
+}, 60_000);
+afterAll(async () => {
+  await app?.close();
+  await database?.drop();
+});
+
+const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
+const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers });
+const setCookieOf = (res: LightMyRequestResponse) => {
+  const header = res.headers['set-cookie'];
+  return (Array.isArray(header) ? header : [header ?? '']).find((c) => c.startsWith(`${SESSION_COOKIE}=`)) ?? '';
+};
+const cookieFrom = (setCookie: string) => setCookie.split(';')[0]!; // `tpr_session=<value>`
+async function login(k: string, instance = app): Promise<LightMyRequestResponse> {
+  return instance.inject({ method: 'POST', url: '/api/session', payload: { key: k } });
+}
+
+describe('requireRole with Bearer keys', () => {
+  it('no credentials → 401 asking for a Bearer key, with WWW-Authenticate: Bearer', async () => {
+    const res = await get('/read');
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+    expect(res.json()).toEqual({ message: 'Authentication required: send Authorization: Bearer <key>' });
+    expect(res.json().message).toBe(AUTHENTICATION_REQUIRED);
+  });
+
+  it('a bad, malformed, non-Bearer or revoked key → 401', async () => {
+    const revoked = await keys.create({ role: 'manager', name: 'revoked' });
+    await keys.revoke(revoked.id);
+    const tampered = key.manager.slice(0, -2) + (key.manager.endsWith('AA') ? 'BB' : 'AA');
+    for (const headers of [
+      bearer(tampered), bearer('tpr_nothing'), bearer(revoked.key), { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },
+      { authorization: 'Bearer' }, { authorization: key.manager },
+    ]) {
+      const res = await get('/read', headers);
+      expect(res.statusCode, JSON.stringify(headers)).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+      expect(res.json().message).toMatch(/^Invalid credentials/);
+    }
+    expect((await get('/whoami', bearer(revoked.key))).json()).toEqual({ principal: null });
+  });
+
+  it('the wrong role → 403 naming the role needed; the right role → 200', async () => {
+    const res = await get('/read', bearer(key.submitter));
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toEqual({ message: 'Forbidden: this needs the role manager or auditor (key « test-submitter » has the role submitter)' });
+    expect((await get('/submit-only', bearer(key.manager))).json().message).toMatch(/^Forbidden: this needs the role submitter /);
+    expect((await get('/admin-only', bearer(key.auditor))).json().message).toMatch(/^Forbidden: this needs the role admin /);
+
+    expect((await get('/read', bearer(key.manager))).statusCode).toBe(200);
+    expect((await get('/read', bearer(key.auditor))).statusCode).toBe(200);
+    expect((await get('/submit-only', bearer(key.submitter))).statusCode).toBe(200);
+    expect((await get('/read', { authorization: `bearer  ${key.auditor}` })).statusCode).toBe(200); // scheme is case-insensitive
+  });
+
+  it('admin passes everything', async () => {
+    for (const url of ['/read', '/submit-only', '/admin-only', '/api/keys']) {
+      expect((await get(url, bearer(key.admin))).statusCode, url).toBe(200);
+    }
+  });
+
+  it('request.principal on an unguarded route', async () => {
+    expect((await get('/whoami')).json()).toEqual({ principal: null });
+    expect((await get('/whoami', bearer(key.auditor))).json()).toEqual({
+      principal: { keyId: keyId.auditor, name: 'test-auditor', role: 'auditor' },
+    });
+  });
+
+  it('requireRole refuses an unknown role at definition time', () => {
+    expect(() => requireRole('root' as Role)).toThrow(/unknown role/);
+  });
+});
+
+describe('console session', () => {
+  it('login → HttpOnly SameSite=Strict 12 h cookie → access with the cookie alone', async () => {
+    const res = await login(key.manager);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ name: 'test-manager', role: 'manager' });
+    expect(res.headers['cache-control']).toBe('no-store');
+    const setCookie = setCookieOf(res);
+    expect(setCookie).toMatch(/^tpr_session=[^;]+; Max-Age=43200; Path=\/; HttpOnly; SameSite=Strict$/);
+
+    const cookie = cookieFrom(setCookie);
+    const value = cookie.slice(SESSION_COOKIE.length + 1);
+    const [id, expires, role, name64] = value.split('.');
+    expect({ id, role, name: Buffer.from(name64!, 'base64url').toString() }).toEqual({ id: keyId.manager, role: 'manager', name: 'test-manager' });
+    expect(Number(expires) - Date.now() / 1000).toBeGreaterThan(12 * 3600 - 60);
+
+    expect((await get('/read', { cookie })).statusCode).toBe(200);
+    expect((await get('/read', { cookie: `other=1; ${cookie}; more=2` })).statusCode).toBe(200);
+    expect((await get('/submit-only', { cookie })).statusCode).toBe(403);
+    expect((await get('/api/session', { cookie })).json()).toEqual({ keyId: keyId.manager, name: 'test-manager', role: 'manager' });
+  });
+
+  it('a bad key → 401 with the same message whatever the reason; no cookie', async () => {
+    const revoked = await keys.create({ role: 'auditor', name: 'gone' });
+    await keys.revoke(revoked.id);
+    const messages = new Set<string>();
+    for (const k of ['nonsense', `tpr_${keyId.admin}_${'A'.repeat(43)}`, revoked.key]) {
+      const res = await login(k);
+      expect(res.statusCode).toBe(401);
+      expect(setCookieOf(res)).toBe('');
+      messages.add(res.json().message);
+    }
+    expect([...messages]).toEqual(['Invalid API key']);
+    expect((await app.inject({ method: 'POST', url: '/api/session', payload: {} })).statusCode).toBe(400);
+  });
+
+  it('a tampered, forged, expired or foreign cookie → 401', async () => {
+    const value = cookieFrom(setCookieOf(await login(key.submitter))).slice(SESSION_COOKIE.length + 1);
+    const [id, expires, , name64, mac] = value.split('.');
+    const principal = { keyId: keyId.submitter, name: 'test-submitter', role: 'submitter' as Role };
+    const now = Math.floor(Date.now() / 1000);
+    const bad = {
+      'role raised': [id, expires, 'admin', name64, mac].join('.'),
+      'expiry pushed': [id, String(Number(expires) + 3600), 'submitter', name64, mac].join('.'),
+      'mac altered': `${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`,
+      'mac dropped': [id, expires, 'submitter', name64].join('.'),
+      'another secret': signSession({ ...principal, role: 'admin' }, 'another-secret-another-secret-another', now + 3600),
+      expired: signSession(principal, SECRET, now - 1),
+      empty: '',
+    };
+    for (const [why, v] of Object.entries(bad)) {
+      const res = await get('/submit-only', { cookie: `${SESSION_COOKIE}=${v}` });
+      expect(res.statusCode, why).toBe(401);
+      expect(res.json().message, why).toMatch(/^Invalid credentials/);
+    }
+    // The genuine one still works.
+    expect((await get('/submit-only', { cookie: `${SESSION_COOKIE}=${value}` })).statusCode).toBe(200);
+    // Signed with the right secret but for a role its key does not have: refused too.
+    const lifted = signSession({ ...principal, role: 'admin' }, SECRET, now + 3600);
+    expect((await get('/admin-only', { cookie: `${SESSION_COOKIE}=${lifted}` })).statusCode).toBe(401);
+  });
+
+  it('revoking the key ends its sessions', async () => {
+    const k = await keys.create({ role: 'auditor', name: 'short-lived' });
+    const cookie = cookieFrom(setCookieOf(await login(k.key)));
+    expect((await get('/read', { cookie })).statusCode).toBe(200);
+    await keys.revoke(k.id);
+    expect((await get('/read', { cookie })).statusCode).toBe(401);
+  });
+
+  it('a Bearer header wins over the cookie, and a bad one does not fall back to it', async () => {
+    const cookie = cookieFrom(setCookieOf(await login(key.manager)));
+    expect((await get('/submit-only', { cookie, ...bearer(key.submitter) })).statusCode).toBe(200);
+    expect((await get('/read', { cookie, ...bearer('tpr_bad') })).statusCode).toBe(401);
+  });
+
+  it('logout → 204 and a cookie deleted with the same attributes', async () => {
+    const res = await app.inject({ method: 'DELETE', url: '/api/session' });
+    expect(res.statusCode).toBe(204);
+    expect(setCookieOf(res)).toMatch(/^tpr_session=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=\/; HttpOnly; SameSite=Strict$/);
+  });
+
+  it('GET /api/session without credentials → 401', async () => {
+    const res = await get('/api/session');
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toEqual({ message: AUTHENTICATION_REQUIRED });
+    expect((await get('/api/session', bearer(key.submitter))).json()).toMatchObject({ role: 'submitter' });
+  });
+
+  it('secureCookies adds Secure', async () => {
+    const secure = await buildTestApp({ secureCookies: true });
+    try {
+      expect(setCookieOf(await login(key.auditor, secure))).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
+      expect(setCookieOf(await secure.inject({ method: 'DELETE', url: '/api/session' }))).toMatch(/; Secure$/);
+    } finally {
+      await secure.close();
+    }
+  });
+
+  it('cookie helpers', () => {
+    expect(cookieValue('a=1; tpr_session="x.y"; b=2', SESSION_COOKIE)).toBe('x.y');
+    expect(cookieValue('xtpr_session=1', SESSION_COOKIE)).toBeUndefined();
+    expect(cookieValue(undefined, SESSION_COOKIE)).toBeUndefined();
+    const p = { keyId: 'abcd1234', name: 'Émilie « GTO » . ; =', role: 'manager' as Role };
+    expect(readSession(signSession(p, SECRET, 2_000_000_000), SECRET, 1_999_999_999)).toEqual(p);
+    expect(readSession(signSession(p, SECRET, 2_000_000_000), SECRET, 2_000_000_000)).toBeNull();
+  });
+
+  it('authPlugin refuses a short session secret', async () => {
+    const instance = Fastify();
+    await expect(instance.register(authPlugin, { keys, sessionSecret: 'short' }).ready()).rejects.toThrow(/at least 32 characters/);
+    await instance.close();
+  });
+});
+
+describe('/api/keys (admin only)', () => {
+  it('401 without credentials, 403 for every other role', async () => {
+    expect((await get('/api/keys')).statusCode).toBe(401);
+    for (const role of ['submitter', 'manager', 'auditor'] as Role[]) {
+      expect((await get('/api/keys', bearer(key[role]))).statusCode).toBe(403);
+      const post = await app.inject({ method: 'POST', url: '/api/keys', headers: bearer(key[role]), payload: { role: 'admin', name: 'escalation' } });
+      expect(post.statusCode).toBe(403);
+    }
+    expect((await keys.list()).some((k) => k.name === 'escalation')).toBe(false);
+  });
+
+  it('create → 201 with the key once; it works; list never shows it nor its hash; revoke → 204 then 401; unknown → 404', async () => {
+    const created = await app.inject({ method: 'POST', url: '/api/keys', headers: bearer(key.admin), payload: { role: 'submitter', name: 'GTO scanner' } });
+    expect(created.statusCode).toBe(201);
+    expect(created.headers['cache-control']).toBe('no-store');
+    const body = created.json();
+    expect(body).toMatchObject({ role: 'submitter', name: 'GTO scanner', id: expect.stringMatching(/^[a-z0-9]{8}$/) });
+    expect(body.key).toMatch(new RegExp(`^tpr_${body.id}_`));
+    expect((await get('/submit-only', bearer(body.key))).statusCode).toBe(200);
+
+    const list = await get('/api/keys', bearer(key.admin));
+    expect(list.statusCode).toBe(200);
+    const item = list.json().items.find((k: { id: string }) => k.id === body.id);
+    expect(Object.keys(item).sort()).toEqual(['createdAt', 'id', 'lastUsedAt', 'name', 'revokedAt', 'role']);
+    expect(item.lastUsedAt).not.toBeNull();
+    expect(list.body).not.toContain(body.key.slice(13));
+    expect(list.body).not.toMatch(/key_?hash/i);
+
+    const del = await app.inject({ method: 'DELETE', url: `/api/keys/${body.id}`, headers: bearer(key.admin) });
+    expect(del.statusCode).toBe(204);
+    expect((await get('/submit-only', bearer(body.key))).statusCode).toBe(401);
+    expect((await get('/api/keys', bearer(key.admin))).json().items.find((k: { id: string }) => k.id === body.id).revokedAt).not.toBeNull();
+
+    const unknown = await app.inject({ method: 'DELETE', url: '/api/keys/nosuchid', headers: bearer(key.admin) });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toEqual({ message: 'API key nosuchid not found' });
+  });
+
+  it('a bad body → 400', async () => {
+    for (const payload of [{ role: 'root', name: 'x' }, { role: 'admin' }, { role: 'admin', name: '' }, { role: 'admin', name: '   ' }]) {
+      const res = await app.inject({ method: 'POST', url: '/api/keys', headers: bearer(key.admin), payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+    }
+    const res = await app.inject({ method: 'POST', url: '/api/keys', headers: bearer(key.admin), payload: { role: 'root', name: 'x' } });
+    expect(res.json().message).toMatch(/role must be one of submitter, manager, auditor, admin/);
+  });
+});
+
+describe('ROUTE_ROLES and guardRoutes', () => {
+  it('the matrix', () => {
+    const roles = (method: string, url: string) => ruleFor(method, url)?.roles;
+    expect(roles('POST', '/api/invoices')).toEqual(['submitter']);
+    expect(roles('POST', '/api/batches')).toEqual(['submitter']);
+    expect(roles('GET', '/api/invoices/:id')).toEqual(['submitter', 'manager', 'auditor']);
+    expect(roles('HEAD', '/api/batches/:batchId')).toEqual(['submitter', 'manager', 'auditor']);
+    expect(roles('GET', '/api/invoices')).toEqual(['manager', 'auditor']);
+    expect(roles('GET', '/api/invoices/search')).toEqual(['manager', 'auditor']); // a literal is not an :id
+    expect(roles('GET', '/api/invoices/:id/history')).toEqual(['manager', 'auditor']);
+    expect(roles('GET', '/api/invoices/:id/timeline')).toEqual(['manager', 'auditor']);
+    expect(roles('GET', '/api/tasks')).toEqual(['manager', 'auditor']);
+    expect(roles('POST', '/api/tasks/:id/resolve')).toEqual(['manager']);
+    expect(roles('GET', '/api/outbox')).toEqual(['manager', 'auditor']);
+    expect(roles('GET', '/api/motifs')).toEqual(['submitter', 'manager', 'auditor']);
+    expect(roles('GET', '/api/batches/:id/trame.xlsx')).toEqual(['manager', 'auditor']);
+    expect(roles('GET', '/api/trames/open.xlsx')).toEqual(['manager', 'auditor']);
+    expect(roles('GET', '/api/trames/:id/download')).toEqual(['manager', 'auditor']);
+    expect(roles('POST', '/api/trames')).toEqual(['manager']);
+    expect(roles('DELETE', '/api/keys/:id')).toEqual(['admin']);
+    expect(roles('PUT', '/api/reference/practitioners/:number')).toEqual(['admin']);
+    expect(roles('POST', '/api/session')).toBe('public');
+    expect(roles('GET', '/docs/json')).toBe('public');
+    expect(roles('DELETE', '/api/invoices/:id')).toBeUndefined();
+    for (const rule of ROUTE_ROLES) expect(rule.what).not.toBe('');
+  });
+
+  it('guards the routes registered after it; unknown /api routes are admin-only; others stay public', async () => {
+    const guarded = await buildTestApp({ guard: true });
+    try {
+      const status = async (method: 'GET' | 'POST' | 'HEAD', url: string, role?: Role) =>
+        (await guarded.inject({ method, url, headers: role ? bearer(key[role]) : {} })).statusCode;
+      const expected: [method: 'GET' | 'POST' | 'HEAD', url: string, role: Role | undefined, status: number][] = [
+        ['POST', '/api/invoices', undefined, 401],
+        ['POST', '/api/invoices', 'submitter', 200],
+        ['POST', '/api/invoices', 'manager', 403],
+        ['POST', '/api/invoices', 'admin', 200],
+        ['GET', '/api/invoices/1234567890', 'submitter', 200],
+        ['HEAD', '/api/invoices/1234567890', 'submitter', 200],
+        ['GET', '/api/invoices/1234567890', 'auditor', 200],
+        ['GET', '/api/invoices/1234567890/history', 'submitter', 403],
+        ['GET', '/api/invoices/1234567890/history', 'auditor', 200],
+        ['GET', '/api/invoices/search', 'submitter', 403],
+        ['GET', '/api/invoices', 'manager', 200],
+        ['GET', '/api/invoices', 'submitter', 403],
+        ['POST', '/api/tasks/t1/claim', 'manager', 200],
+        ['POST', '/api/tasks/t1/claim', 'auditor', 403],
+        ['GET', '/api/tasks', 'auditor', 200],
+        ['GET', '/api/trames', 'auditor', 200],
+        ['POST', '/api/trames', 'auditor', 403],
+        ['POST', '/api/trames', 'manager', 200],
+        ['GET', '/api/not-in-the-matrix', 'manager', 403],
+        ['GET', '/api/not-in-the-matrix', 'admin', 200],
+        ['GET', '/health', undefined, 200],
+        ['GET', '/console/index.html', undefined, 200],
+        ['GET', '/api/session', 'auditor', 200],
+        ['GET', '/api/session', undefined, 401],
+      ];
+      for (const [method, url, role, code] of expected) expect(await status(method, url, role), `${method} ${url} as ${role}`).toBe(code);
+      expect((await guarded.inject({ method: 'POST', url: '/api/session', payload: { key: key.manager } })).statusCode).toBe(200);
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+
+describe('loadSessionSecret', () => {
+  it('SESSION_SECRET when set (at least 32 characters)', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'secret-'));
+    expect(loadSessionSecret({ env: { SESSION_SECRET: 'x'.repeat(32) }, dataDir })).toBe('x'.repeat(32));
+    expect(() => loadSessionSecret({ env: { SESSION_SECRET: 'short' }, dataDir })).toThrow(/at least 32/);
+  });
+
+  it('else a random secret persisted with mode 0600, the same on the next start', () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'secret-')), 'nested', '.data');
+    const first = loadSessionSecret({ env: {}, dataDir });
+    expect(first.length).toBeGreaterThanOrEqual(32);
+    const file = join(dataDir, 'session-secret');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8').trim()).toBe(first);
+    expect(loadSessionSecret({ env: { SESSION_SECRET: '' }, dataDir })).toBe(first);
+    expect(loadSessionSecret({ env: {}, dataDir: mkdtempSync(join(tmpdir(), 'secret-')) })).not.toBe(first);
+    writeFileSync(file, 'tiny');
+    expect(() => loadSessionSecret({ env: {}, dataDir })).toThrow(/shorter than 32/);
+  });
+});

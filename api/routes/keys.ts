@@ -1,0 +1,74 @@
+// API keys, admin only: list (never a key nor its hash), create (the key is in the answer, once), revoke.
+// Needs authPlugin registered first.
+
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { ApiKeyRepository } from '../../db/api-keys.js';
+import { requireRole } from '../auth.js';
+import { ErrorBody } from '../schemas.js';
+import { RoleSchema } from './session.js';
+
+export interface KeyRouteOptions {
+  keys: ApiKeyRepository;
+}
+
+const Timestamp = Type.String({ format: 'date-time' });
+const KeyInfo = Type.Object({
+  id: Type.String({ description: 'Public part of the key (tpr_<id>_…)' }),
+  name: Type.String(),
+  role: RoleSchema,
+  createdAt: Timestamp,
+  lastUsedAt: Type.Union([Timestamp, Type.Null()]),
+  revokedAt: Type.Union([Timestamp, Type.Null()]),
+});
+const KeyList = Type.Object({ items: Type.Array(KeyInfo) });
+const CreateKeyBody = Type.Object({
+  role: RoleSchema,
+  name: { ...Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'Who or what uses the key' }), errorMessage: 'must be 1–100 characters, not all blank' },
+}, { additionalProperties: false });
+const CreatedKey = Type.Object({
+  key: Type.String({ description: 'The key itself: shown once, only its hash is stored' }),
+  id: Type.String(),
+  role: RoleSchema,
+  name: Type.String(),
+  createdAt: Timestamp,
+});
+const KeyIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+const denied = { 401: ErrorBody, 403: ErrorBody };
+
+export const keyRoutes: FastifyPluginAsync<KeyRouteOptions> = async (app, { keys }) => {
+  if (!app.hasRequestDecorator('principal')) throw new Error('keyRoutes: register authPlugin first');
+  // onRequest: a caller without the role is answered before its body is read.
+  app.addHook('onRequest', requireRole('admin'));
+
+  app.get('/api/keys', {
+    schema: { tags: ['access'], summary: 'Every API key, revoked ones included', response: { 200: KeyList, ...denied } },
+  }, async () => ({ items: await keys.list() }));
+
+  app.post<{ Body: Static<typeof CreateKeyBody> }>('/api/keys', {
+    schema: {
+      tags: ['access'],
+      summary: 'Creates an API key; the answer holds the key, shown this once',
+      body: CreateKeyBody,
+      response: { 201: CreatedKey, ...denied },
+    },
+  }, async (request, reply) => {
+    const created = await keys.create({ role: request.body.role, name: request.body.name });
+    request.log.info({ keyId: created.id, role: created.role, by: request.principal?.keyId }, 'API key created');
+    return reply.code(201).header('cache-control', 'no-store').send(created);
+  });
+
+  app.delete<{ Params: Static<typeof KeyIdParams> }>('/api/keys/:id', {
+    schema: {
+      tags: ['access'],
+      summary: 'Revokes an API key (its sessions end too)',
+      params: KeyIdParams,
+      response: { 204: Type.Null(), 404: ErrorBody, ...denied },
+    },
+  }, async (request, reply) => {
+    if (!(await keys.revoke(request.params.id))) return reply.code(404).send({ message: `API key ${request.params.id} not found` });
+    request.log.info({ keyId: request.params.id, by: request.principal?.keyId }, 'API key revoked');
+    return reply.code(204).send();
+  });
+};

@@ -1,0 +1,42 @@
+// The secret signing the console's session cookies: SESSION_SECRET, else a random one kept in
+// `<dataDir>/session-secret` (mode 0600) so that sessions survive restarts. Set SESSION_SECRET when several API
+// replicas serve the same console, or when the data directory is not persistent.
+
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MIN_SESSION_SECRET_LENGTH } from './auth.js';
+
+export const SESSION_SECRET_FILE = 'session-secret';
+
+export interface SessionSecretSource {
+  env?: Record<string, string | undefined>;
+  /** Where the generated secret is kept (e.g. `<repo>/.data`); created if missing. */
+  dataDir: string;
+}
+
+export function loadSessionSecret({ env = process.env, dataDir }: SessionSecretSource): string {
+  const fromEnv = env.SESSION_SECRET;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (fromEnv.length < MIN_SESSION_SECRET_LENGTH) {
+      throw new Error(`SESSION_SECRET must have at least ${MIN_SESSION_SECRET_LENGTH} characters (e.g. openssl rand -base64 32)`);
+    }
+    return fromEnv;
+  }
+
+  const file = join(dataDir, SESSION_SECRET_FILE);
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    // 'wx': never overwrite a secret another process has just written.
+    const secret = randomBytes(32).toString('base64url');
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const secret = readFileSync(file, 'utf8').trim();
+  if (secret.length < MIN_SESSION_SECRET_LENGTH) {
+    throw new Error(`${file} holds a secret shorter than ${MIN_SESSION_SECRET_LENGTH} characters: delete it to have a new one generated`);
+  }
+  return secret;
+}
