@@ -1,0 +1,89 @@
+// npm run bench:trame — writes a 10 000-row Trame SSTT (26 columns, plus the « Réponse au PS » bordereau) to a temp
+// file with the streaming writer; prints the time and the peak memory (RSS sampled during the run, and heap used).
+// Targets: < 1.5 s and < 200 MB. BENCH_TRAME_ROWS changes the row count.
+
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TrameRow } from '../activities/trame/rows.js';
+import { writeTrame } from '../activities/trame/write.js';
+import { MOTIFS } from '../rules/motifs.js';
+
+const N = Number(process.env.BENCH_TRAME_ROWS ?? 10_000);
+const REPLY =
+  "Nous sommes au regret de vous informer que nous ne pouvons donner une suite favorable à votre demande de " +
+  "remboursement. En effet, tout ou partie des actes figurant sur la facture a fait l'objet d'un règlement en date " +
+  'du 01/01/2016 sur la facture n° 123. Nous vous remercions de bien vouloir nous préciser : - s\'il s\'agit d\'une ' +
+  'erreur ou de deux factures différentes : dans ce cas, nous vous remercions de nous fournir les 2 factures pour ' +
+  "justificatif. - S'il s'agit d'une demande de complément : dans ce cas, nous vous remercions de nous indiquer sur " +
+  'la facture la mention « complément de facture ».';
+
+/** Realistic rows, generated lazily (as a database cursor would hand them over). */
+function* rows(n: number): Generator<TrameRow> {
+  for (let i = 0; i < n; i++) {
+    const motif = MOTIFS[i % MOTIFS.length].code;
+    yield {
+      operator: 'sstt-automate',
+      treatedOn: '2016-02-23',
+      manager: null,
+      managerTreatedOn: null,
+      archiveKey: String(2870000000 + i),
+      practitionerNumber: String(750000000 + (i % 500)).padStart(9, '0'),
+      nir: `2670499${String(324070 + i).slice(-6)}`,
+      invoiceNumber: `F-${100000 + i}`,
+      reply: `${REPLY} (${i})`,
+      motif,
+      missingDetail: motif === 'manque_detail' ? 'part_rc' : null,
+      date: i % 3 === 0 ? '2016-01-01' : null,
+      error: motif === 'erreur_contenu_facture' ? 'soins_a_cheval' : null,
+      calculatedAmount: 100 + (i % 1000) / 100,
+      calculatedRc: 40 + (i % 100) / 100,
+      comment: i % 4 === 0 ? 'montant total de la dépense' : null,
+      practitionerName: `cabinet infirmier ${i % 500}`,
+      practitionerEmail: `ps${i % 500}@example.org`,
+      fax: '0473000000',
+      streetNumber: String(1 + (i % 120)),
+      streetNumberComplement: i % 10 === 0 ? 'bis' : null,
+      streetType: 'rue',
+      streetName: 'du ressort',
+      addressComplement: null,
+      postalCode: '63000',
+      city: 'Clermont-Ferrand',
+      route: i % 2 === 0 ? 'practitioner' : 'manager',
+    };
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'trame-bench-'));
+const file = join(dir, 'trame.xlsx');
+try {
+  // Warm-up (JIT, module loading) on a small file, so the run measures the writer and not the first import.
+  await writeTrame(rows(200), join(dir, 'warm-up.xlsx'));
+  globalThis.gc?.();
+
+  const baseline = process.memoryUsage();
+  let peakRss = baseline.rss;
+  let peakHeap = baseline.heapUsed;
+  const sample = () => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  };
+  const sampler = setInterval(sample, 5);
+
+  const start = process.hrtime.bigint();
+  const { rowCount } = await writeTrame(rows(N), file, { title: 'Trame SSTT — benchmark' });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  clearInterval(sampler);
+  sample();
+
+  const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
+  console.log(`Trame SSTT benchmark — Node ${process.version}, ${process.platform}/${process.arch}`);
+  console.log(`  ${rowCount.toLocaleString('en-US')} rows × 26 columns (+ Réponse au PS), ${mb(statSync(file).size)} file`);
+  console.log(`  time: ${seconds.toFixed(2)} s  (target < 1.5 s)`);
+  console.log(`  peak RSS: ${mb(peakRss)}  (baseline ${mb(baseline.rss)}; target < 200 MB)`);
+  console.log(`  peak heap used: ${mb(peakHeap)}  (baseline ${mb(baseline.heapUsed)})`);
+  if (seconds >= 1.5 || peakRss >= 200e6) process.exitCode = 1;
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
