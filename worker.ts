@@ -4,7 +4,11 @@
 
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities, type ActivityDependencies } from './activities/index.js';
+import { createActivities, DEFAULT_TASK_SLA_MS, type ActivityDependencies } from './activities/index.js';
+import { mailConfigFromEnv } from './activities/mail/config.js';
+import { createMailer, transportFromEnv } from './activities/mail/mailer.js';
+import { createOutputRepository } from './db/outputs.js';
+import { createTaskRepository } from './db/tasks.js';
 import { loadConfig, DEFAULT_TEMPORAL_ADDRESS } from './config.js';
 import { openDatabase, type OpenDatabase } from './db/client.js';
 import { createInvoiceRepository } from './db/invoices.js';
@@ -25,8 +29,29 @@ const quietBundlerLogger = {
   error: (message: string) => console.error(message),
 };
 
-export function dependenciesFrom(database: OpenDatabase): ActivityDependencies {
-  return { ports: createPostgresPorts(database.db), invoices: createInvoiceRepository(database.db) };
+/** `48h`, `30m`, `2s`, `500ms` or a number of milliseconds. */
+export function parseDuration(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
+  if (!m) throw new Error(`not a duration: « ${value} » (e.g. 48h, 30m, 2s, 500ms)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** The worker's real dependencies, from the database and the environment (TASK_SLA, MAIL_*, RESEND_*, …). */
+export function dependenciesFrom(database: OpenDatabase, env: NodeJS.ProcessEnv = process.env): ActivityDependencies {
+  const mail = mailConfigFromEnv(env);
+  return {
+    ports: createPostgresPorts(database.db),
+    invoices: createInvoiceRepository(database.db),
+    tasks: createTaskRepository(database.db),
+    outputs: createOutputRepository(database.db),
+    mailer: createMailer({ db: database.db, transport: transportFromEnv(env) }),
+    mailFrom: mail.from,
+    managersEmail: mail.managers,
+    consoleUrl: env.PUBLIC_URL ? `${env.PUBLIC_URL.replace(/\/$/, '')}` : undefined,
+    operatorName: env.OPERATOR_NAME?.trim() || 'traitement automatique',
+    taskSlaMs: env.TASK_SLA ? parseDuration(env.TASK_SLA) : DEFAULT_TASK_SLA_MS,
+  };
 }
 
 export interface WorkerOptions {

@@ -1,36 +1,33 @@
 // The API over real HTTP, on the real Temporal dev server and PostgreSQL.
 
 import { Client, Connection } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInvoiceRepository } from '../db/invoices.js';
 import * as schema from '../db/schema.js';
 import { analyzeCase, baseCase, caseWith, decisionOf } from '../rules/testing/cases.js';
-import { createPipeline, type Pipeline } from '../test/harness.js';
+import { createPipeline, type Pipeline, type RunningApi } from '../test/harness.js';
 import { buildApp } from './app.js';
 import { createInvoiceService } from './invoice-service.js';
 
 let p: Pipeline;
-let app: FastifyInstance;
+let api: RunningApi;
 let base: string;
 
 beforeAll(async () => {
   p = await createPipeline('api', baseCase().reference);
-  app = await buildApp({ client: p.client, database: p.database, invoices: p.invoices, service: p.service });
-  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  api = await p.startApi();
+  base = api.base;
 }, 120_000);
 afterAll(async () => {
-  await app?.close();
   await p?.close();
 });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Res = Omit<Response, 'json'> & { json(): Promise<any> };
-const post = (path: string, body: unknown) =>
-  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) as Promise<Res>;
-const get = (path: string) => fetch(`${base}${path}`) as Promise<Res>;
+const post = (path: string, body: unknown) => api.fetch(path, { method: 'POST', json: body }) as Promise<Res>;
+const get = (path: string) => api.fetch(path) as Promise<Res>;
 
 async function decided(id: string): Promise<Record<string, unknown>> {
   for (let i = 0; i < 100; i++) {
@@ -49,7 +46,8 @@ describe('POST /api/invoices', () => {
     expect(res.headers.get('location')).toBe('/api/invoices/2000000001');
     expect(await res.json()).toMatchObject({ id: '2000000001', workflowId: 'invoice-2000000001', status: 'analyzing', duplicate: false });
     const body = await decided('2000000001');
-    expect(body).toMatchObject({ status: 'awaiting_reply', motif: 'parcours_soins', route: 'practitioner' });
+    expect(body).toMatchObject({ motif: 'parcours_soins', route: 'practitioner' });
+    expect(['awaiting_reply', 'replied']).toContain(body.status);
     const expected = await analyzeCase(c);
     expect(decisionOf(body.decision as never)).toEqual(decisionOf(expected));
     expect((body.trace as unknown[]).length).toBe(expected.trace.length);
@@ -78,7 +76,7 @@ describe('POST /api/invoices', () => {
   });
 
   it('malformed JSON → 400', async () => {
-    const res = (await fetch(`${base}/api/invoices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"invoice":' })) as Res;
+    const res = (await api.fetch('/api/invoices', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"invoice":' })) as Res;
     expect(res.status).toBe(400);
     expect((await res.json()).message).toBeTruthy();
   });
@@ -90,11 +88,13 @@ describe('POST /api/batches', () => {
     const res = await post('/api/batches', { batchId: 'gto-42', receivedOn: '2016-02-23', invoices });
     expect(res.status).toBe(202);
     const body = await res.json();
-    expect(body.batchId).toBe('gto-42');
+    expect(body).toMatchObject({ batchId: 'gto-42', workflowId: 'batch-gto-42' });
     expect(body.invoices.map((r: { id: string }) => r.id)).toEqual(['2000000010', '2000000011', '2000000012']);
     for (const id of ['2000000010', '2000000011', '2000000012']) expect(await decided(id)).toMatchObject({ status: 'paid', batchId: 'gto-42' });
     const list = await (await get('/api/invoices?batchId=gto-42')).json();
     expect(list.total).toBe(3);
+    await p.client.workflow.getHandle('batch-gto-42').result();
+    expect(await (await get('/api/batches/gto-42')).json()).toMatchObject({ status: 'closed', gtoClosure: 'FIN OK', decided: 3, paid: 3, phase: 'closed' });
   });
 
   it('the same critère d\'archivage twice in a document → 400 naming it', async () => {
@@ -110,7 +110,8 @@ describe('GET /api/invoices', () => {
     const c = caseWith((x) => { x.invoice.archiveKey = '2000000030'; x.invoice.flags!.ro100 = true; });
     await post('/api/invoices', { invoice: c.invoice, receivedOn: c.receivedOn });
     await decided('2000000030');
-    const byMotif = await (await get('/api/invoices?motif=ro_100&ps=691234567&status=awaiting_reply')).json();
+    await p.client.workflow.getHandle('invoice-2000000030').result();
+    const byMotif = await (await get('/api/invoices?motif=ro_100&ps=691234567&status=replied')).json();
     expect(byMotif.items.map((i: { id: string }) => i.id)).toEqual(['2000000030']);
     const bad = await get('/api/invoices?status=done&ps=12&limit=0');
     expect(bad.status).toBe(400);
@@ -147,16 +148,16 @@ describe('GET /api/invoices/:id/history', () => {
 });
 
 describe('health and docs', () => {
-  it('GET /health → ok with both checks', async () => {
-    const res = await get('/health');
+  it('GET /health → ok with both checks, without credentials', async () => {
+    const res = await fetch(`${base}/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok', temporal: { ok: true }, database: { ok: true } });
   });
 
   it('the OpenAPI document is served at /docs', async () => {
-    const spec = await (await get('/docs/json')).json();
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/invoices', '/api/batches', '/api/invoices/{id}', '/api/invoices/{id}/history', '/health']));
-    expect((await get('/docs')).status).toBeLessThan(400);
+    const spec = (await (await fetch(`${base}/docs/json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/invoices', '/api/batches', '/api/invoices/{id}', '/api/invoices/{id}/history', '/health', '/api/tasks', '/api/tasks/{id}/resolve']));
+    expect((await fetch(`${base}/docs`)).status).toBeLessThan(400);
   });
 });
 
@@ -164,10 +165,11 @@ describe('Temporal or the database down → 503, never a crash', () => {
   it('Temporal unreachable', async () => {
     const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
     const service = createInvoiceService({ client, invoices: p.invoices, taskQueue: p.taskQueue, temporalTimeoutMs: 1000 });
-    const down = await buildApp({ client, database: p.database, invoices: p.invoices, service, temporalTimeoutMs: 1000 });
+    const down = await buildApp({ ...api.deps, client, service, temporalTimeoutMs: 1000 });
+    const auth = { authorization: `Bearer ${api.keys.submitter}` };
     try {
       const c = caseWith((x) => { x.invoice.archiveKey = '2000000050'; });
-      const res = await down.inject({ method: 'POST', url: '/api/invoices', payload: { invoice: c.invoice } });
+      const res = await down.inject({ method: 'POST', url: '/api/invoices', payload: { invoice: c.invoice }, headers: auth });
       expect(res.statusCode).toBe(503);
       expect(res.json().message).toContain('Temporal');
       const health = await down.inject({ method: 'GET', url: '/health' });
@@ -183,16 +185,36 @@ describe('Temporal or the database down → 503, never a crash', () => {
     const invoices = createInvoiceRepository(drizzle(sql, { schema }));
     const service = createInvoiceService({ client: p.client, invoices, taskQueue: p.taskQueue });
     const database = { execute: async (q: string) => { await sql.unsafe(q); return []; } };
-    const down = await buildApp({ client: p.client, database: database as never, invoices, service });
+    // Keys are checked in the database too: this app's keys come from the live one, its data from the dead one.
+    const down = await buildApp({ ...api.deps, database: database as never, invoices, service });
+    const auth = { authorization: `Bearer ${api.keys.manager}` };
+    const submit = { authorization: `Bearer ${api.keys.submitter}` };
     try {
-      const res = await down.inject({ method: 'GET', url: '/api/invoices/2000000001' });
+      const res = await down.inject({ method: 'GET', url: '/api/invoices/2000000001', headers: auth });
       expect(res.statusCode).toBe(503);
       expect(res.json().message).toContain('database');
       const c = caseWith((x) => { x.invoice.archiveKey = '2000000051'; });
-      expect((await down.inject({ method: 'POST', url: '/api/invoices', payload: { invoice: c.invoice } })).statusCode).toBe(503);
+      expect((await down.inject({ method: 'POST', url: '/api/invoices', payload: { invoice: c.invoice }, headers: submit })).statusCode).toBe(503);
     } finally {
       await down.close();
       await sql.end();
     }
   }, 30_000);
+});
+
+describe('roles', () => {
+  it('401 without credentials, 403 with the wrong role, the right role passes', async () => {
+    const c = caseWith((x) => { x.invoice.archiveKey = '2000000060'; });
+    const none = await api.fetch('/api/invoices', { method: 'POST', json: { invoice: c.invoice }, role: null });
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toContain('Bearer');
+    expect((await api.fetch('/api/invoices', { method: 'POST', json: { invoice: c.invoice }, role: 'manager' })).status).toBe(403);
+    expect((await api.fetch('/api/invoices', { method: 'POST', json: { invoice: c.invoice }, role: 'submitter' })).status).toBe(202);
+    expect((await api.fetch('/api/invoices?status=paid', { role: 'submitter' })).status).toBe(403);
+    expect((await api.fetch('/api/invoices?status=paid', { role: 'auditor' })).status).toBe(200);
+    expect((await api.fetch('/api/invoices/2000000060', { role: 'submitter' })).status).toBe(200);
+    expect((await api.fetch('/api/tasks', { role: 'submitter' })).status).toBe(403);
+    expect((await api.fetch('/api/keys', { role: 'manager' })).status).toBe(403);
+    expect((await api.fetch('/api/keys', { role: 'admin' })).status).toBe(200);
+  });
 });

@@ -7,18 +7,39 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
 import type { TSchema } from '@sinclair/typebox';
 import { createValidator } from '../rules/schema.js';
+import multipart from '@fastify/multipart';
+import type { createMailer } from '../activities/mail/mailer.js';
+import type { ApiKeyRepository } from '../db/api-keys.js';
 import type { InvoiceRepository } from '../db/invoices.js';
 import type { OpenDatabase } from '../db/client.js';
+import type { OutputRepository } from '../db/outputs.js';
+import type { TaskRepository } from '../db/tasks.js';
+import { authPlugin, guardRoutes } from './auth.js';
+import { consoleRoutes } from './console/routes.js';
 import { badRequest, classifyError, HttpError } from './errors.js';
 import type { InvoiceService } from './invoice-service.js';
-import { invoiceRoutes } from './routes/invoices.js';
+import { batchRoutes } from './routes/batches.js';
 import { healthRoutes } from './routes/health.js';
+import { invoiceRoutes, invoiceTimelineRoutes } from './routes/invoices.js';
+import { keyRoutes } from './routes/keys.js';
+import { outputRoutes } from './routes/outputs.js';
+import { sessionRoutes } from './routes/session.js';
+import { taskRoutes } from './routes/tasks.js';
 
 export interface AppDependencies {
   client: Client;
-  database: Pick<OpenDatabase, 'execute'>;
+  database: Pick<OpenDatabase, 'execute' | 'db'>;
   invoices: InvoiceRepository;
   service: InvoiceService;
+  tasks: TaskRepository;
+  outputs: OutputRepository;
+  mailer: ReturnType<typeof createMailer>;
+  keys: ApiKeyRepository;
+  /** Signs the console's session cookies (api/session-secret.ts). */
+  sessionSecret: string;
+  secureCookies?: boolean;
+  /** « OPERATEUR SSTT » in the Trame exports. */
+  operatorName: string;
   /** Deadline of each Temporal call made for a request (ms). */
   temporalTimeoutMs?: number;
   logger?: boolean;
@@ -59,6 +80,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   await app.register(swagger, {
     openapi: {
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: npm run keys -- create <role>' } } },
+      security: [{ bearer: [] }],
       info: {
         title: 'Rejets factures Tiers Payant Simple',
         description: 'Claims on rejected third-party-payment invoices: submission, analysis (G0–G8), decisions, histories.',
@@ -66,13 +89,29 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       },
       tags: [
         { name: 'invoices', description: 'One durable workflow per claim (critère d\'archivage)' },
+        { name: 'batches', description: '« Documents multi factures »: progress, Trame SSTT' },
+        { name: 'tasks', description: 'Manager tasks: inbox, claim, resolve' },
+        { name: 'outputs', description: 'E-mails to practitioners, Trame SSTT exports and re-imports' },
+        { name: 'access', description: 'API keys (roles submitter, manager, auditor, admin) and console sessions' },
         { name: 'system', description: 'Health' },
       ],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  await app.register(multipart);
+  await app.register(authPlugin, { keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies });
+  // Every route registered from here on checks its role (api/auth.ts ROUTE_ROLES): 401 without credentials, 403 wrong role.
+  guardRoutes(app);
   await app.register(healthRoutes, { deps });
+  await app.register(sessionRoutes, { keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies });
+  await app.register(keyRoutes, { keys: deps.keys });
   await app.register(invoiceRoutes, { deps });
+  await app.register(invoiceTimelineRoutes, { deps });
+  await app.register(batchRoutes, { deps });
+  await app.register(taskRoutes, { deps });
+  await app.register(outputRoutes, { deps });
+  await app.register(consoleRoutes);
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/'));
   return app;
 }

@@ -5,8 +5,9 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Invoice, IsoDate } from '../rules/types.js';
 import type { InvoiceRepository } from '../db/invoices.js';
 import {
-  batchKey, invoiceWorkflowId, practitionerKey, statusKey, type InvoiceStatus, type InvoiceWorkflowInput,
+  batchKey, batchWorkflowId, invoiceWorkflowId, practitionerKey, statusKey, type InvoiceStatus, type InvoiceWorkflowInput,
 } from '../workflows/contract.js';
+import { batchWorkflow } from '../workflows/batch.js';
 import { invoiceWorkflow } from '../workflows/invoice.js';
 
 export interface Submission {
@@ -63,7 +64,47 @@ export function createInvoiceService(deps: { client: Client; invoices: InvoiceRe
       const row = await invoices.get(archiveKey);
       return { id: archiveKey, workflowId, status: row?.status ?? 'analyzing', duplicate };
     },
+
+    /**
+     * A « document multi factures »: its invoices recorded, then one batch workflow that starts theirs, e-mails each
+     * PS once, writes the Trame and closes the GTO task. Invoices already submitted keep their own workflow.
+     */
+    async submitBatch(input: { batchId: string; receivedOn: IsoDate; invoices: Invoice[] }): Promise<BatchReceipt> {
+      const { batchId, receivedOn } = input;
+      await invoices.ensureBatch(batchId, input.invoices.length);
+      const receipts: SubmissionReceipt[] = [];
+      let fresh = 0;
+      for (const invoice of input.invoices) {
+        const archiveKey = invoice.archiveKey;
+        const workflowId = invoiceWorkflowId(archiveKey);
+        const existing = await invoices.get(archiveKey);
+        if (existing && existing.batchId !== batchId) {
+          receipts.push({ id: archiveKey, workflowId, status: existing.status, duplicate: true });
+          continue;
+        }
+        if (!existing) await invoices.recordReceived({ archiveKey, workflowId, invoice, receivedOn, batchId });
+        fresh++;
+        receipts.push({ id: archiveKey, workflowId, status: existing?.status ?? 'analyzing', duplicate: Boolean(existing) });
+      }
+      const workflowId = batchWorkflowId(batchId);
+      try {
+        await client.connection.withDeadline(Date.now() + timeout, () => client.workflow.start(batchWorkflow, {
+          taskQueue, workflowId, args: [{ batchId, invoiceCount: fresh }],
+          workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          typedSearchAttributes: [{ key: batchKey, value: batchId }],
+        }));
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+      return { batchId, workflowId, invoices: receipts };
+    },
   };
+}
+
+export interface BatchReceipt {
+  batchId: string;
+  workflowId: string;
+  invoices: SubmissionReceipt[];
 }
 
 export type InvoiceService = ReturnType<typeof createInvoiceService>;

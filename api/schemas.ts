@@ -28,6 +28,7 @@ export const Receipt = Type.Object({
 
 export const BatchReceipt = Type.Object({
   batchId: Type.String(),
+  workflowId: Type.String(),
   invoices: Type.Array(Receipt),
 });
 
@@ -65,6 +66,7 @@ export const InvoiceListQuery = Type.Object({
   motif: Type.Optional({ ...Type.Union(MOTIF_CODES.map((s) => Type.Literal(s))), errorMessage: 'must be a motif code (see /api/motifs)' }),
   ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'must be 9 digits (N° PS)' }),
   batchId: Type.Optional(Type.String()),
+  q: Type.Optional(Type.String({ maxLength: 20, description: "Critère d'archivage, NIR or N° PS (or its start)" })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
 });

@@ -1,24 +1,55 @@
-// The API process: `npm run api` (PORT, DATABASE_URL, TEMPORAL_ADDRESS: see config.ts).
+// The API process: `npm run api` (PORT, DATABASE_URL, TEMPORAL_ADDRESS, SESSION_SECRET…: see config.ts).
 // It starts even when Temporal is not reachable yet (lazy connection): requests then get a 503.
 
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import { createMailer, transportFromEnv } from '../activities/mail/mailer.js';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, type Config } from '../config.js';
+import { createApiKeyRepository } from '../db/api-keys.js';
 import { openDatabase, type OpenDatabase } from '../db/client.js';
 import { createInvoiceRepository } from '../db/invoices.js';
-import { buildApp } from './app.js';
+import { createOutputRepository } from '../db/outputs.js';
+import { createTaskRepository } from '../db/tasks.js';
+import { buildApp, type AppDependencies } from './app.js';
 import { createInvoiceService } from './invoice-service.js';
+import { loadSessionSecret } from './session-secret.js';
 
-export async function startApi(config: Config, database: OpenDatabase, options: { logger?: boolean } = {}) {
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The API's dependencies over one database and one Temporal client. */
+export function appDependencies(input: {
+  client: Client; database: OpenDatabase; taskQueue: string; env?: NodeJS.ProcessEnv; dataDir?: string; temporalTimeoutMs?: number;
+}): AppDependencies {
+  const env = input.env ?? process.env;
+  const { client, database } = input;
+  const invoices = createInvoiceRepository(database.db);
+  return {
+    client,
+    database,
+    invoices,
+    service: createInvoiceService({ client, invoices, taskQueue: input.taskQueue, temporalTimeoutMs: input.temporalTimeoutMs }),
+    tasks: createTaskRepository(database.db),
+    outputs: createOutputRepository(database.db),
+    mailer: createMailer({ db: database.db, transport: transportFromEnv(env) }),
+    keys: createApiKeyRepository(database.db),
+    sessionSecret: loadSessionSecret({ env, dataDir: input.dataDir ?? env.DATA_DIR ?? join(REPO_ROOT, '.data') }),
+    secureCookies: env.SECURE_COOKIES === 'true',
+    operatorName: env.OPERATOR_NAME?.trim() || 'traitement automatique',
+    temporalTimeoutMs: input.temporalTimeoutMs,
+  };
+}
+
+export async function startApi(config: Config, database: OpenDatabase, options: { logger?: boolean; dataDir?: string } = {}) {
   const connection = Connection.lazy({ address: config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: config.temporalNamespace });
-  const invoices = createInvoiceRepository(database.db);
-  const service = createInvoiceService({ client, invoices, taskQueue: config.taskQueue });
-  const app = await buildApp({ client, database, invoices, service, logger: options.logger });
+  const deps = appDependencies({ client, database, taskQueue: config.taskQueue, dataDir: options.dataDir });
+  const app = await buildApp({ ...deps, logger: options.logger });
   const address = await app.listen({ port: config.port, host: config.host });
   return {
     app,
     address,
+    deps,
     async close() {
       await app.close();
       await connection.close();
@@ -30,7 +61,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const database = await openDatabase(config.databaseUrl);
   const api = await startApi(config, database, { logger: true });
-  console.error(`api: listening on ${api.address} (OpenAPI at ${api.address}/docs)`);
+  console.error(`api: listening on ${api.address} (OpenAPI at ${api.address}/docs, console at ${api.address}/console/)`);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, async () => {
       await api.close();

@@ -180,6 +180,9 @@ export const invoices = pgTable(
     receivedOn: date('received_on').notNull(),
     decision: jsonb('decision'),
     trace: jsonb('trace'),
+    /** G8's calculated amounts (Trame: MONTANT CALCULÉ, PART RC CALCULÉE), when the analysis got that far. */
+    calculatedAmount: numeric('calculated_amount', { mode: 'number' }),
+    calculatedRc: numeric('calculated_rc', { mode: 'number' }),
     /** The practitioner e-mail (outbox id) that carried this invoice's reply, and when it was sent. */
     emailId: text('email_id'),
     emailedAt: timestamp('emailed_at', { withTimezone: true }),

@@ -15,6 +15,7 @@ import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import { formatCounts, seedReference } from '../db/seed.js';
 import { practitioners } from '../db/schema.js';
+import { createApiKeyRepository } from '../db/api-keys.js';
 import { exampleUniverse } from '../examples/universe.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
 import { ensureTemporalCli, REPO_ROOT, SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './temporal-cli.js';
@@ -62,6 +63,9 @@ if ((await database.db.select({ n: practitioners.number }).from(practitioners).l
   say(`Loaded the demo reference data (examples/cases/): ${formatCounts(counts)}`);
 }
 
+// First start on these defaults: one key per role, printed once (they are stored hashed).
+const devKeys = await createApiKeyRepository(database.db).ensureDevKeys();
+
 const connection = await Connection.connect({ address: temporalAddress });
 await ensureSearchAttributes(connection, config.temporalNamespace);
 await connection.close();
@@ -71,16 +75,20 @@ const worker = await createWorker({
   connection: native, namespace: config.temporalNamespace, taskQueue: config.taskQueue, deps: dependenciesFrom(database),
 });
 const workerRun = worker.run();
-const api = await startApi({ ...config, temporalAddress }, database);
+const api = await startApi({ ...config, temporalAddress }, database, { dataDir });
+const keyLines = devKeys
+  ? `\n  API keys (shown once; create more with npm run keys -- create <role>):\n${devKeys.map((k) => `    ${k.role.padEnd(10)} ${k.key}`).join('\n')}\n`
+  : '\n  API keys: already created (npm run keys -- list / create <role>)\n';
 
 console.log(`
   Rejets TP Simple is running.
+    Console      ${api.address}/console/
     API          ${api.address}/api/invoices
     OpenAPI      ${api.address}/docs
     Health       ${api.address}/health
     Temporal UI  ${uiUrl ?? `(external server ${temporalAddress})`}
-  Try:  curl -s -X POST ${api.address}/api/invoices -H 'content-type: application/json' \\
-          -d "$(jq '{invoice: .case.invoice, receivedOn: .case.receivedOn}' examples/cases/a_controler.json)"
+${keyLines}
+  Try:  API_KEY=<submitter key> npm run submit -- examples/cases/a_controler.json
   Ctrl-C to stop.
 `);
 

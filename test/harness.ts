@@ -8,6 +8,12 @@ import { createInvoiceService } from '../api/invoice-service.js';
 import { createInvoiceRepository } from '../db/invoices.js';
 import { seedReference } from '../db/seed.js';
 import type { ReferenceData } from '../rules/types.js';
+import type { FastifyInstance } from 'fastify';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp, type AppDependencies } from '../api/app.js';
+import { appDependencies } from '../api/server.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
 import { createScratchDatabase, type ScratchDatabase } from './databases.js';
 
@@ -23,7 +29,21 @@ export function quietRuntime(): void {
   }
 }
 
+export type Role = 'submitter' | 'manager' | 'auditor' | 'admin';
+
+export interface RunningApi {
+  app: FastifyInstance;
+  base: string;
+  deps: AppDependencies;
+  /** One API key per role. */
+  keys: Record<Role, string>;
+  /** Real HTTP with the role's key (or none). */
+  fetch(path: string, init?: RequestInit & { role?: Role | null; json?: unknown }): Promise<Omit<Response, 'json'> & { json(): Promise<any> }>;
+}
+
 export interface Pipeline {
+  /** The API over this pipeline, on a free port, with a key per role. */
+  startApi(overrides?: Partial<AppDependencies>): Promise<RunningApi>;
   database: ScratchDatabase;
   client: Client;
   taskQueue: string;
@@ -34,7 +54,9 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-export async function createPipeline(label: string, reference: ReferenceData = {}, options: { worker?: boolean } = {}): Promise<Pipeline> {
+export async function createPipeline(
+  label: string, reference: ReferenceData = {}, options: { worker?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<Pipeline> {
   quietRuntime();
   const database = await createScratchDatabase(inject('databaseUrl'), label);
   await seedReference(database.db, reference);
@@ -44,18 +66,41 @@ export async function createPipeline(label: string, reference: ReferenceData = {
   const taskQueue = `${label}-${Math.random().toString(36).slice(2, 8)}`;
   const invoices = createInvoiceRepository(database.db);
   const workers: { worker: Worker; stopped: Promise<void>; connection: NativeConnection }[] = [];
+  const apps: FastifyInstance[] = [];
+  // Each pipeline writes its e-mails into its own folder (no RESEND_API_KEY in tests unless a test sets one).
+  const dataDir = mkdtempSync(join(tmpdir(), `tp-${label}-`));
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '', SESSION_SECRET: 'x'.repeat(40), ...options.env };
 
   const pipeline: Pipeline = {
     database, client, taskQueue, invoices,
     service: createInvoiceService({ client, invoices, taskQueue }),
     async startWorker() {
       const native = await NativeConnection.connect({ address });
-      const worker = await createWorker({ connection: native, taskQueue, deps: dependenciesFrom(database) });
+      const worker = await createWorker({ connection: native, taskQueue, deps: dependenciesFrom(database, env) });
       const stopped = worker.run();
       workers.push({ worker, stopped, connection: native });
       return { worker, stopped };
     },
+    async startApi(overrides = {}) {
+      const deps = { ...appDependencies({ client, database, taskQueue, env, dataDir }), ...overrides };
+      const app = await buildApp(deps);
+      apps.push(app);
+      const base = await app.listen({ port: 0, host: '127.0.0.1' });
+      const keys = {} as Record<Role, string>;
+      for (const role of ['submitter', 'manager', 'auditor', 'admin'] as const) keys[role] = (await deps.keys.create({ role, name: `${role}-${label}` })).key;
+      return {
+        app, base, deps, keys,
+        fetch(path, init = {}) {
+          const { role = 'admin', json, ...rest } = init;
+          const headers = new Headers(rest.headers);
+          if (role) headers.set('authorization', `Bearer ${keys[role]}`);
+          if (json !== undefined) headers.set('content-type', 'application/json');
+          return fetch(`${base}${path}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body }) as never;
+        },
+      };
+    },
     async close() {
+      for (const app of apps) await app.close();
       for (const w of workers) {
         if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
         await w.stopped.catch(() => undefined);

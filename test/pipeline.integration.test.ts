@@ -29,22 +29,30 @@ describe('invoiceWorkflow', () => {
     expect(row!.decision).toEqual(await analyzeCase(c));
   });
 
-  it('a manager case: recorded as awaiting_manager with its motif, route and reply', async () => {
+  it('a manager case: recorded as awaiting_manager with its motif, route and reply, and a task it waits on', async () => {
     const c = withKey('1000000002', (x) => { x.invoice.adeliNumbers = ['691234567', '750044778']; });
     const { workflowId } = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
-    const state = await p.client.workflow.getHandle(workflowId).result();
-    expect(state).toMatchObject({ status: 'awaiting_manager', motif: 'erreur_contenu_facture', route: 'manager' });
+    const handle = p.client.workflow.getHandle<typeof invoiceWorkflow>(workflowId);
+    let state = await handle.query(statusQuery);
+    for (let i = 0; i < 100 && !state.task; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      state = await handle.query(statusQuery);
+    }
+    expect(state).toMatchObject({ status: 'awaiting_manager', motif: 'erreur_contenu_facture', route: 'manager', task: { id: '1000000002-1', escalated: false } });
+    expect((await handle.describe()).status.name).toBe('RUNNING');
     const row = await p.invoices.get('1000000002');
     expect(decisionOf(row!.decision!)).toEqual(decisionOf(await analyzeCase(c)));
     expect(row!.decision!.reply).toContain('plusieurs numéros Adeli');
   });
 
-  it('a practitioner case: awaiting_reply with the PS address', async () => {
+  it('a practitioner case: the reply e-mailed to the PS address, then replied', async () => {
     const c = withKey('1000000003', (x) => { x.invoice.flags!.addressedToInsured = true; });
     const { workflowId } = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
-    const state = await p.client.workflow.getHandle(workflowId).result();
-    expect(state).toMatchObject({ status: 'awaiting_reply', motif: 'facture_assure', route: 'practitioner' });
+    const state = await p.client.workflow.getHandle<typeof invoiceWorkflow>(workflowId).result();
+    expect(state).toMatchObject({ status: 'replied', motif: 'facture_assure', route: 'practitioner' });
     expect(state.decision!.email).toBe('contact@ide-parc.example.org');
+    const row = await p.invoices.get('1000000003');
+    expect(row).toMatchObject({ status: 'replied', emailId: 'ps-reply:1000000003-0:691234567:1' });
   });
 
   it('resubmitting returns the same workflow, running or finished, and never starts a second one', async () => {
@@ -77,7 +85,7 @@ describe('invoiceWorkflow', () => {
     const handle = p.client.workflow.getHandle(workflowId);
     await handle.result();
     const history = await handle.fetchHistory();
-    const markers = history.events!.filter((e) => e.markerRecordedEventAttributes);
+    const markers = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
     expect(markers.length).toBe(10); // G0…G8 + conclusion
   });
 });

@@ -35,8 +35,10 @@ describe('npm start', () => {
       const health = await fetch(`http://127.0.0.1:${port}/health`);
       expect(health.status).toBe(200);
 
+      const submitter = /submitter\s+(tpr_\S+)/.exec(output)?.[1];
+      expect(submitter, 'a submitter key printed at first start').toBeTruthy();
       const { stdout } = await promisify(execFile)('npx', ['tsx', 'bin/submit.ts', 'examples/cases/a_controler.json', 'examples/cases/paid.json'], {
-        cwd: root, env: { ...process.env, API_URL: `http://127.0.0.1:${port}` },
+        cwd: root, env: { ...process.env, API_URL: `http://127.0.0.1:${port}`, API_KEY: submitter },
       });
       expect(stdout).toMatch(/a_controler\.json: \d{10} → awaiting_manager · a_controler · manager/);
       expect(stdout).toMatch(/paid\.json: 2901122334 → paid/);

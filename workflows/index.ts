@@ -1,2 +1,3 @@
 // Every workflow the worker registers.
 export { invoiceWorkflow } from './invoice.js';
+export { batchWorkflow } from './batch.js';

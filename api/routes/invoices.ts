@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -6,10 +5,11 @@ import type { InvoiceRecord } from '../../db/invoices.js';
 import type { Invoice } from '../../rules/types.js';
 import { invoiceWorkflowId } from '../../workflows/contract.js';
 import type { AppDependencies } from '../app.js';
-import { badRequest, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
+import { invoiceTimeline } from '../timeline.js';
 import { todayInFrance } from '../invoice-service.js';
 import {
-  BatchReceipt, ErrorBody, IdParams, InvoiceList, InvoiceListQuery, InvoiceView, Receipt, SubmitBatchBody, SubmitInvoiceBody,
+  ErrorBody, IdParams, InvoiceList, InvoiceListQuery, InvoiceView, Receipt, SubmitInvoiceBody,
 } from '../schemas.js';
 
 function view(record: InvoiceRecord) {
@@ -48,34 +48,6 @@ export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = asyn
     return reply.status(202).header('location', `/api/invoices/${receipt.id}`).send(receipt);
   });
 
-  app.post<{ Body: Static<typeof SubmitBatchBody> }>('/api/batches', {
-    schema: {
-      tags: ['invoices'],
-      summary: 'Submit a « multi factures » document: one workflow per invoice',
-      body: SubmitBatchBody,
-      response: { 202: BatchReceipt, ...errors },
-    },
-  }, async (request, reply) => {
-    const { invoices: batch, receivedOn } = request.body;
-    const seen = new Map<string, number>();
-    const duplicates = batch.flatMap((inv, i) => {
-      const first = seen.get(inv.archiveKey);
-      if (first === undefined) seen.set(inv.archiveKey, i);
-      return first === undefined ? [] : [{ path: `invoices[${i}].archiveKey`, message: `same critère d'archivage as invoices[${first}]` }];
-    });
-    if (duplicates.length) throw badRequest(duplicates);
-    const batchId = request.body.batchId ?? `batch-${todayInFrance().replaceAll('-', '')}-${randomUUID().slice(0, 8)}`;
-    await invoices.ensureBatch(batchId, batch.length);
-    const day = receivedOn ?? todayInFrance();
-    const receipts = [];
-    // A few at a time: enough to keep Temporal busy, not enough to flood it.
-    for (let i = 0; i < batch.length; i += 16) {
-      receipts.push(...(await Promise.all(batch.slice(i, i + 16).map((invoice) =>
-        service.submit({ invoice: invoice as Invoice, receivedOn: day, batchId })))));
-    }
-    return reply.status(202).send({ batchId, invoices: receipts });
-  });
-
   app.get<{ Querystring: Static<typeof InvoiceListQuery> }>('/api/invoices', {
     schema: {
       tags: ['invoices'],
@@ -84,8 +56,8 @@ export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = asyn
       response: { 200: InvoiceList, ...errors },
     },
   }, async (request) => {
-    const { status, motif, ps, batchId, limit = 50, offset = 0 } = request.query;
-    const { items, total } = await invoices.list({ status, motif, practitionerNumber: ps, batchId, limit, offset });
+    const { status, motif, ps, batchId, q, limit = 50, offset = 0 } = request.query;
+    const { items, total } = await invoices.list({ status, motif, practitionerNumber: ps, batchId, q, limit, offset });
     return {
       items: items.map((r) => {
         const { decision: _d, trace: _t, ...rest } = view(r);
@@ -121,5 +93,26 @@ export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = asyn
     const history = await client.connection.withDeadline(Date.now() + timeout, () =>
       client.workflow.getHandle(invoiceWorkflowId(request.params.id)).fetchHistory());
     return reply.type('application/json').send(historyToJSON(history));
+  });
+};
+
+export const invoiceTimelineRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
+  const { invoices, client, tasks, mailer } = deps;
+  const timeout = deps.temporalTimeoutMs ?? 10_000;
+  app.get<{ Params: Static<typeof IdParams> }>('/api/invoices/:id/timeline', {
+    schema: {
+      tags: ['invoices'],
+      summary: 'What happened to the claim, and when: received, each analysis step, decision, tasks, e-mail, end',
+      params: IdParams, response: { 404: ErrorBody, 503: ErrorBody },
+    },
+  }, async (request) => {
+    const record = await invoices.get(request.params.id);
+    if (!record) throw notFound(`Invoice ${request.params.id}`);
+    const [history, taskList, email] = await Promise.all([
+      client.connection.withDeadline(Date.now() + timeout, () => client.workflow.getHandle(record.workflowId).fetchHistory()),
+      tasks.ofInvoice(record.archiveKey),
+      record.emailId ? mailer.get(record.emailId) : Promise.resolve(null),
+    ]);
+    return invoiceTimeline({ record, history, tasks: taskList, email });
   });
 };

@@ -1,0 +1,162 @@
+// What the console shows for the project's codes, in French. The analysis steps and the two sub-lists are copies of
+// rules/analyze.ts (ANALYSIS_STEPS) and rules/sublists.ts: api/console/labels.test.ts checks they still match.
+// Motif labels are not here: GET /api/motifs gives them.
+
+/** The analysis steps, in the spec's order (§4). */
+export const ANALYSIS_STEPS = [
+  { code: 'G0', title: 'Document' },
+  { code: 'G1', title: 'État de la facture dans AGICA' },
+  { code: 'G2', title: 'PS dans AGAPS' },
+  { code: 'G3', title: 'Éléments manquants' },
+  { code: 'G4', title: 'Analyse de la facture globale' },
+  { code: 'G5', title: 'Bénéficiaire dans PROTIPS' },
+  { code: 'G6', title: 'Droits à la date des soins' },
+  { code: 'G7', title: 'Contenu de la facture' },
+  { code: 'G8', title: 'Saisie et valorisation VALERYS' },
+];
+
+/** Trace lines after the steps. */
+export const EXTRA_TRACE_STEPS = {
+  Paid: { code: 'Paiement', title: 'Saisie aboutie' },
+  Routing: { code: 'Orientation', title: 'Destinataire du retour' },
+};
+
+/** « MANQUE DETAIL – Détail manquant », in the MO's order. */
+export const MISSING_DETAILS = [
+  { code: 'acte_majore_seul', label: "l'acte majoré ne peut être facturé seul, merci de préciser l'acte ou les actes complémentaire(s)." },
+  { code: 'beneficiaire', label: 'Bénéficiaire des soins : nom, prénom, date de naissance et numéro de sécurité sociale' },
+  { code: 'date_facture', label: 'Date de la facture' },
+  { code: 'detail_actes', label: 'Détail des actes effectués : code, montant, coefficient, quantité et date des soins pour chacun des actes réalisés' },
+  { code: 'part_rc', label: 'Montant de la part RC' },
+  { code: 'montant_total', label: 'Montant total de la dépense' },
+  { code: 'numero_facture', label: 'Numéro de la facture' },
+];
+
+/** « ERREUR CONTENU FACTURE – Incohérence », in the MO's order. */
+export const CONTENT_ERRORS = [
+  { code: 'acte_mau_sans_ami', label: 'Acte MAU : cet acte doit être obligatoirement facturé avec un acte AMI 1 ou AMI 1.5' },
+  { code: 'code_acte_inconnu', label: 'Code acte inconnu' },
+  { code: 'codes_actes_differents', label: 'Code(s) acte(s) différent(s) entre les documents' },
+  { code: 'date_facture_anterieure', label: 'Date de la facture antérieure à la date des soins' },
+  {
+    code: 'document_non_conforme',
+    label:
+      'Document fourni non conforme : le document fourni ne permet pas le règlement par Almerys : merci de nous transmettre une facture conforme (feuille de soins CERFA, facture informatique, quittance détaillée). Ne seront pas considérés comme valables les bordereaux de virement / décomptes du régime obligatoire ou tout autre document provenant du régime obligatoire, les documents du RSI.',
+  },
+  { code: 'incoherence_dates_recapitulatif', label: 'Incohérence entre la date des soins sur la facture et celle indiquée sur le récapitulatif' },
+  { code: 'incoherence_identite_nir', label: "Incohérence entre l'identité du bénéficiaire des soins et le numéro de sécurité sociale" },
+  { code: 'incoherence_naissance', label: "Incohérence entre l'identité du bénéficiaire et la date et/ou le rang de naissance" },
+  { code: 'prix_unitaire_non_conforme', label: 'Le prix unitaire des actes est non conforme' },
+  { code: 'montants_differents', label: 'Montants différents entre les documents' },
+  { code: 'plusieurs_adeli', label: 'Présence de plusieurs n° Adeli' },
+  { code: 'soins_a_cheval', label: 'Les soins sont à cheval sur deux contrats' },
+];
+
+const DETAIL_LABELS = new Map(MISSING_DETAILS.map((d) => [d.code, d.label]));
+const ERROR_LABELS = new Map(CONTENT_ERRORS.map((e) => [e.code, e.label]));
+
+export const missingDetailLabel = (code) => DETAIL_LABELS.get(code) ?? code;
+export const contentErrorLabel = (code) => ERROR_LABELS.get(code) ?? code;
+
+/** Tones (colours) are defined in styles.css: .tone-info, .tone-success, .tone-warning, .tone-danger… */
+export const INVOICE_STATUSES = {
+  analyzing: { label: 'en analyse', tone: 'info', icon: 'clock' },
+  paid: { label: 'payée', tone: 'success', icon: 'check-circle' },
+  awaiting_manager: { label: 'chez le gestionnaire', tone: 'warning', icon: 'user' },
+  awaiting_reply: { label: 'réponse à envoyer', tone: 'purple', icon: 'send' },
+  replied: { label: 'réponse envoyée', tone: 'teal', icon: 'mail' },
+  closed: { label: 'clôturée', tone: 'neutral', icon: 'archive' },
+};
+
+export const TASK_STATUSES = {
+  open: { label: 'Ouverte', tone: 'info', icon: 'inbox' },
+  resolved: { label: 'Résolue', tone: 'success', icon: 'check-circle' },
+};
+
+/** Resolution actions (spec §5 « Human tasks »). */
+export const ACTIONS = {
+  pay: {
+    label: 'Forcer le paiement', icon: 'euro', tone: 'success',
+    help: 'La facture est saisie et payée malgré le motif.',
+  },
+  reply: {
+    label: 'Répondre au PS avec un motif', icon: 'reply', tone: 'purple',
+    help: 'La facture repart avec le motif choisi, orientée selon la table des motifs (e-mail au PS ou gestionnaire).',
+  },
+  reanalyze: {
+    label: 'Réanalyser', icon: 'refresh', tone: 'info',
+    help: 'Après correction des données de référence : l’analyse G0…G8 est rejouée.',
+  },
+  close: {
+    label: 'Clôturer (traité chez Almerys)', icon: 'archive', tone: 'neutral',
+    help: 'Le cas est traité dans les outils Almerys ; rien n’est envoyé au PS.',
+  },
+};
+
+export const EVENT_KINDS = {
+  created: { label: 'Tâche créée', icon: 'inbox', tone: 'info' },
+  claimed: { label: 'Prise en charge', icon: 'user-plus', tone: 'info' },
+  released: { label: 'Libérée', icon: 'user-minus', tone: 'neutral' },
+  escalated: { label: 'Escaladée (délai dépassé)', icon: 'flag', tone: 'danger' },
+  resolved: { label: 'Résolue', icon: 'check-circle', tone: 'success' },
+};
+
+export const TIMELINE_KINDS = {
+  received: { icon: 'file', tone: 'info' },
+  task: { icon: 'inbox', tone: 'warning' },
+  email: { icon: 'mail', tone: 'teal' },
+  status: { icon: 'info', tone: 'neutral' },
+  analysed: { icon: 'flow', tone: 'neutral' },
+  analyzed: { icon: 'flow', tone: 'neutral' },
+  step: { icon: 'flow', tone: 'neutral' },
+  decided: { icon: 'check', tone: 'purple' },
+  task_created: { icon: 'inbox', tone: 'warning' },
+  task_claimed: { icon: 'user-plus', tone: 'info' },
+  task_released: { icon: 'user-minus', tone: 'neutral' },
+  task_escalated: { icon: 'flag', tone: 'danger' },
+  task_resolved: { icon: 'check-circle', tone: 'success' },
+  email_sent: { icon: 'mail', tone: 'teal' },
+  finished: { icon: 'check-circle', tone: 'success' },
+  workflow_finished: { icon: 'check-circle', tone: 'success' },
+};
+
+export const ROLES = {
+  submitter: 'Déposant',
+  manager: 'Gestionnaire',
+  auditor: 'Auditeur',
+  admin: 'Administrateur',
+};
+
+export const ROUTES = {
+  practitioner: { label: 'Réponse au PS par e-mail', icon: 'mail', tone: 'teal' },
+  manager: { label: 'Gestionnaire Almerys', icon: 'user', tone: 'warning' },
+};
+
+export const OUTBOX_KINDS = {
+  ps_reply: 'Réponse au PS',
+  escalation: 'Escalade',
+};
+
+export const OUTBOX_STATUSES = {
+  pending: { label: 'en attente', tone: 'neutral' },
+  sending: { label: 'en cours d’envoi', tone: 'info' },
+  sent: { label: 'envoyé', tone: 'success' },
+  failed: { label: 'échec', tone: 'danger' },
+};
+
+export const BATCH_STATUSES = {
+  running: { label: 'en cours', tone: 'info' },
+  closed: { label: 'clôturé', tone: 'success' },
+};
+
+export const SPECIALTIES = {
+  PHAR: 'Pharmacie', PH2: 'Pharmacie (PH2)', PH4: 'Pharmacie (PH4)', PH7: 'Pharmacie (PH7)', 'PH7/L': 'Pharmacie (PH7/L)',
+  RAD: 'Radiologie', MS: 'Médecin spécialiste', MG: 'Médecin généraliste', MGS: 'Généraliste et spécialiste',
+  MK: 'Masseur-kinésithérapeute', SDENT: 'Soins dentaires', BIO: 'Laboratoire', TRA: 'Transport', SE: 'Soins externes',
+  AUX: 'Auxiliaires médicaux',
+};
+
+export const DOCUMENT_KINDS = {
+  facture: 'Facture', recapitulatif: 'Récapitulatif', decompte_ro: 'Décompte RO', bordereau_virement: 'Bordereau de virement',
+  rsi: 'Document RSI',
+};

@@ -1,0 +1,99 @@
+// A batch's progress: how many invoices are decided, paid, answered by e-mail, returned to a manager; the Trame;
+// the GTO closure (« FIN OK »). Followed live while it runs.
+
+import { api } from '../lib/api.js';
+import { h, icon, clear, replace } from '../lib/dom.js';
+import { formatDate, formatNumber, plural } from '../lib/format.js';
+import { BATCH_STATUSES } from '../lib/labels.js';
+import { store } from '../lib/store.js';
+import { badge, card, invoiceStatusBadge, keyValues, motifBadge, pageHeader } from '../lib/ui.js';
+
+const POLL_MS = 3000;
+
+export default async function batchPage(ctx) {
+  const id = ctx.params.id;
+  ctx.setTitle(`Lot ${id}`);
+  const load = async () => {
+    const [batch, invoices] = await Promise.all([
+      api(`/api/batches/${encodeURIComponent(id)}`, { signal: ctx.signal }),
+      api('/api/invoices', { query: { batchId: id, limit: 200 }, signal: ctx.signal }).catch(() => ({ items: [] })),
+    ]);
+    return { batch, invoices: invoices.items ?? [] };
+  };
+  let data = await load();
+  const root = h('div', { class: 'page page-batch' });
+  replace(ctx.main, root);
+  const draw = () => replace(root, view(data));
+  draw();
+
+  let timer = null;
+  const schedule = () => {
+    if (data.batch.status === 'closed') return;
+    timer = setTimeout(async () => {
+      try {
+        if (document.visibilityState === 'visible') {
+          const next = await load();
+          if (JSON.stringify(next) !== JSON.stringify(data)) { data = next; draw(); }
+        }
+      } catch (error) {
+        if (error.name === 'AbortError') return;
+      }
+      schedule();
+    }, POLL_MS);
+  };
+  schedule();
+  ctx.onCleanup(() => clearTimeout(timer));
+}
+
+function view({ batch: b, invoices }) {
+  const total = b.invoiceCount || 0;
+  const decided = b.decided ?? 0;
+  const pct = (n) => (total ? Math.round((n / total) * 1000) / 10 : 0);
+  const st = BATCH_STATUSES[b.status] ?? { label: b.status, tone: 'neutral' };
+  const analysing = Math.max(0, total - decided);
+  const segments = [
+    ['Payées', b.paid ?? 0, 'success'],
+    ['Réponse au PS', b.routedToPractitioner ?? 0, 'teal'],
+    ['Chez le gestionnaire', b.routedToManager ?? 0, 'warning'],
+    ['En analyse', analysing, 'neutral'],
+  ];
+  return [
+    pageHeader({
+      back: { href: '/console/lots', label: 'Lots' },
+      eyebrow: 'Lot (document multi factures)',
+      title: h('span', { class: 'mono' }, b.id),
+      badges: [badge(st.label, st.tone, { icon: b.status === 'closed' ? 'check-circle' : 'clock' }),
+        b.gtoClosure ? badge(`GTO : ${b.gtoClosure}`, 'success', { icon: 'check' }) : badge('GTO : non clôturée', 'neutral', { icon: 'clock' })],
+      meta: [h('span', null, plural(total, 'facture', 'factures'))],
+      actions: [store.features.outbox ? h('a', { class: 'btn btn-secondary', href: `/console/emails?batchId=${encodeURIComponent(b.id)}` }, icon('mail'), 'E-mails du lot') : null],
+    }),
+    card('Avancement', [
+      h('div', { class: 'batch-progress-head' },
+        h('span', { class: 'big-number' }, `${formatNumber(pct(decided))} %`),
+        h('span', null, `${formatNumber(decided)} sur ${formatNumber(total)} factures décidées`)),
+      h('div', { class: 'meter', role: 'progressbar', 'aria-label': 'Factures décidées', 'aria-valuemin': '0', 'aria-valuemax': String(total), 'aria-valuenow': String(decided), 'aria-valuetext': `${decided} sur ${total}` },
+        segments.filter(([, n]) => n > 0).map(([label, n, tone]) => h('span', { class: ['meter-seg', `seg-${tone}`], style: { width: `${pct(n)}%` }, title: `${label} : ${n}` }))),
+      h('ul', { class: 'legend' }, segments.map(([label, n, tone]) => h('li', null, h('span', { class: ['legend-swatch', `seg-${tone}`], 'aria-hidden': 'true' }), `${label} `, h('strong', null, formatNumber(n))))),
+    ], { icon: 'layers' }),
+    h('div', { class: 'tiles' },
+      tile('e-mails envoyés', `${formatNumber(b.emailed ?? 0)}`, 'teal', 'mail', `pour ${plural(b.routedToPractitioner ?? 0, 'facture', 'factures')} à répondre`),
+      tile('retours gestionnaire', formatNumber(b.routedToManager ?? 0), 'warning', 'user', 'lignes de la Trame SSTT'),
+      tile('Trame SSTT', b.trame ? plural(b.trame.rowCount, 'ligne', 'lignes') : 'pas encore', b.trame ? 'info' : 'neutral', 'file', b.trame ? b.trame.id : null),
+      tile('clôture GTO', b.gtoClosure ?? 'en attente', b.gtoClosure ? 'success' : 'neutral', 'check-circle', null)),
+    invoices.length ? card('Factures du lot', h('div', { class: 'table-scroll' }, h('table', { class: 'table table-compact' },
+      h('thead', null, h('tr', null, ['Critère d’archivage', 'Statut', 'Motif', 'N° PS', 'Reçue le'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', null, invoices.map((inv) => h('tr', null,
+        h('td', null, h('a', { href: `/console/factures/${encodeURIComponent(inv.id)}`, class: 'mono strong' }, inv.id)),
+        h('td', null, invoiceStatusBadge(inv.status)),
+        h('td', null, inv.motif ? motifBadge(inv.motif) : h('span', { class: 'muted' }, '—')),
+        h('td', { class: 'mono' }, inv.practitionerNumber ?? '—'),
+        h('td', null, formatDate(inv.receivedOn))))))), { icon: 'file', flush: true }) : null,
+    b.trame ? card('Trame', keyValues([['Fichier', h('span', { class: 'mono' }, b.trame.id)], ['Lignes', formatNumber(b.trame.rowCount)]]), { icon: 'file' }) : null,
+  ];
+}
+
+function tile(label, value, tone, iconName, hint) {
+  return h('div', { class: ['tile', `tile-${tone}`] }, h('span', { class: 'tile-icon' }, icon(iconName)),
+    h('span', { class: 'tile-text' }, h('span', { class: 'tile-value' }, value), h('span', { class: 'tile-label' }, label),
+      hint ? h('span', { class: 'tile-hint' }, hint) : null));
+}

@@ -1,0 +1,259 @@
+// An invoice: where it stands (a four-stage progress), its timeline (received, analysed step by step, decided,
+// task created/claimed/resolved, e-mail sent, finished), the decision, its tasks and the analysis trace.
+// While the invoice is not finished, the page follows it (every few seconds while the tab is visible).
+
+import { api } from '../lib/api.js';
+import { h, icon, clear, replace } from '../lib/dom.js';
+import { formatAmount, formatDate, formatDateTime, formatRelative } from '../lib/format.js';
+import { ACTIONS, ANALYSIS_STEPS, INVOICE_STATUSES, TIMELINE_KINDS, TASK_STATUSES, contentErrorLabel, missingDetailLabel } from '../lib/labels.js';
+import { motifLabel, store } from '../lib/store.js';
+import {
+  alertBox, badge, card, emptyState, invoiceStatusBadge, keyValues, motifBadge, overdueBadge, pageHeader, person, routeBadge,
+  taskStatusBadge, timeEl, traceView,
+} from '../lib/ui.js';
+
+const FINAL = new Set(['paid', 'replied', 'closed']);
+const POLL_MS = 2500;
+
+export default async function invoicePage(ctx) {
+  const id = ctx.params.id;
+  ctx.setTitle(`Facture ${id}`);
+  const path = `/api/invoices/${encodeURIComponent(id)}`;
+
+  async function fetchAll() {
+    const [invoice, timeline, tasks] = await Promise.all([
+      api(path, { signal: ctx.signal }),
+      api(`${path}/timeline`, { signal: ctx.signal }).catch((e) => (e.status === 404 || e.status === 501 ? null : Promise.reject(e))),
+      relatedTasks(id, ctx.signal),
+    ]);
+    return { invoice, timeline, tasks };
+  }
+
+  let data = await fetchAll();
+  const root = h('div', { class: 'page page-invoice' });
+  replace(ctx.main, root);
+  draw();
+
+  function draw() {
+    const focused = document.activeElement?.id;
+    replace(root, view(data));
+    if (focused) document.getElementById(focused)?.focus({ preventScroll: true });
+  }
+
+  let timer = null;
+  const schedule = () => {
+    if (FINAL.has(data.invoice.status)) return;
+    timer = setTimeout(async () => {
+      if (document.visibilityState === 'visible') {
+        try {
+          const next = await fetchAll();
+          const changed = JSON.stringify(next) !== JSON.stringify(data);
+          data = next;
+          if (changed) draw();
+        } catch (error) {
+          if (error.name === 'AbortError') return;
+        }
+      }
+      schedule();
+    }, POLL_MS);
+  };
+  schedule();
+  ctx.onCleanup(() => clearTimeout(timer));
+
+  function view({ invoice: inv, timeline, tasks }) {
+    const d = inv.decision ?? null;
+    const following = !FINAL.has(inv.status);
+    return [
+      pageHeader({
+        back: { href: '/console/factures', label: 'Recherche de factures' },
+        eyebrow: 'Facture',
+        title: h('span', null, 'Critère ', h('span', { class: 'mono' }, inv.id)),
+        badges: [h('span', { id: 'invoice-status', class: 'status-holder', dataset: { status: inv.status } }, invoiceStatusBadge(inv.status))],
+        meta: [
+          inv.receivedOn ? h('span', null, `Reçue le ${formatDate(inv.receivedOn)}`) : null,
+          inv.practitionerNumber ? h('span', null, 'N° PS ', h('span', { class: 'mono' }, inv.practitionerNumber)) : null,
+          inv.batchId ? h('span', null, 'Lot ', store.features.batches
+            ? h('a', { href: `/console/lots/${encodeURIComponent(inv.batchId)}`, class: 'mono' }, inv.batchId)
+            : h('span', { class: 'mono' }, inv.batchId)) : null,
+          h('span', { class: 'mono muted small' }, inv.workflowId),
+        ],
+        actions: [following ? h('span', { class: 'live' }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), 'Suivi en direct') : null],
+      }),
+      progress(inv),
+      h('div', { class: 'invoice-grid' },
+        h('div', { class: 'invoice-main' },
+          card('Chronologie', timeline ? timelineView(timeline) : h('p', { class: 'muted' }, 'La chronologie n’est pas disponible.'), { id: 'timeline', icon: 'clock' }),
+          card('Analyse de la facture', traceView(inv.trace ?? d?.trace ?? [], { analysing: inv.status === 'analyzing' }), { id: 'trace', icon: 'flow' })),
+        h('div', { class: 'invoice-side' },
+          decisionCard(inv, d),
+          tasksCard(tasks),
+          inv.invoice ? invoiceFacts(inv.invoice) : null)),
+    ];
+  }
+
+  function progress(inv) {
+    const s = inv.status;
+    const route = inv.decision?.route ?? inv.route;
+    const decidedLabel = s === 'awaiting_manager' ? 'Chez le gestionnaire' : s === 'awaiting_reply' ? 'Réponse à envoyer'
+      : route === 'manager' ? 'Gestionnaire' : route === 'practitioner' ? 'Réponse au PS' : s === 'paid' ? 'Saisie' : 'Décision';
+    const finalLabel = { paid: 'Payée', replied: 'Réponse envoyée', closed: 'Clôturée' }[s] ?? 'Terminée';
+    const stage = s === 'analyzing' ? 1 : FINAL.has(s) ? 4 : 2;
+    const steps = [['Reçue', 'file'], ['Analyse G0–G8', 'flow'], [decidedLabel, 'user'], [finalLabel, 'check-circle']];
+    const tone = INVOICE_STATUSES[s]?.tone ?? 'info';
+    return h('ol', { class: ['progress', `progress-${tone}`], 'aria-label': 'Avancement du traitement' }, steps.map(([label, iconName], i) => {
+      const state = i < stage || (i === 3 && stage === 4) ? 'done' : i === stage ? 'current' : 'todo';
+      return h('li', { class: ['progress-step', `progress-${state}`], 'aria-current': state === 'current' ? 'step' : null },
+        h('span', { class: 'progress-marker' }, icon(state === 'done' ? 'check' : iconName)),
+        h('span', { class: 'progress-label' }, label, h('span', { class: 'visually-hidden' }, state === 'done' ? ' (fait)' : state === 'current' ? ' (en cours)' : ' (à venir)')));
+    }));
+  }
+
+  function decisionCard(inv, d) {
+    if (!d) {
+      return card('Décision', inv.status === 'analyzing' ? emptyState('Analyse en cours', 'Les étapes G0 à G8 s’exécutent.', 'clock') : h('p', { class: 'muted' }, '—'), { icon: 'alert' });
+    }
+    const paid = d.outcome === 'paid';
+    return card('Décision de l’analyse', [
+      h('div', { class: 'decision-motif' }, paid ? badge('Payée sans motif', 'success', { icon: 'euro' }) : motifBadge(d.motif, { large: true }), d.route ? routeBadge(d.route) : null),
+      keyValues([
+        d.detail?.length ? ['Détail manquant', h('ul', { class: 'plain-list' }, d.detail.map((c) => h('li', null, missingDetailLabel(c))))] : null,
+        d.error ? ['Incohérence', contentErrorLabel(d.error)] : null,
+        d.date ? ['Date', formatDate(d.date)] : null,
+        d.comment ? ['Commentaire', d.comment] : null,
+        d.email ? ['E-mail du PS', d.email] : null,
+      ]),
+      d.reply ? h('figure', { class: 'reply-preview' }, h('figcaption', null, icon('mail'), 'Réponse à votre réclamation'), h('blockquote', null, d.reply)) : null,
+    ], { id: 'decision', icon: 'alert', class: 'card-decision' });
+  }
+
+  function tasksCard(tasks) {
+    if (!tasks) return null;
+    return card('Tâches gestionnaire', tasks.length
+      ? h('ul', { class: 'task-list' }, tasks.map((t) => h('li', { class: 'task-item' },
+        h('div', { class: 'task-item-head' },
+          h('a', { href: `/console/taches/${encodeURIComponent(t.id)}`, class: 'mono strong' }, t.id),
+          taskStatusBadge(t), overdueBadge(t)),
+        h('div', { class: 'task-item-body' }, motifBadge(t.motif),
+          t.status === 'resolved' && t.resolution
+            ? h('span', null, ACTIONS[t.resolution.action]?.label ?? t.resolution.action, ' · ', person(t.resolvedBy))
+            : h('span', null, person(t.assignee))))))
+      : h('p', { class: 'muted' }, 'Aucune tâche pour cette facture.'),
+    { id: 'tasks', icon: 'inbox' });
+  }
+
+  function invoiceFacts(invoice) {
+    const b = invoice.beneficiary ?? {};
+    return card('Facture reçue', keyValues([
+      ['N° de facture', invoice.invoiceNumber ? h('span', { class: 'mono' }, invoice.invoiceNumber) : null],
+      ['Date', invoice.invoiceDate ? formatDate(invoice.invoiceDate) : null],
+      ['Bénéficiaire', [b.lastName, b.firstName].filter(Boolean).join(' ') || null],
+      ['NIR', b.nir ? h('span', { class: 'mono nir' }, b.nir) : null],
+      ['Montant total', invoice.totalAmount !== undefined && invoice.totalAmount !== null ? formatAmount(invoice.totalAmount) : null],
+      ['Part RC demandée', invoice.requestedRc !== undefined && invoice.requestedRc !== null ? formatAmount(invoice.requestedRc) : null],
+    ]), { icon: 'file' });
+  }
+}
+
+async function relatedTasks(archiveKey, signal) {
+  try {
+    const [open, resolved] = await Promise.all(['open', 'resolved'].map((status) =>
+      api('/api/tasks', { query: { status, q: archiveKey, limit: 20 }, signal })));
+    return [...open.items, ...resolved.items].filter((t) => t.archiveKey === archiveKey)
+      .sort((a, b) => new Date(a.createdAt) - new Date(b.createdAt));
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    return null; // no tasks API (or not for this role): the card is left out
+  }
+}
+
+const DETAIL_KEYS = {
+  step: 'Étape', result: 'Résultat', motif: 'Motif', route: 'Orientation', actor: 'Par', by: 'Par', action: 'Décision', comment: 'Commentaire',
+  status: 'Statut', taskId: 'Tâche', emailId: 'E-mail', to: 'Destinataire', subject: 'Objet', nextTaskId: 'Nouvelle tâche', check: null,
+  dueInMs: null, slaMs: null,
+};
+
+function detailValue(key, value) {
+  if (key === 'motif') return motifLabel(value);
+  if (key === 'action') return ACTIONS[value]?.label ?? value;
+  if (key === 'status') return INVOICE_STATUSES[value]?.label ?? TASK_STATUSES[value]?.label ?? value;
+  if (key === 'route') return value === 'manager' ? 'gestionnaire' : value === 'practitioner' ? 'PS' : value;
+  if (key === 'taskId' || key === 'nextTaskId') return h('a', { href: `/console/taches/${encodeURIComponent(value)}` }, value);
+  if (key === 'emailId' && store.features.outbox) return h('a', { href: `/console/emails/${encodeURIComponent(value)}` }, value);
+  if (Array.isArray(value)) return value.join(', ');
+  return String(value);
+}
+
+function timelineDetails(details) {
+  if (details === null || details === undefined || details === '') return null;
+  if (typeof details === 'string') return h('p', { class: 'tl-details' }, details);
+  if (Array.isArray(details)) return h('ul', { class: 'tl-facts' }, details.map((x) => h('li', null, typeof x === 'string' ? x : JSON.stringify(x))));
+  const parts = [];
+  let facts = null;
+  for (const [key, value] of Object.entries(details)) {
+    if (value === null || value === undefined || value === '' || DETAIL_KEYS[key] === null) continue;
+    if (key === 'facts' && Array.isArray(value)) { facts = value; continue; }
+    if (typeof value === 'object' && !Array.isArray(value)) continue;
+    parts.push(h('span', { class: 'tl-kv' }, h('span', { class: 'muted' }, `${DETAIL_KEYS[key] ?? key} : `), detailValue(key, value)));
+  }
+  return [parts.length ? h('p', { class: 'tl-details' }, parts) : null,
+    facts?.length ? h('ul', { class: 'tl-facts' }, facts.map((f) => h('li', null, f))) : null];
+}
+
+/** Icon and tone of a task entry, from its label (the API gives one kind, `task`, for every task event). */
+function taskKind(label) {
+  const l = String(label ?? '').toLowerCase();
+  if (l.includes('résolue')) return { icon: 'check-circle', tone: 'success' };
+  if (l.includes('prise en charge')) return { icon: 'user-plus', tone: 'info' };
+  if (l.includes('libérée')) return { icon: 'user-minus', tone: 'neutral' };
+  if (l.includes('escalade') || l.includes('retard')) return { icon: 'flag', tone: 'danger' };
+  return { icon: 'inbox', tone: 'warning' };
+}
+
+/** Consecutive analysis steps become one entry: a row of G0…G8 pills (the trace card has the details). */
+function groupSteps(list) {
+  const out = [];
+  for (const item of list) {
+    const last = out[out.length - 1];
+    if (item.kind === 'step' && last?.kind === 'steps') last.steps.push(item);
+    else if (item.kind === 'step') out.push({ kind: 'steps', at: item.at, steps: [item] });
+    else out.push(item);
+  }
+  return out;
+}
+
+function stepPills(group) {
+  return h('ul', { class: 'step-pills', 'aria-label': 'Étapes de l’analyse' }, group.steps.map((s) => {
+    const d = s.details ?? {};
+    const code = d.step ?? String(s.label ?? '').split(/\s/)[0];
+    const result = d.result ?? 'continue';
+    const ok = result === 'continue';
+    const title = ANALYSIS_STEPS.find((x) => x.code === code)?.title ?? '';
+    const [motif] = String(result).split(/\s*\/\s*/);
+    return h('li', { class: ['step-pill', ok ? 'step-pill-ok' : 'step-pill-fired'], title: `${code} ${title}${(d.facts ?? []).length ? ` — ${d.facts.join(' · ')}` : ''}` },
+      icon(ok ? 'check' : 'alert'), h('span', { class: 'step-pill-code' }, code),
+      ok ? h('span', { class: 'visually-hidden' }, ` ${title} : conforme`) : h('span', null, ` ${title} : `, motifLabel(motif)));
+  }));
+}
+
+function timelineView(items) {
+  const list = groupSteps([...(items ?? [])].sort((a, b) => new Date(a.at) - new Date(b.at)));
+  if (!list.length) return h('p', { class: 'muted' }, 'Rien pour l’instant.');
+  return h('ol', { class: 'timeline' }, list.map((item) => {
+    if (item.kind === 'steps') {
+      const fired = item.steps.some((s) => (s.details?.result ?? 'continue') !== 'continue');
+      return h('li', { class: ['tl-item', fired ? 'tone-purple' : 'tone-success'], dataset: { kind: 'steps' } },
+        h('span', { class: 'tl-icon' }, icon('flow')),
+        h('div', { class: 'tl-body' },
+          h('div', { class: 'tl-head' }, h('span', { class: 'tl-label' }, `Analyse pas à pas : ${item.steps.length} étape${item.steps.length > 1 ? 's' : ''}`),
+            h('time', { class: 'tl-time', datetime: item.at }, formatDateTime(item.at))),
+          stepPills(item)));
+    }
+    const k = item.kind === 'task' ? taskKind(item.label) : TIMELINE_KINDS[item.kind] ?? { icon: 'info', tone: 'neutral' };
+    return h('li', { class: ['tl-item', `tone-${k.tone}`], dataset: { kind: item.kind } },
+      h('span', { class: 'tl-icon' }, icon(k.icon)),
+      h('div', { class: 'tl-body' },
+        h('div', { class: 'tl-head' }, h('span', { class: 'tl-label' }, item.label ?? item.kind),
+          h('time', { class: 'tl-time', datetime: item.at, title: formatRelative(item.at) }, formatDateTime(item.at))),
+        timelineDetails(item.details)));
+  }));
+}

@@ -1,0 +1,67 @@
+// E-mails (the outbox): replies to practitioners and escalations, filtered by batch or N° PS.
+
+import { api } from '../lib/api.js';
+import { h, icon, clear, uid, replace } from '../lib/dom.js';
+import { formatDateTime, formatRelative, plural } from '../lib/format.js';
+import { OUTBOX_KINDS, OUTBOX_STATUSES } from '../lib/labels.js';
+import { alertBox, badge, emptyState, loading, pageHeader } from '../lib/ui.js';
+
+export default async function outboxPage(ctx) {
+  ctx.setTitle('E-mails');
+  const batchId = ctx.query.get('batchId') ?? '';
+  const ps = ctx.query.get('ps') ?? '';
+  const batchField = uid('batch');
+  const psField = uid('ps');
+  const batchInput = h('input', { id: batchField, class: 'input', value: batchId, autocomplete: 'off' });
+  const psInput = h('input', { id: psField, class: 'input input-ps', value: ps, inputmode: 'numeric', maxlength: '9', autocomplete: 'off', placeholder: '9 chiffres' });
+  const results = h('div', { class: 'results', 'aria-live': 'polite' }, loading('Chargement des e-mails…'));
+
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filtrer les e-mails', onsubmit: (e) => {
+    e.preventDefault();
+    const p = new URLSearchParams();
+    if (batchInput.value.trim()) p.set('batchId', batchInput.value.trim());
+    if (psInput.value.trim()) p.set('ps', psInput.value.trim());
+    ctx.navigate(`/console/emails${p.toString() ? `?${p}` : ''}`, { replace: true });
+  } },
+  h('div', { class: 'field' }, h('label', { for: batchField, class: 'label' }, 'Lot'), batchInput),
+  h('div', { class: 'field' }, h('label', { for: psField, class: 'label' }, 'N° PS'), psInput),
+  h('div', { class: 'field field-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, icon('filter'), 'Filtrer'),
+    batchId || ps ? h('a', { class: 'btn btn-link', href: '/console/emails' }, 'Réinitialiser') : null));
+
+  replace(ctx.main, h('div', { class: 'page page-outbox' },
+    pageHeader({ title: 'E-mails', eyebrow: 'Boîte d’envoi', meta: [h('span', null, 'Réponses aux PS (copie cachée au service Azur) et escalades.')] }),
+    form, results));
+
+  try {
+    const list = await api('/api/outbox', { query: { batchId: batchId || undefined, ps: ps || undefined }, signal: ctx.signal });
+    const items = list.items ?? [];
+    clear(results);
+    if (!items.length) {
+      results.append(h('div', { class: 'card' }, emptyState('Aucun e-mail', batchId || ps ? 'Aucun e-mail pour ce filtre.' : 'Aucun e-mail n’a encore été préparé.', 'mail')));
+      return;
+    }
+    const title = plural(list.total ?? items.length, 'e-mail', 'e-mails');
+    results.append(h('div', { class: 'card card-table' },
+      h('div', { class: 'table-scroll' }, h('table', { class: 'table' },
+        h('caption', { class: 'visually-hidden' }, title),
+        h('thead', null, h('tr', null, ['Objet', 'Destinataire', 'Type', 'Statut', 'Envoyé', 'Factures', 'Lot'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', null, items.map((m) => {
+          const st = OUTBOX_STATUSES[m.status] ?? { label: m.status, tone: 'neutral' };
+          const link = h('a', { href: `/console/emails/${encodeURIComponent(m.id)}`, class: 'row-link strong' }, m.subject || '(sans objet)');
+          const row = h('tr', { class: ['task-row', m.status === 'failed' && 'row-overdue'] },
+            h('td', null, link),
+            h('td', { class: 'small' }, (m.to ?? []).join(', ')),
+            h('td', null, badge(OUTBOX_KINDS[m.kind] ?? m.kind, m.kind === 'escalation' ? 'danger' : 'teal', { icon: m.kind === 'escalation' ? 'flag' : 'reply' })),
+            h('td', null, badge(st.label, st.tone)),
+            h('td', null, m.sentAt ? h('time', { datetime: m.sentAt, title: formatDateTime(m.sentAt) }, formatRelative(m.sentAt)) : h('span', { class: 'muted' }, '—')),
+            h('td', { class: 'num' }, String(m.archiveKeys?.length ?? 0)),
+            h('td', { class: 'mono small' }, m.batchId ?? '—'));
+          row.addEventListener('click', (event) => { if (!event.target.closest('a, button')) link.click(); });
+          return row;
+        }))))));
+  } catch (error) {
+    if (error.name === 'AbortError') return;
+    if (error.status === 403) throw error;
+    replace(results, alertBox('danger', 'Impossible de charger les e-mails', error.message));
+  }
+}

@@ -1,0 +1,92 @@
+// An invoice's timeline, for managers and auditors: the workflow history read as the MO's steps, with the tasks'
+// audit trail (who claimed and resolved what) and the e-mail that carried the reply.
+
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { History } from '@temporalio/common/lib/proto-utils.js';
+import { ANALYSIS_STEPS } from '../rules/analyze.js';
+import { motifLabel } from '../rules/motifs.js';
+import type { AnalysisResult, MotifCode, TraceLine } from '../rules/types.js';
+import type { InvoiceRecord } from '../db/invoices.js';
+import type { TaskEvent, TaskSummary } from '../db/tasks.js';
+
+export interface TimelineEntry {
+  at: string;
+  kind: 'received' | 'step' | 'decided' | 'task' | 'email' | 'status' | 'finished';
+  label: string;
+  details?: Record<string, unknown>;
+}
+
+const STEP_TITLES = new Map(ANALYSIS_STEPS.map((s) => [s.code, s.title]));
+const ROUTES: Record<string, string> = { practitioner: 'réponse au PS par e-mail', manager: 'retour au gestionnaire Almerys' };
+const TASK_EVENTS: Record<string, string> = {
+  created: 'Tâche créée pour le gestionnaire', claimed: 'Tâche prise en charge', released: 'Tâche libérée',
+  escalated: 'Tâche en retard : escalade aux gestionnaires', resolved: 'Tâche résolue',
+};
+const ACTIONS: Record<string, string> = {
+  pay: 'paiement forcé', reply: 'réponse au PS', reanalyze: 'nouvelle analyse', close: 'clôturée (traitée chez Almerys)',
+};
+
+function time(t: { seconds?: unknown; nanos?: number | null } | null | undefined): string {
+  if (!t) return new Date(0).toISOString();
+  return new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
+}
+
+function decode<T>(payloads: { payloads?: unknown[] | null } | null | undefined): T | undefined {
+  const p = payloads?.payloads?.[0];
+  return p ? (defaultPayloadConverter.fromPayload(p as never) as T) : undefined;
+}
+
+function describeDecision(result: AnalysisResult): string {
+  if (result.outcome === 'paid') return 'Décision : facture saisie et payée';
+  return `Décision : ${motifLabel(result.motif as MotifCode)}${result.route ? ` → ${ROUTES[result.route]}` : ''}`;
+}
+
+export function invoiceTimeline(input: {
+  record: InvoiceRecord;
+  history: History;
+  tasks: (TaskSummary & { events: TaskEvent[] })[];
+  email: { id: string; to: string[]; subject: string; sentAt: string | null } | null;
+}): TimelineEntry[] {
+  const entries: TimelineEntry[] = [];
+  for (const e of input.history.events ?? []) {
+    const at = time(e.eventTime as never);
+    if (e.workflowExecutionStartedEventAttributes) {
+      entries.push({ at, kind: 'received', label: 'Réclamation reçue, analyse lancée' });
+    } else if (e.markerRecordedEventAttributes) {
+      const details = e.markerRecordedEventAttributes.details ?? {};
+      const data = decode<{ activity_type?: string }>(details.data);
+      const result = decode<{ trace?: TraceLine; result?: AnalysisResult }>(details.result);
+      if (data?.activity_type === 'runAnalysisStep' && result?.trace) {
+        const t = result.trace;
+        entries.push({
+          at, kind: 'step',
+          label: `${t.step} ${STEP_TITLES.get(t.step as never) ?? ''} : ${t.result === 'continue' ? 'conforme' : t.result}`,
+          details: { step: t.step, facts: t.facts, result: t.result },
+        });
+      } else if (data?.activity_type === 'concludeAnalysis' && result?.result) {
+        entries.push({ at, kind: 'decided', label: describeDecision(result.result), details: { motif: result.result.motif, route: result.result.route } });
+      }
+    } else if (e.workflowExecutionCompletedEventAttributes) {
+      entries.push({ at, kind: 'finished', label: 'Traitement terminé' });
+    } else if (e.workflowExecutionTerminatedEventAttributes || e.workflowExecutionFailedEventAttributes) {
+      entries.push({ at, kind: 'finished', label: 'Traitement interrompu' });
+    }
+  }
+  for (const task of input.tasks) {
+    for (const ev of task.events) {
+      const action = ev.kind === 'resolved' && ev.details?.action ? ` : ${ACTIONS[String(ev.details.action)] ?? ev.details.action}` : '';
+      entries.push({
+        at: ev.at, kind: 'task',
+        label: `${TASK_EVENTS[ev.kind] ?? ev.kind}${action}${ev.actor ? ` — ${ev.actor}` : ''}`,
+        details: { taskId: task.id, motif: task.motif, ...(ev.details ?? {}) },
+      });
+    }
+  }
+  if (input.email?.sentAt) {
+    entries.push({
+      at: input.email.sentAt, kind: 'email', label: `Réponse envoyée au PS (${input.email.to.join(', ')})`,
+      details: { emailId: input.email.id, subject: input.email.subject },
+    });
+  }
+  return entries.sort((a, b) => a.at.localeCompare(b.at));
+}

@@ -1,0 +1,264 @@
+// Manager tasks: written by the invoice workflows' activities (idempotent), read and claimed through the API.
+// The workflow is the source of truth for resolutions; the row mirrors it, and the events say who did what, when.
+
+import { and, asc, count, desc, eq, ilike, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { MOTIFS, motifDefinition } from '../rules/motifs.js';
+import { normalizeName } from '../rules/text.js';
+import type { AnalysisResult, Invoice, MotifCode, Practitioner } from '../rules/types.js';
+import type { TaskResolution } from '../workflows/contract.js';
+import type { Database } from './client.js';
+import { invoices, managerTasks, practitioners, taskEvents } from './schema.js';
+
+export type TaskStatus = 'open' | 'resolved';
+export type TaskEventKind = 'created' | 'claimed' | 'released' | 'escalated' | 'resolved';
+
+export interface TaskSummary {
+  id: string;
+  archiveKey: string;
+  workflowId: string;
+  batchId: string | null;
+  practitionerNumber: string | null;
+  motif: MotifCode;
+  motifLabel: string;
+  status: TaskStatus;
+  createdAt: string;
+  dueAt: string;
+  overdue: boolean;
+  escalatedAt: string | null;
+  assignee: string | null;
+  claimedAt: string | null;
+  resolution: { action: string; motif?: string | null; comment?: string | null } | null;
+  resolvedBy: string | null;
+  resolvedAt: string | null;
+  waitsForDecision: boolean;
+}
+
+export interface TaskEvent {
+  kind: TaskEventKind;
+  actor: string | null;
+  at: string;
+  details: Record<string, unknown> | null;
+}
+
+export interface TaskDetail extends TaskSummary {
+  decision: AnalysisResult;
+  invoice: Invoice;
+  practitioner: Pick<Practitioner, 'number' | 'name' | 'headerEmail'> | null;
+  events: TaskEvent[];
+}
+
+export interface TaskFilter {
+  status?: TaskStatus;
+  motif?: MotifCode;
+  assignee?: string;
+  overdue?: boolean;
+  practitionerNumber?: string;
+  /** Critère d'archivage, N° PS or words of the motif label. */
+  q?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** Why a claim or release was refused. */
+export class TaskConflict extends Error {
+  constructor(readonly reason: 'not_found' | 'resolved' | 'claimed_by_other' | 'not_assignee', message: string) {
+    super(message);
+    this.name = 'TaskConflict';
+  }
+}
+
+type Row = typeof managerTasks.$inferSelect;
+const iso = (d: Date | string | null) => (d == null ? null : new Date(d).toISOString());
+
+function summary(row: Row, now = Date.now()): TaskSummary {
+  const def = motifDefinition(row.motif as MotifCode);
+  return {
+    id: row.id,
+    archiveKey: row.archiveKey,
+    workflowId: row.workflowId,
+    batchId: row.batchId,
+    practitionerNumber: row.practitionerNumber,
+    motif: def.code,
+    motifLabel: def.label,
+    status: row.status as TaskStatus,
+    createdAt: iso(row.createdAt)!,
+    dueAt: iso(row.dueAt)!,
+    overdue: row.status === 'open' && new Date(row.dueAt).getTime() < now,
+    escalatedAt: iso(row.escalatedAt),
+    assignee: row.assignee,
+    claimedAt: iso(row.claimedAt),
+    resolution: (row.resolution as TaskSummary['resolution']) ?? null,
+    resolvedBy: row.resolvedBy,
+    resolvedAt: iso(row.resolvedAt),
+    waitsForDecision: def.waitsForDecision,
+  };
+}
+
+export function taskId(archiveKey: string, seq: number): string {
+  return `${archiveKey}-${seq}`;
+}
+
+export function createTaskRepository(db: Database) {
+  async function event(taskId: string, kind: TaskEventKind, actor: string | null, details?: Record<string, unknown>) {
+    await db.insert(taskEvents).values({ taskId, kind, actor, details: details ?? null });
+  }
+
+  async function row(id: string): Promise<Row | null> {
+    const rows = await db.select().from(managerTasks).where(eq(managerTasks.id, id)).limit(1);
+    return rows[0] ?? null;
+  }
+
+  function conditions(filter: TaskFilter, withMotif = true): SQL[] {
+    const where: SQL[] = [];
+    if (filter.status) where.push(eq(managerTasks.status, filter.status));
+    if (withMotif && filter.motif) where.push(eq(managerTasks.motif, filter.motif));
+    if (filter.assignee) where.push(eq(managerTasks.assignee, filter.assignee));
+    if (filter.overdue) where.push(eq(managerTasks.status, 'open'), lt(managerTasks.dueAt, sql`now()`));
+    if (filter.practitionerNumber) where.push(eq(managerTasks.practitionerNumber, filter.practitionerNumber));
+    const q = filter.q?.trim();
+    if (q) {
+      const words = normalizeName(q);
+      const motifs = MOTIFS.filter((m) => normalizeName(m.label).includes(words) || m.code.includes(q.toLowerCase())).map((m) => m.code);
+      const like = `%${q.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+      where.push(or(ilike(managerTasks.archiveKey, like), ilike(managerTasks.practitionerNumber, like),
+        ...(motifs.length ? [inArray(managerTasks.motif, motifs)] : []))!);
+    }
+    return where;
+  }
+
+  return {
+    /** Opens the task (idempotent: a retried activity finds the same row). Returns the time left before its SLA. */
+    async open(input: {
+      archiveKey: string; workflowId: string; seq: number; decision: AnalysisResult; batchId: string | null;
+      practitionerNumber: string | null; slaMs: number;
+    }): Promise<{ taskId: string; dueAt: string; slaMs: number }> {
+      const id = taskId(input.archiveKey, input.seq);
+      const inserted = await db.insert(managerTasks).values({
+        id,
+        archiveKey: input.archiveKey,
+        workflowId: input.workflowId,
+        batchId: input.batchId,
+        practitionerNumber: input.practitionerNumber,
+        motif: input.decision.motif!,
+        status: 'open',
+        decision: input.decision,
+        dueAt: sql`now() + ${`${Math.max(0, Math.round(input.slaMs))} milliseconds`}::interval`,
+      }).onConflictDoNothing().returning({ id: managerTasks.id });
+      if (inserted.length) await event(id, 'created', null, { motif: input.decision.motif, dueInMs: input.slaMs });
+      const r = (await row(id))!;
+      return { taskId: id, dueAt: iso(r.dueAt)!, slaMs: Math.max(0, new Date(r.dueAt).getTime() - Date.now()) };
+    },
+
+    /** Flags an overdue task; true the first time only (so that its notification goes out once). */
+    async escalate(id: string): Promise<boolean> {
+      const updated = await db.update(managerTasks).set({ escalatedAt: sql`now()` })
+        .where(and(eq(managerTasks.id, id), isNull(managerTasks.escalatedAt))).returning({ id: managerTasks.id });
+      if (updated.length) await event(id, 'escalated', null);
+      return updated.length > 0;
+    },
+
+    /** Records the resolution the workflow applied (idempotent). */
+    async resolve(r: TaskResolution): Promise<void> {
+      const updated = await db.update(managerTasks).set({
+        status: 'resolved',
+        resolution: { action: r.action, motif: r.motif ?? null, comment: r.comment ?? null },
+        resolvedBy: r.by,
+        resolvedAt: sql`now()`,
+      }).where(and(eq(managerTasks.id, r.taskId), eq(managerTasks.status, 'open'))).returning({ id: managerTasks.id });
+      if (updated.length) await event(r.taskId, 'resolved', r.by, { action: r.action, motif: r.motif ?? null, comment: r.comment ?? null });
+    },
+
+    async claim(id: string, actor: string): Promise<TaskSummary> {
+      const updated = await db.update(managerTasks).set({ assignee: actor, claimedAt: sql`now()` })
+        .where(and(eq(managerTasks.id, id), eq(managerTasks.status, 'open'), or(isNull(managerTasks.assignee), eq(managerTasks.assignee, actor))))
+        .returning();
+      if (updated.length) {
+        await event(id, 'claimed', actor);
+        return summary(updated[0]);
+      }
+      const current = await row(id);
+      if (!current) throw new TaskConflict('not_found', `Task ${id} not found`);
+      if (current.status !== 'open') throw new TaskConflict('resolved', `Task ${id} is already resolved`);
+      throw new TaskConflict('claimed_by_other', `Task ${id} is claimed by ${current.assignee}`);
+    },
+
+    /** Releases a claimed task: by its assignee, or by anyone when `force` (an admin). */
+    async release(id: string, actor: string, force = false): Promise<TaskSummary> {
+      const updated = await db.update(managerTasks).set({ assignee: null, claimedAt: null })
+        .where(and(eq(managerTasks.id, id), eq(managerTasks.status, 'open'), force ? sql`true` : eq(managerTasks.assignee, actor)))
+        .returning();
+      if (updated.length) {
+        await event(id, 'released', actor);
+        return summary(updated[0]);
+      }
+      const current = await row(id);
+      if (!current) throw new TaskConflict('not_found', `Task ${id} not found`);
+      if (current.status !== 'open') throw new TaskConflict('resolved', `Task ${id} is already resolved`);
+      throw new TaskConflict('not_assignee', `Task ${id} is not claimed by ${actor}`);
+    },
+
+    async summary(id: string): Promise<TaskSummary | null> {
+      const r = await row(id);
+      return r ? summary(r) : null;
+    },
+
+    async get(id: string): Promise<TaskDetail | null> {
+      const r = await row(id);
+      if (!r) return null;
+      const [events, invoiceRows, psRows] = await Promise.all([
+        db.select().from(taskEvents).where(eq(taskEvents.taskId, id)).orderBy(asc(taskEvents.at), asc(taskEvents.id)),
+        db.select({ invoice: invoices.invoice }).from(invoices).where(eq(invoices.archiveKey, r.archiveKey)).limit(1),
+        r.practitionerNumber
+          ? db.select({ number: practitioners.number, name: practitioners.name, headerEmail: practitioners.headerEmail })
+            .from(practitioners).where(eq(practitioners.number, r.practitionerNumber)).limit(1)
+          : Promise.resolve([]),
+      ]);
+      return {
+        ...summary(r),
+        decision: r.decision as AnalysisResult,
+        invoice: invoiceRows[0]?.invoice as Invoice,
+        practitioner: psRows[0] ?? null,
+        events: events.map((e) => ({ kind: e.kind as TaskEventKind, actor: e.actor, at: iso(e.at)!, details: (e.details as Record<string, unknown>) ?? null })),
+      };
+    },
+
+    /** Tasks of an invoice, oldest first, with their events (the invoice timeline). */
+    async ofInvoice(archiveKey: string): Promise<(TaskSummary & { events: TaskEvent[] })[]> {
+      const rows = await db.select().from(managerTasks).where(eq(managerTasks.archiveKey, archiveKey)).orderBy(asc(managerTasks.createdAt));
+      const events = rows.length
+        ? await db.select().from(taskEvents).where(inArray(taskEvents.taskId, rows.map((r) => r.id))).orderBy(asc(taskEvents.at), asc(taskEvents.id))
+        : [];
+      return rows.map((r) => ({
+        ...summary(r),
+        events: events.filter((e) => e.taskId === r.id)
+          .map((e) => ({ kind: e.kind as TaskEventKind, actor: e.actor, at: iso(e.at)!, details: (e.details as Record<string, unknown>) ?? null })),
+      }));
+    },
+
+    async list(filter: TaskFilter = {}) {
+      const where = conditions(filter);
+      const whereAll = where.length ? and(...where) : undefined;
+      const withoutMotif = conditions(filter, false);
+      const [rows, [{ total }], counts, [{ overdue }]] = await Promise.all([
+        db.select().from(managerTasks).where(whereAll)
+          // Overdue first, then the oldest due: the order a manager works in.
+          .orderBy(asc(managerTasks.status), asc(managerTasks.dueAt), desc(managerTasks.id))
+          .limit(filter.limit ?? 50).offset(filter.offset ?? 0),
+        db.select({ total: count() }).from(managerTasks).where(whereAll),
+        db.select({ motif: managerTasks.motif, n: count() }).from(managerTasks)
+          .where(withoutMotif.length ? and(...withoutMotif) : undefined).groupBy(managerTasks.motif),
+        db.select({ overdue: count() }).from(managerTasks)
+          .where(and(...withoutMotif, eq(managerTasks.status, 'open'), lt(managerTasks.dueAt, sql`now()`))),
+      ]);
+      const now = Date.now();
+      return {
+        items: rows.map((r) => summary(r, now)),
+        total: Number(total),
+        countsByMotif: Object.fromEntries(counts.map((c) => [c.motif, Number(c.n)])) as Record<string, number>,
+        overdueCount: Number(overdue),
+      };
+    },
+  };
+}
+
+export type TaskRepository = ReturnType<typeof createTaskRepository>;

@@ -1,0 +1,107 @@
+// batchWorkflow: a « document multi factures » — the invoices of one GTO task.
+//   one invoice workflow per invoice ─► every analysis decided ─► each PS e-mailed once (≤ 10 rows a mail)
+//   ─► the batch's Trame SSTT written ─► the GTO task closed « FIN OK ».
+// Manager tasks go on independently in the invoice workflows.
+
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  condition, getExternalWorkflowHandle, log, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import {
+  batchStatusQuery, invoiceDecidedSignal, invoiceWorkflowId, replySentSignal, type BatchState, type InvoiceDecided,
+} from './contract.js';
+import { invoiceWorkflow } from './invoice.js';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const records = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '500 ms', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+});
+
+const mail = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '5 minutes', backoffCoefficient: 2, nonRetryableErrorTypes: ['MailRejectedError'] },
+});
+
+const PAGE = 100;
+
+export interface BatchWorkflowInput {
+  batchId: string;
+  /** Number of invoices recorded for the batch (its workflows are started from the database, a page at a time). */
+  invoiceCount: number;
+}
+
+export async function batchWorkflow({ batchId, invoiceCount }: BatchWorkflowInput): Promise<BatchState> {
+  const state: BatchState = {
+    batchId, phase: 'starting', invoiceCount, started: 0, skipped: [], decided: 0, paid: 0,
+    routedToPractitioner: 0, routedToManager: 0, emails: 0, emailed: 0, trameId: null, trameRows: 0, gtoClosure: null,
+  };
+  setHandler(batchStatusQuery, () => state);
+
+  const decided = new Map<string, InvoiceDecided>();
+  setHandler(invoiceDecidedSignal, (d) => {
+    if (decided.has(d.archiveKey)) return;
+    decided.set(d.archiveKey, d);
+    state.decided = decided.size;
+    if (d.status === 'paid') state.paid++;
+    else if (d.route === 'practitioner') state.routedToPractitioner++;
+    else state.routedToManager++;
+  });
+
+  // One invoice workflow per invoice, started a page at a time.
+  const practitionerOf = new Map<string, string>();
+  const self = workflowInfo().workflowId;
+  for (let offset = 0; offset < invoiceCount; offset += PAGE) {
+    const page = await records.loadBatchInvoices({ batchId, offset, limit: PAGE });
+    await Promise.all(page.map(async ({ invoice, receivedOn }) => {
+      practitionerOf.set(invoice.archiveKey, invoice.practitionerNumber ?? '');
+      try {
+        await startChild(invoiceWorkflow, {
+          workflowId: invoiceWorkflowId(invoice.archiveKey),
+          args: [{ invoice, receivedOn, batchId, batchWorkflowId: self }],
+          // The invoice outlives the batch: its manager task can take days.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        });
+        state.started++;
+      } catch (err) {
+        // Already submitted on its own: it is answered there, not in this batch.
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        state.skipped.push(invoice.archiveKey);
+      }
+    }));
+    if (page.length < PAGE) break;
+  }
+
+  state.phase = 'analyzing';
+  await condition(() => decided.size >= state.started);
+
+  // « Il conviendra d'effectuer un retour PS par PS à la fin du traitement de votre tableau multi factures. »
+  state.phase = 'emailing';
+  const byPractitioner = new Map<string, string[]>();
+  for (const d of [...decided.values()].sort((a, b) => a.archiveKey.localeCompare(b.archiveKey))) {
+    if (d.route !== 'practitioner' || d.status !== 'awaiting_reply') continue;
+    const ps = practitionerOf.get(d.archiveKey) ?? '';
+    byPractitioner.set(ps, [...(byPractitioner.get(ps) ?? []), d.archiveKey]);
+  }
+  for (const [practitionerNumber, archiveKeys] of byPractitioner) {
+    const sent = await mail.sendBatchReplies({ batchId, practitionerNumber, archiveKeys });
+    state.emails += sent.length;
+    await Promise.all(sent.flatMap((s) => s.archiveKeys.map((archiveKey) =>
+      getExternalWorkflowHandle(invoiceWorkflowId(archiveKey)).signal(replySentSignal, { emailId: s.emailId, sentAt: s.sentAt }))));
+    state.emailed += sent.reduce((n, s) => n + s.archiveKeys.length, 0);
+  }
+
+  state.phase = 'writing_trame';
+  const trame = await records.writeBatchTrame({ batchId });
+  state.trameId = trame.trameId;
+  state.trameRows = trame.rowCount;
+
+  // « clôturer la tâche dans le GTO en choisissant au niveau du motif « FIN OK », peu importe le traitement réalisé »
+  await records.closeGtoTask({ batchId });
+  state.gtoClosure = 'FIN OK';
+  state.phase = 'closed';
+  log.info('batch closed', { batchId, invoices: state.started, emails: state.emails, trameRows: state.trameRows });
+  return state;
+}
