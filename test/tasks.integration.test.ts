@@ -1,0 +1,172 @@
+// Manager tasks end to end: the workflow waits on its task; the API claims and resolves it (pay, reply with a
+// motif, reanalyze, close); the validator refuses what cannot be applied; an overdue task is escalated once.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedReference } from '../db/seed.js';
+import { baseCase, caseWith } from '../rules/testing/cases.js';
+import type { CaseFile } from '../rules/types.js';
+import type { invoiceWorkflow } from '../workflows/invoice.js';
+import { createPipeline, type Pipeline, type RunningApi } from './harness.js';
+
+let p: Pipeline;
+let api: RunningApi;
+beforeAll(async () => {
+  p = await createPipeline('tasks', baseCase().reference);
+  api = await p.startApi();
+}, 120_000);
+afterAll(async () => p?.close());
+
+const aControler = (archiveKey: string) => caseWith((c) => {
+  c.invoice.archiveKey = archiveKey;
+  c.reference.insurers = [{ name: 'MGEN', controlThreshold: 1 }];
+});
+
+async function submitAndWaitForTask(p: Pipeline, api: RunningApi, c: CaseFile, reference = true): Promise<string> {
+  if (reference) await seedReference(p.database.db, c.reference);
+  const res = await api.fetch('/api/invoices', { method: 'POST', role: 'submitter', json: { invoice: c.invoice, receivedOn: c.receivedOn } });
+  expect(res.status).toBe(202);
+  for (let i = 0; i < 200; i++) {
+    const list = await (await api.fetch(`/api/tasks?q=${c.invoice.archiveKey}&status=open`, { role: 'manager' })).json();
+    if (list.items.length) return list.items[0].id;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no task for ${c.invoice.archiveKey}`);
+}
+
+const resolve = (id: string, body: unknown, role: 'manager' | 'auditor' | 'admin' = 'manager') =>
+  api.fetch(`/api/tasks/${id}/resolve`, { method: 'POST', role, json: body });
+
+describe('a task the workflow waits on', () => {
+  it('« A contrôler »: listed with counts, claimed, forced to payment; the workflow then finishes', async () => {
+    const taskId = await submitAndWaitForTask(p, api, aControler('6000000001'));
+    expect(taskId).toBe('6000000001-1');
+    const list = await (await api.fetch('/api/tasks?status=open', { role: 'manager' })).json();
+    expect(list.countsByMotif.a_controler).toBeGreaterThanOrEqual(1);
+    expect(list.items.find((t: { id: string }) => t.id === taskId)).toMatchObject({ motifLabel: 'A contrôler', waitsForDecision: true, overdue: false });
+
+    const task = await (await api.fetch(`/api/tasks/${taskId}`, { role: 'auditor' })).json();
+    expect(task.decision).toMatchObject({ motif: 'a_controler', route: 'manager' });
+    expect(task.decision.trace.map((t: { step: string }) => t.step)).toContain('G8');
+    expect(task.invoice.archiveKey).toBe('6000000001');
+    expect(task.events.map((e: { kind: string }) => e.kind)).toEqual(['created']);
+
+    const claimed = await (await api.fetch(`/api/tasks/${taskId}/claim`, { method: 'POST', role: 'manager' })).json();
+    expect(claimed.assignee).toBe('manager-tasks');
+    expect((await api.fetch(`/api/tasks/${taskId}/claim`, { method: 'POST', role: 'admin' })).status).toBe(409);
+    expect((await resolve(taskId, { action: 'pay' }, 'auditor')).status).toBe(403);
+
+    const res = await resolve(taskId, { action: 'pay', comment: 'contrôle fait' });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.outcome).toEqual({ taskId, status: 'paid', nextTaskId: null });
+    expect(body.task).toMatchObject({ status: 'resolved', resolvedBy: 'manager-tasks', resolution: { action: 'pay', comment: 'contrôle fait' } });
+
+    const state = await p.client.workflow.getHandle<typeof invoiceWorkflow>('invoice-6000000001').result();
+    expect(state.status).toBe('paid');
+    expect((await (await api.fetch('/api/invoices/6000000001', { role: 'auditor' })).json()).status).toBe('paid');
+    const after = await (await api.fetch(`/api/tasks/${taskId}`, { role: 'manager' })).json();
+    expect(after.events.map((e: { kind: string; actor: string | null }) => [e.kind, e.actor])).toEqual([
+      ['created', null], ['claimed', 'manager-tasks'], ['resolved', 'manager-tasks'],
+    ]);
+
+    // Resolved: a second resolution is refused, never applied twice.
+    expect((await resolve(taskId, { action: 'close' })).status).toBe(409);
+  });
+
+  it('reply with a motif: routed by the motif table — a practitioner reply is e-mailed', async () => {
+    const taskId = await submitAndWaitForTask(p, api, aControler('6000000002'));
+    const res = await resolve(taskId, { action: 'reply', motif: 'beneficiaire_non_couvert' });
+    expect((await res.json()).outcome).toMatchObject({ status: 'awaiting_reply', nextTaskId: null });
+    const state = await p.client.workflow.getHandle<typeof invoiceWorkflow>('invoice-6000000002').result();
+    expect(state).toMatchObject({ status: 'replied', motif: 'beneficiaire_non_couvert', route: 'practitioner' });
+    const row = await p.invoices.get('6000000002');
+    expect(row!.emailId).toMatch(/^ps-reply:6000000002-1:/);
+    const mail = await (await api.fetch(`/api/outbox/${encodeURIComponent(row!.emailId!)}`, { role: 'manager' })).json();
+    expect(mail).toMatchObject({ status: 'sent', to: ['contact@ide-parc.example.org'], bcc: ['service.azur@almerys.com'], subject: 'Traitement de vos réclamations PS 691234567' });
+    expect(mail.text).toContain("ne prévoit pas le remboursement des prestations facturées");
+  });
+
+  it('reply with a manager motif opens the next task', async () => {
+    const taskId = await submitAndWaitForTask(p, api, aControler('6000000003'));
+    const res = await resolve(taskId, { action: 'reply', motif: 'histo_client', comment: 'April sur la facture n° 77' });
+    expect((await res.json()).outcome).toEqual({ taskId, status: 'awaiting_manager', nextTaskId: '6000000003-2' });
+    const next = await (await api.fetch('/api/tasks/6000000003-2', { role: 'manager' })).json();
+    expect(next).toMatchObject({ status: 'open', motif: 'histo_client' });
+    expect(next.decision.comment).toBe('April sur la facture n° 77');
+    expect((await resolve('6000000003-2', { action: 'close' })).status).toBe(200);
+    expect((await p.client.workflow.getHandle<typeof invoiceWorkflow>('invoice-6000000003').result()).status).toBe('closed');
+  });
+
+  it('reanalyze after the reference data was fixed', async () => {
+    const closedRights = caseWith((c) => {
+      c.invoice.archiveKey = '6000000004';
+      c.invoice.beneficiary!.nir = '1850369123055';
+      c.reference.beneficiaries![0].nir = '1850369123055';
+      c.reference.beneficiaries![0].firstName = 'Marc';
+      c.reference.beneficiaries![0].cards![0].start = '2015-01-01';
+      c.reference.beneficiaries![0].cards![0].end = '2015-12-31';
+    });
+    const taskId = await submitAndWaitForTask(p, api, closedRights);
+    expect((await (await api.fetch(`/api/tasks/${taskId}`, { role: 'manager' })).json()).motif).toBe('droits_fermes');
+    // The card is renewed in PROTIPS; the manager asks for a new analysis.
+    const fixed = structuredClone(closedRights.reference!);
+    fixed.beneficiaries![0].cards![0].end = '2016-12-31';
+    await seedReference(p.database.db, fixed);
+    const res = await resolve(taskId, { action: 'reanalyze' });
+    expect((await res.json()).outcome).toEqual({ taskId, status: 'paid', nextTaskId: null });
+    expect((await p.client.workflow.getHandle<typeof invoiceWorkflow>('invoice-6000000004').result()).status).toBe('paid');
+  });
+
+  it('bad requests: 400 naming the field, 404 unknown, one of two concurrent resolutions wins', async () => {
+    const taskId = await submitAndWaitForTask(p, api, aControler('6000000005'));
+    const bad = await resolve(taskId, { action: 'archive' });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).errors[0].path).toBe('action');
+    const noMotif = await resolve(taskId, { action: 'reply' });
+    expect(noMotif.status).toBe(400);
+    expect((await noMotif.json()).errors[0].path).toBe('motif');
+    expect((await resolve(taskId, { action: 'reply', motif: 'manque_consigne' })).status).toBe(409);
+    expect((await resolve('9999999999-1', { action: 'pay' })).status).toBe(404);
+    const [a, b] = await Promise.all([resolve(taskId, { action: 'close' }), resolve(taskId, { action: 'pay' })]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const state = await p.client.workflow.getHandle<typeof invoiceWorkflow>('invoice-6000000005').result();
+    expect(['closed', 'paid']).toContain(state.status);
+  });
+});
+
+describe('SLA', () => {
+  let sla: Pipeline;
+  let slaApi: RunningApi;
+  beforeAll(async () => {
+    sla = await createPipeline('sla', baseCase().reference, { env: { TASK_SLA: '1500ms', MANAGERS_EMAIL: 'chefs@almerys.example' } });
+    slaApi = await sla.startApi();
+  }, 120_000);
+  afterAll(async () => sla?.close());
+
+  it('an overdue task is escalated once (flag, history event, one notification) and still waits', async () => {
+    const taskId = await submitAndWaitForTask(sla, slaApi, aControler('6100000001'));
+    let task;
+    for (let i = 0; i < 100; i++) {
+      task = await (await slaApi.fetch(`/api/tasks/${taskId}`, { role: 'manager' })).json();
+      if (task.escalatedAt) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(task).toMatchObject({ overdue: true, status: 'open' });
+    expect(task.events.map((e: { kind: string }) => e.kind)).toEqual(['created', 'escalated']);
+    const overdue = await (await slaApi.fetch('/api/tasks?overdue=true', { role: 'manager' })).json();
+    expect(overdue.items.map((t: { id: string }) => t.id)).toContain(taskId);
+
+    const mails = await (await slaApi.fetch('/api/outbox?kind=escalation', { role: 'manager' })).json();
+    expect(mails.items).toHaveLength(1);
+    expect(mails.items[0]).toMatchObject({ id: `escalation:${taskId}`, to: ['chefs@almerys.example'], status: 'sent' });
+
+    const handle = sla.client.workflow.getHandle<typeof invoiceWorkflow>('invoice-6100000001');
+    const history = await handle.fetchHistory();
+    const escalations = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'escalateManagerTask');
+    expect(escalations).toHaveLength(1);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+
+    expect((await slaApi.fetch(`/api/tasks/${taskId}/resolve`, { method: 'POST', role: 'manager', json: { action: 'close' } })).status).toBe(200);
+    expect((await handle.result()).status).toBe('closed');
+  });
+});
