@@ -26,7 +26,7 @@ export default async function invoicesPage(ctx) {
   const hint = h('p', { id: `${qId}-help`, class: 'help' });
   const results = h('div', { class: 'results', 'aria-live': 'polite' });
 
-  const form = h('form', { class: 'search-hero', role: 'search', 'aria-label': 'Rechercher une facture', onsubmit: (e) => { e.preventDefault(); search(); } },
+  const form = h('form', { class: 'search-hero', role: 'search', 'aria-label': 'Recherche de factures', onsubmit: (e) => { e.preventDefault(); search(); } },
     h('div', { class: 'field field-grow' }, h('label', { for: qId, class: 'label' }, 'Rechercher une facture'),
       h('div', { class: 'input-icon input-icon-large' }, icon('search'), input), hint),
     h('div', { class: 'field' }, h('label', { for: statusId, class: 'label' }, 'Statut'), status),

@@ -1,0 +1,133 @@
+// The full stack behind the console, for browser tests: the real pipeline of test/harness.ts (Temporal dev server of
+// the run, PostgreSQL, a worker), the real API (api/app.ts buildApp, which serves the console at /console/), real
+// API keys, and real Chromium driven by playwright-core.
+
+import { mkdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { CaseFile } from '../rules/types.js';
+import { createPipeline, type Pipeline, type RunningApi } from './harness.js';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Screenshots kept as artefacts of the run (git-ignored). */
+export const ARTEFACTS = join(process.cwd(), 'test-results', 'console');
+/** A laptop screen. */
+export const VIEWPORT = { width: 1440, height: 900 };
+
+export function chromiumAvailable(): boolean {
+  return existsSync(CHROMIUM);
+}
+
+export async function readCase(path: string): Promise<CaseFile> {
+  const json = JSON.parse(await readFile(path, 'utf8'));
+  return (json.case ?? json) as CaseFile;
+}
+
+export interface ConsoleStack {
+  pipeline: Pipeline;
+  api: RunningApi;
+  /** The console's address: `<base>/console/`. */
+  base: string;
+  /** Keys with a person's name (what the console shows as « assignée à », « résolue par »). */
+  people: { manager: { key: string; name: string }; auditor: { key: string; name: string } };
+  /** Submits a claim as the submitter role; returns its id (the critère d'archivage). */
+  submit(c: CaseFile): Promise<string>;
+  /** Polls the API until `check` accepts the invoice (or times out). */
+  waitForInvoice(id: string, check: (invoice: { status: string }) => boolean, timeoutMs?: number): Promise<{ status: string }>;
+  /** Polls the API until the claim has an open task; returns its id. */
+  waitForOpenTask(archiveKey: string, timeoutMs?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startConsoleStack(label: string, c: CaseFile): Promise<ConsoleStack> {
+  const pipeline = await createPipeline(label, c.reference ?? {});
+  try {
+    const api = await pipeline.startApi();
+    const manager = { name: 'Claire Martin', key: (await api.deps.keys.create({ role: 'manager', name: 'Claire Martin' })).key };
+    const auditor = { name: 'Sophie Bernard', key: (await api.deps.keys.create({ role: 'auditor', name: 'Sophie Bernard' })).key };
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const stack: ConsoleStack = {
+      pipeline, api, base: api.base, people: { manager, auditor },
+      async submit(caseFile) {
+        const res = await api.fetch('/api/invoices', {
+          method: 'POST', role: 'submitter', json: { invoice: caseFile.invoice, receivedOn: caseFile.receivedOn },
+        });
+        if (res.status !== 202) throw new Error(`submission refused: ${res.status} ${await res.text()}`);
+        return (await res.json()).id;
+      },
+      async waitForInvoice(id, check, timeoutMs = 30_000) {
+        const end = Date.now() + timeoutMs;
+        let last: { status: string } | null = null;
+        while (Date.now() < end) {
+          const res = await api.fetch(`/api/invoices/${id}`, { role: 'auditor' });
+          if (res.ok) {
+            last = await res.json();
+            if (check(last!)) return last!;
+          }
+          await sleep(100);
+        }
+        throw new Error(`invoice ${id}: still ${last?.status ?? 'unknown'} after ${timeoutMs} ms`);
+      },
+      async waitForOpenTask(archiveKey, timeoutMs = 30_000) {
+        const end = Date.now() + timeoutMs;
+        while (Date.now() < end) {
+          const list = await (await api.fetch(`/api/tasks?status=open&q=${archiveKey}`, { role: 'manager' })).json();
+          const task = list.items?.find((t: { archiveKey: string }) => t.archiveKey === archiveKey);
+          if (task) return task.id as string;
+          await sleep(100);
+        }
+        throw new Error(`no open task for ${archiveKey} after ${timeoutMs} ms`);
+      },
+      close: () => pipeline.close(),
+    };
+    return stack;
+  } catch (error) {
+    await pipeline.close();
+    throw error;
+  }
+}
+
+export interface Browsing {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** What went wrong in the page: uncaught errors, console errors other than expected HTTP statuses. */
+  problems: string[];
+  shot(name: string, options?: { fullPage?: boolean }): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function openBrowser(): Promise<Browsing> {
+  await mkdir(ARTEFACTS, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const context = await browser.newContext({ viewport: VIEWPORT, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const text = message.text();
+    // A failed request is logged by Chromium as a console error; the console expects some (401 before login,
+    // 404 when probing optional endpoints) and handles them. Anything else is a problem.
+    if (/Failed to load resource: the server responded with a status of (401|404)/.test(text)) return;
+    // The e-mail preview's sandbox blocking a script is the sandbox doing its job.
+    if (/Blocked script execution in 'about:srcdoc'/.test(text)) return;
+    problems.push(`console error: ${text}`);
+  });
+  return {
+    browser, context, page, problems,
+    async shot(name, options = {}) {
+      const path = join(ARTEFACTS, `${name}.png`);
+      await page.screenshot({ path, fullPage: options.fullPage ?? false });
+      return path;
+    },
+    async close() {
+      await context.close();
+      await browser.close();
+    },
+  };
+}
