@@ -33,9 +33,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await b?.close();
   await stack?.close();
-});
+}, 60_000);
 
+/** Logs in from a fresh session (whatever the previous test left). */
 async function login(page: Page, key: string): Promise<void> {
+  await b.context.clearCookies();
   await page.goto(`${stack.base}/console/`);
   await page.getByLabel('Clé d’accès').fill(key);
   await page.getByRole('button', { name: 'Se connecter' }).click();
@@ -167,7 +169,8 @@ describe.skipIf(!chromium)('the console, end to end', () => {
     expect(timeline).toContain('Tâche prise en charge');
     expect(timeline).toContain('Tâche résolue');
     expect(timeline).toContain('Traitement terminé');
-    expect(await page.locator('.step-pill').count()).toBe(9);
+    expect(await page.locator('ol.timeline .step-pill').count()).toBe(9);
+    expect(await page.locator('#trace .step-pill').count()).toBe(9);
     await b.shot('invoice-timeline', { fullPage: true });
 
     const state = await stack.waitForInvoice(archiveKey, (inv) => inv.status === 'paid');

@@ -7,6 +7,9 @@ const dateTime = new Intl.DateTimeFormat('fr-FR', {
 const shortDateTime = new Intl.DateTimeFormat('fr-FR', {
   timeZone: ZONE, day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit',
 });
+const dateTimeSeconds = new Intl.DateTimeFormat('fr-FR', {
+  timeZone: ZONE, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
+});
 const timeOnly = new Intl.DateTimeFormat('fr-FR', { timeZone: ZONE, hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const relative = new Intl.RelativeTimeFormat('fr', { numeric: 'auto' });
 const euros = new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' });
@@ -22,6 +25,12 @@ function toDate(value) {
 export function formatDateTime(value) {
   const d = toDate(value);
   return d ? dateTime.format(d).replace(',', '') : '—';
+}
+
+/** 22/11/2026 17:02:09 (timelines, audit trails: several events may fall in the same minute). */
+export function formatDateTimeSeconds(value) {
+  const d = toDate(value);
+  return d ? dateTimeSeconds.format(d).replace(',', '') : '—';
 }
 
 /** 22 nov. 17:02 */

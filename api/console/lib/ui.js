@@ -1,7 +1,7 @@
 // Shared pieces of the pages: badges, cards, key/value lists, states, toasts, the analysis trace.
 
 import { h, icon, clear, replace } from './dom.js';
-import { formatDateTime, formatDuration, formatRelative, initials } from './format.js';
+import { formatDateTime, formatDateTimeSeconds, formatDuration, formatRelative, initials } from './format.js';
 import {
   ANALYSIS_STEPS, EXTRA_TRACE_STEPS, INVOICE_STATUSES, ROUTES, TASK_STATUSES, contentErrorLabel,
 } from './labels.js';
@@ -83,7 +83,7 @@ export function displayName(value) {
 /** <time> with the absolute date, and the relative one beside it. */
 export function timeEl(value, options = {}) {
   if (!value) return h('span', { class: 'muted' }, '—');
-  const abs = formatDateTime(value);
+  const abs = options.seconds ? formatDateTimeSeconds(value) : formatDateTime(value);
   return h('time', { datetime: new Date(value).toISOString(), title: abs, class: 'time' },
     options.relativeOnly ? formatRelative(value) : abs,
     options.withRelative ? h('span', { class: 'time-rel' }, ` · ${formatRelative(value)}`) : null);
@@ -159,13 +159,27 @@ export function roleLabel(role) {
   return { submitter: 'Déposant', manager: 'Gestionnaire', auditor: 'Auditeur', admin: 'Administrateur' }[role] ?? role;
 }
 
+/** A short message at the bottom right (announced by the live region); it goes after a few seconds, on a click on
+ * its close button, or with Escape. */
 export function toast(message, tone = 'success') {
   const host = document.getElementById('toasts');
-  const el = h('div', { class: ['toast', `toast-${tone}`] }, icon(tone === 'danger' ? 'alert' : 'check-circle'), h('span', null, message));
+  const dismiss = () => {
+    el.classList.add('toast-out');
+    setTimeout(() => el.remove(), 400);
+  };
+  const el = h('div', { class: ['toast', `toast-${tone}`] }, icon(tone === 'danger' ? 'alert' : 'check-circle'), h('span', null, message),
+    h('button', { type: 'button', class: 'toast-close', 'aria-label': 'Fermer le message', onclick: dismiss }, icon('x')));
   host.append(el);
-  setTimeout(() => el.classList.add('toast-out'), 5000);
-  setTimeout(() => el.remove(), 5600);
+  setTimeout(dismiss, tone === 'danger' ? 8000 : 4500);
 }
+
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape') return;
+  for (const el of document.querySelectorAll('.toast')) {
+    el.classList.add('toast-out');
+    setTimeout(() => el.remove(), 400);
+  }
+});
 
 // ---- The analysis trace, step by step ----
 
@@ -203,7 +217,36 @@ export function traceView(trace = [], options = {}) {
     const extra = EXTRA_TRACE_STEPS[key];
     items.push(stepItem({ code: extra.code, title: extra.title, line, state: firing === line ? 'fired' : key === 'Routing' ? 'route' : 'done', extra: true }));
   }
-  return h('ol', { class: 'trace', 'aria-label': 'Analyse étape par étape' }, items);
+  const list = h('ol', { class: 'trace', 'aria-label': 'Analyse étape par étape' }, items);
+  return options.summary ? [traceSummary(lines, firing, list), list] : list;
+}
+
+/** One line above the steps: a pill per step (a button that brings the step into view) and what was found. */
+function traceSummary(lines, firing, list) {
+  const steps = lines.filter((l) => /^G\d$/.test(l.step));
+  if (!steps.length) return null;
+  const passed = steps.filter((l) => l.result === 'continue').length;
+  const title = (code) => ANALYSIS_STEPS.find((s) => s.code === code)?.title ?? code;
+  const go = (code) => () => {
+    const li = list.querySelector(`[data-step="${code}"]`);
+    li?.scrollIntoView({ behavior: 'smooth', block: 'center' });
+    li?.classList.add('step-flash');
+    setTimeout(() => li?.classList.remove('step-flash'), 1200);
+  };
+  const [motif] = String(firing?.result ?? '').split(/\s*\/\s*/);
+  return h('div', { class: 'trace-summary' },
+    h('ul', { class: 'step-pills', 'aria-label': 'Résumé de l’analyse' }, steps.map((l) => {
+      const ok = l.result === 'continue';
+      return h('li', null, h('button', {
+        type: 'button', class: ['step-pill', ok ? 'step-pill-ok' : 'step-pill-fired'], title: `${l.step} ${title(l.step)}`, onclick: go(l.step),
+        'aria-label': `${l.step} ${title(l.step)} : ${ok ? 'conforme' : store.motifByCode.get(motif)?.label ?? l.result}`,
+      }, icon(ok ? 'check' : 'alert'), h('span', { class: 'step-pill-code' }, l.step)));
+    })),
+    h('p', { class: 'trace-summary-text' },
+      firing && /^G\d$/.test(firing.step)
+        ? [`${passed} étape${passed > 1 ? 's' : ''} conforme${passed > 1 ? 's' : ''}, puis `, h('strong', null, `${firing.step} ${title(firing.step)}`), ' retient le motif ', h('strong', null, `« ${store.motifByCode.get(motif)?.label ?? motif} »`), '.']
+        : firing ? ['Aucune étape n’a retenu de motif ; ', h('strong', null, `« ${store.motifByCode.get(motif)?.label ?? motif} »`), ' à la fin de l’analyse.']
+          : [`${passed} étape${passed > 1 ? 's' : ''} conforme${passed > 1 ? 's' : ''} : la facture est saisie et payée.`]));
 }
 
 function stepItem({ code, title, line, state, extra }) {

@@ -6,7 +6,7 @@ import { h, icon, clear, replace } from '../lib/dom.js';
 import { formatDate, formatNumber, plural } from '../lib/format.js';
 import { BATCH_STATUSES } from '../lib/labels.js';
 import { store } from '../lib/store.js';
-import { badge, card, invoiceStatusBadge, keyValues, motifBadge, pageHeader } from '../lib/ui.js';
+import { badge, card, invoiceStatusBadge, motifBadge, pageHeader } from '../lib/ui.js';
 
 const POLL_MS = 3000;
 
@@ -67,6 +67,7 @@ function view({ batch: b, invoices }) {
       meta: [h('span', null, plural(total, 'facture', 'factures'))],
       actions: [store.features.outbox ? h('a', { class: 'btn btn-secondary', href: `/console/emails?batchId=${encodeURIComponent(b.id)}` }, icon('mail'), 'E-mails du lot') : null],
     }),
+    phaseProgress(b),
     card('Avancement', [
       h('div', { class: 'batch-progress-head' },
         h('span', { class: 'big-number' }, `${formatNumber(pct(decided))} %`),
@@ -88,8 +89,27 @@ function view({ batch: b, invoices }) {
         h('td', null, inv.motif ? motifBadge(inv.motif) : h('span', { class: 'muted' }, '—')),
         h('td', { class: 'mono' }, inv.practitionerNumber ?? '—'),
         h('td', null, formatDate(inv.receivedOn))))))), { icon: 'file', flush: true }) : null,
-    b.trame ? card('Trame', keyValues([['Fichier', h('span', { class: 'mono' }, b.trame.id)], ['Lignes', formatNumber(b.trame.rowCount)]]), { icon: 'file' }) : null,
   ];
+}
+
+const PHASES = [
+  ['analyzing', 'Analyse des factures', 'flow'],
+  ['emailing', 'E-mails aux PS', 'mail'],
+  ['writing_trame', 'Trame SSTT', 'file'],
+  ['closed', 'Clôture GTO « FIN OK »', 'check-circle'],
+];
+
+/** The batch workflow's phases; `phase` comes from the workflow itself when it answers, else from the database. */
+function phaseProgress(b) {
+  const phase = b.phase ?? (b.status === 'closed' ? 'closed' : null);
+  const index = phase === 'starting' || !phase ? 0 : PHASES.findIndex(([p]) => p === phase);
+  return h('ol', { class: 'progress progress-info', 'aria-label': 'Étapes du lot' }, PHASES.map(([, label, iconName], i) => {
+    const done = i < index || phase === 'closed';
+    const state = done ? 'done' : i === index ? 'current' : 'todo';
+    return h('li', { class: ['progress-step', `progress-${state}`], 'aria-current': state === 'current' ? 'step' : null },
+      h('span', { class: 'progress-marker' }, icon(done ? 'check' : iconName)),
+      h('span', { class: 'progress-label' }, label, h('span', { class: 'visually-hidden' }, done ? ' (fait)' : state === 'current' ? ' (en cours)' : ' (à venir)')));
+  }));
 }
 
 function tile(label, value, tone, iconName, hint) {

@@ -8,7 +8,7 @@ import { card, emptyState, pageHeader } from '../lib/ui.js';
 export default async function batchesPage(ctx) {
   ctx.setTitle('Lots');
   const fieldId = uid('batch');
-  const input = h('input', { id: fieldId, class: 'input input-large', autocomplete: 'off', spellcheck: 'false', placeholder: 'batch-20260224-…', 'data-search': '' });
+  const input = h('input', { id: fieldId, class: 'input input-large', autocomplete: 'off', spellcheck: 'false', placeholder: 'lot-20260224-…', 'data-search': '' });
   const form = h('form', { class: 'search-hero', onsubmit: (e) => {
     e.preventDefault();
     const id = input.value.trim();

@@ -4,7 +4,7 @@
 
 import { api } from '../lib/api.js';
 import { h, icon, clear, replace } from '../lib/dom.js';
-import { formatAmount, formatDate, formatDateTime, formatRelative } from '../lib/format.js';
+import { formatAmount, formatDate, formatDateTimeSeconds, formatRelative } from '../lib/format.js';
 import { ACTIONS, ANALYSIS_STEPS, INVOICE_STATUSES, TIMELINE_KINDS, TASK_STATUSES, contentErrorLabel, missingDetailLabel } from '../lib/labels.js';
 import { motifLabel, store } from '../lib/store.js';
 import {
@@ -40,6 +40,8 @@ export default async function invoicePage(ctx) {
     if (focused) document.getElementById(focused)?.focus({ preventScroll: true });
   }
 
+  // Every few seconds at first (a decision or a resolution is on its way), then calmer for a page left open.
+  const opened = Date.now();
   let timer = null;
   const schedule = () => {
     if (FINAL.has(data.invoice.status)) return;
@@ -55,7 +57,7 @@ export default async function invoicePage(ctx) {
         }
       }
       schedule();
-    }, POLL_MS);
+    }, Date.now() - opened < 120_000 ? POLL_MS : 15_000);
   };
   schedule();
   ctx.onCleanup(() => clearTimeout(timer));
@@ -83,7 +85,7 @@ export default async function invoicePage(ctx) {
       h('div', { class: 'invoice-grid' },
         h('div', { class: 'invoice-main' },
           card('Chronologie', timeline ? timelineView(timeline) : h('p', { class: 'muted' }, 'La chronologie n’est pas disponible.'), { id: 'timeline', icon: 'clock' }),
-          card('Analyse de la facture', traceView(inv.trace ?? d?.trace ?? [], { analysing: inv.status === 'analyzing' }), { id: 'trace', icon: 'flow' })),
+          card('Analyse de la facture', traceView(inv.trace ?? d?.trace ?? [], { analysing: inv.status === 'analyzing', summary: true }), { id: 'trace', icon: 'flow' })),
         h('div', { class: 'invoice-side' },
           decisionCard(inv, d),
           tasksCard(tasks),
@@ -245,7 +247,7 @@ function timelineView(items) {
         h('span', { class: 'tl-icon' }, icon('flow')),
         h('div', { class: 'tl-body' },
           h('div', { class: 'tl-head' }, h('span', { class: 'tl-label' }, `Analyse pas à pas : ${item.steps.length} étape${item.steps.length > 1 ? 's' : ''}`),
-            h('time', { class: 'tl-time', datetime: item.at }, formatDateTime(item.at))),
+            h('time', { class: 'tl-time', datetime: item.at }, formatDateTimeSeconds(item.at))),
           stepPills(item)));
     }
     const k = item.kind === 'task' ? taskKind(item.label) : TIMELINE_KINDS[item.kind] ?? { icon: 'info', tone: 'neutral' };
@@ -253,7 +255,7 @@ function timelineView(items) {
       h('span', { class: 'tl-icon' }, icon(k.icon)),
       h('div', { class: 'tl-body' },
         h('div', { class: 'tl-head' }, h('span', { class: 'tl-label' }, item.label ?? item.kind),
-          h('time', { class: 'tl-time', datetime: item.at, title: formatRelative(item.at) }, formatDateTime(item.at))),
+          h('time', { class: 'tl-time', datetime: item.at, title: formatRelative(item.at) }, formatDateTimeSeconds(item.at))),
         timelineDetails(item.details)));
   }));
 }

@@ -87,14 +87,15 @@ export default async function taskPage(ctx) {
       holderBar(t),
       h('div', { class: 'task-grid' },
         h('div', { class: 'task-main' },
-          card('Analyse de la facture', [
-            h('p', { class: 'card-intro' }, 'Les étapes du mode opératoire, dans l’ordre : la première qui trouve un motif l’emporte.'),
-            traceView(d.trace),
-          ], { id: 'trace', icon: 'flow' }),
+          card('Analyse de la facture', traceView(d.trace, { summary: true }), {
+            id: 'trace', icon: 'flow',
+            actions: h('span', { class: 'muted small' }, 'Ordre du mode opératoire : la première étape qui trouve un motif l’emporte'),
+          }),
           invoiceCard(t)),
         h('div', { class: 'task-side' },
+          open ? null : resolutionCard(t),
           decisionCard(t),
-          open ? resolveCard(t) : resolutionCard(t),
+          open ? resolveCard(t) : null,
           eventsCard(t))));
     flash = null;
     return page;
@@ -224,7 +225,7 @@ export default async function taskPage(ctx) {
       try {
         const result = await api(`/api/tasks/${encodeURIComponent(id)}/resolve`, { method: 'POST', body });
         invalidateCounts();
-        flash = outcomeAlert(result, action, body.motif);
+        flash = outcomeAlert(result, action, body.motif, await nextTask());
         toast(`Tâche résolue : ${ACTIONS[action].label}.`);
         await reload();
         document.getElementById('page-title')?.focus();
@@ -255,14 +256,30 @@ export default async function taskPage(ctx) {
     return card('Traiter la tâche', form, { id: 'resolve', icon: 'check-circle', class: 'card-resolve' });
   }
 
-  function outcomeAlert(result, action, motif) {
+  /** The next task to work on: the first open one of the inbox (overdue first) that is free or already mine. */
+  async function nextTask() {
+    try {
+      const list = await api('/api/tasks', { query: { status: 'open', limit: 20 } });
+      return (list.items ?? []).find((x) => x.id !== id && (!x.assignee || isMe(x.assignee))) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  function outcomeAlert(result, action, motif, next) {
     const outcome = result?.outcome ?? {};
     const status = INVOICE_STATUSES[outcome.status];
     return alertBox('success', `Décision enregistrée : ${ACTIONS[action].label}${motif ? ` (${motifLabel(motif)})` : ''}.`,
       h('p', null, 'Facture : ', status ? badge(status.label, status.tone, { icon: status.icon }) : outcome.status ?? 'mise à jour en cours',
         ' ', h('a', { href: `/console/factures/${encodeURIComponent(task.archiveKey)}` }, 'Suivre la facture'),
         outcome.nextTaskId ? [' · Nouvelle tâche : ', h('a', { href: `/console/taches/${encodeURIComponent(outcome.nextTaskId)}`, 'data-force': '1' }, outcome.nextTaskId)] : null),
-      { role: 'status' });
+      {
+        role: 'status',
+        extra: next
+          ? h('p', null, h('a', { class: 'btn btn-small btn-secondary', href: `/console/taches/${encodeURIComponent(next.id)}` },
+            'Tâche suivante : ', h('span', { class: 'mono' }, next.archiveKey), ` · ${motifLabel(next.motif)}`, icon('chevron-right')))
+          : h('p', null, h('a', { href: '/console/taches' }, 'Retour à la file des tâches')),
+      });
   }
 
   function resolutionCard(t) {
@@ -289,7 +306,7 @@ export default async function taskPage(ctx) {
           h('span', { class: 'event-icon' }, icon(k.icon)),
           h('div', { class: 'event-body' },
             h('p', { class: 'event-title' }, h('strong', null, k.label), e.actor ? [' · ', displayName(e.actor)] : null),
-            h('p', { class: 'event-time' }, timeEl(e.at, { withRelative: true })),
+            h('p', { class: 'event-time' }, timeEl(e.at, { withRelative: true, seconds: true })),
             eventDetails(e)));
       }))
       : h('p', { class: 'muted' }, 'Aucun événement.'),
