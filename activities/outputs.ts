@@ -2,6 +2,7 @@
 // workbook, the escalation notice of an overdue task, the GTO closure « FIN OK ».
 
 import { PassThrough } from 'node:stream';
+import { Context } from '@temporalio/activity';
 import { invoiceNumberCell } from '../rules/routing.js';
 import { motifLabel } from '../rules/motifs.js';
 import type { AnalysisResult, Invoice, MotifCode } from '../rules/types.js';
@@ -37,6 +38,15 @@ function bordereauRow(invoice: Invoice, decision: AnalysisResult) {
     invoiceNumber: invoiceNumberCell(invoice),
     reply: decision.reply ?? '',
   };
+}
+
+/** Tells Temporal the activity is alive (no-op outside an activity, e.g. in a direct call). */
+function beat(details?: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // not running as an activity
+  }
 }
 
 /** Collects a stream into one Buffer. */
@@ -135,11 +145,13 @@ export function createOutputActivities(deps: OutputDependencies) {
         from: deps.mailFrom,
       });
       const sent = [];
+      beat();
       for (const [i, mail] of mails.entries()) {
         const keys = records.slice(i * 10, i * 10 + 10).map((r) => r.invoice.archiveKey);
         const result = await mailer.send({ ...mail, batchId: input.batchId, archiveKeys: keys });
         for (const archiveKey of keys) await invoices.recordReplySent({ archiveKey, emailId: result.id, sentAt: result.sentAt! });
         sent.push({ emailId: result.id, sentAt: result.sentAt!, archiveKeys: keys });
+        beat(i + 1);
       }
       return sent;
     },

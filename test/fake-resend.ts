@@ -49,6 +49,8 @@ export interface FakeResend {
 export interface FakeResendOptions {
   /** The key the fake accepts (default `re_test_fake`). */
   apiKey?: string;
+  /** Delay before each answer, after the e-mail is delivered: widens the window of a crash between send and record. */
+  latencyMs?: number;
 }
 
 const ERROR_NAMES: Record<number, string> = {
@@ -121,8 +123,12 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
     requests.push(record);
     const answer = (status: number, json: unknown) => {
       record.status = status;
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(json));
+      const send = () => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(json));
+      };
+      if (options.latencyMs) setTimeout(send, options.latencyMs);
+      else send();
     };
     const fail = (status: number, message: string, name = ERROR_NAMES[status] ?? 'application_error') =>
       answer(status, { statusCode: status, name, message });

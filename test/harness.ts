@@ -6,6 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { inject } from 'vitest';
 import { createInvoiceService } from '../api/invoice-service.js';
 import { createInvoiceRepository } from '../db/invoices.js';
+import { createTaskRepository } from '../db/tasks.js';
 import { seedReference } from '../db/seed.js';
 import type { ReferenceData } from '../rules/types.js';
 import type { FastifyInstance } from 'fastify';
@@ -49,6 +50,7 @@ export interface Pipeline {
   taskQueue: string;
   service: ReturnType<typeof createInvoiceService>;
   invoices: ReturnType<typeof createInvoiceRepository>;
+  tasks: ReturnType<typeof createTaskRepository>;
   /** Starts a worker on the pipeline's task queue (several may run). */
   startWorker(): Promise<{ worker: Worker; stopped: Promise<void> }>;
   close(): Promise<void>;
@@ -72,7 +74,7 @@ export async function createPipeline(
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '', SESSION_SECRET: 'x'.repeat(40), ...options.env };
 
   const pipeline: Pipeline = {
-    database, client, taskQueue, invoices,
+    database, client, taskQueue, invoices, tasks: createTaskRepository(database.db),
     service: createInvoiceService({ client, invoices, taskQueue }),
     async startWorker() {
       const native = await NativeConnection.connect({ address });

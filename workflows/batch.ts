@@ -16,12 +16,14 @@ import { invoiceWorkflow } from './invoice.js';
 type Activities = ReturnType<typeof createActivities>;
 
 const records = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '500 ms', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
 
+// A PS's e-mails: heartbeats after each one, so that a worker that died mid-way is noticed in seconds.
 const mail = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '5 minutes', backoffCoefficient: 2, nonRetryableErrorTypes: ['MailRejectedError'] },
 });
 
