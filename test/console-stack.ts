@@ -6,7 +6,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { CaseFile } from '../rules/types.js';
+import { seedReference } from '../db/seed.js';
+import type { CaseFile, ReferenceData } from '../rules/types.js';
 import { createPipeline, type Pipeline, type RunningApi } from './harness.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -33,6 +34,12 @@ export interface ConsoleStack {
   people: { manager: { key: string; name: string }; auditor: { key: string; name: string } };
   /** Submits a claim as the submitter role; returns its id (the critère d'archivage). */
   submit(c: CaseFile): Promise<string>;
+  /** Adds reference data (AGAPS, PROTIPS…) for further cases. */
+  seed(reference: ReferenceData | undefined): Promise<void>;
+  /** Submits a « multi factures » document (one receivedOn for all, the first case's). */
+  submitBatch(batchId: string, cases: CaseFile[]): Promise<void>;
+  /** Polls GET /api/batches/:id until `check` accepts it. */
+  waitForBatch(id: string, check: (batch: { status: string }) => boolean, timeoutMs?: number): Promise<{ status: string }>;
   /** Polls the API until `check` accepts the invoice (or times out). */
   waitForInvoice(id: string, check: (invoice: { status: string }) => boolean, timeoutMs?: number): Promise<{ status: string }>;
   /** Polls the API until the claim has an open task; returns its id. */
@@ -47,6 +54,8 @@ export async function startConsoleStack(label: string, c: CaseFile): Promise<Con
     const manager = { name: 'Claire Martin', key: (await api.deps.keys.create({ role: 'manager', name: 'Claire Martin' })).key };
     const auditor = { name: 'Sophie Bernard', key: (await api.deps.keys.create({ role: 'auditor', name: 'Sophie Bernard' })).key };
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const pending = new Map<object, string>();
+    api.app.server.on('request', (req, res) => { pending.set(res, `${req.method} ${req.url} ${Date.now()}`); res.on('close', () => pending.delete(res)); });
     const stack: ConsoleStack = {
       pipeline, api, base: api.base, people: { manager, auditor },
       async submit(caseFile) {
@@ -55,6 +64,28 @@ export async function startConsoleStack(label: string, c: CaseFile): Promise<Con
         });
         if (res.status !== 202) throw new Error(`submission refused: ${res.status} ${await res.text()}`);
         return (await res.json()).id;
+      },
+      async seed(reference) {
+        if (reference) await seedReference(pipeline.database.db, reference);
+      },
+      async submitBatch(batchId, cases) {
+        const res = await api.fetch('/api/batches', {
+          method: 'POST', role: 'submitter', json: { batchId, receivedOn: cases[0]!.receivedOn, invoices: cases.map((x) => x.invoice) },
+        });
+        if (res.status !== 202) throw new Error(`batch refused: ${res.status} ${await res.text()}`);
+      },
+      async waitForBatch(id, check, timeoutMs = 60_000) {
+        const end = Date.now() + timeoutMs;
+        let last: { status: string } | null = null;
+        while (Date.now() < end) {
+          const res = await api.fetch(`/api/batches/${id}`, { role: 'auditor' });
+          if (res.ok) {
+            last = await res.json();
+            if (check(last!)) return last!;
+          }
+          await sleep(200);
+        }
+        throw new Error(`batch ${id}: still ${last?.status ?? 'unknown'} after ${timeoutMs} ms`);
       },
       async waitForInvoice(id, check, timeoutMs = 30_000) {
         const end = Date.now() + timeoutMs;
@@ -79,7 +110,14 @@ export async function startConsoleStack(label: string, c: CaseFile): Promise<Con
         }
         throw new Error(`no open task for ${archiveKey} after ${timeoutMs} ms`);
       },
-      close: () => pipeline.close(),
+      async close() {
+        const t0 = Date.now();
+        const timer = setTimeout(() => console.log('PENDING', [...pending.values()], Date.now()), 5000);
+        await api.app.close();
+        clearTimeout(timer);
+        console.log('app closed', Date.now() - t0);
+        await pipeline.close();
+      },
     };
     return stack;
   } catch (error) {

@@ -31,8 +31,11 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  const t0 = Date.now();
   await b?.close();
+  console.log('browser closed', Date.now() - t0);
   await stack?.close();
+  console.log('stack closed', Date.now() - t0);
 }, 60_000);
 
 /** Logs in from a fresh session (whatever the previous test left). */
@@ -221,4 +224,47 @@ describe.skipIf(!chromium)('the console, end to end', () => {
     expect(page.url()).toBe(`${stack.base}/console/factures`);
     expect(b.problems).toEqual([]);
   }, 60_000);
+
+  it('a batch: its progress to « FIN OK », then its e-mail to the PS, shown sandboxed with the NIR masked', async () => {
+    const { page } = b;
+    b.problems.length = 0;
+    const ps = await readCase('examples/cases/parcours_soins.json');
+    await stack.seed(ps.reference);
+    const nir = ps.invoice.beneficiary!.nir!;
+    const batchId = 'lot-console-1';
+    await stack.submitBatch(batchId, [ps]);
+    await stack.waitForBatch(batchId, (x) => x.status === 'closed');
+
+    await login(page, stack.people.manager.key);
+    await page.locator('.table-tasks, .empty').first().waitFor();
+    await page.getByRole('link', { name: 'Lots' }).click();
+    await page.getByRole('link', { name: new RegExp(batchId) }).click();
+    await page.locator('.meter').waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/console/lots/${batchId}`);
+    expect(await page.locator('.big-number').textContent()).toBe('100 %');
+    expect(await page.locator('.page-header').textContent()).toContain('GTO : FIN OK');
+    expect(await page.locator('.progress-step.progress-done').count()).toBe(4);
+    await b.shot('batch', { fullPage: true });
+
+    await page.getByRole('link', { name: 'E-mails du lot' }).click();
+    const mail = page.locator('table a.row-link').first();
+    await mail.waitFor();
+    expect(new URL(page.url()).searchParams.get('batchId')).toBe(batchId);
+    expect(await mail.textContent()).toBe(`Traitement de vos réclamations PS ${ps.invoice.practitionerNumber}`);
+    await b.shot('outbox');
+    await mail.click();
+    const frame = page.locator('iframe.email-frame');
+    await frame.waitFor();
+    expect(await frame.getAttribute('sandbox')).toBe('');
+    const srcdoc = (await frame.getAttribute('srcdoc')) ?? '';
+    expect(srcdoc).toContain('BORDEREAU');
+    expect(srcdoc).not.toContain(nir);
+    expect(srcdoc).toContain(`•••••••••${nir.slice(-4)}`);
+    expect(await page.locator('.page-email').textContent()).toContain('service.azur@almerys.com');
+    await page.getByRole('tab', { name: 'Version texte' }).click();
+    expect(await page.locator('.email-text').textContent()).not.toContain(nir);
+    await page.getByRole('tab', { name: 'Aperçu HTML' }).click();
+    await b.shot('email', { fullPage: true });
+    expect(b.problems).toEqual([]);
+  }, 120_000);
 });

@@ -39,12 +39,12 @@ describe('a worker killed mid-analysis', () => {
     const { workflowId } = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
     const handle = p.client.workflow.getHandle<typeof invoiceWorkflow>(workflowId);
 
-    // Wait until the claim is recorded and the analysis (local activities, ~0.4 s a lookup) is under way, then kill
-    // the worker process group without warning: the analysis steps done so far are lost with the workflow task.
+    // Wait until the worker has the workflow task (the analysis runs in it as local activities, ~0.4 s a lookup),
+    // then kill the worker process group without warning: the steps done so far are lost with the workflow task.
     for (let i = 0; ; i++) {
       const history = await handle.fetchHistory();
-      if (history.events!.some((e) => e.activityTaskCompletedEventAttributes)) break;
-      if (i > 400) throw new Error('the slow worker never recorded the claim');
+      if (history.events!.some((e) => e.workflowTaskStartedEventAttributes)) break;
+      if (i > 400) throw new Error('the slow worker never took the workflow task');
       await new Promise((r) => setTimeout(r, 25));
     }
     await new Promise((r) => setTimeout(r, 1200));
@@ -61,8 +61,9 @@ describe('a worker killed mid-analysis', () => {
     expect(rows[0]).toMatchObject({ status: 'replied', motif: 'parcours_soins' });
     const history = await handle.fetchHistory();
     expect(history.events!.filter((e) => e.workflowExecutionCompletedEventAttributes)).toHaveLength(1);
-    // The new worker ran the analysis again (the killed one had recorded no step): G0…G4 and the conclusion, once.
-    expect(history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(6);
+    // The new worker ran the analysis again (the killed one had recorded no step): the claim's row, G0…G4, the
+    // conclusion, the decision's row and the reply's, once each.
+    expect(history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(9);
     expect(history.events!.filter((e) => e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes).length).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -156,7 +156,13 @@ describe('SLA', () => {
     const overdue = await (await slaApi.fetch('/api/tasks?overdue=true', { role: 'manager' })).json();
     expect(overdue.items.map((t: { id: string }) => t.id)).toContain(taskId);
 
-    const mails = await (await slaApi.fetch('/api/outbox?kind=escalation', { role: 'manager' })).json();
+    // The flag is set first, then the notice is sent (same activity): wait for it.
+    let mails;
+    for (let i = 0; i < 100; i++) {
+      mails = await (await slaApi.fetch('/api/outbox?kind=escalation', { role: 'manager' })).json();
+      if (mails.items[0]?.status === 'sent') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     expect(mails.items).toHaveLength(1);
     expect(mails.items[0]).toMatchObject({ id: `escalation:${taskId}`, to: ['chefs@almerys.example'], status: 'sent' });
 

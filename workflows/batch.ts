@@ -87,13 +87,19 @@ export async function batchWorkflow({ batchId, invoiceCount }: BatchWorkflowInpu
     const ps = practitionerOf.get(d.archiveKey) ?? '';
     byPractitioner.set(ps, [...(byPractitioner.get(ps) ?? []), d.archiveKey]);
   }
-  for (const [practitionerNumber, archiveKeys] of byPractitioner) {
-    const sent = await mail.sendBatchReplies({ batchId, practitionerNumber, archiveKeys });
-    state.emails += sent.length;
-    await Promise.all(sent.flatMap((s) => s.archiveKeys.map((archiveKey) =>
-      getExternalWorkflowHandle(invoiceWorkflowId(archiveKey)).signal(replySentSignal, { emailId: s.emailId, sentAt: s.sentAt }))));
-    state.emailed += sent.reduce((n, s) => n + s.archiveKeys.length, 0);
-  }
+  // A few PS at a time; each PS's e-mails in order (its activity sends them one after the other).
+  const groups = [...byPractitioner];
+  const lanes = Array.from({ length: Math.min(8, groups.length) }, async () => {
+    for (let g = groups.shift(); g; g = groups.shift()) {
+      const [practitionerNumber, archiveKeys] = g;
+      const sent = await mail.sendBatchReplies({ batchId, practitionerNumber, archiveKeys });
+      state.emails += sent.length;
+      await Promise.all(sent.flatMap((s) => s.archiveKeys.map((archiveKey) =>
+        getExternalWorkflowHandle(invoiceWorkflowId(archiveKey)).signal(replySentSignal, { emailId: s.emailId, sentAt: s.sentAt }))));
+      state.emailed += sent.reduce((n, s) => n + s.archiveKeys.length, 0);
+    }
+  });
+  await Promise.all(lanes);
 
   state.phase = 'writing_trame';
   const trame = await records.writeBatchTrame({ batchId });

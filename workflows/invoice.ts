@@ -33,6 +33,12 @@ const records = proxyActivities<Activities>({
   retry: { initialInterval: '500 ms', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
 
+/** The claim's own rows (received, decision, status): short idempotent writes. */
+const localRecords = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 ms', maximumInterval: '10 seconds', backoffCoefficient: 2 },
+});
+
 const mail = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '5 minutes', backoffCoefficient: 2, nonRetryableErrorTypes: ['MailRejectedError'] },
@@ -72,7 +78,12 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   let replySent: ReplySent | null = null;
   setHandler(replySentSignal, (sent) => { replySent = sent; });
 
-  await records.recordInvoiceReceived(input);
+  // Since v2 the claim's own rows are written by local activities (no extra round trip through the server);
+  // histories of the first release (regular activities, no manager wait, no reply) still replay on their path.
+  const v2 = patched(TASKS_AND_REPLIES);
+  const rows = v2 ? localRecords : records;
+
+  await rows.recordInvoiceReceived(input);
 
   // « Est-ce que la facture est liquidée ? » … « Est-ce que la validation de la saisie est possible ? »: G0 → G8.
   let step: StepInput = startAnalysis(input.invoice, input.receivedOn);
@@ -90,9 +101,11 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
         break;
       }
     }
-    const { result } = await analysis.concludeAnalysis(step, finding, trace);
+    const { result, facts } = await analysis.concludeAnalysis(step, finding, trace);
+    calculated = { amount: facts.calculatedAmount ?? null, rc: facts.calculatedRc ?? null };
     return result;
   }
+  let calculated: { amount: number | null; rc: number | null } = { amount: null, rc: null };
 
   async function decide(result: AnalysisResult): Promise<InvoiceStatus> {
     state.decision = result;
@@ -101,7 +114,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     state.route = result.route;
     // Paid: no reply, no Trame row. Otherwise the practitioner's reply or the manager's task.
     const status: InvoiceStatus = result.outcome === 'paid' ? 'paid' : result.route === 'practitioner' ? 'awaiting_reply' : 'awaiting_manager';
-    await records.recordDecision({ archiveKey, status, decision: result });
+    await rows.recordDecision({ archiveKey, status, decision: result, calculatedAmount: calculated.amount, calculatedRc: calculated.rc });
     setStatus(status);
     return status;
   }
@@ -118,7 +131,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   let status = await decide(result);
   log.info('invoice decided', { archiveKey, status, motif: result.motif, route: result.route });
 
-  if (!patched(TASKS_AND_REPLIES)) return state;
+  if (!v2) return state;
 
   // A batch collects its invoices' decisions (its e-mails and Trame need all of them).
   if (input.batchWorkflowId) {
@@ -147,13 +160,13 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
         // Alone (or after a manager's reply): this claim's own e-mail.
         replySent = await mail.sendPractitionerReply({ archiveKey, decision: result, attempt: taskCount });
       }
-      await records.recordReplySent({ archiveKey, emailId: replySent!.emailId, sentAt: replySent!.sentAt });
+      await localRecords.recordReplySent({ archiveKey, emailId: replySent!.emailId, sentAt: replySent!.sentAt });
       setStatus('replied');
       return state;
     }
 
     // A manager's task: the workflow waits for the decision (spec §5 « Human tasks »).
-    const task = await records.openManagerTask({
+    const task = await localRecords.openManagerTask({
       archiveKey, seq: ++taskCount, decision: result, batchId: input.batchId ?? null,
       practitionerNumber: input.invoice.practitionerNumber ?? null,
     });
@@ -168,18 +181,18 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     }
     const r: TaskResolution = resolution!;
     resolved = r.taskId;
-    await records.resolveManagerTask(r);
+    await localRecords.resolveManagerTask(r);
     state.task = null;
     log.info('task resolved', { archiveKey, taskId: r.taskId, action: r.action, motif: r.motif ?? null });
 
     switch (r.action) {
       case 'pay': // « forcer le paiement »
-        await records.recordStatus({ archiveKey, status: 'paid' });
+        await localRecords.recordStatus({ archiveKey, status: 'paid' });
         setStatus('paid');
         status = 'paid';
         break;
       case 'close': // handled inside Almerys
-        await records.recordStatus({ archiveKey, status: 'closed' });
+        await localRecords.recordStatus({ archiveKey, status: 'closed' });
         setStatus('closed');
         settle(null);
         return state;

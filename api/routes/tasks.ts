@@ -2,7 +2,7 @@
 
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { MOTIFS, MOTIF_CODES } from '../../rules/motifs.js';
 import type { MotifCode } from '../../rules/types.js';
 import { TaskConflict, type TaskRepository } from '../../db/tasks.js';
@@ -107,6 +107,8 @@ export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: T
     } catch (err) {
       // The workflow's validator refused it before it entered the history (e.g. resolved meanwhile).
       if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, `Task ${task.id} cannot be resolved: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+      // Another resolution finished the invoice's workflow while this one was on its way.
+      if (err instanceof WorkflowNotFoundError) throw new HttpError(409, `Task ${task.id} is already resolved: the invoice's workflow has finished`);
       throw err;
     }
     return { task: (await tasks.summary(task.id))!, outcome };
