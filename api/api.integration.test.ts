@@ -30,7 +30,7 @@ const post = (path: string, body: unknown) => api.fetch(path, { method: 'POST', 
 const get = (path: string) => api.fetch(path) as Promise<Res>;
 
 async function decided(id: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 600; i++) {
     const body = await (await get(`/api/invoices/${id}`)).json();
     if (body.status !== 'analyzing') return body;
     await new Promise((r) => setTimeout(r, 100));

@@ -27,7 +27,7 @@ describe('examples/cases through the API', () => {
     for (const { file, caseFile } of cases) {
       const id = caseFile.invoice.archiveKey;
       let body: { status: string; decision: unknown } | undefined;
-      for (let i = 0; i < 300; i++) {
+      for (let i = 0; i < 1200; i++) {
         body = (await (await api.fetch(`/api/invoices/${id}`)).json()) as typeof body;
         if (body!.status !== 'analyzing') break;
         await new Promise((r) => setTimeout(r, 50));

@@ -25,7 +25,7 @@ async function submitAndWaitForTask(p: Pipeline, api: RunningApi, c: CaseFile, r
   if (reference) await seedReference(p.database.db, c.reference);
   const res = await api.fetch('/api/invoices', { method: 'POST', role: 'submitter', json: { invoice: c.invoice, receivedOn: c.receivedOn } });
   expect(res.status).toBe(202);
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1200; i++) {
     const list = await (await api.fetch(`/api/tasks?q=${c.invoice.archiveKey}&status=open`, { role: 'manager' })).json();
     if (list.items.length) return list.items[0].id;
     await new Promise((r) => setTimeout(r, 50));
@@ -146,7 +146,7 @@ describe('SLA', () => {
   it('an overdue task is escalated once (flag, history event, one notification) and still waits', async () => {
     const taskId = await submitAndWaitForTask(sla, slaApi, aControler('6100000001'));
     let task;
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 600; i++) {
       task = await (await slaApi.fetch(`/api/tasks/${taskId}`, { role: 'manager' })).json();
       if (task.escalatedAt) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -158,7 +158,7 @@ describe('SLA', () => {
 
     // The flag is set first, then the notice is sent (same activity): wait for it.
     let mails;
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 600; i++) {
       mails = await (await slaApi.fetch('/api/outbox?kind=escalation', { role: 'manager' })).json();
       if (mails.items[0]?.status === 'sent') break;
       await new Promise((r) => setTimeout(r, 50));
