@@ -31,11 +31,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  const t0 = Date.now();
   await b?.close();
-  console.log('browser closed', Date.now() - t0);
   await stack?.close();
-  console.log('stack closed', Date.now() - t0);
 }, 60_000);
 
 /** Logs in from a fresh session (whatever the previous test left). */
