@@ -128,7 +128,7 @@ export function meParam() {
 function navItem(key, href, label, iconName, activeKey, countKey) {
   const active = key === activeKey;
   return h('li', null, h('a', { href, class: ['nav-link', active && 'active'], 'aria-current': active ? 'page' : null, dataset: { nav: key } },
-    icon(iconName), h('span', null, label),
+    icon(iconName), h('span', { class: 'nav-label' }, label),
     countKey ? h('span', { class: 'nav-count', dataset: { count: countKey }, hidden: true }) : null));
 }
 
@@ -164,9 +164,8 @@ function updateNavCounts() {
   for (const el of document.querySelectorAll('[data-count]')) {
     const value = counts[el.dataset.count];
     el.hidden = value === null || value === undefined;
-    el.textContent = value === null || value === undefined ? '' : formatNumber(value);
-    const what = el.dataset.count === 'open' ? 'tâches ouvertes' : 'tâches qui vous sont assignées';
-    el.setAttribute('aria-label', `${el.textContent} ${what}`);
+    const what = el.dataset.count === 'open' ? ' tâches ouvertes' : ' tâches qui vous sont assignées';
+    replace(el, value === null || value === undefined ? '' : formatNumber(value), h('span', { class: 'visually-hidden' }, what));
     el.classList.toggle('nav-count-alert', el.dataset.count === 'open' && counts.overdue > 0);
   }
 }

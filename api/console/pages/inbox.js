@@ -58,8 +58,21 @@ export default async function inbox(ctx) {
   ctx.setTitle(mine ? 'Mes tâches' : 'Tâches');
 
   const tiles = h('div', { class: 'tiles', 'aria-label': 'File des tâches ouvertes' });
-  const chips = h('div', { class: 'chips', role: 'group', 'aria-label': 'Filtrer par motif' });
-  const results = h('div', { class: 'results', 'aria-live': 'polite', 'aria-busy': 'true' }, loading('Chargement des tâches…'));
+  // The motif chips are one tab stop (a toolbar): arrows move between them, Enter or Space toggles one.
+  const chips = h('div', { class: 'chips', role: 'toolbar', 'aria-label': 'Filtrer par motif', onkeydown: (event) => {
+    const all = [...chips.querySelectorAll('button.chip')];
+    const i = all.indexOf(document.activeElement);
+    if (i < 0) return;
+    const next = { ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1, Home: 0, End: all.length - 1 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    const target = all[(next + all.length) % all.length];
+    for (const b of all) b.tabIndex = b === target ? 0 : -1;
+    target.focus();
+  } });
+  const results = h('div', { class: 'results', 'aria-busy': 'true' }, loading('Chargement des tâches…'));
+  // What a screen reader hears after each load: the count, not the whole table.
+  const announce = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   const updated = h('span', { class: 'updated muted' });
   const refreshBtn = h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => load(true) }, icon('refresh'), 'Actualiser');
 
@@ -143,6 +156,7 @@ export default async function inbox(ctx) {
     header, tiles,
     filterForm,
     chips,
+    announce,
     results));
 
   // ---- data ----
@@ -160,7 +174,12 @@ export default async function inbox(ctx) {
       if (mySeq !== seq) return;
       renderTiles(queue, mineList.total);
       renderChips(list);
+      // A refresh keeps the keyboard focus on the task it was on.
+      const focusedTask = document.activeElement?.closest?.('tr[data-task-id]')?.dataset.taskId;
       renderResults(list);
+      if (focusedTask) results.querySelector(`tr[data-task-id="${CSS.escape(focusedTask)}"] a`)?.focus({ preventScroll: true });
+      const text = `${plural(list.total ?? 0, 'tâche', 'tâches')}${f.motif ? ` · ${store.motifByCode.get(f.motif)?.label ?? f.motif}` : ''}`;
+      if (announce.textContent !== text) announce.textContent = text;
       updated.textContent = `Actualisé à ${formatTime(new Date())}`;
     } catch (error) {
       if (error.name === 'AbortError' || mySeq !== seq) return;
@@ -197,15 +216,17 @@ export default async function inbox(ctx) {
   }
 
   function renderChips(list) {
+    const focused = chips.contains(document.activeElement) ? document.activeElement.dataset.motif : null;
+    queueMicrotask(() => { if (focused) chips.querySelector(`[data-motif="${CSS.escape(focused)}"]`)?.focus(); });
     const counts = list.countsByMotif ?? {};
     const total = Object.values(counts).reduce((s, n) => s + n, 0);
     const chip = (code, label, n, tone) => {
       const pressed = (f.motif || '') === code;
       return h('button', {
-        type: 'button', class: ['chip', pressed && 'chip-active', tone && `chip-${tone}`], 'aria-pressed': String(pressed),
+        type: 'button', class: ['chip', pressed && 'chip-active', tone && `chip-${tone}`], 'aria-pressed': String(pressed), tabindex: pressed ? '0' : '-1',
         dataset: { motif: code || 'all' }, onclick: () => apply({ motif: pressed && code ? '' : code, page: 1 }),
       }, tone ? h('span', { class: 'motif-dot', 'aria-hidden': 'true' }) : null, h('span', { class: 'chip-label' }, label),
-      h('span', { class: 'chip-count', 'aria-label': plural(n, 'tâche', 'tâches') }, formatNumber(n)));
+      h('span', { class: 'chip-count' }, formatNumber(n), h('span', { class: 'visually-hidden' }, n > 1 ? ' tâches' : ' tâche')));
     };
     const known = store.motifs.length ? store.motifs : Object.keys(counts).map((code) => ({ code, label: code }));
     const present = known.filter((m) => (counts[m.code] ?? 0) > 0 || m.code === f.motif);
@@ -223,6 +244,13 @@ export default async function inbox(ctx) {
       if (t.assignee && ![...assigneeSelect.options].some((o) => o.value === t.assignee) && !isMe(t.assignee)) {
         assigneeSelect.append(h('option', { value: t.assignee }, t.assignee));
       }
+    }
+    if (items.length === 0 && f.assignee === 'moi' && !(f.motif || f.overdue || f.ps || f.q)) {
+      results.append(h('div', { class: 'card' }, emptyState(
+        f.status === 'open' ? 'Aucune tâche ne vous est assignée' : 'Vous n’avez résolu aucune tâche',
+        f.status === 'open' ? 'Prenez une tâche dans la file : elle apparaîtra ici.' : null, 'user'),
+      h('p', { class: 'empty-action' }, h('a', { class: 'btn btn-primary', href: '/console/taches' }, icon('inbox'), 'Voir la file des tâches'))));
+      return;
     }
     if (items.length === 0) {
       const filtered = f.motif || f.assignee || f.overdue || f.ps || f.q;
