@@ -22,6 +22,7 @@ let c: CaseFile;
 let archiveKey: string;
 
 const chromium = chromiumAvailable();
+if (!chromium) console.warn(`console tests skipped: no Chromium at ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'} (apt-get install -y chromium)`);
 
 beforeAll(async () => {
   if (!chromium) return;
@@ -99,7 +100,7 @@ describe.skipIf(!chromium)('the console, end to end', () => {
     const chip = page.locator('[data-motif="a_controler"]');
     await chip.waitFor();
     expect(await chip.getAttribute('aria-pressed')).toBe('false');
-    expect((await chip.textContent())?.replace(/\s+/g, ' ')).toMatch(/A contrôler\s*1$/);
+    expect((await chip.textContent())?.replace(/\s+/g, ' ')).toMatch(/A contrôler\s*1 tâche$/);
     const row = page.locator(`tr[data-task-id="${taskId}"]`);
     await row.waitFor();
     expect(await row.textContent()).toContain('A contrôler');
@@ -155,6 +156,8 @@ describe.skipIf(!chromium)('the console, end to end', () => {
       'Tâche créée', 'Prise en charge · Claire Martin', 'Résolue · Claire Martin',
     ]);
     expect(await page.locator('#events').textContent()).toContain('Contrôle effectué : montant conforme');
+    await page.keyboard.press('Escape'); // the toasts go (they would hide part of the screenshot)
+    await page.locator('.toast').first().waitFor({ state: 'detached' });
     await b.shot('task-resolved', { fullPage: true });
 
     // ---- The invoice: its workflow finishes, paid ----
@@ -169,8 +172,11 @@ describe.skipIf(!chromium)('the console, end to end', () => {
     expect(timeline).toContain('Tâche prise en charge');
     expect(timeline).toContain('Tâche résolue');
     expect(timeline).toContain('Traitement terminé');
+    expect(await page.locator('#claim').textContent()).toContain(c.invoice.beneficiary!.nir!);
     expect(await page.locator('ol.timeline .step-pill').count()).toBe(9);
     expect(await page.locator('#trace .step-pill').count()).toBe(9);
+    await page.keyboard.press('Escape');
+    await page.locator('.toast').first().waitFor({ state: 'detached' });
     await b.shot('invoice-timeline', { fullPage: true });
 
     const state = await stack.waitForInvoice(archiveKey, (inv) => inv.status === 'paid');

@@ -30,6 +30,11 @@ export default async function invoicePage(ctx) {
   }
 
   let data = await fetchAll();
+  // GET /api/invoices/:id carries the decision, not the claim itself: a task of the invoice has it (read once).
+  let claim = data.invoice.invoice ?? null;
+  if (!claim && data.tasks?.length) {
+    claim = await api(`/api/tasks/${encodeURIComponent(data.tasks[0].id)}`, { signal: ctx.signal }).then((t) => t.invoice ?? null, () => null);
+  }
   const root = h('div', { class: 'page page-invoice' });
   replace(ctx.main, root);
   draw();
@@ -89,7 +94,7 @@ export default async function invoicePage(ctx) {
         h('div', { class: 'invoice-side' },
           decisionCard(inv, d),
           tasksCard(tasks),
-          inv.invoice ? invoiceFacts(inv.invoice) : null)),
+          claim ? invoiceFacts(claim) : null)),
     ];
   }
 
@@ -124,7 +129,10 @@ export default async function invoicePage(ctx) {
         d.comment ? ['Commentaire', d.comment] : null,
         d.email ? ['E-mail du PS', d.email] : null,
       ]),
-      d.reply ? h('figure', { class: 'reply-preview' }, h('figcaption', null, icon('mail'), 'Réponse à votre réclamation'), h('blockquote', null, d.reply)) : null,
+      // The reply text goes to the PS only when the invoice is routed to the PS (a manager's task shows its own preview).
+      d.reply && d.route === 'practitioner'
+        ? h('figure', { class: 'reply-preview' }, h('figcaption', null, icon('mail'), 'Réponse à votre réclamation'), h('blockquote', null, d.reply))
+        : null,
     ], { id: 'decision', icon: 'alert', class: 'card-decision' });
   }
 
@@ -152,7 +160,7 @@ export default async function invoicePage(ctx) {
       ['NIR', b.nir ? h('span', { class: 'mono nir' }, b.nir) : null],
       ['Montant total', invoice.totalAmount !== undefined && invoice.totalAmount !== null ? formatAmount(invoice.totalAmount) : null],
       ['Part RC demandée', invoice.requestedRc !== undefined && invoice.requestedRc !== null ? formatAmount(invoice.requestedRc) : null],
-    ]), { icon: 'file' });
+    ]), { id: 'claim', icon: 'file' });
   }
 }
 
