@@ -50,12 +50,16 @@ export const InvoiceView = Type.Object({
   route: Type.Union([Type.String(), Type.Null()]),
   decision: Type.Union([Decision, Type.Null()]),
   trace: Type.Array(Type.Object({}, { additionalProperties: true })),
+  email: Type.Union([Type.Object({ id: Type.String(), sentAt: Type.Union([Type.String(), Type.Null()]), to: Type.Union([Type.String(), Type.Null()]) }), Type.Null()],
+    { description: 'The e-mail that carried the reply to the PS (outbox id, time, recipient)' }),
+  trame: Type.Union([Type.Object({ id: Type.String(), batchId: Type.Union([Type.String(), Type.Null()]) }), Type.Null()],
+    { description: 'The Trame SSTT file holding the invoice\'s row (GET /api/batches/:batchId/trame.xlsx)' }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
 
 export const InvoiceList = Type.Object({
-  items: Type.Array(Type.Omit(InvoiceView, ['trace', 'decision'])),
+  items: Type.Array(Type.Omit(InvoiceView, ['trace', 'decision', 'email', 'trame'])),
   total: Type.Integer(),
   limit: Type.Integer(),
   offset: Type.Integer(),

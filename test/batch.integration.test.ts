@@ -118,6 +118,11 @@ describe(`a ${N}-invoice batch`, () => {
     expect(progressAfter).toMatchObject({ status: 'closed', gtoClosure: 'FIN OK', emailed: 500, decided: N, trame: { rowCount: 750 } });
     const replied = await (await api.fetch('/api/invoices?batchId=gto-1000&status=replied&limit=1', { role: 'manager' })).json();
     expect(replied.total).toBe(500);
+    // An invoice shows its e-mail (id, time, recipient) and its Trame.
+    const one = await (await api.fetch(`/api/invoices/${replied.items[0].id}`, { role: 'submitter' })).json();
+    expect(one.email).toMatchObject({ id: expect.stringMatching(/^ps-reply:gto-1000:\d{9}:[12]$/), to: expect.stringMatching(/@cabinets\.example\.org$/) });
+    expect(one.email.sentAt).toBeTruthy();
+    expect(one.trame).toEqual({ id: 'trame-gto-1000', batchId: 'gto-1000' });
     expect((await handle.query(batchStatusQuery)).emailed).toBe(500);
   }, 600_000);
 

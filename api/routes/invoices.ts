@@ -24,6 +24,8 @@ function view(record: InvoiceRecord) {
     route: record.route,
     decision: record.decision,
     trace: record.decision?.trace ?? [],
+    email: record.emailId ? { id: record.emailId, sentAt: record.emailedAt, to: record.decision?.email ?? null } : null,
+    trame: record.trameId ? { id: record.trameId, batchId: record.batchId } : null,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
@@ -60,7 +62,7 @@ export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = asyn
     const { items, total } = await invoices.list({ status, motif, practitionerNumber: ps, batchId, q, limit, offset });
     return {
       items: items.map((r) => {
-        const { decision: _d, trace: _t, ...rest } = view(r);
+        const { decision: _d, trace: _t, email: _e, trame: _m, ...rest } = view(r);
         return rest;
       }),
       total, limit, offset,
