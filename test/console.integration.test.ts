@@ -268,6 +268,16 @@ describe.skipIf(!chromium)('the console, end to end', () => {
     expect(await page.locator('.email-text').textContent()).not.toContain(nir);
     await page.getByRole('tab', { name: 'Aperçu HTML' }).click();
     await b.shot('email', { fullPage: true });
+
+    // The invoice: replied, with its e-mail and its Trame.
+    await page.getByRole('link', { name: ps.invoice.archiveKey }).click();
+    await page.locator('#invoice-status[data-status="replied"]').waitFor();
+    const outputs = page.locator('#outputs');
+    await outputs.getByRole('link', { name: 'Voir l’e-mail' }).waitFor();
+    const trame = outputs.getByRole('link', { name: /Télécharger/ });
+    const download = await page.request.get(`${stack.base}${await trame.getAttribute('href')}`);
+    expect(download.status()).toBe(200);
+    expect(download.headers()['content-type']).toContain('spreadsheetml');
     expect(b.problems).toEqual([]);
   }, 120_000);
 });

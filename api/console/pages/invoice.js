@@ -93,6 +93,7 @@ export default async function invoicePage(ctx) {
           card('Analyse de la facture', traceView(inv.trace ?? d?.trace ?? [], { analysing: inv.status === 'analyzing', summary: true }), { id: 'trace', icon: 'flow' })),
         h('div', { class: 'invoice-side' },
           decisionCard(inv, d),
+          outputsCard(inv),
           tasksCard(tasks),
           claim ? invoiceFacts(claim) : null)),
     ];
@@ -134,6 +135,22 @@ export default async function invoicePage(ctx) {
         ? h('figure', { class: 'reply-preview' }, h('figcaption', null, icon('mail'), 'Réponse à votre réclamation'), h('blockquote', null, d.reply))
         : null,
     ], { id: 'decision', icon: 'alert', class: 'card-decision' });
+  }
+
+  /** What went out for this invoice: the e-mail to the PS, the Trame SSTT row. */
+  function outputsCard(inv) {
+    if (!inv.email && !inv.trame) return null;
+    return card('Envois', keyValues([
+      inv.email ? ['E-mail au PS', h('span', { class: 'output-line' },
+        inv.email.sentAt ? ['envoyé ', timeEl(inv.email.sentAt)] : 'en attente d’envoi',
+        inv.email.to ? h('span', { class: 'muted' }, ` à ${inv.email.to}`) : null,
+        store.features.outbox ? h('a', { href: `/console/emails/${encodeURIComponent(inv.email.id)}`, class: 'btn btn-small btn-secondary' }, icon('mail'), 'Voir l’e-mail') : null)] : null,
+      inv.trame ? ['Trame SSTT', h('span', { class: 'output-line' },
+        h('span', { class: 'mono small' }, inv.trame.id),
+        inv.trame.batchId ? h('a', {
+          href: `/api/batches/${encodeURIComponent(inv.trame.batchId)}/trame.xlsx`, download: '', class: 'btn btn-small btn-secondary',
+        }, icon('file'), 'Télécharger (.xlsx)') : null)] : null,
+    ]), { id: 'outputs', icon: 'send' });
   }
 
   function tasksCard(tasks) {
