@@ -2,7 +2,7 @@
 
 import { api } from '../lib/api.js';
 import { h, icon, clear, uid, replace } from '../lib/dom.js';
-import { formatDateTime, formatRelative, plural } from '../lib/format.js';
+import { formatDateTime, formatNumber, formatRelative, plural } from '../lib/format.js';
 import { OUTBOX_KINDS, OUTBOX_STATUSES } from '../lib/labels.js';
 import { alertBox, badge, emptyState, loading, pageHeader } from '../lib/ui.js';
 
@@ -10,6 +10,13 @@ export default async function outboxPage(ctx) {
   ctx.setTitle('E-mails');
   const batchId = ctx.query.get('batchId') ?? '';
   const ps = ctx.query.get('ps') ?? '';
+  const page = Math.max(1, Number.parseInt(ctx.query.get('page') ?? '1', 10) || 1);
+  const LIMIT = 50;
+  const pageHref = (n) => {
+    const p = new URLSearchParams(ctx.query);
+    if (n > 1) p.set('page', String(n)); else p.delete('page');
+    return `/console/emails${p.toString() ? `?${p}` : ''}`;
+  };
   const batchField = uid('batch');
   const psField = uid('ps');
   const batchInput = h('input', { id: batchField, class: 'input', value: batchId, autocomplete: 'off' });
@@ -33,7 +40,9 @@ export default async function outboxPage(ctx) {
     form, results));
 
   try {
-    const list = await api('/api/outbox', { query: { batchId: batchId || undefined, ps: ps || undefined }, signal: ctx.signal });
+    const list = await api('/api/outbox', {
+      query: { batchId: batchId || undefined, ps: ps || undefined, limit: LIMIT, offset: (page - 1) * LIMIT }, signal: ctx.signal,
+    });
     const items = list.items ?? [];
     clear(results);
     if (!items.length) {
@@ -58,10 +67,28 @@ export default async function outboxPage(ctx) {
             h('td', { class: 'mono small' }, m.batchId ?? '—'));
           row.addEventListener('click', (event) => { if (!event.target.closest('a, button')) link.click(); });
           return row;
-        }))))));
+        })))),
+      pager(list.total ?? items.length)));
   } catch (error) {
     if (error.name === 'AbortError') return;
     if (error.status === 403) throw error;
+    if (error.status === 400) {
+      replace(results, alertBox('warning', 'Filtre invalide', error.errors?.map((e) => e.message).join(' · ') || error.message));
+      return;
+    }
     replace(results, alertBox('danger', 'Impossible de charger les e-mails', error.message));
+  }
+
+
+  function pager(total) {
+    const pages = Math.max(1, Math.ceil(total / LIMIT));
+    const from = total ? (page - 1) * LIMIT + 1 : 0;
+    const to = Math.min(total, page * LIMIT);
+    const link = (n, label, dir) => (n < 1 || n > pages
+      ? h('span', { class: 'btn btn-secondary btn-small', 'aria-disabled': 'true' }, dir === 'prev' ? icon('chevron-left') : null, label, dir === 'next' ? icon('chevron-right') : null)
+      : h('a', { class: 'btn btn-secondary btn-small', href: pageHref(n) }, dir === 'prev' ? icon('chevron-left') : null, label, dir === 'next' ? icon('chevron-right') : null));
+    return h('nav', { class: 'pagination', 'aria-label': 'Pagination' },
+      h('span', { class: 'muted' }, `${formatNumber(from)}–${formatNumber(to)} sur ${formatNumber(total)}`),
+      h('div', { class: 'pagination-buttons' }, link(page - 1, 'Précédents', 'prev'), h('span', { class: 'page-indicator' }, `Page ${page} / ${pages}`), link(page + 1, 'Suivants', 'next')));
   }
 }
