@@ -22,6 +22,8 @@ let c: CaseFile;
 let archiveKey: string;
 
 const chromium = chromiumAvailable();
+// CI installs Chromium (.ci/run): there, a missing browser is a failure, never a silent skip.
+if (!chromium && process.env.CI) throw new Error('Chromium is required for the console tests in CI: apt-get install -y chromium');
 if (!chromium) console.warn(`console tests skipped: no Chromium at ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'} (apt-get install -y chromium)`);
 
 beforeAll(async () => {
