@@ -8,26 +8,17 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import { isIsoDate } from '../rules/dates.js';
 import { normalizeInvoiceNumber, normalizeName } from '../rules/text.js';
 import type {
-  AgicaRecord, Beneficiary, Card, CatalogueEntry, Insurer, Payment, Period, Practitioner, ReferenceData,
+  AgicaRecord, Beneficiary, Card, CatalogueEntry, Insurer, Payment, Period, Practitioner, PractitionerAddress, ReferenceData,
 } from '../rules/types.js';
 import type { Database } from './client.js';
 import { normalizeNir } from './ports.js';
 import {
   agicaRecords, beneficiaries, cards, catalogue, contractRights, insurers, paymentActs, payments, practitioners,
 } from './schema.js';
+export type { PractitionerAddress };
 
 // ---- Validation ----
 
-/** A practitioner's postal address (optional; the Trame's manager columns). */
-export interface PractitionerAddress {
-  streetNumber?: string | null;
-  streetNumberComplement?: string | null;
-  streetType?: string | null;
-  streetName?: string | null;
-  complement?: string | null;
-  postalCode?: string | null;
-  city?: string | null;
-}
 
 export type SeedPractitioner = Practitioner & { address?: PractitionerAddress | null };
 export type SeedReference = Omit<ReferenceData, 'practitioners'> & { practitioners?: SeedPractitioner[] };

@@ -76,6 +76,17 @@ export interface Invoice {
 
 // ---- Reference data (Almerys' systems, behind ports) ----
 
+/** A PS's postal address in AGAPS, split as the Trame's manager columns split it. */
+export interface PractitionerAddress {
+  streetNumber?: string | null;
+  streetNumberComplement?: string | null;
+  streetType?: string | null;
+  streetName?: string | null;
+  complement?: string | null;
+  postalCode?: string | null;
+  city?: string | null;
+}
+
 /** AGAPS: the PS directory. */
 export interface Practitioner {
   number: string;

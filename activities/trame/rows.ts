@@ -5,8 +5,10 @@
 import { choosePractitionerEmail, invoiceNumberCell } from '../../rules/routing.js';
 import { isBlank } from '../../rules/text.js';
 import type {
-  AnalysisResult, ContentErrorCode, Invoice, IsoDate, MissingDetailCode, MotifCode, Practitioner, Route,
+  AnalysisResult, ContentErrorCode, Invoice, IsoDate, MissingDetailCode, MotifCode, Practitioner, PractitionerAddress, Route,
 } from '../../rules/types.js';
+
+export type { PractitionerAddress };
 
 export interface TrameRow {
   /** OPERATEUR SSTT: who treated the invoice (here, the automated operator's name). */
@@ -60,16 +62,6 @@ export interface TrameRow {
   route: Route;
 }
 
-/** A PS's postal address in AGAPS, split as the Trame's manager columns split it. */
-export interface PractitionerAddress {
-  streetNumber?: string | null;
-  streetNumberComplement?: string | null;
-  streetType?: string | null;
-  streetName?: string | null;
-  complement?: string | null;
-  postalCode?: string | null;
-  city?: string | null;
-}
 
 export type TramePractitioner = Practitioner & { address?: PractitionerAddress | null };
 
