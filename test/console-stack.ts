@@ -20,9 +20,15 @@ export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM);
 }
 
-export async function readCase(path: string): Promise<CaseFile> {
+/**
+ * A case file, under its own critère d'archivage: test files share one Temporal server, where a workflow id
+ * (`invoice-<critère>`) already used by another file's examples would be that file's workflow.
+ */
+export async function readCase(path: string, archiveKey: string): Promise<CaseFile> {
   const json = JSON.parse(await readFile(path, 'utf8'));
-  return (json.case ?? json) as CaseFile;
+  const c = (json.case ?? json) as CaseFile;
+  c.invoice.archiveKey = archiveKey;
+  return c;
 }
 
 export interface ConsoleStack {

@@ -28,7 +28,7 @@ if (!chromium) console.warn(`console tests skipped: no Chromium at ${process.env
 
 beforeAll(async () => {
   if (!chromium) return;
-  c = await readCase(CASE_FILE);
+  c = await readCase(CASE_FILE, '9100000001');
   stack = await startConsoleStack('console', c);
   b = await openBrowser();
 }, 180_000);
@@ -233,7 +233,7 @@ describe.skipIf(!chromium)('the console, end to end', () => {
   it('a batch: its progress to « FIN OK », then its e-mail to the PS, shown sandboxed with the NIR masked', async () => {
     const { page } = b;
     b.problems.length = 0;
-    const ps = await readCase('examples/cases/parcours_soins.json');
+    const ps = await readCase('examples/cases/parcours_soins.json', '9100000002');
     await stack.seed(ps.reference);
     const nir = ps.invoice.beneficiary!.nir!;
     const batchId = 'lot-console-1';
