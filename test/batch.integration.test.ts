@@ -46,7 +46,7 @@ let resend: FakeResend;
 const { reference, invoices } = dataSet();
 
 beforeAll(async () => {
-  resend = await startFakeResend({ latencyMs: 40 });
+  resend = await startFakeResend({ latencyMs: 100 });
   p = await createPipeline('batch', reference, { worker: false, env: { RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url } });
   api = await p.startApi();
 }, 120_000);
