@@ -200,5 +200,13 @@ describe(`a ${N}-invoice batch`, () => {
       expect(task.resolution.comment).toContain('01/03/2016');
       expect((await p.client.workflow.getHandle(`invoice-${k}`).result()).status).toBe('closed');
     }
+
+    // The export of every row still open for managers: the batch's 250 manager rows but the 3 just closed.
+    const open = await api.fetch('/api/trames/open.xlsx', { role: 'auditor' });
+    expect(open.status).toBe(200);
+    const openRows = await readTrame(Buffer.from(await open.arrayBuffer()));
+    expect(openRows.errors).toEqual([]);
+    expect(openRows.rows).toHaveLength(247);
+    expect(openRows.rows.map((r) => r.archiveKey)).not.toContain(keys[0]);
   }, 120_000);
 });
