@@ -42,6 +42,15 @@ describe('input schema', () => {
     expect(r.ok ? [] : r.errors.map((e) => e.path).sort()).toEqual(['invoice.archiveKey', 'receivedOn']);
   });
 
+  it('a card may cover more than 100 % (e.g. 200 % of the base), never less than 0', () => {
+    const c = baseCase();
+    c.reference!.beneficiaries![0].cards![0].columns.AUX = 200;
+    expect(readCaseFile(c).ok).toBe(true);
+    c.reference!.beneficiaries![0].cards![0].columns.AUX = -1;
+    const r = readCaseFile(c);
+    expect(r.ok ? [] : r.errors.map((e) => e.path)).toEqual(['reference.beneficiaries[0].cards[0].columns.AUX']);
+  });
+
   it('reference data is checked too', () => {
     const c = baseCase();
     c.reference!.beneficiaries![0].cards![0].start = '2016-1-1';

@@ -21,6 +21,8 @@ export const NirSchema = msg(
 );
 const Amount = msg(Type.Number({ minimum: 0 }), 'must be a number ≥ 0');
 const Rate = msg(Type.Number({ minimum: 0, maximum: 100 }), 'must be a rate between 0 and 100');
+/** A card column's rate: contracts may cover more than the RO's base (200 for 200 %). */
+const CardRate = msg(Type.Number({ minimum: 0 }), 'must be a rate ≥ 0 (in percent)');
 const enumOf = (values: readonly string[], what: string) =>
   msg(Type.Union(values.map((v) => Type.Literal(v))), `must be one of ${values.join(', ')} (${what})`);
 
@@ -102,7 +104,7 @@ export const ReferenceSchema = Type.Object({
       end: nullable(IsoDateSchema),
       restitutedOn: nullable(IsoDateSchema),
       restitutionReason: nullable(Type.String()),
-      columns: Type.Record(Type.String(), Rate),
+      columns: Type.Record(Type.String(), CardRate),
     }))),
     contractRights: nullable(Type.Array(Type.Object({ start: IsoDateSchema, end: nullable(IsoDateSchema) }))),
   }))),
