@@ -12,45 +12,21 @@ import type { Cell, CellValue, Worksheet } from 'exceljs';
 import { isIsoDate } from '../../rules/dates.js';
 import { MOTIFS } from '../../rules/motifs.js';
 import { CONTENT_ERRORS, MISSING_DETAILS } from '../../rules/sublists.js';
-import type { ContentErrorCode, IsoDate, MissingDetailCode, MotifCode } from '../../rules/types.js';
+import type { IsoDate } from '../../rules/types.js';
 import type { TrameRow } from './rows.js';
 import {
   ARCHIVE_KEY, MAIN_SHEET, NIR, PRACTITIONER_NUMBER, TRAME_COLUMNS, columnLetter, unneutralise,
   type TrameColumn, type TrameColumnKey,
 } from './write.js';
 
-/** Every cell of one data row, as read (codes for the drop-downs, ISO dates, euros), and its row number in Excel. */
-export interface ImportedTrameRow {
-  /** The Excel row number (2 for the first data row). */
-  row: number;
-  operator: string | null;
-  treatedOn: IsoDate | null;
-  manager: string | null;
-  managerTreatedOn: IsoDate | null;
-  /** The key the caller matches the original row with ('' when the cell is empty: an error is reported). */
-  archiveKey: string;
-  practitionerNumber: string | null;
-  nir: string | null;
-  invoiceNumber: string | null;
-  reply: string | null;
-  motif: MotifCode | null;
-  missingDetail: MissingDetailCode | null;
-  date: IsoDate | null;
-  error: ContentErrorCode | null;
-  calculatedAmount: number | null;
-  calculatedRc: number | null;
-  comment: string | null;
-  practitionerName: string | null;
-  practitionerEmail: string | null;
-  fax: string | null;
-  streetNumber: string | null;
-  streetNumberComplement: string | null;
-  streetType: string | null;
-  streetName: string | null;
-  addressComplement: string | null;
-  postalCode: string | null;
-  city: string | null;
-}
+/**
+ * Every cell of one data row, as read (codes for the drop-downs, ISO dates, euros) — any of them may be empty —
+ * and its row number in Excel. `archiveKey` is the key the caller matches the original row with ('' when the cell
+ * is empty: an error is reported).
+ */
+export type ImportedTrameRow = { row: number; archiveKey: string } & {
+  [K in Exclude<keyof TrameRow, 'route' | 'archiveKey'>]: TrameRow[K] | null;
+};
 
 export interface TrameImportError {
   /** Excel row number: 1 for the header row, 0 for the workbook itself (unreadable file, missing sheet). */
