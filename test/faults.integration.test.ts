@@ -2,6 +2,7 @@
 // same decision, when another worker takes over.
 
 import { spawn } from 'node:child_process';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -9,6 +10,7 @@ import { analyzeCase, baseCase, caseWith } from '../rules/testing/cases.js';
 import { invoices as invoicesTable } from '../db/schema.js';
 import { eq } from 'drizzle-orm';
 import type { invoiceWorkflow } from '../workflows/invoice.js';
+import { resolveTaskUpdate, statusQuery } from '../workflows/contract.js';
 import { createPipeline, type Pipeline } from './harness.js';
 
 let p: Pipeline;
@@ -17,10 +19,13 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => p?.close());
 
-function startSlowWorker() {
+function startSlowWorker(env: Record<string, string> = {}) {
   const child = spawn('npx', ['tsx', join(import.meta.dirname, 'slow-worker.ts')], {
     cwd: join(import.meta.dirname, '..'),
-    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: p.database.url, TASK_QUEUE: p.taskQueue, LOOKUP_DELAY_MS: '400' },
+    env: {
+      ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: p.database.url, TASK_QUEUE: p.taskQueue,
+      LOOKUP_DELAY_MS: '400', SESSION_SECRET: 'x'.repeat(40), ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true,
   });
@@ -65,5 +70,44 @@ describe('a worker killed mid-analysis', () => {
     // conclusion, the decision's row and the reply's, once each.
     expect(history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(9);
     expect(history.events!.filter((e) => e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes).length).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe('a worker killed between a manager task\'s row and its workflow task', () => {
+  it('the task row, the workflow\'s state and the API agree once another worker takes over', async () => {
+    const c = caseWith((x) => { x.invoice.archiveKey = '4000000002'; x.invoice.adeliNumbers = ['691234567', '750044778']; });
+    const { child, ready } = startSlowWorker({ LOOKUP_DELAY_MS: '0', AFTER_TASK_OPENED_MS: '5000' });
+    await ready;
+    const { workflowId } = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
+    const handle = p.client.workflow.getHandle<typeof invoiceWorkflow>(workflowId);
+
+    // The task's row is written; the workflow task that wrote it has not completed: kill now.
+    for (let i = 0; !(await p.tasks.summary('4000000002-1')); i++) {
+      if (i > 400) throw new Error('the task row never appeared');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    process.kill(-child.pid!, 'SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const before = await handle.fetchHistory();
+    const recorded = before.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+      .map((e) => (defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!.data!.payloads![0] as never) as { activity_type: string }).activity_type);
+    expect(recorded).not.toContain('openManagerTask');
+
+    await p.startWorker();
+    let state = await handle.query(statusQuery);
+    for (let i = 0; i < 1200 && !state.task; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      state = await handle.query(statusQuery);
+    }
+    // One task, the one the workflow waits on, open in the database too.
+    expect(state).toMatchObject({ status: 'awaiting_manager', task: { id: '4000000002-1' } });
+    expect(await p.tasks.ofInvoice('4000000002')).toMatchObject([{ id: '4000000002-1', status: 'open', events: [{ kind: 'created' }] }]);
+    expect(await p.invoices.get('4000000002')).toMatchObject({ status: 'awaiting_manager' });
+
+    const outcome = await handle.executeUpdate(resolveTaskUpdate, { args: [{ taskId: '4000000002-1', action: 'close', by: 'test' }] });
+    expect(outcome).toEqual({ taskId: '4000000002-1', status: 'closed', nextTaskId: null });
+    expect((await handle.result()).status).toBe('closed');
+    expect(await p.tasks.summary('4000000002-1')).toMatchObject({ status: 'resolved', resolvedBy: 'test' });
+    expect(await p.invoices.get('4000000002')).toMatchObject({ status: 'closed' });
   }, 120_000);
 });

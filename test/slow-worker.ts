@@ -7,6 +7,8 @@ import type { Ports } from '../rules/ports.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
 
 const delay = Number(process.env.LOOKUP_DELAY_MS ?? 500);
+/** A pause after a manager task's row is written, before the workflow task that wrote it completes. */
+const afterTaskOpened = Number(process.env.AFTER_TASK_OPENED_MS ?? 0);
 
 function slow<T extends object>(port: T): T {
   return new Proxy(port, {
@@ -26,6 +28,14 @@ const database = await openDatabase(process.env.DATABASE_URL);
 const deps = dependenciesFrom(database);
 const ports: Ports = { agica: slow(deps.ports.agica), protips: slow(deps.ports.protips), valerys: slow(deps.ports.valerys), agaps: slow(deps.ports.agaps) };
 const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
-const worker = await createWorker({ connection, taskQueue: process.env.TASK_QUEUE!, deps: { ...deps, ports } });
+const tasks = {
+  ...deps.tasks,
+  async open(input: Parameters<typeof deps.tasks.open>[0]) {
+    const opened = await deps.tasks.open(input);
+    if (afterTaskOpened) await new Promise((r) => setTimeout(r, afterTaskOpened));
+    return opened;
+  },
+};
+const worker = await createWorker({ connection, taskQueue: process.env.TASK_QUEUE!, deps: { ...deps, ports, tasks } });
 process.stdout.write('ready\n');
 await worker.run();
