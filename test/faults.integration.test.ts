@@ -57,7 +57,7 @@ describe('a worker killed mid-analysis', () => {
     await new Promise((r) => child.once('exit', r));
     expect((await handle.describe()).status.name).toBe('RUNNING');
 
-    await p.startWorker();
+    const takeover = await p.startWorker();
     const state = await handle.result();
     expect(state.decision).toEqual(await analyzeCase(c));
     expect(state.status).toBe('replied');
@@ -70,30 +70,32 @@ describe('a worker killed mid-analysis', () => {
     // conclusion, the decision's row and the reply's, once each.
     expect(history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(9);
     expect(history.events!.filter((e) => e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes).length).toBeGreaterThan(0);
+    // Leave the task queue to the next test's workers.
+    takeover.worker.shutdown();
+    await takeover.stopped;
   }, 120_000);
 });
 
 describe('a worker killed between a manager task\'s row and its workflow task', () => {
   it('the task row, the workflow\'s state and the API agree once another worker takes over', async () => {
     const c = caseWith((x) => { x.invoice.archiveKey = '4000000002'; x.invoice.adeliNumbers = ['691234567', '750044778']; });
-    const { child, ready } = startSlowWorker({ LOOKUP_DELAY_MS: '0', AFTER_TASK_OPENED_MS: '5000' });
+    const { child, ready } = startSlowWorker({ LOOKUP_DELAY_MS: '0', AFTER_TASK_OPENED_MS: '20000' });
     await ready;
+    const opened = new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('task-opened')) resolve(); }));
     const { workflowId } = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
     const handle = p.client.workflow.getHandle<typeof invoiceWorkflow>(workflowId);
 
-    // The task's row is written; the workflow task that wrote it has not completed: kill now.
-    for (let i = 0; !(await p.tasks.summary('4000000002-1')); i++) {
-      if (i > 400) throw new Error('the task row never appeared');
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    // The task's row is written (the worker says so, then holds its workflow task): kill now.
+    await opened;
     process.kill(-child.pid!, 'SIGKILL');
+    expect(await p.tasks.summary('4000000002-1')).toMatchObject({ status: 'open' });
     await new Promise((r) => child.once('exit', r));
     const before = await handle.fetchHistory();
     const recorded = before.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
       .map((e) => (defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!.data!.payloads![0] as never) as { activity_type: string }).activity_type);
     expect(recorded).not.toContain('openManagerTask');
 
-    await p.startWorker();
+    const takeover = await p.startWorker();
     let state = await handle.query(statusQuery);
     for (let i = 0; i < 1200 && !state.task; i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -109,5 +111,7 @@ describe('a worker killed between a manager task\'s row and its workflow task', 
     expect((await handle.result()).status).toBe('closed');
     expect(await p.tasks.summary('4000000002-1')).toMatchObject({ status: 'resolved', resolvedBy: 'test' });
     expect(await p.invoices.get('4000000002')).toMatchObject({ status: 'closed' });
+    takeover.worker.shutdown();
+    await takeover.stopped;
   }, 120_000);
 });

@@ -32,7 +32,10 @@ const tasks = {
   ...deps.tasks,
   async open(input: Parameters<typeof deps.tasks.open>[0]) {
     const opened = await deps.tasks.open(input);
-    if (afterTaskOpened) await new Promise((r) => setTimeout(r, afterTaskOpened));
+    if (afterTaskOpened) {
+      process.stdout.write(`task-opened ${opened.taskId}\n`);
+      await new Promise((r) => setTimeout(r, afterTaskOpened));
+    }
     return opened;
   },
 };
