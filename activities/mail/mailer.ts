@@ -80,12 +80,8 @@ export type Log = (message: string) => void;
 
 // ---- Errors ----
 
-/**
- * The provider refused the e-mail for good (a 4xx other than 409/429: bad address, invalid payload…). Retrying
- * cannot help: list `MailRejectedError` in the activity's `nonRetryableErrorTypes` (Temporal uses `error.name`).
- */
-export class MailRejectedError extends Error {
-  override readonly name = 'MailRejectedError';
+/** What the provider answered (HTTP status, error name) when a send failed. */
+abstract class ProviderError extends Error {
   readonly status: number | null;
   readonly code: string | null;
   constructor(message: string, options: { status?: number | null; code?: string | null; cause?: unknown } = {}) {
@@ -95,16 +91,17 @@ export class MailRejectedError extends Error {
   }
 }
 
+/**
+ * The provider refused the e-mail for good (a 4xx other than 409/429: bad address, invalid payload…). Retrying
+ * cannot help: list `MailRejectedError` in the activity's `nonRetryableErrorTypes` (Temporal uses `error.name`).
+ */
+export class MailRejectedError extends ProviderError {
+  override readonly name = 'MailRejectedError';
+}
+
 /** A failure worth retrying: network, 5xx, 409 (idempotent request in progress), 429 (rate limit, quota). */
-export class MailTransportError extends Error {
+export class MailTransportError extends ProviderError {
   override readonly name = 'MailTransportError';
-  readonly status: number | null;
-  readonly code: string | null;
-  constructor(message: string, options: { status?: number | null; code?: string | null; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.status = options.status ?? null;
-    this.code = options.code ?? null;
-  }
 }
 
 /** The mail itself is malformed (no recipient, bad id…): a programming error, not worth retrying either. */
