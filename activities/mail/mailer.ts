@@ -123,18 +123,11 @@ type Row = typeof outbox.$inferSelect;
 
 function toSentMail(row: Row): SentMail {
   return {
-    id: row.id,
-    kind: row.kind as MailKind,
-    status: row.status as MailStatus,
-    from: row.from,
-    to: row.to,
-    bcc: row.bcc,
-    subject: row.subject,
-    html: row.html,
-    text: row.text,
+    ...toOutgoing(row),
     batchId: row.batchId,
     practitionerNumber: row.practitionerNumber,
     archiveKeys: row.archiveKeys,
+    status: row.status as MailStatus,
     providerId: row.providerId,
     attempts: row.attempts,
     createdAt: new Date(row.createdAt).toISOString(),
