@@ -3,10 +3,13 @@
 //   npm run worker            (TEMPORAL_ADDRESS, DATABASE_URL, TASK_QUEUE: see config.ts)
 
 import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, DEFAULT_TASK_SLA_MS, type ActivityDependencies } from './activities/index.js';
 import { mailConfigFromEnv } from './activities/mail/config.js';
 import { createMailer, transportFromEnv } from './activities/mail/mailer.js';
+import { createWorkflowMessenger } from './activities/messenger.js';
+import { createBatchRepository } from './db/batches.js';
 import { createOutputRepository } from './db/outputs.js';
 import { createTaskRepository } from './db/tasks.js';
 import { loadConfig, DEFAULT_TEMPORAL_ADDRESS } from './config.js';
@@ -37,14 +40,19 @@ export function parseDuration(value: string): number {
   return Math.round(Number(m[1]) * unit);
 }
 
-/** The worker's real dependencies, from the database and the environment (TASK_SLA, MAIL_*, RESEND_*, …). */
-export function dependenciesFrom(database: OpenDatabase, env: NodeJS.ProcessEnv = process.env): ActivityDependencies {
+/**
+ * The worker's real dependencies, from the database, a Temporal client (a batch's activities start its invoices'
+ * workflows and signal them) and the environment (TASK_SLA, MAIL_*, RESEND_*, …).
+ */
+export function dependenciesFrom(database: OpenDatabase, temporal: Client, env: NodeJS.ProcessEnv = process.env): ActivityDependencies {
   const mail = mailConfigFromEnv(env);
   return {
     ports: createPostgresPorts(database.db),
     invoices: createInvoiceRepository(database.db),
     tasks: createTaskRepository(database.db),
     outputs: createOutputRepository(database.db),
+    batches: createBatchRepository(database.db),
+    messenger: createWorkflowMessenger(temporal),
     mailer: createMailer({ db: database.db, transport: transportFromEnv(env) }),
     mailFrom: mail.from,
     managersEmail: mail.managers,
@@ -74,9 +82,12 @@ export async function createWorker({ connection, namespace = 'default', taskQueu
 async function main(): Promise<void> {
   const config = loadConfig();
   const database = await openDatabase(config.databaseUrl);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS });
+  const address = config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
+  const connection = await NativeConnection.connect({ address });
+  const clientConnection = await Connection.connect({ address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
   const worker = await createWorker({
-    connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, deps: dependenciesFrom(database),
+    connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, deps: dependenciesFrom(database, client),
   });
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM by itself (the SDK's shutdownSignals): it stops polling,
   // finishes the tasks in progress, then resolves.
@@ -88,6 +99,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     await connection.close();
+    await clientConnection.close();
     await database.close();
   }
 }

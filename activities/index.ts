@@ -1,16 +1,18 @@
 // Activities: thin adapters from the ports, the database and the outputs (mail, workbook) to the rules. Built once
 // per worker from its dependencies (`createActivities(deps)`); the workflows see them through proxy(Local)Activities.
-// Every side effect is idempotent: a retried activity or a restarted worker changes nothing more.
+// Every side effect is idempotent: a retried activity or a restarted worker changes nothing more. Every error leaves
+// as an ApplicationFailure that says whether retrying can help (activities/failures.ts).
 
 import { concludeAnalysis, runAnalysisStep } from '../rules/analyze.js';
 import type { StepInput, StepOutcome } from '../rules/context.js';
 import type { Ports } from '../rules/ports.js';
 import type { AnalysisResult, Finding, StepCode, TraceLine } from '../rules/types.js';
 import type { InvoiceRepository } from '../db/invoices.js';
-import type { TaskRepository } from '../db/tasks.js';
+import type { TaskEventKind, TaskRepository } from '../db/tasks.js';
 import {
   invoiceWorkflowId, type InvoiceStatus, type InvoiceWorkflowInput, type TaskResolution,
 } from '../workflows/contract.js';
+import { withFailureTypes } from './failures.js';
 import { createOutputActivities, type OutputDependencies } from './outputs.js';
 
 export interface ActivityDependencies extends OutputDependencies {
@@ -23,8 +25,25 @@ export interface ActivityDependencies extends OutputDependencies {
 
 export const DEFAULT_TASK_SLA_MS = 48 * 3600 * 1000;
 
+/** What the database already knows of a claim when its workflow starts (a run started again resumes from it). */
+export interface KnownClaim {
+  status: InvoiceStatus;
+  /** Null while it has not been decided. */
+  decision: AnalysisResult | null;
+  /** Manager tasks before the open one (the open one is opened again, idempotently, with its number). */
+  taskCount: number;
+}
+
 export function createActivities(deps: ActivityDependencies) {
-  return {
+  const claimRow = (input: InvoiceWorkflowInput) => deps.invoices.recordReceived({
+    archiveKey: input.invoice.archiveKey,
+    workflowId: invoiceWorkflowId(input.invoice.archiveKey),
+    invoice: input.invoice,
+    receivedOn: input.receivedOn,
+    batchId: input.batchId ?? null,
+  });
+
+  return withFailureTypes({
     /** One analysis step (G0…G8) against the reference ports. Read-only: safe to retry. */
     async runAnalysisStep(code: StepCode, input: StepInput): Promise<StepOutcome> {
       return runAnalysisStep(code, input, deps.ports);
@@ -35,15 +54,22 @@ export function createActivities(deps: ActivityDependencies) {
       return concludeAnalysis(input, finding, trace, deps.ports);
     },
 
-    /** The claim's row, as received. Idempotent. */
+    /** The claim's row (written if the API has not), and what is already done: the database's lasting guard. */
+    async openClaim(input: InvoiceWorkflowInput): Promise<KnownClaim> {
+      await claimRow(input);
+      const archiveKey = input.invoice.archiveKey;
+      const [row, tasks] = await Promise.all([deps.invoices.get(archiveKey), deps.tasks.progressOf(archiveKey)]);
+      const decided = row && row.status !== 'analyzing' && row.decision;
+      return {
+        status: row?.status ?? 'analyzing',
+        decision: decided ? row.decision : null,
+        taskCount: tasks.openSeq !== null ? tasks.openSeq - 1 : tasks.count,
+      };
+    },
+
+    /** First releases: the claim's row, as received. Idempotent. */
     async recordInvoiceReceived(input: InvoiceWorkflowInput): Promise<void> {
-      await deps.invoices.recordReceived({
-        archiveKey: input.invoice.archiveKey,
-        workflowId: invoiceWorkflowId(input.invoice.archiveKey),
-        invoice: input.invoice,
-        receivedOn: input.receivedOn,
-        batchId: input.batchId ?? null,
-      });
+      await claimRow(input);
     },
 
     /** The decision and the status it leads to. Idempotent. */
@@ -57,6 +83,11 @@ export function createActivities(deps: ActivityDependencies) {
       await deps.invoices.recordStatus(input.archiveKey, input.status);
     },
 
+    /** Who e-mails the claim's first reply: its own workflow, or its batch (decided once, whoever asks first). */
+    async claimReply(input: { archiveKey: string }): Promise<'invoice' | 'batch'> {
+      return deps.invoices.claimReply(input.archiveKey);
+    },
+
     async recordReplySent(input: { archiveKey: string; emailId: string; sentAt: string }): Promise<void> {
       await deps.invoices.recordReplySent(input);
     },
@@ -68,12 +99,22 @@ export function createActivities(deps: ActivityDependencies) {
       return deps.tasks.open({ ...input, workflowId: invoiceWorkflowId(input.archiveKey), slaMs: deps.taskSlaMs });
     },
 
+    /** Flags an overdue task (once: its event and notice are not repeated). */
+    async flagEscalation(input: { taskId: string }): Promise<void> {
+      await deps.tasks.escalate(input.taskId);
+    },
+
+    /** Something that happened to a task, in its audit trail. */
+    async recordTaskEvent(input: { taskId: string; kind: TaskEventKind; details?: Record<string, unknown> }): Promise<void> {
+      await deps.tasks.recordEvent(input.taskId, input.kind, null, input.details);
+    },
+
     async resolveManagerTask(resolution: TaskResolution): Promise<void> {
       await deps.tasks.resolve(resolution);
     },
 
     ...createOutputActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

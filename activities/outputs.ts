@@ -3,16 +3,19 @@
 
 import { PassThrough } from 'node:stream';
 import { Context } from '@temporalio/activity';
-import { invoiceNumberCell } from '../rules/routing.js';
+import { dayInFrance } from '../rules/dates.js';
+import { AppError } from '../rules/errors.js';
+import { invoiceNumberCell, routeAfterMailRefusal } from '../rules/routing.js';
 import { motifLabel } from '../rules/motifs.js';
 import type { AnalysisResult, Invoice, MotifCode } from '../rules/types.js';
+import type { BatchRepository } from '../db/batches.js';
 import type { InvoiceRecord, InvoiceRepository } from '../db/invoices.js';
 import type { OutputRepository } from '../db/outputs.js';
 import type { TaskRepository } from '../db/tasks.js';
-import { todayInFrance } from '../api/invoice-service.js';
 import type { ReplySent } from '../workflows/contract.js';
 import { composeEscalationEmail, composePractitionerEmails } from './mail/compose.js';
 import type { createMailer } from './mail/mailer.js';
+import type { WorkflowMessenger } from './messenger.js';
 import { trameRowFor, type TrameRow } from './trame/rows.js';
 import { writeTrame } from './trame/write.js';
 
@@ -20,6 +23,9 @@ export interface OutputDependencies {
   invoices: InvoiceRepository;
   tasks: TaskRepository;
   outputs: OutputRepository;
+  batches: BatchRepository;
+  /** Starts invoice workflows and tells them about their e-mails (a batch's activities). */
+  messenger: WorkflowMessenger;
   mailer: ReturnType<typeof createMailer>;
   mailFrom: string;
   /** Where escalations go (MANAGERS_EMAIL). */
@@ -49,6 +55,42 @@ function beat(details?: unknown): void {
   }
 }
 
+/** What the previous attempt of this activity heartbeated (where to go on from), if any. */
+function lastBeat<T>(): T | undefined {
+  try {
+    return Context.current().info.heartbeatDetails as T | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A pause that ends early when the activity is cancelled. */
+function pause(ms: number): Promise<void> {
+  try {
+    return Context.current().sleep(ms);
+  } catch {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+}
+
+/** Runs `fn` on every item, `width` at a time. */
+async function inParallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+/** The batch cannot close yet: an invoice is still being analysed (retried until it is decided). */
+class BatchNotDecided extends AppError {
+  override readonly name = 'BatchNotDecided';
+  readonly code = 'batch_not_decided';
+  override readonly retryable = true;
+}
+
+/** Rows of a batch read per query (keyset pages). */
+const BATCH_PAGE = 500;
+
 /** Collects a stream into one Buffer. */
 async function toBuffer(write: (out: NodeJS.WritableStream) => Promise<unknown>): Promise<Buffer> {
   const out = new PassThrough();
@@ -69,7 +111,7 @@ export async function buildTrameRows(
   const practitioners = await deps.outputs.practitionersWithAddress(
     rejected.map((r) => r.invoice.practitionerNumber).filter((n): n is string => Boolean(n)),
   );
-  const treatedOn = todayInFrance();
+  const treatedOn = dayInFrance(new Date());
   return rejected.map((r) => trameRowFor({
     invoice: r.invoice,
     decision: r.decision!,
@@ -87,23 +129,56 @@ export function trameWorkbook(rows: TrameRow[]): Promise<Buffer> {
 }
 
 export function createOutputActivities(deps: OutputDependencies) {
-  const { invoices, tasks, outputs, mailer } = deps;
+  const { invoices, tasks, outputs, batches, messenger, mailer } = deps;
+
+  /** The escalation e-mail of an overdue task (the outbox id makes a second call a no-op). */
+  async function notifyEscalation(input: { taskId: string }): Promise<void> {
+    const task = await tasks.summary(input.taskId);
+    if (!task) throw new Error(`task ${input.taskId} not found`);
+    await mailer.send(composeEscalationEmail({
+      task: {
+        id: task.id, archiveKey: task.archiveKey, motif: task.motif, motifLabel: motifLabel(task.motif as MotifCode),
+        createdAt: task.createdAt, dueAt: task.dueAt, practitionerNumber: task.practitionerNumber,
+      },
+      to: deps.managersEmail,
+      from: deps.mailFrom,
+      consoleUrl: deps.consoleUrl,
+    }));
+  }
+
+  /** A PS's mails for a batch: `rows` split ≤ 10 a mail, each sent, recorded and told to its invoices. */
+  async function sendRows(batchId: string, practitionerNumber: string, rows: InvoiceRecord[]): Promise<ReplySent[]> {
+    const mails = composePractitionerEmails({
+      practitionerNumber,
+      to: rows[0]!.decision!.email!,
+      rows: rows.map((r) => bordereauRow(r.invoice, r.decision!)),
+      batchId,
+      from: deps.mailFrom,
+    });
+    const sent: ReplySent[] = [];
+    beat();
+    for (const [i, mail] of mails.entries()) {
+      const keys = rows.slice(i * 10, i * 10 + 10).map((r) => r.invoice.archiveKey);
+      const result = await mailer.send({ ...mail, batchId, archiveKeys: keys });
+      const reply = { emailId: result.id, sentAt: result.sentAt! };
+      await inParallel(keys, 16, async (archiveKey) => {
+        await invoices.recordReplySent({ archiveKey, ...reply });
+        await messenger.replySent(archiveKey, reply);
+      });
+      sent.push(reply);
+      beat(i + 1);
+    }
+    return sent;
+  }
 
   return {
-    /** Flags an overdue task and notifies the managers once (the outbox id makes a retry a no-op). */
+    /** Escalation notice of an overdue task (v3: started by the workflow without waiting on it). */
+    notifyEscalation,
+
+    /** First releases: flags an overdue task and notifies the managers, in one activity the claim waits on. */
     async escalateManagerTask(input: { taskId: string }): Promise<void> {
       await tasks.escalate(input.taskId);
-      const task = await tasks.summary(input.taskId);
-      if (!task) throw new Error(`task ${input.taskId} not found`);
-      await mailer.send(composeEscalationEmail({
-        task: {
-          id: task.id, archiveKey: task.archiveKey, motif: task.motif, motifLabel: motifLabel(task.motif as MotifCode),
-          createdAt: task.createdAt, dueAt: task.dueAt, practitionerNumber: task.practitionerNumber,
-        },
-        to: deps.managersEmail,
-        from: deps.mailFrom,
-        consoleUrl: deps.consoleUrl,
-      }));
+      await notifyEscalation(input);
     },
 
     /** One claim's reply, e-mailed to its PS (outside a batch, or after a manager's reply). */
@@ -122,59 +197,115 @@ export function createOutputActivities(deps: OutputDependencies) {
       return { emailId: sent.id, sentAt: sent.sentAt! };
     },
 
-    /** Invoices of a batch, a page at a time (for its workflow to start theirs). */
+    /**
+     * Starts the workflow of every invoice of a batch still to be analysed, a page at a time (plain starts: the batch
+     * has no children to wait on). An invoice already decided is never started again; one already running (adopted)
+     * is left as it is. A retry goes on from the last page it heartbeated.
+     */
+    async startBatchInvoices(input: { batchId: string }): Promise<{ invoiceCount: number; started: number; adopted: number }> {
+      const taskQueue = Context.current().info.taskQueue;
+      let after = lastBeat<string>() ?? null;
+      for (;;) {
+        const page = await invoices.batchPage(input.batchId, after, BATCH_PAGE);
+        await inParallel(page.filter((r) => r.status === 'analyzing'), 16, (r) =>
+          messenger.startInvoice({ invoice: r.invoice, receivedOn: r.receivedOn, batchId: input.batchId }, taskQueue));
+        if (page.length < BATCH_PAGE) break;
+        after = page[page.length - 1]!.archiveKey;
+        beat(after);
+      }
+      const counts = await batches.counts(input.batchId);
+      return { invoiceCount: counts.invoiceCount, started: counts.invoiceCount - counts.adopted, adopted: counts.adopted };
+    },
+
+    /** Waits (polling the database, heartbeating) until every invoice of the batch is decided; its counts then. */
+    async awaitBatchDecisions(input: { batchId: string }) {
+      let delay = 250;
+      for (;;) {
+        const { emailed: _e, emailedOnTheirOwn: _o, ...counts } = await batches.counts(input.batchId);
+        beat(counts);
+        if (counts.decided >= counts.invoiceCount) return counts;
+        await pause(delay);
+        delay = Math.min(2000, delay * 1.5);
+      }
+    },
+
+    /** N° PS whose rows the batch e-mails, in order, a page after `after`. */
+    async batchPractitioners(input: { batchId: string; after: string | null; limit: number }): Promise<string[]> {
+      return invoices.batchPractitioners(input.batchId, input.after, input.limit);
+    },
+
+    /**
+     * One PS's replies for a batch: all its practitioner-routed rows, at most 10 a mail (spec §7). The rows and the
+     * mail ids are the same on every retry, so the outbox never sends one twice. A refusal by the provider is thrown
+     * (non-retryable): the workflow hands the rows to managers.
+     */
+    async sendPractitionerReplies(input: { batchId: string; practitionerNumber: string }): Promise<{ emails: number; rows: number }> {
+      const rows = (await invoices.claimBatchReplies(input.batchId, input.practitionerNumber)).filter((r) => r.decision?.email);
+      if (rows.length === 0) return { emails: 0, rows: 0 };
+      const sent = await sendRows(input.batchId, input.practitionerNumber, rows);
+      return { emails: sent.length, rows: rows.length };
+    },
+
+    /**
+     * The PS's rows not e-mailed (the provider refused the address): each claim is told, and routed to a manager with
+     * the reason (the same decision its workflow records). Returns them, and what did go out before the refusal.
+     */
+    async routeRefusedReplies(input: { batchId: string; practitionerNumber: string; reason: string }) {
+      const rows = await invoices.unansweredBatchReplies(input.batchId, input.practitionerNumber);
+      await inParallel(rows, 16, async (r) => {
+        // The claim first: if this activity dies here, a retry still finds the row unanswered and tells it again.
+        await messenger.replyRefused(r.archiveKey, { emailId: null, reason: input.reason });
+        await invoices.recordDecision({ archiveKey: r.archiveKey, status: 'awaiting_manager', decision: routeAfterMailRefusal(r.decision!, input.reason) });
+      });
+      const answered = (await invoices.claimBatchReplies(input.batchId, input.practitionerNumber)).filter((r) => r.emailId);
+      return { rows: rows.length, emailsSent: new Set(answered.map((r) => r.emailId)).size, rowsSent: answered.length };
+    },
+
+    /** First releases: invoices of a batch, a page at a time (for its workflow to start theirs as children). */
     async loadBatchInvoices(input: { batchId: string; offset: number; limit: number }): Promise<{ invoice: Invoice; receivedOn: string }[]> {
       const records = await invoices.ofBatch(input.batchId, input.offset, input.limit);
       return records.map((r) => ({ invoice: r.invoice, receivedOn: r.receivedOn }));
     },
 
-    /**
-     * One PS's replies for a batch: all its practitioner-routed rows, at most 10 a mail (spec §7).
-     * The rows and the mail ids are the same on every retry, so the outbox never sends one twice.
-     */
+    /** First releases: one PS's replies for a batch, the rows named by the workflow. */
     async sendBatchReplies(input: { batchId: string; practitionerNumber: string; archiveKeys: string[] }): Promise<(ReplySent & { archiveKeys: string[] })[]> {
       const records = (await Promise.all(input.archiveKeys.map((k) => invoices.get(k))))
         .filter((r): r is InvoiceRecord => Boolean(r?.decision && r.decision.route === 'practitioner'));
       if (records.length === 0) return [];
-      const to = records[0].decision!.email!;
-      const mails = composePractitionerEmails({
-        practitionerNumber: input.practitionerNumber,
-        to,
-        rows: records.map((r) => bordereauRow(r.invoice, r.decision!)),
-        batchId: input.batchId,
-        from: deps.mailFrom,
-      });
-      const sent = [];
-      beat();
-      for (const [i, mail] of mails.entries()) {
-        const keys = records.slice(i * 10, i * 10 + 10).map((r) => r.invoice.archiveKey);
-        const result = await mailer.send({ ...mail, batchId: input.batchId, archiveKeys: keys });
-        for (const archiveKey of keys) await invoices.recordReplySent({ archiveKey, emailId: result.id, sentAt: result.sentAt! });
-        sent.push({ emailId: result.id, sentAt: result.sentAt!, archiveKeys: keys });
-        beat(i + 1);
-      }
-      return sent;
+      const sent = await sendRows(input.batchId, input.practitionerNumber, records);
+      return sent.map((s, i) => ({ ...s, archiveKeys: records.slice(i * 10, i * 10 + 10).map((r) => r.archiveKey) }));
     },
 
     /** The batch's Trame SSTT: one row per invoice not paid; stored, and linked from each invoice. */
     async writeBatchTrame(input: { batchId: string }): Promise<{ trameId: string; rowCount: number }> {
-      const records: InvoiceRecord[] = [];
-      for (let offset = 0; ; offset += 1000) {
-        const page = await invoices.ofBatch(input.batchId, offset, 1000);
-        records.push(...page);
-        if (page.length < 1000) break;
+      const rows: TrameRow[] = [];
+      for (let after: string | null = null; ;) {
+        const page = await invoices.batchPage(input.batchId, after, BATCH_PAGE);
+        rows.push(...await buildTrameRows(page, deps));
+        if (page.length < BATCH_PAGE) break;
+        after = page[page.length - 1]!.archiveKey;
+        beat(after);
       }
-      const rows = await buildTrameRows(records, deps);
       const content = await trameWorkbook(rows);
       const trameId = `trame-${input.batchId}`;
       await outputs.saveTrame({ id: trameId, batchId: input.batchId, rowCount: rows.length, content });
-      await invoices.setTrame(rows.map((r) => r.archiveKey), trameId);
+      for (let i = 0; i < rows.length; i += BATCH_PAGE) {
+        await invoices.setTrame(rows.slice(i, i + BATCH_PAGE).map((r) => r.archiveKey), trameId);
+      }
       return { trameId, rowCount: rows.length };
     },
 
     /** « Il conviendra de clôturer la tâche dans le GTO en choisissant au niveau du motif « FIN OK » ». */
     async closeGtoTask(input: { batchId: string }): Promise<void> {
-      await outputs.closeBatch(input.batchId, 'FIN OK');
+      if (!(await batches.close(input.batchId, 'FIN OK'))) {
+        throw new BatchNotDecided(`batch ${input.batchId}: an invoice is still being analysed; « FIN OK » waits for it`);
+      }
+    },
+
+    /** An outbox e-mail made sendable again (an explicit retry): sent, or its refusal thrown. */
+    async deliverStoredMail(input: { id: string }): Promise<{ status: string; sentAt: string | null }> {
+      const sent = await mailer.sendStored(input.id);
+      return { status: sent.status, sentAt: sent.sentAt };
     },
   };
 }

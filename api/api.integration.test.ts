@@ -164,7 +164,7 @@ describe('health and docs', () => {
 describe('Temporal or the database down → 503, never a crash', () => {
   it('Temporal unreachable', async () => {
     const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
-    const service = createInvoiceService({ client, invoices: p.invoices, taskQueue: p.taskQueue, temporalTimeoutMs: 1000 });
+    const service = createInvoiceService({ client, db: p.database.db, taskQueue: p.taskQueue, temporalTimeoutMs: 1000 });
     const down = await buildApp({ ...api.deps, client, service, temporalTimeoutMs: 1000 });
     const auth = { authorization: `Bearer ${api.keys.submitter}` };
     try {
@@ -182,8 +182,9 @@ describe('Temporal or the database down → 503, never a crash', () => {
 
   it('database unreachable', async () => {
     const sql = postgres('postgres://postgres@127.0.0.1:1/none', { max: 1, connect_timeout: 2, onnotice: () => undefined });
-    const invoices = createInvoiceRepository(drizzle(sql, { schema }));
-    const service = createInvoiceService({ client: p.client, invoices, taskQueue: p.taskQueue });
+    const deadDb = drizzle(sql, { schema });
+    const invoices = createInvoiceRepository(deadDb);
+    const service = createInvoiceService({ client: p.client, db: deadDb, taskQueue: p.taskQueue });
     const database = { execute: async (q: string) => { await sql.unsafe(q); return []; } };
     // Keys are checked in the database too: this app's keys come from the live one, its data from the dead one.
     const down = await buildApp({ ...api.deps, database: database as never, invoices, service });

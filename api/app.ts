@@ -10,6 +10,7 @@ import { createValidator } from '../rules/schema.js';
 import multipart from '@fastify/multipart';
 import type { createMailer } from '../activities/mail/mailer.js';
 import type { ApiKeyRepository } from '../db/api-keys.js';
+import type { BatchRepository } from '../db/batches.js';
 import type { InvoiceRepository } from '../db/invoices.js';
 import type { OpenDatabase } from '../db/client.js';
 import type { OutputRepository } from '../db/outputs.js';
@@ -33,6 +34,7 @@ export interface AppDependencies {
   service: InvoiceService;
   tasks: TaskRepository;
   outputs: OutputRepository;
+  batches: BatchRepository;
   mailer: ReturnType<typeof createMailer>;
   keys: ApiKeyRepository;
   /** Signs the console's session cookies (api/session-secret.ts). */
@@ -40,6 +42,10 @@ export interface AppDependencies {
   secureCookies?: boolean;
   /** « OPERATEUR SSTT » in the Trame exports. */
   operatorName: string;
+  /** Where escalations go (MANAGERS_EMAIL): a refused escalation sent again goes there. */
+  managersEmail: string[];
+  /** The workers' task queue (workflows the API starts: e-mails sent again). */
+  taskQueue: string;
   /** Deadline of each Temporal call made for a request (ms). */
   temporalTimeoutMs?: number;
   logger?: boolean;

@@ -186,6 +186,7 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   // Submission and results
   { method: 'POST', url: '/api/invoices', roles: ['submitter'], what: 'submit an invoice claim' },
   { method: 'POST', url: '/api/batches', roles: ['submitter'], what: 'submit a batch' },
+  { method: 'POST', url: '/api/batches/*', roles: ['submitter'], what: 'append a page of invoices to an open batch, close it' },
   { method: 'GET', url: '/api/invoices/:id', roles: ['submitter', 'manager', 'auditor'], what: 'one invoice and its decision' },
   { method: 'GET', url: '/api/batches/:id', roles: ['submitter', 'manager', 'auditor'], what: 'one batch and its results' },
 
@@ -208,6 +209,7 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   // Outputs: e-mail outbox, Trame SSTT files
   { method: 'GET', url: '/api/outbox', roles: READERS, what: 'e-mail outbox' },
   { method: 'GET', url: '/api/outbox/*', roles: READERS, what: 'one e-mail' },
+  { method: 'POST', url: '/api/outbox/*', roles: ['manager'], what: 'send a refused e-mail again (the address fixed)' },
   { method: 'GET', url: '/api/trames', roles: READERS, what: 'list Trame files' },
   { method: 'GET', url: '/api/trames/*', roles: READERS, what: 'download a Trame file' },
   { method: 'POST', url: '/api/trames', roles: ['manager'], what: 'upload a completed Trame' },

@@ -1,18 +1,32 @@
-// Submitting claims: one durable workflow per critère d'archivage. A resubmission returns the existing
-// workflow (running or finished), never a second one. Input is validated before anything reaches Temporal.
+// Submitting claims and batches. A critère d'archivage is one claim, one workflow, for good:
+//
+//   1. its row first, in one INSERT … ON CONFLICT DO NOTHING: exactly one of several concurrent submissions writes it
+//      (`duplicate: false`); the others compare their body with the row — another body is a 409 naming the fields
+//      that differ, the first submission stands (the idempotency-key rule);
+//   2. then its workflow, started with the claim's id (USE_EXISTING, REJECT_DUPLICATE): a resubmission finds it. A
+//      crash between 1 and 2 leaves a row without a workflow: the next submission of the claim starts it (and
+//      `npm run doctor` finds it). A claim the row says is finished is never started again, even once Temporal has
+//      dropped its history: the database is the lasting guard.
+//
+// A batch (« document multi factures ») is its GTO task: `batchId` is its idempotency key. Its invoices are written
+// with it, a page per transaction, and its workflow starts theirs once it is complete.
 
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { differingFields } from '../rules/compare.js';
+import { dayInFrance } from '../rules/dates.js';
 import type { Invoice, IsoDate } from '../rules/types.js';
-import type { InvoiceRepository } from '../db/invoices.js';
-import {
-  batchKey, batchWorkflowId, invoiceWorkflowId, practitionerKey, statusKey, type InvoiceStatus, type InvoiceWorkflowInput,
-} from '../workflows/contract.js';
-import { batchWorkflow } from '../workflows/batch.js';
-import { invoiceWorkflow } from '../workflows/invoice.js';
+import { createWorkflowMessenger } from '../activities/messenger.js';
+import { createBatchRepository, type BatchAddition, type BatchConflict, type BatchStatus } from '../db/batches.js';
+import type { Database } from '../db/client.js';
+import { createInvoiceRepository, FINAL_STATUSES } from '../db/invoices.js';
+import { batchWorkflowId, invoiceWorkflowId, type InvoiceStatus } from '../workflows/contract.js';
+import { HttpError, notFound } from './errors.js';
 
 export interface Submission {
   invoice: Invoice;
-  receivedOn: IsoDate;
+  /** Date the claim was received; when absent, today (and a resubmission on another day is not a conflict). */
+  receivedOn?: IsoDate;
+  /** Appends the claim to an open batch. */
   batchId?: string | null;
 }
 
@@ -20,91 +34,152 @@ export interface SubmissionReceipt {
   id: string;
   workflowId: string;
   status: InvoiceStatus;
-  /** True when this critère d'archivage had been submitted before. */
+  /** True when this critère d'archivage had been submitted before: this is the existing claim. */
   duplicate: boolean;
+  /** In a batch: the claim was known on its own before, and now counts for the batch. */
+  adopted?: boolean;
+  /** Adopted after its reply had been e-mailed on its own: it is not e-mailed again with the batch. */
+  alreadyEmailed?: boolean;
+}
+
+export interface BatchAnswer {
+  batchId: string;
+  workflowId: string;
+  status: BatchStatus;
+  invoiceCount: number;
+  /** The invoices of this request that are in the batch. */
+  invoices: SubmissionReceipt[];
+  /** The invoices of this request left out, with why. */
+  conflicts: BatchConflict[];
 }
 
 /** Today's date in France (where claims are received), as `YYYY-MM-DD`. */
 export function todayInFrance(now = new Date()): IsoDate {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return dayInFrance(now);
 }
 
-export function createInvoiceService(deps: { client: Client; invoices: InvoiceRepository; taskQueue: string; temporalTimeoutMs?: number }) {
-  const { client, invoices, taskQueue } = deps;
-  const timeout = deps.temporalTimeoutMs ?? 10_000;
+/** A 409 naming the fields (or invoices) that differ: nothing was changed. */
+function conflict(message: string, paths: string[], why: string): HttpError {
+  return new HttpError(409, message, paths.map((path) => ({ path, message: why })));
+}
+
+export function createInvoiceService(deps: { client: Client; db: Database; taskQueue: string; temporalTimeoutMs?: number }) {
+  const { client, taskQueue } = deps;
+  const invoices = createInvoiceRepository(deps.db);
+  const batches = createBatchRepository(deps.db);
+  const messenger = createWorkflowMessenger(client);
+  const timeout = deps.temporalTimeoutMs ?? 2500;
+  const withDeadline = <T>(fn: () => Promise<T>) => client.connection.withDeadline(Date.now() + timeout, fn);
+
+  async function receipts(keys: string[], adopted: ReadonlySet<string>, created: ReadonlySet<string>): Promise<SubmissionReceipt[]> {
+    const rows = await invoices.byKeys(keys);
+    return keys.flatMap((id) => {
+      const row = rows.get(id);
+      if (!row) return [];
+      return [{
+        id, workflowId: row.workflowId, status: row.status, duplicate: !created.has(id),
+        ...(adopted.has(id) ? { adopted: true, ...(row.replyBy === 'invoice' && row.emailId ? { alreadyEmailed: true } : {}) } : {}),
+      }];
+    });
+  }
+
+  async function batchAnswer(batchId: string, keys: string[], addition: BatchAddition | null): Promise<BatchAnswer> {
+    const batch = (await batches.get(batchId))!;
+    const conflicts = addition?.conflicts ?? batch.conflicts.filter((c) => keys.includes(c.archiveKey));
+    const left = new Set(conflicts.map((c) => c.archiveKey));
+    const adopted = new Set(addition?.adopted ?? (await batches.adoptedAmong(batchId, keys)));
+    return {
+      batchId, workflowId: batchWorkflowId(batchId), status: batch.status, invoiceCount: batch.invoiceCount,
+      invoices: await receipts(keys.filter((k) => !left.has(k)), adopted, new Set(addition?.added ?? [])),
+      conflicts,
+    };
+  }
+
+  /** A request for a batch that exists: the same invoices (a retry) are fine; others are a 409 naming them. */
+  async function sameBatch(batchId: string, page: Invoice[]): Promise<void> {
+    const batch = await batches.get(batchId);
+    if (!batch) throw notFound(`Batch ${batchId}`);
+    const members = await batches.members(batchId, page.map((i) => i.archiveKey));
+    const leftOut = new Set(batch.conflicts.map((c) => c.archiveKey));
+    const others = page.flatMap((invoice, i) => {
+      const known = members.get(invoice.archiveKey);
+      if (known) return differingFields(known, invoice).length ? [`invoices[${i}]`] : [];
+      return leftOut.has(invoice.archiveKey) ? [] : [`invoices[${i}]`];
+    });
+    if (others.length > 0) {
+      const what = batch.status === 'open' ? `append them with POST /api/batches/${batchId}/invoices` : `it is ${batch.status === 'closed' ? 'closed' : 'complete'}`;
+      throw conflict(`Batch ${batchId} exists with other invoices: ${others.length} of these are not in it as sent (${what})`, others,
+        'is not in the batch as sent (another critère d\'archivage, or another content)');
+    }
+  }
+
+  /** Starts the batch's workflow when it is complete (idempotent: repairs a crash between the rows and the start). */
+  async function startIfComplete(batchId: string): Promise<void> {
+    const batch = await batches.get(batchId);
+    if (batch?.status === 'running') await withDeadline(() => messenger.startBatch(batchId, taskQueue));
+  }
+
   return {
     async submit({ invoice, receivedOn, batchId }: Submission): Promise<SubmissionReceipt> {
+      if (batchId) {
+        const answer = await this.appendToBatch(batchId, [invoice]);
+        if (answer.conflicts.length > 0) {
+          const c = answer.conflicts[0]!;
+          throw conflict(`Claim ${invoice.archiveKey}: ${c.reason}`, c.fields ?? ['invoice.archiveKey'], 'differs from the claim already submitted');
+        }
+        return answer.invoices[0]!;
+      }
       const archiveKey = invoice.archiveKey;
       const workflowId = invoiceWorkflowId(archiveKey);
-      const existing = await invoices.get(archiveKey);
-      if (existing) return { id: archiveKey, workflowId, status: existing.status, duplicate: true };
-
-      const input: InvoiceWorkflowInput = { invoice, receivedOn, batchId: batchId ?? null };
-      let duplicate = false;
-      try {
-        await client.connection.withDeadline(Date.now() + timeout, () => client.workflow.start(invoiceWorkflow, {
-          taskQueue,
-          workflowId,
-          args: [input],
-          // A running workflow for this claim is the one to use; a finished one is never restarted.
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [
-            { key: statusKey, value: 'analyzing' },
-            ...(invoice.practitionerNumber ? [{ key: practitionerKey, value: invoice.practitionerNumber }] : []),
-            ...(batchId ? [{ key: batchKey, value: batchId }] : []),
-          ],
-        }));
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        duplicate = true;
+      const day = receivedOn ?? todayInFrance();
+      const created = await invoices.recordReceived({ archiveKey, workflowId, invoice, receivedOn: day, batchId: null });
+      const row = created ? null : await invoices.get(archiveKey);
+      if (row) {
+        const fields = differingFields(row.invoice, invoice, 'invoice');
+        if (receivedOn && receivedOn !== row.receivedOn) fields.push('receivedOn');
+        if (fields.length > 0) {
+          throw conflict(`Claim ${archiveKey} was already submitted with other values (${fields.join(', ')}): the first submission stands`,
+            fields, 'differs from the claim already submitted');
+        }
+        // Finished for good (the row says so), or started by its batch: nothing to start.
+        if (FINAL_STATUSES.includes(row.status) || row.batchId) return { id: archiveKey, workflowId, status: row.status, duplicate: true };
       }
-      // The workflow records the row itself; recording it here too makes it visible at once (idempotent).
-      await invoices.recordReceived({ archiveKey, workflowId, invoice, receivedOn, batchId });
-      const row = await invoices.get(archiveKey);
-      return { id: archiveKey, workflowId, status: row?.status ?? 'analyzing', duplicate };
+      await withDeadline(() => messenger.startInvoice({ invoice, receivedOn: row?.receivedOn ?? day, batchId: null }, taskQueue));
+      return { id: archiveKey, workflowId, status: row?.status ?? 'analyzing', duplicate: !created };
     },
 
     /**
-     * A « document multi factures »: its invoices recorded, then one batch workflow that starts theirs, e-mails each
-     * PS once, writes the Trame and closes the GTO task. Invoices already submitted keep their own workflow.
+     * A « document multi factures »: the batch and its invoices written in one transaction, then (when `complete`,
+     * the default) its workflow. The same request again answers the batch as it is (`created: false`).
      */
-    async submitBatch(input: { batchId: string; receivedOn: IsoDate; invoices: Invoice[] }): Promise<BatchReceipt> {
-      const { batchId, receivedOn } = input;
-      await invoices.ensureBatch(batchId, input.invoices.length);
-      const receipts: SubmissionReceipt[] = [];
-      let fresh = 0;
-      for (const invoice of input.invoices) {
-        const archiveKey = invoice.archiveKey;
-        const workflowId = invoiceWorkflowId(archiveKey);
-        const existing = await invoices.get(archiveKey);
-        if (existing && existing.batchId !== batchId) {
-          receipts.push({ id: archiveKey, workflowId, status: existing.status, duplicate: true });
-          continue;
-        }
-        if (!existing) await invoices.recordReceived({ archiveKey, workflowId, invoice, receivedOn, batchId });
-        fresh++;
-        receipts.push({ id: archiveKey, workflowId, status: existing?.status ?? 'analyzing', duplicate: Boolean(existing) });
-      }
-      const workflowId = batchWorkflowId(batchId);
-      try {
-        await client.connection.withDeadline(Date.now() + timeout, () => client.workflow.start(batchWorkflow, {
-          taskQueue, workflowId, args: [{ batchId, invoiceCount: fresh }],
-          workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [{ key: batchKey, value: batchId }],
-        }));
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      }
-      return { batchId, workflowId, invoices: receipts };
+    async submitBatch(input: { batchId: string; receivedOn: IsoDate; invoices: Invoice[]; complete?: boolean }): Promise<BatchAnswer & { created: boolean }> {
+      const { batchId } = input;
+      const keys = input.invoices.map((i) => i.archiveKey);
+      const addition = await batches.addInvoices(batchId, input.invoices, input.receivedOn, { create: { complete: input.complete ?? true } });
+      if (!addition) await sameBatch(batchId, input.invoices);
+      await startIfComplete(batchId);
+      return { ...(await batchAnswer(batchId, keys, addition)), created: addition !== null };
+    },
+
+    /** A page of invoices appended to an open batch; a page sent again after the batch was completed is answered as it is. */
+    async appendToBatch(batchId: string, page: Invoice[]): Promise<BatchAnswer> {
+      const batch = await batches.get(batchId);
+      if (!batch) throw notFound(`Batch ${batchId}`);
+      const addition = await batches.addInvoices(batchId, page, batch.receivedOn ?? todayInFrance());
+      if (!addition) await sameBatch(batchId, page);
+      return batchAnswer(batchId, page.map((i) => i.archiveKey), addition);
+    },
+
+    /** No more pages: the batch's workflow starts its invoices. Idempotent. */
+    async completeBatch(batchId: string): Promise<BatchAnswer> {
+      const batch = await batches.get(batchId);
+      if (!batch) throw notFound(`Batch ${batchId}`);
+      if (batch.invoiceCount === 0) throw new HttpError(409, `Batch ${batchId} has no invoice: append them before closing it`);
+      await batches.complete(batchId);
+      await startIfComplete(batchId);
+      return batchAnswer(batchId, [], null);
     },
   };
-}
-
-export interface BatchReceipt {
-  batchId: string;
-  workflowId: string;
-  invoices: SubmissionReceipt[];
 }
 
 export type InvoiceService = ReturnType<typeof createInvoiceService>;

@@ -10,26 +10,51 @@ export const BatchIdSchema = { ...Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9
 export const SubmitInvoiceBody = Type.Object({
   invoice: InvoiceSchema,
   receivedOn: Type.Optional({ ...IsoDateSchema, description: "Date the claim was received (default: today in France)" }),
-  batchId: Type.Optional(BatchIdSchema),
+  batchId: Type.Optional({ ...BatchIdSchema, description: 'Appends the claim to an open batch (409 when the batch is not open)' }),
 });
 
+/** Invoices per request; a larger document is sent in pages appended to an open batch. */
+export const BATCH_PAGE_MAX = 5000;
+const BatchInvoices = {
+  ...Type.Array(InvoiceSchema, { minItems: 1, maxItems: BATCH_PAGE_MAX }),
+  errorMessage: `must be a list of 1 to ${BATCH_PAGE_MAX} invoices (send more in pages: POST /api/batches/{id}/invoices)`,
+};
+
 export const SubmitBatchBody = Type.Object({
-  batchId: Type.Optional(BatchIdSchema),
+  batchId: { ...BatchIdSchema, description: 'The GTO task the document is: the batch\'s idempotency key (the same request again answers the batch as it is)' },
   receivedOn: Type.Optional(IsoDateSchema),
-  invoices: { ...Type.Array(InvoiceSchema, { minItems: 1, maxItems: 5000 }), errorMessage: 'must be a list of 1 to 5000 invoices' },
+  invoices: BatchInvoices,
+  open: Type.Optional(Type.Boolean({
+    description: 'true: more invoices follow (POST /api/batches/{id}/invoices), then POST /api/batches/{id}/close starts the batch; default false: the batch starts now',
+  })),
 });
+
+export const BatchPageBody = Type.Object({ invoices: BatchInvoices });
 
 export const Receipt = Type.Object({
   id: Type.String({ description: "The critère d'archivage" }),
   workflowId: Type.String(),
   status: Type.Union(INVOICE_STATUSES.map((s) => Type.Literal(s))),
   duplicate: Type.Boolean({ description: 'The claim had been submitted before: this is the existing workflow' }),
+  adopted: Type.Optional(Type.Boolean({ description: 'In a batch: known on its own before, now counted for the batch' })),
+  alreadyEmailed: Type.Optional(Type.Boolean({ description: 'Adopted after its reply was e-mailed on its own: not e-mailed again with the batch' })),
+});
+
+export const BatchConflictSchema = Type.Object({
+  archiveKey: Type.String(),
+  reason: Type.String(),
+  fields: Type.Optional(Type.Array(Type.String(), { description: 'What differs from the claim already known' })),
 });
 
 export const BatchReceipt = Type.Object({
   batchId: Type.String(),
   workflowId: Type.String(),
-  invoices: Type.Array(Receipt),
+  status: Type.Union([Type.Literal('open'), Type.Literal('running'), Type.Literal('closed')], {
+    description: 'open: accepting pages; running: complete, being processed; closed: « FIN OK »',
+  }),
+  invoiceCount: Type.Integer({ description: 'Invoices in the batch (all pages)' }),
+  invoices: Type.Array(Receipt, { description: 'The invoices of this request that are in the batch' }),
+  conflicts: Type.Array(BatchConflictSchema, { description: 'The invoices of this request left out, and why' }),
 });
 
 export const ErrorBody = Type.Object({

@@ -4,10 +4,12 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import { mailConfigFromEnv } from '../activities/mail/config.js';
 import { createMailer, transportFromEnv } from '../activities/mail/mailer.js';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, type Config } from '../config.js';
 import { createApiKeyRepository } from '../db/api-keys.js';
 import { openDatabase, type OpenDatabase } from '../db/client.js';
+import { createBatchRepository } from '../db/batches.js';
 import { createInvoiceRepository } from '../db/invoices.js';
 import { createOutputRepository } from '../db/outputs.js';
 import { createTaskRepository } from '../db/tasks.js';
@@ -28,14 +30,17 @@ export function appDependencies(input: {
     client,
     database,
     invoices,
-    service: createInvoiceService({ client, invoices, taskQueue: input.taskQueue, temporalTimeoutMs: input.temporalTimeoutMs }),
+    service: createInvoiceService({ client, db: database.db, taskQueue: input.taskQueue, temporalTimeoutMs: input.temporalTimeoutMs }),
     tasks: createTaskRepository(database.db),
     outputs: createOutputRepository(database.db),
+    batches: createBatchRepository(database.db),
     mailer: createMailer({ db: database.db, transport: transportFromEnv(env) }),
     keys: createApiKeyRepository(database.db),
     sessionSecret: loadSessionSecret({ env, dataDir: input.dataDir ?? env.DATA_DIR ?? join(REPO_ROOT, '.data') }),
     secureCookies: env.SECURE_COOKIES === 'true',
     operatorName: env.OPERATOR_NAME?.trim() || 'traitement automatique',
+    managersEmail: mailConfigFromEnv(env).managers,
+    taskQueue: input.taskQueue,
     temporalTimeoutMs: input.temporalTimeoutMs,
   };
 }

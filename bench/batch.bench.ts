@@ -44,10 +44,10 @@ const invoices = Array.from({ length: N }, (_, i) => {
 
 const env = { ...process.env, RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url };
 const native = await NativeConnection.connect({ address: server.address });
-const worker = await createWorker({ connection: native, taskQueue: 'bench-batch', deps: dependenciesFrom(database, env) });
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection });
-const service = createInvoiceService({ client, invoices: createInvoiceRepository(database.db), taskQueue: 'bench-batch' });
+const worker = await createWorker({ connection: native, taskQueue: 'bench-batch', deps: dependenciesFrom(database, client, env) });
+const service = createInvoiceService({ client, db: database.db, taskQueue: 'bench-batch' });
 
 let peakRss = 0;
 const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100);

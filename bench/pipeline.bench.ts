@@ -34,10 +34,10 @@ const native = await NativeConnection.connect({ address: server.address });
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection });
 const invoices = createInvoiceRepository(database.db);
-const service = createInvoiceService({ client, invoices, taskQueue: 'bench-invoices' });
+const service = createInvoiceService({ client, db: database.db, taskQueue: 'bench-invoices' });
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-'));
 const invoiceWorker = await createWorker({
-  connection: native, taskQueue: 'bench-invoices', deps: dependenciesFrom(database, { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '' }),
+  connection: native, taskQueue: 'bench-invoices', deps: dependenciesFrom(database, client, { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '' }),
 });
 const noopWorker = await Worker.create({
   connection: native,

@@ -1,6 +1,6 @@
 // The pipeline's invoices: one row per claim, written by the workflow's activities (idempotent), read by the API.
 
-import { and, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ilike, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { AnalysisResult, Invoice, IsoDate } from '../rules/types.js';
 import type { InvoiceStatus } from '../workflows/contract.js';
 import type { Database } from './client.js';
@@ -23,9 +23,15 @@ export interface InvoiceRecord {
   emailId: string | null;
   emailedAt: string | null;
   trameId: string | null;
+  /** Who e-mails the PS reply (`invoice` or `batch`), once one of them asked. */
+  replyBy: 'invoice' | 'batch' | null;
+  adopted: boolean;
   createdAt: string;
   updatedAt: string;
 }
+
+/** The statuses a claim ends in: nothing more happens to it (the database's lasting guard). */
+export const FINAL_STATUSES: readonly InvoiceStatus[] = ['paid', 'replied', 'closed'];
 
 export interface InvoiceFilter {
   status?: string;
@@ -58,6 +64,8 @@ function toRecord(row: Row): InvoiceRecord {
     emailId: row.emailId,
     emailedAt: row.emailedAt ? new Date(row.emailedAt).toISOString() : null,
     trameId: row.trameId,
+    replyBy: (row.replyBy as InvoiceRecord['replyBy']) ?? null,
+    adopted: row.adopted,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
   };
@@ -65,29 +73,31 @@ function toRecord(row: Row): InvoiceRecord {
 
 export function createInvoiceRepository(db: Database) {
   return {
-    /** Creates the batch row if it does not exist yet. */
-    async ensureBatch(id: string, invoiceCount: number): Promise<void> {
-      await db.insert(batches).values({ id, invoiceCount, status: 'running' }).onConflictDoNothing();
-    },
-
-    /** The claim as received; a second call for the same critère d'archivage changes nothing. */
+    /**
+     * The claim as received; a second call for the same critère d'archivage changes nothing. True when this call
+     * wrote the row (exactly one of several concurrent calls does).
+     */
     async recordReceived(input: {
       archiveKey: string; workflowId: string; invoice: Invoice; receivedOn: IsoDate; batchId?: string | null;
-    }): Promise<void> {
-      if (input.batchId) await this.ensureBatch(input.batchId, 0);
-      await db
+    }): Promise<boolean> {
+      const inserted = await db
         .insert(invoices)
-        .values({
-          id: input.archiveKey,
-          archiveKey: input.archiveKey,
-          workflowId: input.workflowId,
-          batchId: input.batchId ?? null,
-          practitionerNumber: input.invoice.practitionerNumber ?? null,
-          status: 'analyzing',
-          invoice: input.invoice,
-          receivedOn: input.receivedOn,
-        })
-        .onConflictDoNothing();
+        .values(receivedRow(input))
+        .onConflictDoNothing()
+        .returning({ id: invoices.id });
+      return inserted.length > 0;
+    },
+
+    /**
+     * Who e-mails the claim's first reply, decided once for good: the batch when the claim belongs to one (or was
+     * adopted by one) by the time either asks, else the claim's own workflow.
+     */
+    async claimReply(archiveKey: string): Promise<'invoice' | 'batch'> {
+      const [row] = await db.update(invoices)
+        .set({ replyBy: sql`coalesce(${invoices.replyBy}, case when ${invoices.batchId} is null then 'invoice' else 'batch' end)` })
+        .where(eq(invoices.archiveKey, archiveKey))
+        .returning({ replyBy: invoices.replyBy });
+      return (row?.replyBy as 'invoice' | 'batch' | undefined) ?? 'invoice';
     },
 
     /** The decision and the status it leads to (idempotent: the same call twice leaves the same row). */
@@ -119,6 +129,52 @@ export function createInvoiceRepository(db: Database) {
         .where(eq(invoices.archiveKey, input.archiveKey));
     },
 
+    /** Invoices of a batch by critère d'archivage, after `after` (keyset pages that do not move under writes). */
+    async batchPage(batchId: string, after: string | null, limit: number): Promise<InvoiceRecord[]> {
+      const rows = await db.select().from(invoices)
+        .where(and(eq(invoices.batchId, batchId), after ? gt(invoices.archiveKey, after) : undefined))
+        .orderBy(asc(invoices.archiveKey)).limit(limit);
+      return rows.map(toRecord);
+    },
+
+    /** N° PS (in order, after `after`) whose rows of the batch are e-mailed by the batch, a page at a time. */
+    async batchPractitioners(batchId: string, after: string | null, limit: number): Promise<string[]> {
+      const ps = sql<string>`coalesce(${invoices.practitionerNumber}, '')`;
+      const rows = await db.selectDistinct({ ps }).from(invoices)
+        .where(and(
+          eq(invoices.batchId, batchId), eq(invoices.route, 'practitioner'),
+          or(eq(invoices.replyBy, 'batch'), and(isNull(invoices.replyBy), eq(invoices.status, 'awaiting_reply'))),
+          after !== null ? sql`${ps} > ${after}` : undefined,
+        ))
+        .orderBy(ps).limit(limit);
+      return rows.map((r) => r.ps);
+    },
+
+    /**
+     * The rows of one PS that the batch e-mails, claimed for it (an invoice that answered on its own keeps its e-mail),
+     * by critère d'archivage: the same list on every retry, so that its e-mails are the same.
+     */
+    async claimBatchReplies(batchId: string, practitionerNumber: string): Promise<InvoiceRecord[]> {
+      const ofPractitioner = and(
+        eq(invoices.batchId, batchId), eq(invoices.route, 'practitioner'),
+        sql`coalesce(${invoices.practitionerNumber}, '') = ${practitionerNumber}`,
+      );
+      await db.update(invoices).set({ replyBy: 'batch' })
+        .where(and(ofPractitioner, isNull(invoices.replyBy), eq(invoices.status, 'awaiting_reply')));
+      const rows = await db.select().from(invoices).where(and(ofPractitioner, eq(invoices.replyBy, 'batch')))
+        .orderBy(asc(invoices.archiveKey));
+      return rows.map(toRecord);
+    },
+
+    /** The rows of one PS the batch still has to answer (their e-mail refused): not replied yet. */
+    async unansweredBatchReplies(batchId: string, practitionerNumber: string): Promise<InvoiceRecord[]> {
+      const rows = await db.select().from(invoices).where(and(
+        eq(invoices.batchId, batchId), eq(invoices.replyBy, 'batch'), eq(invoices.status, 'awaiting_reply'),
+        sql`coalesce(${invoices.practitionerNumber}, '') = ${practitionerNumber}`,
+      )).orderBy(asc(invoices.archiveKey));
+      return rows.map(toRecord);
+    },
+
     /** Invoices of a batch, in submission order (critère d'archivage), a page at a time. */
     async ofBatch(batchId: string, offset = 0, limit = 1000): Promise<InvoiceRecord[]> {
       const rows = await db.select().from(invoices).where(eq(invoices.batchId, batchId))
@@ -128,6 +184,16 @@ export function createInvoiceRepository(db: Database) {
 
     async setTrame(archiveKeys: string[], trameId: string): Promise<void> {
       if (archiveKeys.length) await db.update(invoices).set({ trameId }).where(inArray(invoices.archiveKey, archiveKeys));
+    },
+
+    /** The rows of these critères (those that exist), by critère. */
+    async byKeys(archiveKeys: string[]): Promise<Map<string, InvoiceRecord>> {
+      const out = new Map<string, InvoiceRecord>();
+      for (let i = 0; i < archiveKeys.length; i += 1000) {
+        const rows = await db.select().from(invoices).where(inArray(invoices.archiveKey, archiveKeys.slice(i, i + 1000)));
+        for (const row of rows) out.set(row.archiveKey, toRecord(row));
+      }
+      return out;
     },
 
     async get(archiveKey: string): Promise<InvoiceRecord | null> {
@@ -158,6 +224,19 @@ export function createInvoiceRepository(db: Database) {
       ]);
       return { items: rows.map(toRecord), total: Number(count) };
     },
+  };
+}
+
+function receivedRow(input: { archiveKey: string; workflowId: string; invoice: Invoice; receivedOn: IsoDate; batchId?: string | null }) {
+  return {
+    id: input.archiveKey,
+    archiveKey: input.archiveKey,
+    workflowId: input.workflowId,
+    batchId: input.batchId ?? null,
+    practitionerNumber: input.invoice.practitionerNumber ?? null,
+    status: 'analyzing',
+    invoice: input.invoice,
+    receivedOn: input.receivedOn,
   };
 }
 

@@ -154,11 +154,19 @@ export const insurers = pgTable('insurers', {
 // ---- Pipeline ----
 
 export const batches = pgTable('batches', {
+  /** The GTO task the batch is (its id in the submission: the batch's idempotency key). */
   id: text('id').primaryKey(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   invoiceCount: integer('invoice_count').notNull(),
-  /** `running` → `closed` (every analysis decided, e-mails sent, Trame written, GTO task closed). */
+  /**
+   * `open` (pages of invoices may still be appended) → `running` (complete: its workflow starts the invoices, then
+   * e-mails, Trame) → `closed` (every analysis decided, e-mails sent, Trame written, GTO task closed « FIN OK »).
+   */
   status: text('status').notNull(),
+  /** Date the document was received (its invoices' « today »). */
+  receivedOn: date('received_on'),
+  /** Invoices of the document left out: their critère was already known with another body, or in another batch. */
+  conflicts: jsonb('conflicts').$type<{ archiveKey: string; reason: string; fields?: string[] }[]>().notNull().default(sql`'[]'::jsonb`),
   /** The GTO task's closure (« FIN OK »). */
   gtoClosure: text('gto_closure'),
   closedAt: timestamp('closed_at', { withTimezone: true }),
@@ -188,6 +196,13 @@ export const invoices = pgTable(
     emailedAt: timestamp('emailed_at', { withTimezone: true }),
     /** The Trame SSTT file that holds this invoice's row. */
     trameId: text('trame_id'),
+    /**
+     * Who e-mails the PS reply: `invoice` (its own workflow) or `batch` (its batch, with the PS's other rows). Set
+     * once, atomically, by whichever asks first: an invoice adopted by a batch after it answered keeps its own e-mail.
+     */
+    replyBy: text('reply_by'),
+    /** Submitted on its own first, then listed in a batch that took it in (its decision counts for the batch). */
+    adopted: boolean('adopted').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -287,6 +302,10 @@ export const outbox = pgTable(
     /** Resend's id, or the file written under .data/outbox/. */
     providerId: text('provider_id'),
     error: text('error'),
+    /** What the last error was (activities/mail/errors.ts): transport, account, address, rejected, invalid. */
+    errorKind: text('error_kind'),
+    /** Explicit retries of a refused e-mail (each one under a new idempotency key). */
+    retries: integer('retries').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },
@@ -305,3 +324,13 @@ export const trameFiles = pgTable(
   },
   (t) => [index('trame_files_batch_idx').on(t.batchId)],
 );
+
+// ---- Consistency checks (npm run doctor) ----
+
+/** Each run of the consistency check: what it found and what it repaired (shown to admins in /health). */
+export const doctorRuns = pgTable('doctor_runs', {
+  id: serial('id').primaryKey(),
+  ranAt: timestamp('ran_at', { withTimezone: true }).notNull().defaultNow(),
+  findings: jsonb('findings').notNull(),
+  repaired: integer('repaired').notNull(),
+});

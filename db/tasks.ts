@@ -10,7 +10,7 @@ import type { Database } from './client.js';
 import { invoices, managerTasks, practitioners, taskEvents } from './schema.js';
 
 export type TaskStatus = 'open' | 'resolved';
-export type TaskEventKind = 'created' | 'claimed' | 'released' | 'escalated' | 'resolved';
+export type TaskEventKind = 'created' | 'claimed' | 'released' | 'escalated' | 'notice_failed' | 'resolved';
 
 export interface TaskSummary {
   id: string;
@@ -147,6 +147,20 @@ export function createTaskRepository(db: Database) {
       if (inserted.length) await event(id, 'created', null, { motif: input.decision.motif, dueInMs: input.slaMs });
       const r = (await row(id))!;
       return { taskId: id, dueAt: iso(r.dueAt)!, slaMs: Math.max(0, new Date(r.dueAt).getTime() - Date.now()) };
+    },
+
+    /** Something that happened to a task (e.g. its escalation notice could not be sent), in its audit trail. */
+    async recordEvent(id: string, kind: TaskEventKind, actor: string | null, details?: Record<string, unknown>): Promise<void> {
+      await event(id, kind, actor, details);
+    },
+
+    /** How many tasks the claim has had, and the number of the one still open (the claim's workflow waits on it). */
+    async progressOf(archiveKey: string): Promise<{ count: number; openSeq: number | null }> {
+      const rows = await db.select({ id: managerTasks.id, status: managerTasks.status }).from(managerTasks)
+        .where(eq(managerTasks.archiveKey, archiveKey));
+      const seqOf = (id: string) => Number(id.slice(id.lastIndexOf('-') + 1));
+      const open = rows.filter((r) => r.status === 'open').map((r) => seqOf(r.id));
+      return { count: Math.max(0, ...rows.map((r) => seqOf(r.id))), openSeq: open.length ? Math.max(...open) : null };
     },
 
     /** Flags an overdue task; true the first time only (so that its notification goes out once). */

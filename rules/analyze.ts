@@ -7,7 +7,7 @@ import {
 } from './context.js';
 import type { Ports } from './ports.js';
 import { replyText } from './replies.js';
-import { routeFinding } from './routing.js';
+import { routeFinding, type RouteDecision } from './routing.js';
 import { checkDocument } from './steps/g0-check-document.js';
 import { checkInvoiceLedger } from './steps/g1-check-invoice-ledger.js';
 import { checkPractitioner } from './steps/g2-check-practitioner.js';
@@ -95,24 +95,39 @@ export async function concludeAnalysis(
   }
   const route = routeFinding(invoice, finding, facts.presentInAgica, practitioner);
   lines.push({ step: 'Routing', check: 'routeFinding', facts: [route.reason], result: route.route });
+  return { facts: { ...facts, practitioner: practitioner ?? null }, result: rejection(invoice, finding, route, lines) };
+}
+
+function rejection(invoice: Invoice, finding: Finding, route: Omit<RouteDecision, 'reason'>, trace: TraceLine[]): AnalysisResult {
   return {
-    facts: { ...facts, practitioner: practitioner ?? null },
-    result: {
-      outcome: 'rejected',
-      motif: finding.motif,
-      detail: finding.detail ?? [],
-      error: finding.error ?? null,
-      date: finding.date ?? null,
-      comment: finding.comment ?? null,
-      route: route.route,
-      email: route.email,
-      humanTask: route.humanTask,
-      waitsForDecision: route.waitsForDecision,
-      dematerialise: finding.dematerialise ?? false,
-      reply: replyText(finding.motif, { ...finding, invoiceNumber: invoice.invoiceNumber }),
-      trace: lines,
-    },
+    outcome: 'rejected',
+    motif: finding.motif,
+    detail: finding.detail ?? [],
+    error: finding.error ?? null,
+    date: finding.date ?? null,
+    comment: finding.comment ?? null,
+    route: route.route,
+    email: route.email,
+    humanTask: route.humanTask,
+    waitsForDecision: route.waitsForDecision,
+    dematerialise: finding.dematerialise ?? false,
+    reply: replyText(finding.motif, { ...finding, invoiceNumber: invoice.invoiceNumber }),
+    trace,
   };
+}
+
+/**
+ * The decision when the analysis itself could not run to its end (the same error on every attempt: data the steps
+ * cannot read, a lookup that keeps failing): « Manque Consigne » for a manager, the error as the comment, the steps
+ * done so far in the trace. Never a guess, never a claim left looping (spec: Fallback).
+ */
+export function analysisFailed(invoice: Invoice, trace: TraceLine[], message: string): AnalysisResult {
+  const finding: Finding = { motif: 'manque_consigne', comment: `analyse impossible : ${message}` };
+  const route = { route: 'manager' as const, email: null, humanTask: true, waitsForDecision: true };
+  return rejection(invoice, finding, route, [
+    ...trace,
+    { step: 'Routing', check: 'analysisFailed', facts: [`analyse impossible : ${message}`], result: 'manager' },
+  ]);
 }
 
 export interface Analysis {

@@ -52,3 +52,8 @@ export function minDate(dates: IsoDate[]): IsoDate | null {
 export function maxDate(dates: IsoDate[]): IsoDate | null {
   return dates.length === 0 ? null : dates.reduce((a, b) => (b > a ? b : a));
 }
+
+/** The day an instant falls on in France (where claims are received and treated), as `YYYY-MM-DD`. */
+export function dayInFrance(at: Date): IsoDate {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}

@@ -5,7 +5,7 @@ import { isCareCentre } from './coverage.js';
 import { maxDate, reversedDate } from './dates.js';
 import { motifDefinition, motifRoute } from './motifs.js';
 import { isBlank } from './text.js';
-import type { Finding, Invoice, Practitioner, Route } from './types.js';
+import type { AnalysisResult, Finding, Invoice, Practitioner, Route } from './types.js';
 
 export interface EmailChoice {
   email: string | null;
@@ -65,4 +65,28 @@ export function routeFinding(
   // MO: « ne pas envoyer de réponse au PS si le n° de facture n'est pas renseigné ».
   if (invoiceNumberCell(invoice) === '0') return manager('réponse PS impossible : ni n° de facture ni date de soins');
   return { route: 'practitioner', email: choice.email, humanTask: false, waitsForDecision, reason: `réponse par e-mail au PS (${choice.source})` };
+}
+
+/** Why an e-mail to the PS could not be sent, in the manager's words (the trace, the task, the Trame's reason). */
+export function mailRefusalReason(kind: 'address' | 'rejected' | 'failed', providerMessage: string): string {
+  switch (kind) {
+    case 'address': return `adresse e-mail refusée par le prestataire : ${providerMessage}`;
+    case 'rejected': return `e-mail refusé par le prestataire : ${providerMessage}`;
+    case 'failed': return `envoi de l'e-mail impossible : ${providerMessage}`;
+  }
+}
+
+/**
+ * A PS reply the mail provider refused becomes a manager's case: the same motif, detail and reply (the manager sends
+ * it, fixes the address, or decides otherwise), routed to the manager with the reason in the trace. The MO already
+ * returns to the manager the cases the PS cannot be written to (« le PS n'a pas d'adresse email »); a refused address
+ * is one of them, found at sending time.
+ */
+export function routeAfterMailRefusal(result: AnalysisResult, reason: string): AnalysisResult {
+  return {
+    ...result,
+    route: 'manager',
+    humanTask: true,
+    trace: [...result.trace, { step: 'Routing', check: 'mailRefused', facts: [reason], result: 'manager' }],
+  };
 }

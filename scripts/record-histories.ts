@@ -59,11 +59,11 @@ try {
   const taskQueue = 'record-histories';
   const dataDir = mkdtempSync(join(tmpdir(), 'histories-'));
   const env = { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '', TASK_SLA: '2s' };
-  const worker = await createWorker({ connection: native, taskQueue, deps: dependenciesFrom(database, env) });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
+  const worker = await createWorker({ connection: native, taskQueue, deps: dependenciesFrom(database, client, env) });
   const { createInvoiceRepository } = await import('../db/invoices.js');
-  const service = createInvoiceService({ client, invoices: createInvoiceRepository(database.db), taskQueue });
+  const service = createInvoiceService({ client, db: database.db, taskQueue });
   const resolve = async (workflowId: string, what: string, afterEscalation = false) => {
     const handle = client.workflow.getHandle(workflowId);
     let state = await handle.query(statusQuery);

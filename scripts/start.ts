@@ -7,7 +7,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { ensureSearchAttributes } from '../activities/temporal.js';
 import { startApi } from '../api/server.js';
@@ -68,11 +68,11 @@ const devKeys = await createApiKeyRepository(database.db).ensureDevKeys();
 
 const connection = await Connection.connect({ address: temporalAddress });
 await ensureSearchAttributes(connection, config.temporalNamespace);
-await connection.close();
 
 const native = await NativeConnection.connect({ address: temporalAddress });
 const worker = await createWorker({
-  connection: native, namespace: config.temporalNamespace, taskQueue: config.taskQueue, deps: dependenciesFrom(database),
+  connection: native, namespace: config.temporalNamespace, taskQueue: config.taskQueue,
+  deps: dependenciesFrom(database, new Client({ connection, namespace: config.temporalNamespace })),
 });
 const workerRun = worker.run();
 const api = await startApi({ ...config, temporalAddress }, database, { dataDir });
@@ -102,6 +102,7 @@ async function stop(signal: string) {
   if (worker.getState() === 'RUNNING') worker.shutdown();
   await workerRun.catch(() => undefined);
   await native.close();
+  await connection.close();
   await database.close();
   await stopTemporal?.();
   process.exit(0);

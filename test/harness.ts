@@ -75,10 +75,10 @@ export async function createPipeline(
 
   const pipeline: Pipeline = {
     database, client, taskQueue, invoices, tasks: createTaskRepository(database.db),
-    service: createInvoiceService({ client, invoices, taskQueue }),
+    service: createInvoiceService({ client, db: database.db, taskQueue }),
     async startWorker() {
       const native = await NativeConnection.connect({ address });
-      const worker = await createWorker({ connection: native, taskQueue, deps: dependenciesFrom(database, env) });
+      const worker = await createWorker({ connection: native, taskQueue, deps: dependenciesFrom(database, client, env) });
       const stopped = worker.run();
       workers.push({ worker, stopped, connection: native });
       return { worker, stopped };

@@ -88,7 +88,7 @@ describe('invoiceWorkflow', () => {
     const history = await handle.fetchHistory();
     const types = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
       .map((e) => (defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!.data!.payloads![0] as never) as { activity_type: string }).activity_type);
-    expect(types).toEqual(['recordInvoiceReceived', ...Array(9).fill('runAnalysisStep'), 'concludeAnalysis', 'recordDecision']);
+    expect(types).toEqual(['openClaim', ...Array(9).fill('runAnalysisStep'), 'concludeAnalysis', 'recordDecision']);
   });
 });
 

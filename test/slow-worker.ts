@@ -1,6 +1,7 @@
 // A real worker process whose reference lookups are slowed down, so that a test can kill it (SIGKILL) in the
 // middle of an analysis. Environment: TEMPORAL_ADDRESS, DATABASE_URL, TASK_QUEUE, LOOKUP_DELAY_MS.
 
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { openDatabase } from '../db/client.js';
 import type { Ports } from '../rules/ports.js';
@@ -25,7 +26,8 @@ function slow<T extends object>(port: T): T {
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const database = await openDatabase(process.env.DATABASE_URL);
-const deps = dependenciesFrom(database);
+const client = new Client({ connection: await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! }) });
+const deps = dependenciesFrom(database, client);
 const ports: Ports = { agica: slow(deps.ports.agica), protips: slow(deps.ports.protips), valerys: slow(deps.ports.valerys), agaps: slow(deps.ports.agaps) };
 const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
 const tasks = {

@@ -1,107 +1,105 @@
 // batchWorkflow: a « document multi factures » — the invoices of one GTO task.
-//   one invoice workflow per invoice ─► every analysis decided ─► each PS e-mailed once (≤ 10 rows a mail)
+//   its invoices' workflows started ─► every analysis decided ─► each PS e-mailed once (≤ 10 rows a mail)
 //   ─► the batch's Trame SSTT written ─► the GTO task closed « FIN OK ».
 // Manager tasks go on independently in the invoice workflows.
+//
+// Sized for documents of tens of thousands of invoices, within Temporal's limits per execution (2 000 pending
+// children, 10 000 signals received, 51 200 events): the invoices are in the database (written by the API, pages
+// appended while the batch is open), so
+//   - their workflows are started by an activity, a page at a time (plain starts, not children: nothing pending here);
+//   - decisions are counted in the database by a long-running activity that heartbeats (not 20 000 signals in);
+//   - each PS's e-mails are one activity, whose failure the workflow reads (a refused address hands that PS's rows
+//     to managers); the invoices are told by their activity (signals from the client, none in this history);
+//   - the PS are taken a page at a time, and the workflow continues as new when its history grows long.
+// Its history is then O(number of PS / page) events, whatever the number of invoices.
 
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import {
-  condition, getExternalWorkflowHandle, log, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo,
-} from '@temporalio/workflow';
+import { continueAsNew, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import {
-  batchStatusQuery, invoiceDecidedSignal, invoiceWorkflowId, replySentSignal, type BatchState, type InvoiceDecided,
-} from './contract.js';
-import { invoiceWorkflow } from './invoice.js';
+import { batchStatusQuery, type BatchState } from './contract.js';
+import { mailFailureReason } from './failures.js';
+import { batchWorkflowV2, type BatchWorkflowInputV2 } from './batch-v2.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
+/** Database pages and writes; retried for as long as it takes (PostgreSQL restarting is not a reason to stop). */
 const records = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '500 ms', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
 });
 
-// A PS's e-mails: heartbeats after each one, so that a worker that died mid-way is noticed in seconds.
+/**
+ * Waiting for every decision: one activity polling the database and heartbeating. No end but the last decision — a
+ * batch is not closed « FIN OK » before — and `npm run doctor` reports the invoices that never get one.
+ */
+const decisions = proxyActivities<Activities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
+});
+
+// A PS's e-mails: heartbeats after each one, so that a worker that died mid-way is noticed in seconds. A refusal by
+// the provider is non-retryable (ApplicationFailure), read below; everything else is retried.
 const mail = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '5 minutes', backoffCoefficient: 2, nonRetryableErrorTypes: ['MailRejectedError'] },
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '5 minutes', backoffCoefficient: 2 },
 });
 
-const PAGE = 100;
+/** Gates v3 (invoices from the database, refused PS handed to managers, continue-as-new). */
+export const BATCH_FROM_DATABASE = 'batch-from-database';
+
+/** PS per page, and PS e-mailed at a time. */
+const PRACTITIONER_PAGE = 100;
+const LANES = 8;
+/** Continue as new beyond this many events (a page of 100 PS is ~300–600 of them). */
+const HISTORY_BUDGET = 10_000;
 
 export interface BatchWorkflowInput {
   batchId: string;
-  /** Number of invoices recorded for the batch (its workflows are started from the database, a page at a time). */
-  invoiceCount: number;
+  /** Carried over a continue-as-new: the state so far, and the last PS e-mailed. */
+  resume?: { state: BatchState; afterPractitioner: string | null };
 }
 
-export async function batchWorkflow({ batchId, invoiceCount }: BatchWorkflowInput): Promise<BatchState> {
-  const state: BatchState = {
-    batchId, phase: 'starting', invoiceCount, started: 0, skipped: [], decided: 0, paid: 0,
-    routedToPractitioner: 0, routedToManager: 0, emails: 0, emailed: 0, trameId: null, trameRows: 0, gtoClosure: null,
+export async function batchWorkflow(input: BatchWorkflowInput | BatchWorkflowInputV2): Promise<BatchState> {
+  if (!patched(BATCH_FROM_DATABASE)) return batchWorkflowV2(input as BatchWorkflowInputV2);
+  const { batchId, resume } = input as BatchWorkflowInput;
+  const state: BatchState = resume?.state ?? {
+    batchId, phase: 'starting', invoiceCount: 0, started: 0, adopted: 0, decided: 0, paid: 0, routedToPractitioner: 0,
+    routedToManager: 0, emails: 0, emailed: 0, refusedPractitioners: 0, refusedRows: 0, trameId: null, trameRows: 0,
+    gtoClosure: null,
   };
   setHandler(batchStatusQuery, () => state);
 
-  const decided = new Map<string, InvoiceDecided>();
-  setHandler(invoiceDecidedSignal, (d) => {
-    if (decided.has(d.archiveKey)) return;
-    decided.set(d.archiveKey, d);
-    state.decided = decided.size;
-    if (d.status === 'paid') state.paid++;
-    else if (d.route === 'practitioner') state.routedToPractitioner++;
-    else state.routedToManager++;
-  });
+  if (state.phase === 'starting') {
+    Object.assign(state, await records.startBatchInvoices({ batchId }));
+    state.phase = 'analyzing';
+  }
 
-  // One invoice workflow per invoice, started a page at a time.
-  const practitionerOf = new Map<string, string>();
-  const self = workflowInfo().workflowId;
-  for (let offset = 0; offset < invoiceCount; offset += PAGE) {
-    const page = await records.loadBatchInvoices({ batchId, offset, limit: PAGE });
-    await Promise.all(page.map(async ({ invoice, receivedOn }) => {
-      practitionerOf.set(invoice.archiveKey, invoice.practitionerNumber ?? '');
-      try {
-        await startChild(invoiceWorkflow, {
-          workflowId: invoiceWorkflowId(invoice.archiveKey),
-          args: [{ invoice, receivedOn, batchId, batchWorkflowId: self }],
-          // The invoice outlives the batch: its manager task can take days.
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-        });
-        state.started++;
-      } catch (err) {
-        // Already submitted on its own: it is answered there, not in this batch.
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        state.skipped.push(invoice.archiveKey);
+  if (state.phase === 'analyzing') {
+    Object.assign(state, await decisions.awaitBatchDecisions({ batchId }));
+    state.phase = 'emailing';
+  }
+
+  if (state.phase === 'emailing') {
+    // « Il conviendra d'effectuer un retour PS par PS à la fin du traitement de votre tableau multi factures. »
+    let after = resume?.afterPractitioner ?? null;
+    for (;;) {
+      const page = await records.batchPractitioners({ batchId, after, limit: PRACTITIONER_PAGE });
+      const queue = [...page];
+      await Promise.all(Array.from({ length: Math.min(LANES, queue.length) }, async () => {
+        for (let ps = queue.shift(); ps !== undefined; ps = queue.shift()) await emailPractitioner(state, ps);
+      }));
+      if (page.length < PRACTITIONER_PAGE) break;
+      after = page[page.length - 1]!;
+      if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_BUDGET) {
+        await continueAsNew<typeof batchWorkflow>({ batchId, resume: { state, afterPractitioner: after } });
       }
-    }));
-    if (page.length < PAGE) break;
-  }
-
-  state.phase = 'analyzing';
-  await condition(() => decided.size >= state.started);
-
-  // « Il conviendra d'effectuer un retour PS par PS à la fin du traitement de votre tableau multi factures. »
-  state.phase = 'emailing';
-  const byPractitioner = new Map<string, string[]>();
-  for (const d of [...decided.values()].sort((a, b) => a.archiveKey.localeCompare(b.archiveKey))) {
-    if (d.route !== 'practitioner' || d.status !== 'awaiting_reply') continue;
-    const ps = practitionerOf.get(d.archiveKey) ?? '';
-    byPractitioner.set(ps, [...(byPractitioner.get(ps) ?? []), d.archiveKey]);
-  }
-  // A few PS at a time; each PS's e-mails in order (its activity sends them one after the other).
-  const groups = [...byPractitioner];
-  const lanes = Array.from({ length: Math.min(8, groups.length) }, async () => {
-    for (let g = groups.shift(); g; g = groups.shift()) {
-      const [practitionerNumber, archiveKeys] = g;
-      const sent = await mail.sendBatchReplies({ batchId, practitionerNumber, archiveKeys });
-      state.emails += sent.length;
-      await Promise.all(sent.flatMap((s) => s.archiveKeys.map((archiveKey) =>
-        getExternalWorkflowHandle(invoiceWorkflowId(archiveKey)).signal(replySentSignal, { emailId: s.emailId, sentAt: s.sentAt }))));
-      state.emailed += sent.reduce((n, s) => n + s.archiveKeys.length, 0);
     }
-  });
-  await Promise.all(lanes);
+    state.phase = 'writing_trame';
+  }
 
-  state.phase = 'writing_trame';
+  // The Trame holds every invoice not paid, the refused PS's rows among the manager's.
   const trame = await records.writeBatchTrame({ batchId });
   state.trameId = trame.trameId;
   state.trameRows = trame.rowCount;
@@ -110,6 +108,25 @@ export async function batchWorkflow({ batchId, invoiceCount }: BatchWorkflowInpu
   await records.closeGtoTask({ batchId });
   state.gtoClosure = 'FIN OK';
   state.phase = 'closed';
-  log.info('batch closed', { batchId, invoices: state.started, emails: state.emails, trameRows: state.trameRows });
+  log.info('batch closed', { batchId, invoices: state.invoiceCount, emails: state.emails, trameRows: state.trameRows });
   return state;
+}
+
+/** One PS's e-mails; a refusal by the provider sends that PS's rows to managers, and the batch goes on. */
+async function emailPractitioner(state: BatchState, practitionerNumber: string): Promise<void> {
+  const { batchId } = state;
+  try {
+    const sent = await mail.sendPractitionerReplies({ batchId, practitionerNumber });
+    state.emails += sent.emails;
+    state.emailed += sent.rows;
+  } catch (error) {
+    const reason = mailFailureReason(error);
+    if (!reason) throw error;
+    const routed = await records.routeRefusedReplies({ batchId, practitionerNumber, reason });
+    state.refusedPractitioners = (state.refusedPractitioners ?? 0) + 1;
+    state.refusedRows = (state.refusedRows ?? 0) + routed.rows;
+    state.emails += routed.emailsSent;
+    state.emailed += routed.rowsSent;
+    log.warn('PS e-mail refused: its rows go to managers', { batchId, rows: routed.rows });
+  }
 }

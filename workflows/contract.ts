@@ -7,6 +7,10 @@ import type { AnalysisResult, Invoice, IsoDate, MotifCode, Route, TraceLine } fr
 
 export const TASK_QUEUE = 'tp-rejects';
 
+/** Workflow type names, for code that starts workflows without importing them (activities). */
+export const INVOICE_WORKFLOW_TYPE = 'invoiceWorkflow';
+export const BATCH_WORKFLOW_TYPE = 'batchWorkflow';
+
 /** One invoice = one claim = one workflow: the id comes from the critère d'archivage (NUO), which identifies the claim. */
 export function invoiceWorkflowId(archiveKey: string): string {
   return `invoice-${archiveKey}`;
@@ -20,9 +24,48 @@ export interface InvoiceWorkflowInput {
   /** Date the claim was received (the analysis' "today"). */
   receivedOn: IsoDate;
   batchId?: string | null;
-  /** Set when a batch workflow started this one: it is told the decision, and sends the practitioner's e-mail. */
+  /** Set by batches of the first releases (children): the batch is signalled the decision. */
   batchWorkflowId?: string | null;
 }
+
+/**
+ * How an invoice workflow is started, by the API (a claim submitted) or by a batch's activity (its invoices): the
+ * workflow id is the claim's, a running workflow is the one to use (USE_EXISTING) and a finished one is never run
+ * again while Temporal keeps it (REJECT_DUPLICATE); the database then guards it for good (the row's status).
+ */
+export function invoiceStartOptions(input: InvoiceWorkflowInput, taskQueue: string) {
+  const { invoice, batchId } = input;
+  return {
+    taskQueue,
+    workflowId: invoiceWorkflowId(invoice.archiveKey),
+    args: [input] as [InvoiceWorkflowInput],
+    workflowIdConflictPolicy: 'USE_EXISTING' as const,
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    typedSearchAttributes: [
+      { key: statusKey, value: 'analyzing' },
+      ...(invoice.practitionerNumber ? [{ key: practitionerKey, value: invoice.practitionerNumber }] : []),
+      ...(batchId ? [{ key: batchKey, value: batchId }] : []),
+    ],
+  };
+}
+
+/**
+ * Failure types (ApplicationFailure.type, the error's class name) the workflows act on; activities/failures.ts
+ * gives every activity error one of them or its own AppError name.
+ */
+export const FAILURE_TYPES = {
+  /** The provider refused the recipient's address: the claim goes to a manager with the reason. */
+  addressRefused: 'MailAddressRefusedError',
+  /** The provider refused the e-mail for another reason that retrying cannot change. */
+  mailRejected: 'MailRejectedError',
+  invalidMail: 'InvalidMailError',
+  /** The same unexpected error on every attempt (bad data, a bug): turned into a manager task carrying it. */
+  persistent: 'PersistentError',
+  /** An unexpected error, retried a few times before it is taken for a persistent one. */
+  unexpected: 'UnexpectedError',
+  /** PostgreSQL or Temporal unreachable: retried for as long as it takes. */
+  dependencyUnavailable: 'DependencyUnavailable',
+} as const;
 
 /** What the `status` query answers, and what the workflow returns. */
 export interface InvoiceState {
@@ -97,13 +140,27 @@ export interface ReplySent {
 /** Batch → invoice: the practitioner's e-mail carrying this invoice's reply was sent. */
 export const replySentSignal = defineSignal<[ReplySent]>('replySent');
 
+export interface ReplyRefused {
+  /** The refused e-mail (outbox id). */
+  emailId: string | null;
+  /** Why, in French, for the manager: « adresse e-mail refusée par le prestataire : … ». */
+  reason: string;
+}
+
+/** Batch → invoice: the provider refused the PS e-mail that was to carry this invoice's reply: a manager takes it. */
+export const replyRefusedSignal = defineSignal<[ReplyRefused]>('replyRefused');
+
+export type BatchPhase = 'starting' | 'analyzing' | 'emailing' | 'writing_trame' | 'closed';
+
 export interface BatchState {
   batchId: string;
-  phase: 'starting' | 'analyzing' | 'emailing' | 'writing_trame' | 'closed';
+  phase: BatchPhase;
   invoiceCount: number;
-  /** Invoice workflows started by the batch; `skipped`: already submitted on their own. */
+  /** Invoice workflows started by the batch; `adopted`: submitted on their own first, then taken in by the batch. */
   started: number;
-  skipped: string[];
+  adopted?: number;
+  /** First releases: invoices already submitted on their own, left out. */
+  skipped?: string[];
   decided: number;
   paid: number;
   routedToPractitioner: number;
@@ -111,6 +168,9 @@ export interface BatchState {
   /** E-mails sent, and invoices answered by them. */
   emails: number;
   emailed: number;
+  /** PS whose address the provider refused, and their rows (handed to managers). */
+  refusedPractitioners?: number;
+  refusedRows?: number;
   trameId: string | null;
   trameRows: number;
   gtoClosure: string | null;

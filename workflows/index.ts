@@ -1,3 +1,4 @@
 // Every workflow the worker registers.
 export { invoiceWorkflow } from './invoice.js';
 export { batchWorkflow } from './batch.js';
+export { mailRetryWorkflow } from './mail.js';

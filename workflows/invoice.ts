@@ -2,201 +2,274 @@
 // It reads like the MO's flowchart and holds no business rule: the steps, their order and the decisions are rules/'s.
 // Each analysis step runs as a local activity (short lookups), so its finding and trace line are in the history.
 //
-//   analyse (G0 → G8) ──► paid                                   (« saisie aboutie »)
-//                     ├─► practitioner: reply e-mailed            (alone: by this workflow; in a batch: by the batch)
-//                     └─► manager: task, wait (SLA → escalation) ─► pay | reply with a motif | reanalyze | close
+//   claim row ─► analyse (G0 → G8) ─► paid                                  (« saisie aboutie »)
+//                                  ├─► practitioner: reply e-mailed           (alone: by this workflow; in a batch: by
+//                                  │        │                                  the batch, with the PS's other rows)
+//                                  │        └─ address refused ─┐
+//                                  └─► manager: task, wait (SLA → escalation) ◄┘ ─► pay | reply with a motif |
+//                                                                                    reanalyze | close
+//
+// Every path ends in a state a person sees: a refused e-mail or an analysis that fails the same way every time is a
+// manager task carrying the reason, never a failed workflow; the escalation notice never holds the claim up.
+// The claim's row comes first and says what is already done: a run started again (after Temporal dropped the
+// history, or by `npm run doctor`) resumes from the database, never decides or e-mails a second time.
 
 import {
   condition, getExternalWorkflowHandle, log, patched, proxyActivities, proxyLocalActivities, setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import { applyFacts, startAnalysis, STEP_CODES } from '../rules/analyze.js';
+import { analysisFailed, applyFacts, startAnalysis, STEP_CODES } from '../rules/analyze.js';
 import type { StepInput } from '../rules/context.js';
-import { isMotifCode, motifDefinition } from '../rules/motifs.js';
+import { routeAfterMailRefusal } from '../rules/routing.js';
 import type { AnalysisResult, Finding, TraceLine } from '../rules/types.js';
 import {
-  invoiceDecidedSignal, motifKey, replySentSignal, resolveTaskUpdate, statusKey, statusQuery, TASK_ACTIONS,
-  type InvoiceState, type InvoiceStatus, type InvoiceWorkflowInput, type ReplySent, type ResolutionOutcome,
-  type TaskResolution,
+  invoiceDecidedSignal, motifKey, replyRefusedSignal, replySentSignal, resolveTaskUpdate, statusKey,
+  statusQuery, type InvoiceState, type InvoiceStatus, type InvoiceWorkflowInput, type ReplyRefused, type ReplySent,
+  type ResolutionOutcome, type TaskResolution,
 } from './contract.js';
+import { finalFailure, mailFailureReason } from './failures.js';
+import { invoiceWorkflowV2 } from './invoice-v2.js';
+import { checkResolution } from './resolution.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const analysis = proxyLocalActivities<Activities>({
+// Retry policies. No maximum of attempts: activities/failures.ts makes an error that repeats itself non-retryable
+// after a few attempts (then handled below), while a database or Temporal outage is retried for as long as it lasts
+// — a claim must not become a manager task because PostgreSQL restarted.
+
+/** The analysis steps and the claim's own rows: short lookups and idempotent writes, as local activities. */
+const local = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '200 ms', maximumInterval: '10 seconds', backoffCoefficient: 2 },
 });
 
-const records = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 ms', maximumInterval: '30 seconds', backoffCoefficient: 2 },
-});
-
-/** The claim's own rows (received, decision, status): short idempotent writes. */
-const localRecords = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200 ms', maximumInterval: '10 seconds', backoffCoefficient: 2 },
-});
-
+/** The PS's e-mail: a provider refusal is not retried (ApplicationFailure nonRetryable), the rest is. */
 const mail = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '5 minutes', backoffCoefficient: 2, nonRetryableErrorTypes: ['MailRejectedError'] },
+  retry: { initialInterval: '1 second', maximumInterval: '5 minutes', backoffCoefficient: 2 },
 });
 
-/** Gates what came after the first release (manager tasks, practitioner replies), so that older histories replay. */
-export const TASKS_AND_REPLIES = 'tasks-and-replies';
+/**
+ * The escalation notice: a side effect of the escalation, never a gate. Bounded: after an hour of failures (the
+ * provider refusing the managers' address, or our key) it gives up and the failure is recorded on the task; the
+ * outbox row can be sent again from the console once the address is fixed.
+ */
+const notice = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', backoffCoefficient: 2 },
+});
+
+/** Gates v3: the claim's row first, failures as decisions, detached escalation notices. */
+export const CLAIM_ROW_FIRST = 'claim-row-first';
+export { TASKS_AND_REPLIES } from './invoice-v2.js';
 
 export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<InvoiceState> {
-  const archiveKey = input.invoice.archiveKey;
-  const state: InvoiceState = {
-    archiveKey, status: 'analyzing', trace: [], decision: null, motif: null, route: null, task: null,
-  };
-  setHandler(statusQuery, () => state);
+  if (!patched(CLAIM_ROW_FIRST)) return invoiceWorkflowV2(input);
+  return new InvoiceClaim(input).run();
+}
 
-  // Manager decisions arrive as an Update: validated before they enter the history, answered once applied.
-  let resolution: TaskResolution | null = null;
-  const outcomes = new Map<string, ResolutionOutcome>();
-  setHandler(resolveTaskUpdate, async (r) => {
-    resolution = r;
-    await condition(() => outcomes.has(r.taskId));
-    return outcomes.get(r.taskId)!;
-  }, {
-    validator: (r) => {
-      if (!state.task || state.task.id !== r.taskId || resolution !== null) {
-        throw new Error(`task ${r.taskId} is not open (already resolved, or not this invoice's current task)`);
-      }
-      if (!TASK_ACTIONS.includes(r.action)) throw new Error(`action must be one of ${TASK_ACTIONS.join(', ')}`);
-      if (r.action === 'reply') {
-        if (!isMotifCode(r.motif)) throw new Error('a reply needs a motif code');
-        if (motifDefinition(r.motif).waitsForDecision) throw new Error(`« ${motifDefinition(r.motif).label} » waits for a manager: choose the motif of the reply`);
-      }
-      if (!r.by) throw new Error('who resolves the task must be known');
-    },
-  });
+class InvoiceClaim {
+  private readonly archiveKey: string;
+  private readonly state: InvoiceState;
+  private status: InvoiceStatus = 'analyzing';
+  private result: AnalysisResult | null = null;
+  private step: StepInput;
+  private calculated: { amount: number | null; rc: number | null } = { amount: null, rc: null };
+  private taskCount = 0;
+  /** Resumed from the row: the analysis facts (AGICA presence, the PS) are looked up again before they are needed. */
+  private factsMissing = false;
 
-  let replySent: ReplySent | null = null;
-  setHandler(replySentSignal, (sent) => { replySent = sent; });
+  // Messages
+  private resolution: TaskResolution | null = null;
+  private readonly outcomes = new Map<string, ResolutionOutcome>();
+  /** The task whose resolution is being applied: its Update is answered once the outcome is known. */
+  private resolving: string | null = null;
+  private replySent: ReplySent | null = null;
+  private replyRefused: ReplyRefused | null = null;
 
-  // Since v2 the claim's own rows are written by local activities (no extra round trip through the server);
-  // histories of the first release (regular activities, no manager wait, no reply) still replay on their path.
-  const v2 = patched(TASKS_AND_REPLIES);
-  const rows = v2 ? localRecords : records;
+  constructor(private readonly input: InvoiceWorkflowInput) {
+    this.archiveKey = input.invoice.archiveKey;
+    this.state = { archiveKey: this.archiveKey, status: 'analyzing', trace: [], decision: null, motif: null, route: null, task: null };
+    this.step = startAnalysis(input.invoice, input.receivedOn);
+    setHandler(statusQuery, () => this.state);
+    // Manager decisions arrive as an Update: validated before they enter the history, answered once applied.
+    setHandler(resolveTaskUpdate, async (r) => {
+      this.resolution = r;
+      await condition(() => this.outcomes.has(r.taskId));
+      return this.outcomes.get(r.taskId)!;
+    }, { validator: (r) => checkResolution(this.state.task?.id ?? null, this.resolution !== null, r) });
+    setHandler(replySentSignal, (sent) => { this.replySent = sent; });
+    setHandler(replyRefusedSignal, (refused) => { this.replyRefused ??= refused; });
+  }
 
-  await rows.recordInvoiceReceived(input);
-
-  // « Est-ce que la facture est liquidée ? » … « Est-ce que la validation de la saisie est possible ? »: G0 → G8.
-  let step: StepInput = startAnalysis(input.invoice, input.receivedOn);
-  async function analyse(): Promise<AnalysisResult> {
-    step = startAnalysis(input.invoice, input.receivedOn);
-    const trace: TraceLine[] = [];
-    state.trace = trace;
-    let finding: Finding | null = null;
-    for (const code of STEP_CODES) {
-      const outcome = await analysis.runAnalysisStep(code, step);
-      trace.push(outcome.trace);
-      step = applyFacts(step, outcome.facts);
-      if (outcome.finding) {
-        finding = outcome.finding;
-        break;
+  async run(): Promise<InvoiceState> {
+    // The row first: what the database already knows of this claim wins over starting again.
+    const known = await local.openClaim(this.input);
+    if (known.decision) {
+      this.resume(known.status, known.decision, known.taskCount);
+    } else {
+      this.status = await this.decide(await this.analyse());
+      log.info('invoice decided', { archiveKey: this.archiveKey, status: this.status, motif: this.result!.motif, route: this.result!.route });
+      // Batches of the first releases wait for their children's decisions.
+      if (this.input.batchWorkflowId) {
+        await getExternalWorkflowHandle(this.input.batchWorkflowId)
+          .signal(invoiceDecidedSignal, { archiveKey: this.archiveKey, status: this.status, route: this.result!.route });
       }
     }
-    const { result, facts } = await analysis.concludeAnalysis(step, finding, trace);
-    calculated = { amount: facts.calculatedAmount ?? null, rc: facts.calculatedRc ?? null };
-    return result;
+    for (;;) {
+      switch (this.status) {
+        case 'awaiting_reply':
+          this.status = await this.reply();
+          break;
+        case 'awaiting_manager':
+          this.status = await this.waitForManager();
+          break;
+        default: // paid, replied, closed
+          this.settle(null);
+          return this.state;
+      }
+    }
   }
-  let calculated: { amount: number | null; rc: number | null } = { amount: null, rc: null };
 
-  async function decide(result: AnalysisResult): Promise<InvoiceStatus> {
-    state.decision = result;
-    state.trace = result.trace;
-    state.motif = result.motif;
-    state.route = result.route;
+  /** A run started again on a claim already decided: its state from the row, no new analysis. */
+  private resume(status: InvoiceStatus, decision: AnalysisResult, taskCount: number): void {
+    this.result = decision;
+    this.status = status;
+    this.taskCount = taskCount;
+    this.factsMissing = true;
+    Object.assign(this.state, { decision, trace: decision.trace, motif: decision.motif, route: decision.route, status });
+    log.info('invoice resumed from its row', { archiveKey: this.archiveKey, status });
+  }
+
+  // « Est-ce que la facture est liquidée ? » … « Est-ce que la validation de la saisie est possible ? »: G0 → G8.
+  private async analyse(): Promise<AnalysisResult> {
+    this.step = startAnalysis(this.input.invoice, this.input.receivedOn);
+    const trace: TraceLine[] = [];
+    this.state.trace = trace;
+    try {
+      let finding: Finding | null = null;
+      for (const code of STEP_CODES) {
+        const outcome = await local.runAnalysisStep(code, this.step);
+        trace.push(outcome.trace);
+        this.step = applyFacts(this.step, outcome.facts);
+        if (outcome.finding) {
+          finding = outcome.finding;
+          break;
+        }
+      }
+      const { result, facts } = await local.concludeAnalysis(this.step, finding, trace);
+      this.calculated = { amount: facts.calculatedAmount ?? null, rc: facts.calculatedRc ?? null };
+      return result;
+    } catch (error) {
+      // The same error on every attempt: a manager decides, with the error in front of them.
+      const failure = finalFailure(error);
+      if (!failure) throw error;
+      log.warn('analysis failed: handed to a manager', { archiveKey: this.archiveKey, type: failure.type });
+      this.calculated = { amount: null, rc: null };
+      return analysisFailed(this.input.invoice, trace, failure.message);
+    }
+  }
+
+  private async decide(result: AnalysisResult): Promise<InvoiceStatus> {
+    this.result = result;
+    Object.assign(this.state, { decision: result, trace: result.trace, motif: result.motif, route: result.route });
     // Paid: no reply, no Trame row. Otherwise the practitioner's reply or the manager's task.
     const status: InvoiceStatus = result.outcome === 'paid' ? 'paid' : result.route === 'practitioner' ? 'awaiting_reply' : 'awaiting_manager';
-    await rows.recordDecision({ archiveKey, status, decision: result, calculatedAmount: calculated.amount, calculatedRc: calculated.rc });
-    setStatus(status);
+    await local.recordDecision({
+      archiveKey: this.archiveKey, status, decision: result, calculatedAmount: this.calculated.amount, calculatedRc: this.calculated.rc,
+    });
+    this.setStatus(status);
     return status;
   }
 
-  function setStatus(status: InvoiceStatus) {
-    state.status = status;
+  private setStatus(status: InvoiceStatus): void {
+    this.state.status = status;
     upsertSearchAttributes([
       { key: statusKey, value: status },
-      ...(state.motif ? [{ key: motifKey, value: state.motif }] : []),
+      ...(this.state.motif ? [{ key: motifKey, value: this.state.motif }] : []),
     ]);
   }
 
-  let result = await analyse();
-  let status = await decide(result);
-  log.info('invoice decided', { archiveKey, status, motif: result.motif, route: result.route });
-
-  if (!v2) return state;
-
-  // A batch collects its invoices' decisions (its e-mails and Trame need all of them).
-  if (input.batchWorkflowId) {
-    await getExternalWorkflowHandle(input.batchWorkflowId).signal(invoiceDecidedSignal, { archiveKey, status, route: result.route });
+  /** Answers the Update of the task being resolved, with the state it led to. */
+  private settle(nextTaskId: string | null): void {
+    if (this.resolving) this.outcomes.set(this.resolving, { taskId: this.resolving, status: this.state.status, nextTaskId });
+    this.resolving = null;
   }
 
-  let resolved: string | null = null; // the task whose resolution awaits its outcome
-  const settle = (nextTaskId: string | null) => {
-    if (resolved) outcomes.set(resolved, { taskId: resolved, status: state.status, nextTaskId });
-    resolved = null;
-  };
-  let taskCount = 0;
-
-  for (;;) {
-    if (status === 'paid') {
-      settle(null);
-      return state;
-    }
-
-    if (status === 'awaiting_reply') {
-      settle(null);
-      if (input.batchWorkflowId && taskCount === 0) {
-        // In a batch, the batch e-mails each PS once with all its rows (at most 10 a mail), then tells us.
-        await condition(() => replySent !== null);
-      } else {
-        // Alone (or after a manager's reply): this claim's own e-mail.
-        replySent = await mail.sendPractitionerReply({ archiveKey, decision: result, attempt: taskCount });
+  /** The reply e-mailed to the PS; a refusal hands the claim to a manager. */
+  private async reply(): Promise<InvoiceStatus> {
+    this.settle(null);
+    const result = this.result!;
+    // The first reply of a claim in a batch (or adopted by one) goes in the batch's e-mail to the PS, with its other
+    // rows; after a manager's decision, or alone, the claim's own e-mail.
+    const owner = this.taskCount === 0 ? await local.claimReply({ archiveKey: this.archiveKey }) : 'invoice';
+    if (owner === 'batch') {
+      await condition(() => this.replySent !== null || this.replyRefused !== null);
+    } else {
+      try {
+        this.replySent = await mail.sendPractitionerReply({ archiveKey: this.archiveKey, decision: result, attempt: this.taskCount });
+      } catch (error) {
+        const reason = mailFailureReason(error);
+        if (!reason) throw error;
+        this.replyRefused = { emailId: null, reason };
       }
-      await localRecords.recordReplySent({ archiveKey, emailId: replySent!.emailId, sentAt: replySent!.sentAt });
-      setStatus('replied');
-      return state;
     }
+    if (!this.replySent && this.replyRefused) {
+      const { reason } = this.replyRefused;
+      this.replyRefused = null;
+      log.warn('reply refused: handed to a manager', { archiveKey: this.archiveKey });
+      return this.decide(routeAfterMailRefusal(result, reason));
+    }
+    const sent = this.replySent!;
+    await local.recordReplySent({ archiveKey: this.archiveKey, emailId: sent.emailId, sentAt: sent.sentAt });
+    this.setStatus('replied');
+    return 'replied';
+  }
 
-    // A manager's task: the workflow waits for the decision (spec §5 « Human tasks »).
-    const task = await localRecords.openManagerTask({
-      archiveKey, seq: ++taskCount, decision: result, batchId: input.batchId ?? null,
-      practitionerNumber: input.invoice.practitionerNumber ?? null,
+  // A manager's task: the workflow waits for the decision (spec §5 « Human tasks »).
+  private async waitForManager(): Promise<InvoiceStatus> {
+    const task = await local.openManagerTask({
+      archiveKey: this.archiveKey, seq: ++this.taskCount, decision: this.result!, batchId: this.input.batchId ?? null,
+      practitionerNumber: this.input.invoice.practitionerNumber ?? null,
     });
-    state.task = { id: task.taskId, dueAt: task.dueAt, escalated: false };
-    settle(task.taskId);
-    resolution = null;
-    if (!(await condition(() => resolution !== null, task.slaMs))) {
-      // Overdue (99 % of requests are treated within 48 h): escalate once, and keep waiting.
-      await records.escalateManagerTask({ taskId: task.taskId });
-      state.task.escalated = true;
-      await condition(() => resolution !== null);
+    this.state.task = { id: task.taskId, dueAt: task.dueAt, escalated: false };
+    this.settle(task.taskId);
+    this.resolution = null;
+    if (!(await condition(() => this.resolution !== null, task.slaMs))) {
+      // Overdue (99 % of requests are treated within 48 h): escalated once, the managers told — without waiting for
+      // the notice: the claim keeps listening for its manager whatever becomes of the e-mail.
+      await local.flagEscalation({ taskId: task.taskId });
+      this.state.task.escalated = true;
+      void notice.notifyEscalation({ taskId: task.taskId })
+        .catch((error: unknown) => local.recordTaskEvent({
+          taskId: task.taskId, kind: 'notice_failed', details: { message: finalFailure(error)?.message ?? String(error) },
+        }))
+        .catch((error: unknown) => log.error('escalation notice failure not recorded', { taskId: task.taskId, error: String(error) }));
+      await condition(() => this.resolution !== null);
     }
-    const r: TaskResolution = resolution!;
-    resolved = r.taskId;
-    await localRecords.resolveManagerTask(r);
-    state.task = null;
-    log.info('task resolved', { archiveKey, taskId: r.taskId, action: r.action, motif: r.motif ?? null });
+    const r: TaskResolution = this.resolution!;
+    this.resolving = r.taskId;
+    await local.resolveManagerTask(r);
+    this.state.task = null;
+    log.info('task resolved', { archiveKey: this.archiveKey, taskId: r.taskId, action: r.action, motif: r.motif ?? null });
+    return this.apply(r);
+  }
 
+  private async apply(r: TaskResolution): Promise<InvoiceStatus> {
     switch (r.action) {
       case 'pay': // « forcer le paiement »
-        await localRecords.recordStatus({ archiveKey, status: 'paid' });
-        setStatus('paid');
-        status = 'paid';
-        break;
-      case 'close': // handled inside Almerys
-        await localRecords.recordStatus({ archiveKey, status: 'closed' });
-        setStatus('closed');
-        settle(null);
-        return state;
+      case 'close': { // handled inside Almerys
+        const status = r.action === 'pay' ? 'paid' : 'closed';
+        await local.recordStatus({ archiveKey: this.archiveKey, status });
+        this.setStatus(status);
+        return status;
+      }
       case 'reply': { // answered with the manager's motif, routed by the motif table
+        if (this.factsMissing) await this.analyse(); // the facts routing reads, as the reference data are now
+        this.factsMissing = false;
+        const result = this.result!;
         const keep = r.motif === result.motif;
         const finding: Finding = {
           motif: r.motif!,
@@ -205,14 +278,12 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
           date: keep ? result.date : null,
           comment: r.comment?.trim() || (keep ? result.comment : null),
         };
-        result = (await analysis.concludeAnalysis(step, finding, result.trace.filter((t) => t.step !== 'Routing'))).result;
-        status = await decide(result);
-        break;
+        const trace = result.trace.filter((t) => t.step !== 'Routing');
+        return this.decide((await local.concludeAnalysis(this.step, finding, trace)).result);
       }
       case 'reanalyze': // after the reference data was fixed
-        result = await analyse();
-        status = await decide(result);
-        break;
+        this.factsMissing = false;
+        return this.decide(await this.analyse());
     }
   }
 }

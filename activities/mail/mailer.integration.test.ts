@@ -12,7 +12,7 @@ import { startFakeResend, type FakeResend } from '../../test/fake-resend.js';
 import { composeEscalationEmail, composePractitionerEmails, type BordereauRow } from './compose.js';
 import { ALMERYS_BCC, DEFAULT_MAIL_FROM, DEFAULT_MANAGERS_EMAIL, DEFAULT_OUTBOX_DIR, mailConfigFromEnv } from './config.js';
 import {
-  createFileTransport, createMailer, createResendTransport, isPermanentRefusal, safeFileName, transportFromEnv,
+  createFileTransport, createMailer, createResendTransport, classifyProviderError, safeFileName, transportFromEnv,
   type MailTransport, type OutgoingMail,
 } from './mailer.js';
 
@@ -225,7 +225,7 @@ describe('mailer with Resend (real SDK, fake API)', () => {
     const mailer = createMailer({ db: scratch.db, transport: resend });
     fake.failNext(1, 422);
     const error = await mailer.send(m).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'MailRejectedError', status: 422, code: 'validation_error' });
+    expect(error).toMatchObject({ name: 'MailRejectedError', status: 422, providerCode: 'validation_error', retryable: false });
     expect(await mailer.get(m.id)).toMatchObject({ status: 'failed', attempts: 1, sentAt: null });
     expect((await mailer.get(m.id))!.error).toMatch(/422/);
 
@@ -234,10 +234,46 @@ describe('mailer with Resend (real SDK, fake API)', () => {
     expect(deliveriesOf(m.id)).toHaveLength(0);
   });
 
-  it('an address Resend will not take is a refusal too', async () => {
+  it('an address Resend will not take is a refusal of the address: failed, and said so when sent again', async () => {
     const m = mail({ to: ['pas-une-adresse'] });
-    await expect(createMailer({ db: scratch.db, transport: resend }).send(m)).rejects.toMatchObject({ name: 'MailRejectedError', status: 422 });
-    expect((await rowOf(m.id)).status).toBe('failed');
+    const mailer = createMailer({ db: scratch.db, transport: resend });
+    await expect(mailer.send(m)).rejects.toMatchObject({ name: 'MailAddressRefusedError', status: 422 });
+    expect(await rowOf(m.id)).toMatchObject({ status: 'failed', errorKind: 'address' });
+    await expect(mailer.send(m)).rejects.toMatchObject({ name: 'MailAddressRefusedError' });
+    expect(requestsOf(m.id)).toHaveLength(1);
+  });
+
+  it('a refusal of our own key (401/403) is retried, raised as an alert, never a refusal of the e-mail', async () => {
+    const m = mail();
+    const logged: string[] = [];
+    const mailer = createMailer({ db: scratch.db, transport: resend, log: (message, level) => { if (level === 'error') logged.push(message); } });
+    const before = (await mailer.alerts()).account;
+    fake.failNext(2, 403);
+    for (let i = 0; i < 2; i++) await expect(mailer.send(m)).rejects.toMatchObject({ name: 'MailAccountError', status: 403, retryable: true });
+    expect(await rowOf(m.id)).toMatchObject({ status: 'pending', errorKind: 'account', attempts: 2 });
+    expect((await mailer.alerts()).account).toBe(before + 1);
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).toContain('RESEND_API_KEY');
+    expect((await mailer.send(m)).status).toBe('sent');
+    expect(await rowOf(m.id)).toMatchObject({ status: 'sent', errorKind: null, error: null });
+    expect((await mailer.alerts()).account).toBe(before);
+    expect(deliveriesOf(m.id)).toHaveLength(1);
+  });
+
+  it('a refused e-mail requeued to a fixed address is sent once, under a new idempotency key', async () => {
+    const m = mail({ to: ['pas-une-adresse'] });
+    const mailer = createMailer({ db: scratch.db, transport: resend });
+    await expect(mailer.send(m)).rejects.toMatchObject({ name: 'MailAddressRefusedError' });
+    const requeued = await mailer.requeue(m.id, { to: ['gestion@almerys.example'] });
+    expect(requeued).toMatchObject({ status: 'pending', retries: 1, to: ['gestion@almerys.example'] });
+    const sent = await mailer.sendStored(m.id);
+    expect(sent).toMatchObject({ status: 'sent', retries: 1, to: ['gestion@almerys.example'] });
+    expect(await mailer.sendStored(m.id)).toMatchObject({ status: 'sent' });
+    const delivered = fake.deliveries.filter((d) => d.idempotencyKey === `${m.id}:retry-1`);
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0]!.email.to).toEqual(['gestion@almerys.example']);
+    // A sent e-mail is not requeued.
+    expect(await mailer.requeue(m.id)).toMatchObject({ status: 'sent', retries: 1 });
   });
 
   it('refuses a malformed e-mail before writing it', async () => {
@@ -246,10 +282,12 @@ describe('mailer with Resend (real SDK, fake API)', () => {
     expect(await rowOf(m.id)).toBeUndefined();
   });
 
-  it('classifies statuses: 4xx but 409/429 are permanent', () => {
-    expect([400, 401, 403, 404, 422].every(isPermanentRefusal)).toBe(true);
-    expect([409, 429, 500, 502, 503].some(isPermanentRefusal)).toBe(false);
-    expect(isPermanentRefusal(null)).toBe(false);
+  it('classifies answers: our account (401/403, the sender), the recipient\'s address, another refusal, or worth retrying', () => {
+    expect([401, 403].map((s) => classifyProviderError(s, null, 'API key is invalid.'))).toEqual(['account', 'account']);
+    expect(classifyProviderError(422, 'invalid_from_address', 'Invalid `from` field.')).toBe('account');
+    expect(classifyProviderError(422, 'validation_error', 'Invalid `to` field. The email address needs to follow the `email@example.com` format.')).toBe('address');
+    expect(classifyProviderError(400, 'invalid_idempotency_key', 'The key must be 1 to 256 characters long.')).toBe('rejected');
+    expect([409, 429, 500, 502, 503, null].map((s) => classifyProviderError(s, null, ''))).toEqual(Array(6).fill('transport'));
   });
 });
 

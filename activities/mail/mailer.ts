@@ -3,8 +3,10 @@
 //
 //   pending ──claim──▶ sending ──transport ok──▶ sent
 //      ▲                  │
-//      └──transport error─┤ (retryable: the error is recorded, the caller — a Temporal activity — retries)
-//                         └──permanent refusal──▶ failed (MailRejectedError: non-retryable)
+//      └──transport error─┤ (retryable, MailTransportError / MailAccountError: the error and its kind are recorded,
+//      │                  │  the caller — a Temporal activity — retries)
+//      │                  └──permanent refusal──▶ failed (MailRejectedError / MailAddressRefusedError: non-retryable)
+//      └────────────────────── retry(id, { to }) ◀──┘ (an explicit retry, once the address is fixed)
 //
 // A worker that dies after the provider accepted the e-mail but before `sent` is recorded leaves the row `sending`;
 // the retry claims it again and calls the transport with the same idempotency key, which answers with the first
@@ -18,10 +20,16 @@ import { Resend } from 'resend';
 import type { Database } from '../../db/client.js';
 import { outbox } from '../../db/schema.js';
 import { mailConfigFromEnv } from './config.js';
+import {
+  InvalidMailError, isMailRejected, MailTransportError, mailErrorKind, providerError, refusalOf, type MailErrorKind,
+} from './errors.js';
+
+export * from './errors.js';
 
 export type MailKind = 'ps_reply' | 'escalation';
 export const MAIL_KINDS: readonly MailKind[] = ['ps_reply', 'escalation'];
-export type MailStatus = 'pending' | 'sending' | 'sent' | 'failed';
+export const MAIL_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+export type MailStatus = (typeof MAIL_STATUSES)[number];
 
 export interface OutgoingMail {
   /** Idempotency key, e.g. `ps-reply:<batchId>:<N° PS>:<n>`, `escalation:<taskId>`. At most 256 characters. */
@@ -37,9 +45,11 @@ export interface OutgoingMail {
   practitionerNumber?: string | null;
   /** Critères d'archivage of the invoices this e-mail answers. */
   archiveKeys?: string[];
+  /** Explicit retries so far (set by the outbox): the transport's idempotency key is `idempotencyKeyOf(mail)`. */
+  retries?: number;
 }
 
-/** Delivers an e-mail. Must be idempotent on `mail.id`: a second call with the same id sends nothing new. */
+/** Delivers an e-mail. Must be idempotent on `idempotencyKeyOf(mail)`: a second call with the same key sends nothing new. */
 export interface MailTransport {
   name: string;
   send(mail: OutgoingMail): Promise<{ providerId: string }>;
@@ -64,54 +74,28 @@ export interface SentMail {
   attempts: number;
   createdAt: string;
   sentAt: string | null;
-  /** The last error, when the last attempt failed. */
+  /** The last error, when the last attempt failed, and its kind (`address`: the recipient was refused…). */
   error: string | null;
+  errorKind: MailErrorKind | null;
+  /** Explicit retries of a failed e-mail (each sends under a new idempotency key). */
+  retries: number;
 }
 
 export interface MailFilter {
   batchId?: string;
   practitionerNumber?: string;
   kind?: MailKind;
+  status?: MailStatus;
   limit?: number;
   offset?: number;
 }
 
-export type Log = (message: string) => void;
+/** `error`: something a person must act on (the provider refuses our account or sender). */
+export type Log = (message: string, level: 'info' | 'error') => void;
 
-// ---- Errors ----
-
-/** What the provider answered (HTTP status, error name) when a send failed. */
-abstract class ProviderError extends Error {
-  readonly status: number | null;
-  readonly code: string | null;
-  constructor(message: string, options: { status?: number | null; code?: string | null; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.status = options.status ?? null;
-    this.code = options.code ?? null;
-  }
-}
-
-/**
- * The provider refused the e-mail for good (a 4xx other than 409/429: bad address, invalid payload…). Retrying
- * cannot help: list `MailRejectedError` in the activity's `nonRetryableErrorTypes` (Temporal uses `error.name`).
- */
-export class MailRejectedError extends ProviderError {
-  override readonly name = 'MailRejectedError';
-}
-
-/** A failure worth retrying: network, 5xx, 409 (idempotent request in progress), 429 (rate limit, quota). */
-export class MailTransportError extends ProviderError {
-  override readonly name = 'MailTransportError';
-}
-
-/** The mail itself is malformed (no recipient, bad id…): a programming error, not worth retrying either. */
-export class InvalidMailError extends Error {
-  override readonly name = 'InvalidMailError';
-}
-
-export function isMailRejected(error: unknown): error is MailRejectedError {
-  return error instanceof Error && error.name === 'MailRejectedError';
-}
+const defaultLog: Log = (message, level) => {
+  if (level === 'error') console.error(`mail: ${message}`);
+};
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -133,7 +117,14 @@ function toSentMail(row: Row): SentMail {
     createdAt: new Date(row.createdAt).toISOString(),
     sentAt: row.sentAt ? new Date(row.sentAt).toISOString() : null,
     error: row.error,
+    errorKind: (row.errorKind as MailErrorKind | null) ?? null,
+    retries: row.retries,
   };
+}
+
+/** The provider's idempotency key: the id, then a new one per explicit retry (the provider keeps keys 24 h). */
+export function idempotencyKeyOf(mail: { id: string; retries?: number }): string {
+  return mail.retries ? `${mail.id}:retry-${mail.retries}` : mail.id;
 }
 
 /** What is sent is the stored row: a retry sends exactly what the first attempt sent (same idempotent payload). */
@@ -150,6 +141,7 @@ function toOutgoing(row: Row): OutgoingMail {
     batchId: row.batchId,
     practitionerNumber: row.practitionerNumber,
     archiveKeys: row.archiveKeys,
+    retries: row.retries,
   };
 }
 
@@ -178,10 +170,45 @@ export interface MailerOptions {
   log?: Log;
 }
 
-export function createMailer({ db, transport, log = () => undefined }: MailerOptions) {
+export function createMailer({ db, transport, log = defaultLog }: MailerOptions) {
   async function read(id: string): Promise<Row | undefined> {
     const rows = await db.select().from(outbox).where(eq(outbox.id, id)).limit(1);
     return rows[0];
+  }
+
+  /** Calls the transport for a claimed (`sending`) row and records the outcome. */
+  async function deliver(claimed: Row): Promise<SentMail> {
+    const id = claimed.id;
+    let providerId: string;
+    try {
+      ({ providerId } = await transport.send(toOutgoing(claimed)));
+    } catch (error) {
+      const rejected = isMailRejected(error) || error instanceof InvalidMailError;
+      const kind = mailErrorKind(error);
+      const [row] = await db
+        .update(outbox)
+        .set({ status: rejected ? 'failed' : 'pending', error: messageOf(error).slice(0, 2000), errorKind: kind })
+        // A parallel attempt may have succeeded meanwhile: never demote a sent e-mail.
+        .where(and(eq(outbox.id, id), ne(outbox.status, 'sent')))
+        .returning();
+      if (!row) {
+        const sent = await read(id);
+        if (sent?.status === 'sent') return toSentMail(sent);
+      }
+      const what = rejected ? 'refused' : 'failed';
+      // The provider refusing our key or sender is an alert: nobody but an admin can fix it.
+      log(`mail ${id} (${transport.name}, attempt ${claimed.attempts}): ${what}${kind === 'account' ? ' (our account or sender: check RESEND_API_KEY and MAIL_FROM)' : ''}: ${messageOf(error)}`,
+        kind === 'account' ? 'error' : 'info');
+      throw error;
+    }
+
+    const [sent] = await db
+      .update(outbox)
+      .set({ status: 'sent', providerId, sentAt: sql`now()`, error: null, errorKind: null })
+      .where(eq(outbox.id, id))
+      .returning();
+    log(`mail ${id} sent through ${transport.name} (${providerId}), attempt ${claimed.attempts}`, 'info');
+    return toSentMail(sent);
   }
 
   return {
@@ -190,7 +217,8 @@ export function createMailer({ db, transport, log = () => undefined }: MailerOpt
     /**
      * Sends the e-mail once, whatever the number of calls: a `sent` row is returned as it is, without calling the
      * transport. Throws the transport's error when the attempt failed (the row stays retryable), or a
-     * MailRejectedError when the provider refused it for good (the row is `failed`, and stays so).
+     * MailRejectedError / MailAddressRefusedError when the provider refused it for good (the row is `failed` until
+     * someone requeues it).
      */
     async send(mail: OutgoingMail): Promise<SentMail> {
       validate(mail);
@@ -212,48 +240,55 @@ export function createMailer({ db, transport, log = () => undefined }: MailerOpt
         })
         .onConflictDoNothing({ target: outbox.id });
 
+      return this.sendStored(mail.id, mail);
+    },
+
+    /**
+     * Sends the stored row `id` (pending, or sending after an attempt that died): the same outcomes as `send`.
+     * `expected`: the e-mail the caller meant, to notice a content that changed since the row was written.
+     */
+    async sendStored(id: string, expected?: OutgoingMail): Promise<SentMail> {
       // Claim: pending → sending (also sending → sending: the previous attempt died without recording its outcome).
       const [claimed] = await db
         .update(outbox)
         .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1` })
-        .where(and(eq(outbox.id, mail.id), inArray(outbox.status, ['pending', 'sending'])))
+        .where(and(eq(outbox.id, id), inArray(outbox.status, ['pending', 'sending'])))
         .returning();
       if (!claimed) {
-        const row = await read(mail.id);
-        if (!row) throw new Error(`outbox row ${mail.id} vanished`);
+        const row = await read(id);
+        if (!row) throw new InvalidMailError(`e-mail ${id} not found in the outbox`);
         if (row.status === 'sent') return toSentMail(row);
-        throw new MailRejectedError(`e-mail ${mail.id} was refused earlier: ${row.error ?? 'no reason recorded'}`);
+        throw refusalOf(row.errorKind, `e-mail ${id} was refused earlier: ${row.error ?? 'no reason recorded'}`);
       }
-      if (!sameContent(claimed, mail)) {
-        log(`mail ${mail.id}: its content changed since it was first written; sending the first version`);
+      if (expected && claimed.retries === 0 && !sameContent(claimed, expected)) {
+        log(`mail ${id}: its content changed since it was first written; sending the first version`, 'info');
       }
+      return deliver(claimed);
+    },
 
-      let providerId: string;
-      try {
-        ({ providerId } = await transport.send(toOutgoing(claimed)));
-      } catch (error) {
-        const rejected = isMailRejected(error);
-        const [row] = await db
-          .update(outbox)
-          .set({ status: rejected ? 'failed' : 'pending', error: messageOf(error).slice(0, 2000) })
-          // A parallel attempt may have succeeded meanwhile: never demote a sent e-mail.
-          .where(and(eq(outbox.id, mail.id), ne(outbox.status, 'sent')))
-          .returning();
-        if (!row) {
-          const sent = await read(mail.id);
-          if (sent?.status === 'sent') return toSentMail(sent);
-        }
-        log(`mail ${mail.id} (${transport.name}, attempt ${claimed.attempts}): ${rejected ? 'refused' : 'failed'}: ${messageOf(error)}`);
-        throw error;
-      }
-
-      const [sent] = await db
+    /**
+     * Makes a refused (or still pending) e-mail sendable again, to `to` when given (the address fixed), under a new
+     * idempotency key; `sendStored(id)` then sends it. Null when there is no such row; a sent row is left as it is.
+     */
+    async requeue(id: string, options: { to?: string[] } = {}): Promise<SentMail | null> {
+      const to = options.to?.map((a) => a.trim()).filter((a) => a !== '');
+      const [row] = await db
         .update(outbox)
-        .set({ status: 'sent', providerId, sentAt: sql`now()`, error: null })
-        .where(eq(outbox.id, mail.id))
+        .set({ status: 'pending', retries: sql`${outbox.retries} + 1`, ...(to && to.length > 0 ? { to } : {}) })
+        .where(and(eq(outbox.id, id), inArray(outbox.status, ['failed', 'pending'])))
         .returning();
-      log(`mail ${mail.id} sent through ${transport.name} (${providerId}), attempt ${claimed.attempts}`);
-      return toSentMail(sent);
+      if (row) return toSentMail(row);
+      const current = await read(id);
+      return current ? toSentMail(current) : null;
+    },
+
+    /** E-mails the provider keeps refusing for reasons of ours (key, sender): an alert until someone fixes it. */
+    async alerts(): Promise<{ account: number; failed: number }> {
+      const [row] = await db.select({
+        account: sql<number>`count(*) filter (where ${outbox.status} in ('pending', 'sending') and ${outbox.errorKind} = 'account')::int`,
+        failed: sql<number>`count(*) filter (where ${outbox.status} = 'failed')::int`,
+      }).from(outbox);
+      return { account: Number(row?.account ?? 0), failed: Number(row?.failed ?? 0) };
     },
 
     async get(id: string): Promise<SentMail | null> {
@@ -267,6 +302,7 @@ export function createMailer({ db, transport, log = () => undefined }: MailerOpt
       if (filter.batchId) conditions.push(eq(outbox.batchId, filter.batchId));
       if (filter.practitionerNumber) conditions.push(eq(outbox.practitionerNumber, filter.practitionerNumber));
       if (filter.kind) conditions.push(eq(outbox.kind, filter.kind));
+      if (filter.status) conditions.push(eq(outbox.status, filter.status));
       const where = conditions.length ? and(...conditions) : undefined;
       const [rows, [{ count }]] = await Promise.all([
         db.select().from(outbox).where(where).orderBy(desc(outbox.createdAt), desc(outbox.id))
@@ -316,11 +352,6 @@ const RESEND_STATUS_BY_NAME: Record<string, number> = {
   internal_server_error: 500,
 };
 
-/** 4xx other than 409 (idempotency conflict) and 429 (rate limit, quota): the provider will not take this e-mail. */
-export function isPermanentRefusal(status: number | null): boolean {
-  return status !== null && status >= 400 && status < 500 && status !== 409 && status !== 429;
-}
-
 export function createResendTransport({ apiKey, baseUrl, timeoutMs = 30_000 }: ResendTransportOptions): MailTransport {
   if (!apiKey) throw new Error('createResendTransport: no API key');
   const resend = new Resend(apiKey, baseUrl ? { baseUrl } : undefined);
@@ -338,7 +369,7 @@ export function createResendTransport({ apiKey, baseUrl, timeoutMs = 30_000 }: R
           text: mail.text,
           tags: [{ name: 'kind', value: mail.kind }],
         },
-        { idempotencyKey: mail.id, signal: AbortSignal.timeout(timeoutMs) },
+        { idempotencyKey: idempotencyKeyOf(mail), signal: AbortSignal.timeout(timeoutMs) },
       );
       if (error) {
         // `statusCode: null` is the SDK's « could not reach the API »; an API error body without a status is mapped by name.
@@ -346,9 +377,7 @@ export function createResendTransport({ apiKey, baseUrl, timeoutMs = 30_000 }: R
           typeof error.statusCode === 'number' ? error.statusCode
           : error.statusCode === null ? null
           : (RESEND_STATUS_BY_NAME[error.name] ?? null);
-        const message = `Resend ${status ?? 'network'} ${error.name}: ${error.message}`;
-        if (isPermanentRefusal(status)) throw new MailRejectedError(message, { status, code: error.name });
-        throw new MailTransportError(message, { status, code: error.name });
+        throw providerError(status, error.name, error.message, `Resend ${status ?? 'network'} ${error.name}: `);
       }
       if (!data?.id) throw new MailTransportError('Resend answered without an e-mail id');
       return { providerId: data.id };

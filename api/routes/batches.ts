@@ -1,6 +1,7 @@
-// « Documents multi factures »: submission, progress, and the batch's Trame SSTT.
+// « Documents multi factures »: submission (in one request, or in pages), progress, and the batch's Trame SSTT.
+// A batch is its GTO task: `batchId` is its idempotency key — the same request again answers the batch as it is (200),
+// other invoices under the same id are a 409 naming them.
 
-import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Invoice } from '../../rules/types.js';
@@ -8,48 +9,92 @@ import { batchStatusQuery, batchWorkflowId } from '../../workflows/contract.js';
 import type { AppDependencies } from '../app.js';
 import { badRequest, notFound } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
-import { BatchIdSchema, BatchReceipt, ErrorBody, SubmitBatchBody } from '../schemas.js';
+import { BatchIdSchema, BatchPageBody, BatchReceipt, ErrorBody, SubmitBatchBody } from '../schemas.js';
 
 const BatchParams = Type.Object({ id: BatchIdSchema });
 
+/** A request of up to 5 000 invoices (~1 KB each as JSON). */
+const BATCH_BODY_LIMIT = 16 * 1024 * 1024;
+
+/** 400 when the same critère d'archivage appears twice in one request. */
+function refuseRepeats(invoices: { archiveKey: string }[]): void {
+  const seen = new Map<string, number>();
+  const repeats = invoices.flatMap((inv, i) => {
+    const first = seen.get(inv.archiveKey);
+    if (first === undefined) seen.set(inv.archiveKey, i);
+    return first === undefined ? [] : [{ path: `invoices[${i}].archiveKey`, message: `same critère d'archivage as invoices[${first}]` }];
+  });
+  if (repeats.length) throw badRequest(repeats);
+}
+
 export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
-  const { service, outputs, client } = deps;
-  const timeout = deps.temporalTimeoutMs ?? 10_000;
+  const { service, outputs, batches, client } = deps;
+  const timeout = deps.temporalTimeoutMs ?? 2500;
 
   app.post<{ Body: Static<typeof SubmitBatchBody> }>('/api/batches', {
+    bodyLimit: BATCH_BODY_LIMIT,
     schema: {
       tags: ['batches'],
-      summary: 'Submit a « multi factures » document: one workflow per invoice, then the e-mails, the Trame and « FIN OK »',
+      summary: 'Submit a « multi factures » document (its GTO task id as batchId): one workflow per invoice, then the e-mails, the Trame and « FIN OK ». '
+        + 'Up to 5 000 invoices a request; a larger document is sent with open: true, then pages (POST /api/batches/{id}/invoices), then POST /api/batches/{id}/close. '
+        + 'The same request again answers the batch as it is (200); other invoices under the same batchId: 409. An invoice already known with the same content is adopted '
+        + '(its decision counts for the batch); with another content, or in another batch, it is listed in `conflicts` and left out.',
       body: SubmitBatchBody,
-      response: { 202: BatchReceipt, 400: ErrorBody, 503: ErrorBody },
+      response: { 200: BatchReceipt, 202: BatchReceipt, 400: ErrorBody, 409: ErrorBody, 503: ErrorBody },
     },
   }, async (request, reply) => {
-    const { invoices: batch, receivedOn } = request.body;
-    const seen = new Map<string, number>();
-    const duplicates = batch.flatMap((inv, i) => {
-      const first = seen.get(inv.archiveKey);
-      if (first === undefined) seen.set(inv.archiveKey, i);
-      return first === undefined ? [] : [{ path: `invoices[${i}].archiveKey`, message: `same critère d'archivage as invoices[${first}]` }];
+    const { batchId, invoices, receivedOn, open } = request.body;
+    refuseRepeats(invoices);
+    const answer = await service.submitBatch({
+      batchId, receivedOn: receivedOn ?? todayInFrance(), invoices: invoices as Invoice[], complete: !open,
     });
-    if (duplicates.length) throw badRequest(duplicates);
-    const batchId = request.body.batchId ?? `lot-${todayInFrance().replaceAll('-', '')}-${randomUUID().slice(0, 8)}`;
-    const receipt = await service.submitBatch({ batchId, receivedOn: receivedOn ?? todayInFrance(), invoices: batch as Invoice[] });
-    return reply.status(202).header('location', `/api/batches/${batchId}`).send(receipt);
+    const { created, ...body } = answer;
+    return reply.status(created ? 202 : 200).header('location', `/api/batches/${batchId}`).send(body);
   });
+
+  app.post<{ Params: Static<typeof BatchParams>; Body: Static<typeof BatchPageBody> }>('/api/batches/:id/invoices', {
+    bodyLimit: BATCH_BODY_LIMIT,
+    schema: {
+      tags: ['batches'],
+      summary: 'Append a page of up to 5 000 invoices to an open batch (the same page again changes nothing). 409 once the batch is closed to new invoices.',
+      params: BatchParams, body: BatchPageBody,
+      response: { 200: BatchReceipt, 202: BatchReceipt, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
+    },
+  }, async (request, reply) => {
+    refuseRepeats(request.body.invoices);
+    const answer = await service.appendToBatch(request.params.id, request.body.invoices as Invoice[]);
+    const added = answer.invoices.some((r) => !r.duplicate || r.adopted);
+    return reply.status(added ? 202 : 200).send(answer);
+  });
+
+  app.post<{ Params: Static<typeof BatchParams> }>('/api/batches/:id/close', {
+    schema: {
+      tags: ['batches'],
+      summary: 'No more invoices: closes an open batch to new pages and starts it (its invoices\' workflows, then e-mails, Trame, « FIN OK »). Idempotent.',
+      params: BatchParams,
+      response: { 202: BatchReceipt, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
+    },
+  }, async (request, reply) => reply.status(202).send(await service.completeBatch(request.params.id)));
 
   app.get<{ Params: Static<typeof BatchParams> }>('/api/batches/:id', {
     schema: {
       tags: ['batches'],
-      summary: 'A batch\'s progress: decided, routed, e-mailed, its Trame and its GTO closure',
+      summary: 'A batch\'s progress: decided, routed, e-mailed, conflicts left out, its Trame and its GTO closure',
       params: BatchParams, response: { 404: ErrorBody },
     },
   }, async (request) => {
-    const progress = await outputs.batchProgress(request.params.id);
+    const progress = await batches.progress(request.params.id);
     if (!progress) throw notFound(`Batch ${request.params.id}`);
-    // The workflow's own view (phase, skipped invoices) when it can be had quickly; the database's otherwise.
-    const live = await client.connection.withDeadline(Date.now() + Math.min(timeout, 3000), () =>
+    // The workflow's own view (its phase, refused PS) when it can be had quickly; the database's otherwise.
+    const live = progress.status === 'open' ? null : await client.connection.withDeadline(Date.now() + Math.min(timeout, 2000), () =>
       client.workflow.getHandle(batchWorkflowId(progress.id)).query(batchStatusQuery)).catch(() => null);
-    return { ...progress, phase: live?.phase ?? (progress.status === 'closed' ? 'closed' : null), skipped: live?.skipped ?? [] };
+    return {
+      ...progress,
+      workflowId: batchWorkflowId(progress.id),
+      phase: live?.phase ?? (progress.status === 'closed' ? 'closed' : progress.status === 'open' ? 'open' : null),
+      refusedPractitioners: live?.refusedPractitioners ?? 0,
+      refusedRows: live?.refusedRows ?? 0,
+    };
   });
 
   app.get<{ Params: Static<typeof BatchParams> }>('/api/batches/:id/trame.xlsx', {

@@ -7,7 +7,6 @@ import { invoiceWorkflowId } from '../../workflows/contract.js';
 import type { AppDependencies } from '../app.js';
 import { notFound } from '../errors.js';
 import { invoiceTimeline } from '../timeline.js';
-import { todayInFrance } from '../invoice-service.js';
 import {
   ErrorBody, IdParams, InvoiceList, InvoiceListQuery, InvoiceView, Receipt, SubmitInvoiceBody,
 } from '../schemas.js';
@@ -40,13 +39,14 @@ export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = asyn
   app.post<{ Body: Static<typeof SubmitInvoiceBody> }>('/api/invoices', {
     schema: {
       tags: ['invoices'],
-      summary: 'Submit a claim: starts its workflow (or returns the existing one for this critère d\'archivage)',
+      summary: 'Submit a claim: starts its workflow (or returns the existing one for this critère d\'archivage: `duplicate: true`). '
+        + 'The critère d\'archivage is the idempotency key: the same claim with other values is a 409 naming the fields that differ (the first submission stands).',
       body: SubmitInvoiceBody,
-      response: { 202: Receipt, ...errors },
+      response: { 202: Receipt, 409: ErrorBody, ...errors },
     },
   }, async (request, reply) => {
     const { invoice, receivedOn, batchId } = request.body;
-    const receipt = await service.submit({ invoice: invoice as Invoice, receivedOn: receivedOn ?? todayInFrance(), batchId });
+    const receipt = await service.submit({ invoice: invoice as Invoice, receivedOn, batchId });
     return reply.status(202).header('location', `/api/invoices/${receipt.id}`).send(receipt);
   });
 

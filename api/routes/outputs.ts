@@ -3,6 +3,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { openManagerTrame } from '../../activities/outputs.js';
+import { MAIL_STATUSES } from '../../activities/mail/mailer.js';
+import { mailRetryWorkflow, mailRetryWorkflowId } from '../../workflows/mail.js';
 import type { AppDependencies } from '../app.js';
 import { HttpError, notFound } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
@@ -14,9 +16,15 @@ const OutboxQuery = Type.Object({
   batchId: Type.Optional(Type.String()),
   ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'must be 9 digits (N° PS)' }),
   kind: Type.Optional({ ...Type.Union([Type.Literal('ps_reply'), Type.Literal('escalation')]), errorMessage: 'must be ps_reply or escalation' }),
+  status: Type.Optional({ ...Type.Union(MAIL_STATUSES.map((s) => Type.Literal(s))), errorMessage: `must be one of ${MAIL_STATUSES.join(', ')}` }),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
   offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
 });
+
+const MailParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 300 }) });
+const RetryBody = Type.Union([Type.Null(), Type.Object({
+  to: Type.Optional(Type.Array(Type.String({ pattern: '^[^\\s@]+@[^\\s@]+$', maxLength: 254 }), { minItems: 1, maxItems: 20, description: 'The fixed address(es)' })),
+})]);
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -26,8 +34,8 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
   app.get<{ Querystring: Static<typeof OutboxQuery> }>('/api/outbox', {
     schema: { tags: ['outputs'], summary: 'E-mails to practitioners and escalations, newest first', querystring: OutboxQuery },
   }, async (request) => {
-    const { batchId, ps, kind, limit = 50, offset = 0 } = request.query;
-    const { items, total } = await mailer.list({ batchId, practitionerNumber: ps, kind, limit, offset });
+    const { batchId, ps, kind, status, limit = 50, offset = 0 } = request.query;
+    const { items, total } = await mailer.list({ batchId, practitionerNumber: ps, kind, status, limit, offset });
     return {
       items: items.map(({ html: _h, text: _t, ...summary }) => summary),
       total, limit, offset,
@@ -40,6 +48,32 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
     const mail = await mailer.get(request.params.id);
     if (!mail) throw notFound(`E-mail ${request.params.id}`);
     return mail;
+  });
+
+  app.post<{ Params: { id: string }; Body: Static<typeof RetryBody> }>('/api/outbox/:id/retry', {
+    schema: {
+      tags: ['outputs'],
+      summary: 'Send a refused escalation e-mail again, once the address is fixed: to `to` when given, else to the managers\' address as configured now (MANAGERS_EMAIL). '
+        + 'A PS reply the provider refused went to a manager as a task: resolve that task (« reply ») once the PS address is fixed in AGAPS.',
+      params: MailParams, body: RetryBody,
+      response: { 202: Type.Object({}, { additionalProperties: true }), 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
+    },
+  }, async (request, reply) => {
+    const mail = await mailer.get(request.params.id);
+    if (!mail) throw notFound(`E-mail ${request.params.id}`);
+    if (mail.status === 'sent') throw new HttpError(409, `E-mail ${mail.id} was sent (${mail.sentAt}): there is nothing to send again`);
+    if (mail.status === 'sending') throw new HttpError(409, `E-mail ${mail.id} is being sent: try again in a minute`);
+    if (mail.kind === 'ps_reply') {
+      throw new HttpError(409, `E-mail ${mail.id} is a PS reply: its invoices (${mail.archiveKeys.join(', ')}) went to a manager; resolve their task with « reply » once the PS address is fixed`);
+    }
+    const requeued = (await mailer.requeue(mail.id, { to: request.body?.to ?? deps.managersEmail }))!;
+    await deps.client.connection.withDeadline(Date.now() + (deps.temporalTimeoutMs ?? 2500), () =>
+      deps.client.workflow.start(mailRetryWorkflow, {
+        taskQueue: deps.taskQueue, workflowId: mailRetryWorkflowId(mail.id, requeued.retries), args: [{ id: mail.id }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }));
+    const { html: _h, text: _t, ...summary } = requeued;
+    return reply.status(202).send(summary);
   });
 
   app.get('/api/trames/open.xlsx', {

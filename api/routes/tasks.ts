@@ -2,7 +2,8 @@
 
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { createHash } from 'node:crypto';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { MOTIFS, MOTIF_CODES } from '../../rules/motifs.js';
 import type { MotifCode } from '../../rules/types.js';
 import { TaskConflict, type TaskRepository } from '../../db/tasks.js';
@@ -49,7 +50,7 @@ function conflict(err: unknown): never {
 
 export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: TaskRepository } }> = async (app, { deps }) => {
   const { tasks, client } = deps;
-  const timeout = deps.temporalTimeoutMs ?? 10_000;
+  const timeout = deps.temporalTimeoutMs ?? 2500;
 
   app.get('/api/motifs', {
     schema: { tags: ['tasks'], summary: 'The 23 motifs de traitement (labels of the Trame drop-down)' },
@@ -88,21 +89,29 @@ export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: T
   app.post<{ Params: Static<typeof TaskParams>; Body: Static<typeof ResolveBody> }>('/api/tasks/:id/resolve', {
     schema: {
       tags: ['tasks'],
-      summary: 'Resolve the task: pay, reply with a motif, reanalyze or close. The waiting workflow applies it and answers.',
+      summary: 'Resolve the task: pay, reply with a motif, reanalyze or close. The waiting workflow applies it and answers (200 with the outcome); '
+        + 'when it has accepted the resolution but not applied it within a few seconds, 202 with the task as it is (the outcome follows; the same request again waits for it).',
       params: TaskParams, body: ResolveBody,
-      response: { 200: Type.Object({ task: Task, outcome: Type.Object({}, { additionalProperties: true }) }), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
+      response: {
+        200: Type.Object({ task: Task, outcome: Type.Object({}, { additionalProperties: true }) }),
+        202: Type.Object({ task: Task, outcome: Type.Null() }),
+        400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody,
+      },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { action, motif, comment } = request.body;
     if (action === 'reply' && !motif) throw new HttpError(400, 'A reply needs a motif', [{ path: 'motif', message: 'is required with the action reply' }]);
     const task = await tasks.summary(request.params.id);
     if (!task) throw notFound(`Task ${request.params.id}`);
     if (task.status !== 'open') throw new HttpError(409, `Task ${task.id} is already resolved`);
-    let outcome;
+    const resolution = { taskId: task.id, action, motif: (motif as MotifCode | undefined) ?? null, comment: comment ?? null, by: actorOf(request) };
+    let update;
     try {
-      outcome = await client.connection.withDeadline(Date.now() + timeout, () =>
-        client.workflow.getHandle(task.workflowId).executeUpdate(resolveTaskUpdate, {
-          args: [{ taskId: task.id, action, motif: (motif as MotifCode | undefined) ?? null, comment: comment ?? null, by: actorOf(request) }],
+      // Accepted = validated and written in the workflow's history: from then on the resolution will be applied. The
+      // same resolution sent again is the same Update (its id), so a retry after a 202 waits for the same outcome.
+      update = await client.connection.withDeadline(Date.now() + timeout, () =>
+        client.workflow.getHandle(task.workflowId).startUpdate(resolveTaskUpdate, {
+          args: [resolution], waitForStage: WorkflowUpdateStage.ACCEPTED, updateId: resolutionId(resolution),
         }));
     } catch (err) {
       // The workflow's validator refused it before it entered the history (e.g. resolved meanwhile).
@@ -111,6 +120,20 @@ export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: T
       if (err instanceof WorkflowNotFoundError) throw new HttpError(409, `Task ${task.id} is already resolved: the invoice's workflow has finished`);
       throw err;
     }
-    return { task: (await tasks.summary(task.id))!, outcome };
+    const outcome = await client.connection.withDeadline(Date.now() + RESOLVE_WAIT_MS, () => update.result()).catch((err: unknown) => {
+      if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, `Task ${task.id} cannot be resolved: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+      return null; // accepted, not applied yet (or Temporal slow to answer): the outcome follows
+    });
+    const current = (await tasks.summary(task.id))!;
+    if (!outcome) return reply.status(202).send({ task: current, outcome: null });
+    return { task: current, outcome };
   });
 };
+
+/** How long a resolve waits for the workflow to apply an accepted resolution before answering 202. */
+const RESOLVE_WAIT_MS = 5000;
+
+/** The Update's id: one per task and resolution, so that the same request sent again is the same Update. */
+function resolutionId(r: { taskId: string; action: string; motif: string | null; comment: string | null; by: string }): string {
+  return `resolve:${r.taskId}:${createHash('sha256').update(JSON.stringify([r.action, r.motif, r.comment, r.by])).digest('hex').slice(0, 16)}`;
+}

@@ -1,0 +1,70 @@
+// What the product throws: one base class, and each error says whether trying again can help.
+//
+//   retryable: a dependency is down or busy (the database, Temporal, the mail provider): the same call can succeed
+//              later, so Temporal retries it with backoff, for as long as it takes.
+//   not retryable: the data or a refusal (an invalid invoice, an address the provider refuses, a task already
+//              resolved): every attempt would fail the same way, so the workflow turns it into a decision instead.
+//
+// Pure: no I/O, so that rules/, activities/, db/, api/ and the workflows' contract can all use it.
+
+export abstract class AppError extends Error {
+  /** A stable, machine-readable code (`mail_address_refused`, `task_conflict`…). */
+  abstract readonly code: string;
+  /** True when the same call may succeed if made again later. */
+  readonly retryable: boolean = false;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A dependency (PostgreSQL, Temporal) did not answer: the request or activity can be tried again later. */
+export class DependencyUnavailableError extends AppError {
+  override readonly name = 'DependencyUnavailableError';
+  readonly code = 'dependency_unavailable';
+  override readonly retryable = true;
+}
+
+// PostgreSQL (postgres.js, PGlite) and Node network codes that say « not reachable right now ».
+const DATABASE_UNAVAILABLE = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN',
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  // admin shutdown, crash shutdown, cannot connect now, too many connections, serialization/deadlock (retry helps)
+  '57P01', '57P02', '57P03', '53300', '40001', '40P01',
+]);
+// gRPC: CANCELLED (deadline), DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE.
+const GRPC_UNAVAILABLE = new Set([1, 4, 8, 14]);
+
+export type Unavailable = 'database' | 'temporal' | null;
+
+/** Which dependency an error says is unreachable (its `cause` chain included), or null for any other error. */
+export function unavailableDependency(error: unknown): Unavailable {
+  let e: unknown = error;
+  for (let depth = 0; e && depth < 6; depth++) {
+    const x = e as { name?: string; code?: unknown; cause?: unknown; details?: unknown };
+    if (x instanceof DependencyUnavailableError) return 'database';
+    if (x.name === 'ServiceError' || (typeof x.code === 'number' && GRPC_UNAVAILABLE.has(x.code) && 'details' in (x as object))) {
+      const code = (x.cause as { code?: number } | undefined)?.code ?? x.code;
+      if (typeof code !== 'number' || GRPC_UNAVAILABLE.has(code)) return 'temporal';
+    }
+    if (typeof x.code === 'string' && DATABASE_UNAVAILABLE.has(x.code)) return 'database';
+    e = x.cause;
+  }
+  return null;
+}
+
+/** The SQLSTATE of a PostgreSQL error (`22P05`…), if the error is one. */
+export function sqlState(error: unknown): string | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null;
+}
+
+/**
+ * The error's message, safe to log or to record in a workflow history: its first line, at most `max` characters.
+ * Never the error object itself: postgres.js errors carry the query's parameters (a NIR, a name).
+ */
+export function safeMessage(error: unknown, max = 500): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = message.split('\n')[0] ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}

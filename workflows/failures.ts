@@ -1,0 +1,20 @@
+// Reading an activity's failure in a workflow: whether it ended for good, and what a manager should be told.
+
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { mailRefusalReason } from '../rules/routing.js';
+import { FAILURE_TYPES } from './contract.js';
+
+/** The non-retryable failure an activity ended with, if that is how it ended (else null: rethrow it). */
+export function finalFailure(error: unknown): ApplicationFailure | null {
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable) return error.cause;
+  return null;
+}
+
+/** Why a PS e-mail could not go, when its activity ended for good (a refusal, the same error every time); else null. */
+export function mailFailureReason(error: unknown): string | null {
+  const failure = finalFailure(error);
+  if (!failure) return null;
+  if (failure.type === FAILURE_TYPES.addressRefused) return mailRefusalReason('address', failure.message);
+  if (failure.type === FAILURE_TYPES.mailRejected || failure.type === FAILURE_TYPES.invalidMail) return mailRefusalReason('rejected', failure.message);
+  return mailRefusalReason('failed', failure.message);
+}
