@@ -144,6 +144,8 @@ export interface DevServer {
   namespace: string;
   /** Kills the server's process group and waits for it to exit. */
   stop(): Promise<void>;
+  /** Kills it without warning (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
 }
 
 function devServerArgs(options: DevServerOptions, port: number): string[] {
@@ -242,7 +244,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     try {
       connection = await Connection.connect({ address, connectTimeout: 2_000 });
       await connection.workflowService.describeNamespace({ namespace });
-      return { address, uiUrl, namespace, stop };
+      return { address, uiUrl, namespace, stop, kill: async () => { process.removeListener('exit', killOnExit); killGroup(child, 'SIGKILL'); await exited; } };
     } catch (error) {
       lastError = error;
       await sleep(250);

@@ -43,6 +43,12 @@ export interface FakeResend {
   deliveries: Delivery[];
   /** The next `n` POST /emails fail with `status` (e.g. 500, 422, 429). */
   failNext(n: number, status: number, options?: FailOptions): void;
+  /** Every e-mail to `address` is refused as Resend refuses an address it will not deliver to (422 on `to`). */
+  refuse(address: string): void;
+  /** `address` is taken again. */
+  accept(address: string): void;
+  /** Only this key is accepted from now on (another key: 403, as Resend answers an invalid key). */
+  setApiKey(key: string): void;
   close(): Promise<void>;
 }
 
@@ -94,7 +100,8 @@ function problems(body: unknown): string | null {
 }
 
 export async function startFakeResend(options: FakeResendOptions = {}): Promise<FakeResend> {
-  const apiKey = options.apiKey ?? 're_test_fake';
+  let apiKey = options.apiKey ?? 're_test_fake';
+  const refused = new Set<string>();
   const requests: RecordedRequest[] = [];
   const deliveries: Delivery[] = [];
   /** Idempotency key → the delivery and the payload it was made with. */
@@ -148,6 +155,10 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
     if (!parsed) return fail(422, 'Invalid JSON body.');
     const problem = problems(body);
     if (problem) return fail(422, problem);
+    const recipients = [(body as { to?: unknown }).to].flat().map(String);
+    if (recipients.some((a) => refused.has(a.toLowerCase()))) {
+      return fail(422, 'Invalid `to` field. The recipient address is on the suppression list and cannot receive e-mails.', 'validation_error');
+    }
 
     const email = body as Record<string, unknown>;
     let delivery: Delivery;
@@ -178,7 +189,18 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
 
   return {
     url: `http://127.0.0.1:${port}`,
-    apiKey,
+    get apiKey() {
+      return apiKey;
+    },
+    refuse(address) {
+      refused.add(address.toLowerCase());
+    },
+    accept(address) {
+      refused.delete(address.toLowerCase());
+    },
+    setApiKey(key) {
+      apiKey = key;
+    },
     requests,
     deliveries,
     failNext(n, status, failOptions = {}) {

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type AppDependencies } from '../api/app.js';
 import { appDependencies } from '../api/server.js';
+import type { ActivityDependencies } from '../activities/index.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
 import { createScratchDatabase, type ScratchDatabase } from './databases.js';
 
@@ -51,8 +52,8 @@ export interface Pipeline {
   service: ReturnType<typeof createInvoiceService>;
   invoices: ReturnType<typeof createInvoiceRepository>;
   tasks: ReturnType<typeof createTaskRepository>;
-  /** Starts a worker on the pipeline's task queue (several may run). */
-  startWorker(): Promise<{ worker: Worker; stopped: Promise<void> }>;
+  /** Starts a worker on the pipeline's task queue (several may run); `deps` changes its dependencies (a faulty port…). */
+  startWorker(options?: { deps?: (deps: ActivityDependencies) => ActivityDependencies }): Promise<{ worker: Worker; stopped: Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -76,9 +77,10 @@ export async function createPipeline(
   const pipeline: Pipeline = {
     database, client, taskQueue, invoices, tasks: createTaskRepository(database.db),
     service: createInvoiceService({ client, db: database.db, taskQueue }),
-    async startWorker() {
+    async startWorker(options = {}) {
       const native = await NativeConnection.connect({ address });
-      const worker = await createWorker({ connection: native, taskQueue, deps: dependenciesFrom(database, client, env) });
+      const deps = dependenciesFrom(database, client, env);
+      const worker = await createWorker({ connection: native, taskQueue, deps: options.deps?.(deps) ?? deps });
       const stopped = worker.run();
       workers.push({ worker, stopped, connection: native });
       return { worker, stopped };

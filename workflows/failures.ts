@@ -4,10 +4,13 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import { mailRefusalReason } from '../rules/routing.js';
 import { FAILURE_TYPES } from './contract.js';
 
-/** The non-retryable failure an activity ended with, if that is how it ended (else null: rethrow it). */
+/**
+ * The non-retryable failure an activity ended with, if that is how it ended (else null: rethrow it). A regular
+ * activity's comes wrapped in an ActivityFailure; a local activity's arrives as the ApplicationFailure itself.
+ */
 export function finalFailure(error: unknown): ApplicationFailure | null {
-  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable) return error.cause;
-  return null;
+  const failure = error instanceof ActivityFailure ? error.cause : error;
+  return failure instanceof ApplicationFailure && failure.nonRetryable ? failure : null;
 }
 
 /** Why a PS e-mail could not go, when its activity ended for good (a refusal, the same error every time); else null. */
