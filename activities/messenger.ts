@@ -13,6 +13,12 @@ export interface WorkflowMessenger {
   startInvoice(input: InvoiceWorkflowInput, taskQueue: string): Promise<void>;
   /** Starts the batch's workflow (a complete batch), or finds it running or finished. */
   startBatch(batchId: string, taskQueue: string): Promise<void>;
+  /**
+   * Starts the workflow again after its run ended in failure (failed, terminated, timed out, cancelled): the new run
+   * resumes from the database (`npm run doctor`). A run that completed, or one running, is left as it is.
+   */
+  restart(kind: 'invoice', input: InvoiceWorkflowInput, taskQueue: string): Promise<void>;
+  restart(kind: 'batch', batchId: string, taskQueue: string): Promise<void>;
   /** False when the claim's workflow is not running any more (nothing waits for the message). */
   replySent(archiveKey: string, sent: ReplySent): Promise<boolean>;
   replyRefused(archiveKey: string, refused: ReplyRefused): Promise<boolean>;
@@ -35,13 +41,18 @@ export function createWorkflowMessenger(client: Client): WorkflowMessenger {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
   };
+  const batchOptions = (batchId: string, taskQueue: string) => ({
+    taskQueue, workflowId: batchWorkflowId(batchId), args: [{ batchId }],
+    workflowIdConflictPolicy: 'USE_EXISTING' as const, workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    typedSearchAttributes: [{ key: batchKey, value: batchId }],
+  });
+  const afterFailure = { workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY' as const };
   return {
     startInvoice: (input, taskQueue) => start(INVOICE_WORKFLOW_TYPE, invoiceStartOptions(input, taskQueue)),
-    startBatch: (batchId, taskQueue) => start(BATCH_WORKFLOW_TYPE, {
-      taskQueue, workflowId: batchWorkflowId(batchId), args: [{ batchId }],
-      workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [{ key: batchKey, value: batchId }],
-    }),
+    startBatch: (batchId, taskQueue) => start(BATCH_WORKFLOW_TYPE, batchOptions(batchId, taskQueue)),
+    restart: ((kind: 'invoice' | 'batch', what: InvoiceWorkflowInput | string, taskQueue: string) => kind === 'invoice'
+      ? start(INVOICE_WORKFLOW_TYPE, { ...invoiceStartOptions(what as InvoiceWorkflowInput, taskQueue), ...afterFailure })
+      : start(BATCH_WORKFLOW_TYPE, { ...batchOptions(what as string, taskQueue), ...afterFailure })) as WorkflowMessenger['restart'],
     replySent: (archiveKey, sent) => signal(archiveKey, replySentSignal, sent),
     replyRefused: (archiveKey, refused) => signal(archiveKey, replyRefusedSignal, refused),
   };
