@@ -6,6 +6,7 @@
 import { getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { isIsoDate } from '../rules/dates.js';
+import { textErrors } from '../rules/schema.js';
 import { normalizeInvoiceNumber, normalizeName } from '../rules/text.js';
 import type {
   AgicaRecord, Beneficiary, Card, CatalogueEntry, Insurer, Payment, Period, Practitioner, PractitionerAddress, ReferenceData,
@@ -293,6 +294,8 @@ const paymentKey = (p: Payment) =>
 export function validateReference(input: unknown): Required<SeedReference> {
   const c = new Checker();
   if (!c.isObject(input, 'reference')) throw new ReferenceValidationError(c.issues);
+  // Anywhere, read below or not: no control character, lone surrogate, endless text or infinite number.
+  for (const e of textErrors(undefined, input)) c.fail(e.path, e.message);
   // Items that are not objects stay as null until the end, so that duplicate paths keep their index.
   const each = <T>(key: string, check: (c: Checker, value: unknown, path: string) => T | null): (T | null)[] =>
     c.list(input, key, '').map((value, i) => check(c, value, `${key}[${i}]`));
