@@ -6,16 +6,16 @@ import { openManagerTrame } from '../../activities/outputs.js';
 import type { AppDependencies } from '../app.js';
 import { HttpError, notFound } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
-import { ErrorBody } from '../schemas.js';
+import { BatchFilterSchema, ErrorBody, limitSchema, OffsetSchema } from '../schemas.js';
 import { actorOf } from './tasks.js';
 import { importTrame } from '../trame-import.js';
 
 const OutboxQuery = Type.Object({
-  batchId: Type.Optional(Type.String()),
+  batchId: BatchFilterSchema,
   ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'must be 9 digits (N° PS)' }),
   kind: Type.Optional({ ...Type.Union([Type.Literal('ps_reply'), Type.Literal('escalation')]), errorMessage: 'must be ps_reply or escalation' }),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  limit: limitSchema(200),
+  offset: OffsetSchema,
 });
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';

@@ -9,19 +9,20 @@ import { TaskConflict, type TaskRepository } from '../../db/tasks.js';
 import { resolveTaskUpdate, TASK_ACTIONS } from '../../workflows/contract.js';
 import type { AppDependencies } from '../app.js';
 import { HttpError, notFound } from '../errors.js';
-import { ErrorBody } from '../schemas.js';
+import { multilineText } from '../../rules/schema.js';
+import { ErrorBody, limitSchema, OffsetSchema } from '../schemas.js';
 
 const motifEnum = { ...Type.Union(MOTIF_CODES.map((m) => Type.Literal(m))), errorMessage: 'must be a motif code (GET /api/motifs)' };
 
 const TaskListQuery = Type.Object({
   status: Type.Optional({ ...Type.Union([Type.Literal('open'), Type.Literal('resolved')]), errorMessage: 'must be open or resolved' }),
   motif: Type.Optional(motifEnum),
-  assignee: Type.Optional(Type.String({ minLength: 1, description: '`me` for the caller' })),
+  assignee: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: '`me` for the caller' })),
   overdue: Type.Optional(Type.Boolean()),
   ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'must be 9 digits (N° PS)' }),
   q: Type.Optional(Type.String({ maxLength: 100, description: 'Critère d\'archivage, N° PS or words of the motif' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  limit: limitSchema(200),
+  offset: OffsetSchema,
 });
 
 const TaskParams = Type.Object({
@@ -31,7 +32,7 @@ const TaskParams = Type.Object({
 export const ResolveBody = Type.Object({
   action: { ...Type.Union(TASK_ACTIONS.map((a) => Type.Literal(a))), errorMessage: `must be one of ${TASK_ACTIONS.join(', ')}` },
   motif: Type.Optional(motifEnum),
-  comment: Type.Optional(Type.String({ maxLength: 500 })),
+  comment: Type.Optional(multilineText(500)),
 });
 
 const Task = Type.Object({}, { additionalProperties: true, description: 'A manager task (TaskSummary; with decision, invoice, practitioner and events for one task)' });
