@@ -18,6 +18,7 @@ import type { OutputRepository } from '../db/outputs.js';
 import type { TaskRepository } from '../db/tasks.js';
 import { authPlugin, guardRoutes } from './auth.js';
 import { consoleRoutes } from './console/routes.js';
+import { REQUEST_TIMEOUT_MS, NOT_ANSWERING } from './deadlines.js';
 import { badRequest, classifyError, HttpError, sanitizeError } from './errors.js';
 import type { InvoiceService } from './invoice-service.js';
 import { batchRoutes } from './routes/batches.js';
@@ -30,7 +31,8 @@ import { taskRoutes } from './routes/tasks.js';
 
 export interface AppDependencies {
   client: Client;
-  database: Pick<OpenDatabase, 'execute' | 'db'>;
+  /** `ping` (a probe on a connection of its own) is used by /health when given, else `execute('select 1')`. */
+  database: Pick<OpenDatabase, 'execute' | 'db'> & Partial<Pick<OpenDatabase, 'ping'>>;
   invoices: InvoiceRepository;
   service: InvoiceService;
   tasks: TaskRepository;
@@ -42,8 +44,10 @@ export interface AppDependencies {
   secureCookies?: boolean;
   /** « OPERATEUR SSTT » in the Trame exports. */
   operatorName: string;
-  /** Deadline of each Temporal call made for a request (ms). */
+  /** Deadline of each Temporal call made for a request (ms; default TEMPORAL_TIMEOUT_MS, api/deadlines.ts). */
   temporalTimeoutMs?: number;
+  /** A request without an answer after this many ms is answered 503 (default REQUEST_TIMEOUT_MS, api/deadlines.ts). */
+  requestTimeoutMs?: number;
   logger?: boolean;
 }
 
@@ -91,8 +95,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
   });
 
-  // Before anything else (credentials included): a malformed query string.
-  app.addHook('onRequest', async (request) => {
+  // Before anything else (credentials included): a malformed query string, and the bound on every request.
+  app.addHook('onRequest', async (request, reply) => {
+    const bound = request.routeOptions.config?.answerWithinMs ?? deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      if (reply.sent) return;
+      request.log.warn({ url: request.routeOptions.url, bound }, 'request not answered in time');
+      // Whatever the route's response schemas say (/health's 503 has another shape).
+      void reply.status(503).type('application/json; charset=utf-8').serializer(JSON.stringify).send({ message: NOT_ANSWERING });
+    }, bound);
+    timer.unref();
+    reply.raw.once('close', () => clearTimeout(timer));
     const malformed = malformedQuery(request.url);
     if (malformed.length) throw badRequest(malformed);
   });

@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Invoice } from '../../rules/types.js';
 import { batchStatusQuery, batchWorkflowId } from '../../workflows/contract.js';
 import type { AppDependencies } from '../app.js';
+import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { badRequest, notFound } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
 import { BatchIdSchema, BatchReceipt, ErrorBody, SubmitBatchBody } from '../schemas.js';
@@ -14,9 +15,10 @@ const BatchParams = Type.Object({ id: BatchIdSchema });
 
 export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
   const { service, outputs, client } = deps;
-  const timeout = deps.temporalTimeoutMs ?? 10_000;
+  const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
 
   app.post<{ Body: Static<typeof SubmitBatchBody> }>('/api/batches', {
+    config: { answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
       tags: ['batches'],
       summary: 'Submit a « multi factures » document: one workflow per invoice, then the e-mails, the Trame and « FIN OK »',
@@ -47,7 +49,7 @@ export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async 
     const progress = await outputs.batchProgress(request.params.id);
     if (!progress) throw notFound(`Batch ${request.params.id}`);
     // The workflow's own view (phase, skipped invoices) when it can be had quickly; the database's otherwise.
-    const live = await client.connection.withDeadline(Date.now() + Math.min(timeout, 3000), () =>
+    const live = await withinDeadline(client, Math.min(timeout, 3000), () =>
       client.workflow.getHandle(batchWorkflowId(progress.id)).query(batchStatusQuery)).catch(() => null);
     return { ...progress, phase: live?.phase ?? (progress.status === 'closed' ? 'closed' : null), skipped: live?.skipped ?? [] };
   });

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { openManagerTrame } from '../../activities/outputs.js';
 import type { AppDependencies } from '../app.js';
+import { BULK_REQUEST_TIMEOUT_MS } from '../deadlines.js';
 import { HttpError, notFound } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
 import { BatchFilterSchema, ErrorBody, limitSchema, OffsetSchema } from '../schemas.js';
@@ -43,6 +44,7 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
   });
 
   app.get('/api/trames/open.xlsx', {
+    config: { answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: { tags: ['outputs'], summary: 'A Trame SSTT of every row still open for managers' },
   }, async (_request, reply) => {
     const { content } = await openManagerTrame(deps);
@@ -52,6 +54,7 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
   });
 
   app.post('/api/trames', {
+    config: { answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
       tags: ['outputs'],
       summary: 'Re-import a Trame SSTT filled by a manager (multipart, field « file »): the rows with « Gestionnaire Almerys » and « Almerys – traité le » close their tasks. A file with any error applies nothing.',
