@@ -1,5 +1,6 @@
 // HTTP errors: one shape `{ message, errors? }`; infrastructure down → 503 with a clear message, never a crash.
 
+import { DrizzleQueryError } from 'drizzle-orm';
 import type { FieldError } from '../rules/schema.js';
 
 export class HttpError extends Error {
@@ -66,10 +67,11 @@ export interface SanitizedError {
 export function sanitizeError(err: unknown, depth = 0): SanitizedError {
   if (!(err instanceof Error) && (typeof err !== 'object' || err === null)) return { name: typeof err, message: String(err) };
   const x = err as { name?: unknown; code?: unknown; message?: unknown; stack?: unknown; cause?: unknown };
-  const name = typeof x.name === 'string' ? x.name : 'Error';
+  // drizzle's error keeps the name `Error`: told apart by its class.
+  const name = err instanceof DrizzleQueryError ? 'DrizzleQueryError' : typeof x.name === 'string' ? x.name : 'Error';
   const code = typeof x.code === 'string' || typeof x.code === 'number' ? x.code : undefined;
   let message = typeof x.message === 'string' ? x.message : '';
-  if (name === 'DrizzleQueryError') message = 'Failed query';
+  if (name === 'DrizzleQueryError' || message.startsWith('Failed query:')) message = 'Failed query';
   else if (typeof code === 'string' && SQLSTATE.test(code)) message = message.replace(/"[^"]*"/g, '"…"');
   const frames = typeof x.stack === 'string' ? x.stack.split('\n').filter((line) => /^\s+at /.test(line)).join('\n') : '';
   return {
