@@ -94,11 +94,11 @@ describe('PostgreSQL down: a closed port', () => {
 });
 
 describe('PostgreSQL hung: it accepts connections and never answers', () => {
-  it('/health and GET /api/invoices → 503 once the connect timeout is over, never a wait', async () => {
+  it('/health → 503 within 2 s (its probe has its own bound), GET /api/invoices once the connect timeout is over', async () => {
     const api = await apiOverDatabase(`postgres://postgres@127.0.0.1:${await silentServer()}/none`);
     const [health, list] = await Promise.all([timed(api, '/health', null), timed(api, '/api/invoices')]);
     expect(health).toMatchObject({ status: 503, body: { database: { ok: false }, temporal: { ok: true } } });
-    expect(health.ms).toBeLessThanOrEqual(DATABASE_HUNG_MS);
+    expect(health.ms).toBeLessThanOrEqual(DATABASE_DOWN_MS);
     expect(list).toMatchObject({ status: 503, body: { message: expect.stringContaining('database') } });
     expect(list.ms).toBeLessThanOrEqual(DATABASE_HUNG_MS);
   });
