@@ -7,7 +7,7 @@
 // they are kept with the claim: no control character (tab and line breaks only in fields marked `multilineText`),
 // no lone surrogate, no string longer than its schema's maxLength or DEFAULT_MAX_LENGTH, no infinite number.
 
-import { Type, type Static, type StringOptions, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import AjvModule, { type ErrorObject } from 'ajv';
 import { isIsoDate } from './dates.js';
 import { ATTACHED_DOCUMENT_KINDS, DOCUMENT_KINDS, SPECIALTIES } from './types.js';
@@ -16,15 +16,14 @@ import { ATTACHED_DOCUMENT_KINDS, DOCUMENT_KINDS, SPECIALTIES } from './types.js
 const msg = <T extends TSchema>(schema: T, message: string): T => ({ ...schema, errorMessage: message });
 const nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
 
+const tooLong = (maxLength: number) => `must be a text of at most ${maxLength} characters`;
 /** A free text of at most `maxLength` characters, on one line. */
-export const text = (maxLength: number, options: StringOptions = {}) =>
-  msg(Type.String({ ...options, maxLength }), `must be a text of at most ${maxLength} characters`);
+export const text = (maxLength: number) => msg(Type.String({ maxLength }), tooLong(maxLength));
 
 /** Marks a string schema whose text may hold tabs and line breaks (a comment typed in a form). */
 export const MULTILINE = 'x-multiline';
 /** A free text of at most `maxLength` characters that may hold tabs and line breaks. */
-export const multilineText = (maxLength: number, options: StringOptions = {}) =>
-  msg(Type.String({ ...options, maxLength, [MULTILINE]: true }), `must be a text of at most ${maxLength} characters`);
+export const multilineText = (maxLength: number) => msg(Type.String({ maxLength, [MULTILINE]: true }), tooLong(maxLength));
 
 export const IsoDateSchema = msg(Type.String({ format: 'iso-date' }), 'must be a date written YYYY-MM-DD');
 export const ArchiveKeySchema = msg(Type.String({ pattern: '^[0-9]{10}$' }), "must be 10 digits (critère d'archivage)");
@@ -210,7 +209,7 @@ export const TEXT_MESSAGES = {
   propertyName: `must not have a property name with control characters, a lone surrogate or more than ${DEFAULT_MAX_LENGTH} characters`,
   infinite: 'must be a finite number',
   depth: `must not nest arrays and objects more than ${MAX_DEPTH} deep`,
-  tooLong: (max: number) => `must be a text of at most ${max} characters`,
+  tooLong,
 } as const;
 
 const CONTROL = /[\u0000-\u001F\u007F]/;
@@ -319,9 +318,9 @@ export function createValidator({ coerce = false } = {}): Validate {
     const schemaErrors = fieldErrors(fn(value) ? [] : (fn.errors ?? []), prefix);
     // After ajv: query strings and path parameters are coerced by then. The text check names what is wrong more
     // precisely than a pattern or an enum would: it comes first, one error per path.
-    const text = textErrors(schema, value, prefix);
-    const paths = new Set(text.map((e) => e.path));
-    return [...text, ...schemaErrors.filter((e) => !paths.has(e.path))];
+    const valueErrors = textErrors(schema, value, prefix);
+    const paths = new Set(valueErrors.map((e) => e.path));
+    return [...valueErrors, ...schemaErrors.filter((e) => !paths.has(e.path))];
   };
 }
 
