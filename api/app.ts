@@ -1,12 +1,14 @@
 // The HTTP API (fastify): plugins in order — OpenAPI → error handling → routes. Every route declares its
 // schemas (api/schemas.ts); bad input is answered 400 naming each bad field, before anything reaches Temporal.
+// Every value of a body, query string or path is checked beyond its schema (rules/schema.ts textErrors): no
+// control character, lone surrogate, endless string or infinite number is ever stored.
 
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
 import type { TSchema } from '@sinclair/typebox';
-import { createValidator } from '../rules/schema.js';
+import { createValidator, textProblem, type FieldError } from '../rules/schema.js';
 import multipart from '@fastify/multipart';
 import type { createMailer } from '../activities/mail/mailer.js';
 import type { ApiKeyRepository } from '../db/api-keys.js';
@@ -17,7 +19,8 @@ import type { OutputRepository } from '../db/outputs.js';
 import type { TaskRepository } from '../db/tasks.js';
 import { authPlugin, guardRoutes } from './auth.js';
 import { consoleRoutes } from './console/routes.js';
-import { badRequest, classifyError, HttpError } from './errors.js';
+import { REQUEST_TIMEOUT_MS, NOT_ANSWERING } from './deadlines.js';
+import { badRequest, classifyError, HttpError, sanitizeError } from './errors.js';
 import type { InvoiceService } from './invoice-service.js';
 import { batchRoutes } from './routes/batches.js';
 import { healthRoutes } from './routes/health.js';
@@ -29,7 +32,8 @@ import { taskRoutes } from './routes/tasks.js';
 
 export interface AppDependencies {
   client: Client;
-  database: Pick<OpenDatabase, 'execute' | 'db'>;
+  /** `ping` (a probe on a connection of its own) is used by /health when given, else `execute('select 1')`. */
+  database: Pick<OpenDatabase, 'execute' | 'db'> & Partial<Pick<OpenDatabase, 'ping'>>;
   invoices: InvoiceRepository;
   service: InvoiceService;
   tasks: TaskRepository;
@@ -46,17 +50,70 @@ export interface AppDependencies {
   managersEmail: string[];
   /** The workers' task queue (workflows the API starts: e-mails sent again). */
   taskQueue: string;
-  /** Deadline of each Temporal call made for a request (ms). */
+  /** Deadline of each Temporal call made for a request (ms; default TEMPORAL_TIMEOUT_MS, api/deadlines.ts). */
   temporalTimeoutMs?: number;
+  /** A request without an answer after this many ms is answered 503 (default REQUEST_TIMEOUT_MS, api/deadlines.ts). */
+  requestTimeoutMs?: number;
   logger?: boolean;
 }
 
 const bodyValidator = createValidator();
 const queryValidator = createValidator({ coerce: true });
 
+const PERCENT_ENCODING = 'must be valid percent-encoding (UTF-8)';
+
+function decodeComponent(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
+/** The query parameters of a URL that are not valid percent-encoding (the parser would keep them as they are). */
+function malformedQuery(url: string): FieldError[] {
+  const start = url.indexOf('?');
+  if (start < 0) return [];
+  const errors: FieldError[] = [];
+  for (const pair of url.slice(start + 1).split('&')) {
+    const eq = pair.indexOf('=');
+    const name = decodeComponent(eq < 0 ? pair : pair.slice(0, eq));
+    if (name === null) errors.push({ path: 'query', message: 'must have parameter names in valid percent-encoding (UTF-8)' });
+    else if (eq >= 0 && decodeComponent(pair.slice(eq + 1)) === null) {
+      errors.push({ path: textProblem(name) ? 'query' : `query.${name}`, message: PERCENT_ENCODING });
+    }
+  }
+  return errors;
+}
+
+const errorBody = (err: HttpError) => ({ message: err.message, ...(err.errors ? { errors: err.errors } : {}) });
+
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
+    logger: deps.logger
+      ? { level: 'info', redact: ['req.headers.authorization'], serializers: { err: (err) => ({ type: err.name, stack: '', ...sanitizeError(err) }) } }
+      : false,
+    // A path that is not valid percent-encoding: the same 400 as any bad input (fastify's own has another shape).
+    frameworkErrors: (error, _request, frameworkReply) => {
+      const reply = frameworkReply as FastifyReply;
+      if (error.code === 'FST_ERR_BAD_URL') return reply.status(400).send(errorBody(badRequest([{ path: 'params', message: PERCENT_ENCODING }])));
+      return reply.status(error.statusCode ?? 400).send({ message: error.message });
+    },
+  });
+
+  // Before anything else (credentials included): a malformed query string, and the bound on every request.
+  app.addHook('onRequest', async (request, reply) => {
+    const bound = request.routeOptions.config?.answerWithinMs ?? deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      if (reply.sent) return;
+      request.log.warn({ url: request.routeOptions.url, bound }, 'request not answered in time');
+      // Whatever the route's response schemas say (/health's 503 has another shape).
+      void reply.status(503).type('application/json; charset=utf-8').serializer(JSON.stringify).send({ message: NOT_ANSWERING });
+    }, bound);
+    timer.unref();
+    reply.raw.once('close', () => clearTimeout(timer));
+    const malformed = malformedQuery(request.url);
+    if (malformed.length) throw badRequest(malformed);
   });
 
   app.setValidatorCompiler(({ schema, httpPart }) => {
@@ -69,16 +126,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   app.setErrorHandler((err, request, reply) => {
-    if (err instanceof HttpError) {
-      return reply.status(err.statusCode).send({ message: err.message, ...(err.errors ? { errors: err.errors } : {}) });
-    }
+    if (err instanceof HttpError) return reply.status(err.statusCode).send(errorBody(err));
     const e = err as { statusCode?: number; message: string; code?: string };
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       // fastify's own 4xx: malformed JSON, unsupported media type, body too large…
       return reply.status(e.statusCode).send({ message: e.message });
     }
     const { statusCode, message } = classifyError(err);
-    request.log.error({ err }, message);
+    // sanitizeError: a failed query's parameters (a NIR, health data) never reach the log.
+    if (statusCode < 500) request.log.warn({ err: sanitizeError(err) }, message);
+    else request.log.error({ err: sanitizeError(err) }, message);
     return reply.status(statusCode).send({ message });
   });
 

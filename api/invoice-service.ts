@@ -20,6 +20,7 @@ import { createBatchRepository, type BatchAddition, type BatchConflict, type Bat
 import type { Database } from '../db/client.js';
 import { createInvoiceRepository, FINAL_STATUSES } from '../db/invoices.js';
 import { batchWorkflowId, invoiceWorkflowId, type InvoiceStatus } from '../workflows/contract.js';
+import { TEMPORAL_TIMEOUT_MS, withinDeadline } from './deadlines.js';
 import { HttpError, notFound } from './errors.js';
 
 export interface Submission {
@@ -68,8 +69,8 @@ export function createInvoiceService(deps: { client: Client; db: Database; taskQ
   const invoices = createInvoiceRepository(deps.db);
   const batches = createBatchRepository(deps.db);
   const messenger = createWorkflowMessenger(client);
-  const timeout = deps.temporalTimeoutMs ?? 2500;
-  const withDeadline = <T>(fn: () => Promise<T>) => client.connection.withDeadline(Date.now() + timeout, fn);
+  const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
+  const withDeadline = <T>(fn: () => Promise<T>) => withinDeadline(client, timeout, fn);
 
   async function receipts(keys: string[], adopted: ReadonlySet<string>, created: ReadonlySet<string>): Promise<SubmissionReceipt[]> {
     const rows = await invoices.byKeys(keys);

@@ -5,6 +5,20 @@ import { IsoDateSchema, InvoiceSchema } from '../rules/schema.js';
 import { INVOICE_STATUSES } from '../workflows/contract.js';
 import { MOTIF_CODES } from '../rules/motifs.js';
 
+/** The deepest page of a list: beyond it, a filter finds the claim, not paging. */
+export const MAX_OFFSET = 1_000_000;
+
+/** `limit` of a list: 1 to `max`, 50 when absent. */
+export const limitSchema = (max: number) =>
+  Type.Optional({ ...Type.Integer({ minimum: 1, maximum: max, default: 50 }), errorMessage: `must be an integer from 1 to ${max}` });
+/** `offset` of a list: 0 to MAX_OFFSET. */
+export const OffsetSchema = Type.Optional({
+  ...Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0, description: `At most ${MAX_OFFSET}` }),
+  errorMessage: `must be an integer from 0 to ${MAX_OFFSET}`,
+});
+/** A batch id given as a filter (any text a batch id could be). */
+export const BatchFilterSchema = Type.Optional(Type.String({ maxLength: 64 }));
+
 export const BatchIdSchema = { ...Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }), errorMessage: 'must be 1–64 letters, digits, dots, dashes or underscores' };
 
 export const SubmitInvoiceBody = Type.Object({
@@ -94,10 +108,10 @@ export const InvoiceListQuery = Type.Object({
   status: Type.Optional({ ...Type.Union(INVOICE_STATUSES.map((s) => Type.Literal(s))), errorMessage: `must be one of ${INVOICE_STATUSES.join(', ')}` }),
   motif: Type.Optional({ ...Type.Union(MOTIF_CODES.map((s) => Type.Literal(s))), errorMessage: 'must be a motif code (see /api/motifs)' }),
   ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'must be 9 digits (N° PS)' }),
-  batchId: Type.Optional(Type.String()),
+  batchId: BatchFilterSchema,
   q: Type.Optional(Type.String({ maxLength: 20, description: "Critère d'archivage, NIR or N° PS (or its start)" })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  limit: limitSchema(500),
+  offset: OffsetSchema,
 });
 
 export const IdParams = Type.Object({

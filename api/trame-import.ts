@@ -7,6 +7,7 @@ import { compareWithOriginal, readTrame, type TrameImportError } from '../activi
 import { formatFrenchDate } from '../rules/dates.js';
 import { resolveTaskUpdate } from '../workflows/contract.js';
 import type { AppDependencies } from './app.js';
+import { TEMPORAL_UPDATE_TIMEOUT_MS } from './deadlines.js';
 
 export interface TrameImportReport {
   rows: number;
@@ -53,7 +54,8 @@ export async function importTrame(deps: AppDependencies, content: Buffer, actor:
     return report;
   }
 
-  const timeout = deps.temporalTimeoutMs ?? 10_000;
+  // Each row's task is closed with the resolve Update: a worker must apply it.
+  const timeout = deps.temporalTimeoutMs ?? TEMPORAL_UPDATE_TIMEOUT_MS;
   for (const item of toClose) {
     const open = (await deps.tasks.ofInvoice(item.archiveKey)).filter((t) => t.status === 'open').at(-1);
     if (!open) {

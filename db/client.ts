@@ -17,12 +17,22 @@ export interface OpenDatabase {
   kind: 'postgres' | 'pglite';
   /** Runs raw SQL; always resolves to the rows, whatever the driver. */
   execute(query: SQLWrapper | string): Promise<Row[]>;
+  /**
+   * Whether the database answers, on a connection of its own (never queued behind the pool's queries): resolves,
+   * or rejects within `timeoutMs` (default: the connect timeout).
+   */
+  ping(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface OpenOptions {
   /** PGlite data directory when no URL is given (default `<repo>/.data/pglite`; `memory://` for none). */
   pgliteDir?: string;
+  /**
+   * Seconds to wait for PostgreSQL to accept a connection and answer its start-up, so that a request fails fast
+   * (503) when it is down or hung. Default: the URL's `?connect_timeout=`, else PGCONNECT_TIMEOUT, else 2.
+   */
+  connectTimeoutSeconds?: number;
 }
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -41,12 +51,24 @@ function toSql(query: SQLWrapper | string): SQLWrapper {
   return typeof query === 'string' ? sql.raw(query) : query;
 }
 
-async function migratePostgres(url: string): Promise<void> {
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 2;
+
+/** postgres.js options shared by every connection: the connect timeout (unless the URL sets it), no notices. */
+function connectionOptions(url: string, options: OpenOptions) {
+  const fromEnv = Number(process.env.PGCONNECT_TIMEOUT);
+  const connectTimeout = options.connectTimeoutSeconds ?? (fromEnv > 0 ? fromEnv : DEFAULT_CONNECT_TIMEOUT_SECONDS);
+  return {
+    onnotice: () => undefined,
+    ...(/[?&]connect_timeout=/.test(url) ? {} : { connect_timeout: connectTimeout }),
+  };
+}
+
+async function migratePostgres(url: string, options: OpenOptions): Promise<void> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
   // One session, so that the advisory lock covers the whole migration.
-  const client = postgres(url, { max: 1, onnotice: () => undefined });
+  const client = postgres(url, { ...connectionOptions(url, options), max: 1 });
   try {
     await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
     try {
@@ -59,22 +81,42 @@ async function migratePostgres(url: string): Promise<void> {
   }
 }
 
+/**
+ * A pool over PostgreSQL at `url`, without applying the migrations (openDatabase does). Nothing is connected until
+ * the first query.
+ */
+export async function connectPostgres(url: string, options: OpenOptions = {}): Promise<OpenDatabase> {
+  const { default: postgres } = await import('postgres');
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const connection = connectionOptions(url, options);
+  const client = postgres(url, connection);
+  const db = drizzle(client, { schema });
+  return {
+    db,
+    kind: 'postgres',
+    execute: async (query) => rowsOf(await db.execute(toSql(query))),
+    async ping(timeoutMs = (connection.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_SECONDS) * 1000) {
+      // A connection of its own, closed after: a probe never waits behind the pool's queries, nor keeps a slot.
+      const probe = postgres(url, { ...connection, max: 1 });
+      const timer = setTimeout(() => void probe.end({ timeout: 0 }), timeoutMs);
+      try {
+        await probe`select 1`;
+      } finally {
+        clearTimeout(timer);
+        await probe.end({ timeout: 0 });
+      }
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
 export async function openDatabase(
   url: string | undefined = process.env.DATABASE_URL,
   options: OpenOptions = {},
 ): Promise<OpenDatabase> {
   if (url) {
-    await migratePostgres(url);
-    const { default: postgres } = await import('postgres');
-    const { drizzle } = await import('drizzle-orm/postgres-js');
-    const client = postgres(url, { onnotice: () => undefined });
-    const db = drizzle(client, { schema });
-    return {
-      db,
-      kind: 'postgres',
-      execute: async (query) => rowsOf(await db.execute(toSql(query))),
-      close: () => client.end({ timeout: 5 }),
-    };
+    await migratePostgres(url, options);
+    return connectPostgres(url, options);
   }
 
   const { PGlite } = await import('@electric-sql/pglite');
@@ -93,6 +135,10 @@ export async function openDatabase(
       db,
       kind: 'pglite',
       execute: async (query) => rowsOf(await db.execute(toSql(query))),
+      // In process: nothing to reach.
+      ping: async () => {
+        await client.query('select 1');
+      },
       close,
     };
   } catch (error) {

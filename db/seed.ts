@@ -3,9 +3,11 @@
 // contractual rights, and a payment's acts, are replaced by the input's.
 // Validation messages name the path of the bad value, never the value itself (it may be a NIR).
 
+import { AppError } from '../rules/errors.js';
 import { getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { isIsoDate } from '../rules/dates.js';
+import { textErrors } from '../rules/schema.js';
 import { normalizeInvoiceNumber, normalizeName } from '../rules/text.js';
 import type {
   AgicaRecord, Beneficiary, Card, CatalogueEntry, Insurer, Payment, Period, Practitioner, PractitionerAddress, ReferenceData,
@@ -23,10 +25,11 @@ export type { PractitionerAddress };
 export type SeedPractitioner = Practitioner & { address?: PractitionerAddress | null };
 export type SeedReference = Omit<ReferenceData, 'practitioners'> & { practitioners?: SeedPractitioner[] };
 
-export class ReferenceValidationError extends Error {
+export class ReferenceValidationError extends AppError {
+  override readonly name = 'ReferenceValidationError';
+  readonly code = 'invalid_reference_data';
   constructor(readonly issues: string[]) {
     super(`invalid reference data:\n  ${issues.join('\n  ')}`);
-    this.name = 'ReferenceValidationError';
   }
 }
 
@@ -293,6 +296,8 @@ const paymentKey = (p: Payment) =>
 export function validateReference(input: unknown): Required<SeedReference> {
   const c = new Checker();
   if (!c.isObject(input, 'reference')) throw new ReferenceValidationError(c.issues);
+  // Anywhere, read below or not: no control character, lone surrogate, endless text or infinite number.
+  for (const e of textErrors(undefined, input)) c.fail(e.path, e.message);
   // Items that are not objects stay as null until the end, so that duplicate paths keep their index.
   const each = <T>(key: string, check: (c: Checker, value: unknown, path: string) => T | null): (T | null)[] =>
     c.list(input, key, '').map((value, i) => check(c, value, `${key}[${i}]`));

@@ -2,6 +2,7 @@
 // The workflow is the source of truth for resolutions; the row mirrors it, and the events say who did what, when.
 
 import { and, asc, count, desc, eq, ilike, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { AppError } from '../rules/errors.js';
 import { MOTIFS, motifDefinition } from '../rules/motifs.js';
 import { normalizeName } from '../rules/text.js';
 import type { AnalysisResult, Invoice, MotifCode, Practitioner } from '../rules/types.js';
@@ -60,10 +61,11 @@ export interface TaskFilter {
 }
 
 /** Why a claim or release was refused. */
-export class TaskConflict extends Error {
+export class TaskConflict extends AppError {
+  override readonly name = 'TaskConflict';
+  readonly code = 'task_conflict';
   constructor(readonly reason: 'not_found' | 'resolved' | 'claimed_by_other' | 'not_assignee', message: string) {
     super(message);
-    this.name = 'TaskConflict';
   }
 }
 

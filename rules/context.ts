@@ -2,6 +2,7 @@
 // earlier steps established. Everything here is plain JSON, so that a step can run as a Temporal activity
 // and its input and output are recorded in the workflow history.
 
+import { AppError } from './errors.js';
 import type { Coverage } from './coverage.js';
 import type {
   Act, AttachedDocument, Beneficiary, Card, Finding, Invoice, InvoiceFlags, IsoDate, Practitioner, StepCode,
@@ -86,11 +87,9 @@ export interface StepOutcome {
  * Thrown by a step when reference data it needs is missing or not what the rules expect.
  * The analysis turns it into `manque_consigne` with the message as comment (spec: Fallback — never guess).
  */
-export class UnclassifiableCase extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnclassifiableCase';
-  }
+export class UnclassifiableCase extends AppError {
+  override readonly name = 'UnclassifiableCase';
+  readonly code = 'unclassifiable_case';
 }
 
 export function continueWith(step: StepCode, check: string, facts: string[], newFacts?: Partial<AnalysisFacts>): StepOutcome {

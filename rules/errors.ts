@@ -59,12 +59,33 @@ export function sqlState(error: unknown): string | null {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null;
 }
 
+/** A PostgreSQL « data exception » (SQLSTATE class 22) in the error or its causes: a value it refused to store. */
+export function isDataException(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    if (sqlState(e)?.startsWith('22')) return true;
+  }
+  return false;
+}
+
+/** drizzle's error for a failed query: its message is the query and its parameters (`Failed query: … params: …`). */
+const FAILED_QUERY = /^Failed query\b/;
+
 /**
- * The error's message, safe to log or to record in a workflow history: its first line, at most `max` characters.
- * Never the error object itself: postgres.js errors carry the query's parameters (a NIR, a name).
+ * The error's message, safe to log or to record in a workflow history: its first line, at most `max` characters,
+ * without what a query carried. Never the error object itself, never a failed query's text: postgres.js errors carry
+ * the query's parameters and drizzle writes them into its message (a NIR, a name); PostgreSQL quotes the values it
+ * refuses (masked here).
  */
 export function safeMessage(error: unknown, max = 500): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const line = message.split('\n')[0] ?? '';
+  let e: unknown = error;
+  let prefix = '';
+  if (e instanceof Error && FAILED_QUERY.test(e.message)) {
+    prefix = 'Failed query: ';
+    e = e.cause;
+  }
+  let message = e === undefined ? '' : e instanceof Error ? e.message : String(e);
+  if (FAILED_QUERY.test(message)) message = '';
+  if (sqlState(e)) message = message.replace(/"[^"]*"/g, '"…"');
+  const line = `${prefix}${message.split('\n')[0] ?? ''}`.replace(/: $/, '');
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

@@ -1,6 +1,9 @@
+import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { readCaseFile } from './case-file.js';
-import { InvoiceSchema, validate } from './schema.js';
+import {
+  createValidator, DEFAULT_MAX_LENGTH, InvoiceSchema, MAX_DEPTH, multilineText, TEXT_MESSAGES, textErrors, textProblem, validate,
+} from './schema.js';
 import { baseCase } from './testing/cases.js';
 
 const errorsOf = (invoice: Record<string, unknown>) => validate(InvoiceSchema, invoice, 'invoice');
@@ -56,5 +59,94 @@ describe('input schema', () => {
     c.reference!.beneficiaries![0].cards![0].start = '2016-1-1';
     const r = readCaseFile(c);
     expect(r.ok ? [] : r.errors).toEqual([{ path: 'reference.beneficiaries[0].cards[0].start', message: 'must be a date written YYYY-MM-DD' }]);
+  });
+});
+
+describe('every value, declared or not (textErrors)', () => {
+  const valid = () => baseCase().invoice as unknown as Record<string, unknown>;
+
+  it('a control character or a lone surrogate in any string of the invoice is named by its path', () => {
+    for (const bad of ['\u0000', '\u001f', '\u007f', '\t', '\n', '\ud800', 'a\udc00b']) {
+      const invoice = valid();
+      (invoice.beneficiary as Record<string, unknown>).lastName = `LEFEVRE${bad}`;
+      (invoice.acts as Record<string, unknown>[])[1]!.code = `AM${bad}`;
+      expect(errorsOf(invoice).map((e) => e.path)).toEqual(['invoice.beneficiary.lastName', 'invoice.acts[1].code']);
+    }
+  });
+
+  it('says what is wrong, and comes before the schema\'s own message for that field', () => {
+    expect(errorsOf({ ...valid(), archiveKey: '290112233\u0000' })).toEqual([{ path: 'invoice.archiveKey', message: TEXT_MESSAGES.control }]);
+    expect(errorsOf({ ...valid(), invoiceNumber: 'F-\ud83d' })).toEqual([{ path: 'invoice.invoiceNumber', message: TEXT_MESSAGES.surrogate }]);
+    // A surrogate pair is one character (an emoji): well-formed.
+    expect(errorsOf({ ...valid(), invoiceNumber: 'F-\ud83d\ude00' })).toEqual([]);
+  });
+
+  it('unknown properties are checked too, at any depth, and their names', () => {
+    expect(errorsOf({ ...valid(), note: 'a\u0000' })).toEqual([{ path: 'invoice.note', message: TEXT_MESSAGES.control }]);
+    expect(errorsOf({ ...valid(), extra: { list: [{ deep: '\ud800' }] } }).map((e) => e.path)).toEqual(['invoice.extra.list[0].deep']);
+    expect(errorsOf({ ...valid(), beneficiary: { 'x\u0000': 1 } })).toEqual([{ path: 'invoice.beneficiary', message: TEXT_MESSAGES.propertyName }]);
+    expect(errorsOf({ ...valid(), flags: { ro100: false, extra: 'x'.repeat(DEFAULT_MAX_LENGTH + 1) } }))
+      .toEqual([{ path: 'invoice.flags.extra', message: TEXT_MESSAGES.tooLong(DEFAULT_MAX_LENGTH) }]);
+  });
+
+  it('numbers must be finite (1e999 in JSON is Infinity), declared or not', () => {
+    const invoice = { ...valid(), ...JSON.parse('{"totalAmount": 1e999, "other": [-1e999]}') };
+    expect(errorsOf(invoice)).toEqual([
+      { path: 'invoice.totalAmount', message: TEXT_MESSAGES.infinite },
+      { path: 'invoice.other[0]', message: TEXT_MESSAGES.infinite },
+    ]);
+  });
+
+  it('free texts have a maxLength: a 900 000-character name is a field error', () => {
+    const invoice = valid();
+    (invoice.beneficiary as Record<string, unknown>).firstName = 'M'.repeat(900_000);
+    expect(errorsOf(invoice)).toEqual([{ path: 'invoice.beneficiary.firstName', message: 'must be a text of at most 100 characters' }]);
+  });
+
+  it('nesting is bounded', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    const errors = errorsOf({ ...valid(), deep });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ message: TEXT_MESSAGES.depth });
+    expect(errors[0]!.path.startsWith('invoice.deep[0][0]')).toBe(true);
+    expect(errors[0]!.path.match(/\[0\]/g)).toHaveLength(MAX_DEPTH - 1);
+  });
+
+  it('tab and line breaks only in texts marked multiline', () => {
+    const Body = Type.Object({ comment: Type.Optional(multilineText(500)), title: Type.Optional(Type.String({ maxLength: 50 })) });
+    expect(validate(Body, { comment: 'contrôle fait\tle 05/01\r\npièce jointe\n' })).toEqual([]);
+    expect(validate(Body, { comment: 'a\u0000' })).toEqual([{ path: 'comment', message: TEXT_MESSAGES.controlMultiline }]);
+    expect(validate(Body, { comment: 'a\u000b' })).toEqual([{ path: 'comment', message: TEXT_MESSAGES.controlMultiline }]);
+    expect(validate(Body, { title: 'a\nb' })).toEqual([{ path: 'title', message: TEXT_MESSAGES.control }]);
+    expect(validate(Body, { comment: 'x'.repeat(501) })).toEqual([{ path: 'comment', message: 'must be a text of at most 500 characters' }]);
+  });
+
+  it('query strings: after coercion, with the prefix', () => {
+    const Query = Type.Object({
+      q: Type.Optional(Type.String({ maxLength: 20 })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    });
+    const check = createValidator({ coerce: true });
+    expect(check(Query, { q: '\u0000' }, 'query')).toEqual([{ path: 'query.q', message: TEXT_MESSAGES.control }]);
+    expect(check(Query, { limit: '1e999' }, 'query')).toEqual([{ path: 'query.limit', message: TEXT_MESSAGES.infinite }]);
+    expect(check(Query, { '\u0001': 'x' }, 'query')).toEqual([{ path: 'query', message: TEXT_MESSAGES.propertyName }]);
+    expect(check(Query, { q: 'LEFEVRE', limit: '10' }, 'query')).toEqual([]);
+  });
+
+  it('the case files of npm run analyze', () => {
+    const c = baseCase() as unknown as { reference: { beneficiaries: { cards: { columns: Record<string, number> }[] }[] } };
+    c.reference.beneficiaries[0]!.cards[0]!.columns['AUX\u0000'] = 100;
+    const r = readCaseFile(c);
+    expect(r.ok ? [] : r.errors).toEqual([{ path: 'reference.beneficiaries[0].cards[0].columns', message: TEXT_MESSAGES.propertyName }]);
+  });
+
+  it('textProblem and textErrors without a schema', () => {
+    expect(textProblem('LEFÈVRE Marc-André')).toBeNull();
+    expect(textProblem('a\nb', { multiline: true })).toBeNull();
+    expect(textProblem('abc', { maxLength: 2 })).toBe(TEXT_MESSAGES.tooLong(2));
+    expect(textErrors(undefined, { a: ['ok', 'x'.repeat(DEFAULT_MAX_LENGTH + 1)] }, 'reference')).toEqual([
+      { path: 'reference.a[1]', message: TEXT_MESSAGES.tooLong(DEFAULT_MAX_LENGTH) },
+    ]);
   });
 });

@@ -1,7 +1,11 @@
 // Input schemas (TypeBox → JSON Schema), shared by `npm run analyze`, `npm run seed` and the API.
 // Formats per the MO's « Consignes de saisie »: critère d'archivage 10 digits, N° PS 9 digits, NIR 13 characters
 // without key (2A/2B allowed for Corsica), ISO dates, amounts ≥ 0. Any field but `archiveKey` may be null or
-// absent: G3 reports what is missing. Unknown properties are ignored.
+// absent: G3 reports what is missing. Unknown properties are ignored by the rules.
+//
+// Whatever the schema, every value of an input is checked too (`textErrors`), unknown properties included, since
+// they are kept with the claim: no control character (tab and line breaks only in fields marked `multilineText`),
+// no lone surrogate, no string longer than its schema's maxLength or DEFAULT_MAX_LENGTH, no infinite number.
 
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import AjvModule, { type ErrorObject } from 'ajv';
@@ -11,6 +15,15 @@ import { ATTACHED_DOCUMENT_KINDS, DOCUMENT_KINDS, SPECIALTIES } from './types.js
 /** Each schema carries the message shown when a value breaks it. */
 const msg = <T extends TSchema>(schema: T, message: string): T => ({ ...schema, errorMessage: message });
 const nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
+
+const tooLong = (maxLength: number) => `must be a text of at most ${maxLength} characters`;
+/** A free text of at most `maxLength` characters, on one line. */
+export const text = (maxLength: number) => msg(Type.String({ maxLength }), tooLong(maxLength));
+
+/** Marks a string schema whose text may hold tabs and line breaks (a comment typed in a form). */
+export const MULTILINE = 'x-multiline';
+/** A free text of at most `maxLength` characters that may hold tabs and line breaks. */
+export const multilineText = (maxLength: number) => msg(Type.String({ maxLength, [MULTILINE]: true }), tooLong(maxLength));
 
 export const IsoDateSchema = msg(Type.String({ format: 'iso-date' }), 'must be a date written YYYY-MM-DD');
 export const ArchiveKeySchema = msg(Type.String({ pattern: '^[0-9]{10}$' }), "must be 10 digits (critère d'archivage)");
@@ -38,7 +51,7 @@ export const FlagsSchema = Type.Object({
 });
 
 export const ActSchema = Type.Object({
-  code: nullable(msg(Type.String({ minLength: 1 }), 'must be an act code')),
+  code: nullable(msg(Type.String({ minLength: 1, maxLength: 20 }), 'must be an act code')),
   coefficient: nullable(Amount),
   quantity: nullable(Amount),
   unitPrice: nullable(Amount),
@@ -50,7 +63,7 @@ export const ActSchema = Type.Object({
 export const AttachedDocumentSchema = Type.Object({
   kind: enumOf(ATTACHED_DOCUMENT_KINDS, 'document kind'),
   careDates: nullable(Type.Array(IsoDateSchema)),
-  actCodes: nullable(Type.Array(Type.String())),
+  actCodes: nullable(Type.Array(msg(Type.String({ minLength: 1, maxLength: 20 }), 'must be an act code'))),
   totalAmount: nullable(Amount),
 });
 
@@ -59,13 +72,13 @@ export const InvoiceSchema = Type.Object(
     kind: nullable(enumOf(DOCUMENT_KINDS, 'main document kind')),
     archiveKey: ArchiveKeySchema,
     practitionerNumber: nullable(PractitionerNumberSchema),
-    invoiceNumber: nullable(Type.String()),
+    invoiceNumber: nullable(text(50)),
     invoiceDate: nullable(IsoDateSchema),
     beneficiary: nullable(
       Type.Object({
         nir: nullable(NirSchema),
-        lastName: nullable(Type.String()),
-        firstName: nullable(Type.String()),
+        lastName: nullable(text(100)),
+        firstName: nullable(text(100)),
         birthDate: nullable(IsoDateSchema),
         birthRank: nullable(msg(Type.Integer({ minimum: 1 }), 'must be an integer ≥ 1 (rang de naissance)')),
       }),
@@ -75,20 +88,20 @@ export const InvoiceSchema = Type.Object(
     totalAmount: nullable(Amount),
     requestedRc: nullable(Amount),
     flags: nullable(FlagsSchema),
-    adeliNumbers: nullable(Type.Array(Type.String())),
+    adeliNumbers: nullable(Type.Array(text(20))),
     documents: nullable(Type.Array(AttachedDocumentSchema)),
-    taskMismatch: nullable(Type.String()),
+    taskMismatch: nullable(text(500)),
   },
 );
 
-const Str = Type.String({ minLength: 1 });
+const Str = msg(Type.String({ minLength: 1, maxLength: 100 }), 'must be a text of 1 to 100 characters');
 export const ReferenceSchema = Type.Object({
   practitioners: Type.Optional(Type.Array(Type.Object({
     number: PractitionerNumberSchema,
-    name: nullable(Type.String()),
-    headerEmail: nullable(Type.String()),
-    returnEmails: nullable(Type.Array(Type.String())),
-    fax: nullable(Type.String()),
+    name: nullable(text(200)),
+    headerEmail: nullable(text(254)),
+    returnEmails: nullable(Type.Array(text(254))),
+    fax: nullable(text(30)),
   }))),
   beneficiaries: Type.Optional(Type.Array(Type.Object({
     nir: NirSchema,
@@ -96,30 +109,30 @@ export const ReferenceSchema = Type.Object({
     firstName: Str,
     birthDate: nullable(IsoDateSchema),
     birthRank: nullable(Type.Integer({ minimum: 1 })),
-    insurer: nullable(Type.String()),
+    insurer: nullable(text(100)),
     cards: nullable(Type.Array(Type.Object({
       insurer: Str,
-      contract: nullable(Type.String()),
+      contract: nullable(text(100)),
       start: IsoDateSchema,
       end: nullable(IsoDateSchema),
       restitutedOn: nullable(IsoDateSchema),
-      restitutionReason: nullable(Type.String()),
+      restitutionReason: nullable(text(500)),
       columns: Type.Record(Type.String(), CardRate),
     }))),
     contractRights: nullable(Type.Array(Type.Object({ start: IsoDateSchema, end: nullable(IsoDateSchema) }))),
   }))),
   agica: Type.Optional(Type.Array(Type.Object({
     invoiceNumber: Str,
-    practitionerNumber: nullable(Type.String()),
+    practitionerNumber: nullable(text(20)),
     nir: NirSchema,
     state: Str,
     date: nullable(IsoDateSchema),
-    rejectReason: nullable(Type.String()),
-    paidInvoiceNumber: nullable(Type.String()),
+    rejectReason: nullable(text(500)),
+    paidInvoiceNumber: nullable(text(50)),
   }))),
   payments: Type.Optional(Type.Array(Type.Object({
-    invoiceNumber: nullable(Type.String()),
-    practitionerNumber: nullable(Type.String()),
+    invoiceNumber: nullable(text(50)),
+    practitionerNumber: nullable(text(20)),
     nir: NirSchema,
     insurer: Str,
     paidOn: nullable(IsoDateSchema),
@@ -149,7 +162,11 @@ export type CaseFileInput = Static<typeof CaseFileSchema>;
 const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as typeof AjvModule;
 
 function newAjv(coerce: boolean) {
-  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, coerceTypes: coerce, useDefaults: coerce });
+  const ajv = new Ajv({
+    allErrors: true, strict: false, verbose: true, coerceTypes: coerce, useDefaults: coerce,
+    // `1e999` in JSON is Infinity: not a number for any schema.
+    strictNumbers: true,
+  });
   ajv.addFormat('iso-date', { type: 'string', validate: isIsoDate });
   return ajv;
 }
@@ -178,6 +195,116 @@ function describe(error: ErrorObject): { path: string; message: string } {
 
 export type Validate = (schema: TSchema, value: unknown, prefix?: string) => FieldError[];
 
+// ---- Every value of an input, declared by the schema or not ----
+
+/** The longest string accepted where the schema gives no maxLength (unknown properties included), and the longest property name. */
+export const DEFAULT_MAX_LENGTH = 1000;
+/** How deep an input may nest arrays and objects. */
+export const MAX_DEPTH = 32;
+
+export const TEXT_MESSAGES = {
+  control: 'must not contain control characters (U+0000–U+001F, U+007F)',
+  controlMultiline: 'must not contain control characters other than tab and line breaks (U+0000–U+001F, U+007F)',
+  surrogate: 'must be well-formed Unicode text (it holds a lone surrogate)',
+  propertyName: `must not have a property name with control characters, a lone surrogate or more than ${DEFAULT_MAX_LENGTH} characters`,
+  infinite: 'must be a finite number',
+  depth: `must not nest arrays and objects more than ${MAX_DEPTH} deep`,
+  tooLong,
+} as const;
+
+const CONTROL = /[\u0000-\u001F\u007F]/;
+const CONTROL_BUT_TAB_AND_LINES = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+// With the `u` flag a surrogate pair is one code point: only lone surrogates are in the Cs category.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+type SchemaNode = Record<string, unknown>;
+
+/** The schema and the branches of its unions and intersections. */
+function branches(schema: unknown, out: SchemaNode[] = []): SchemaNode[] {
+  if (!schema || typeof schema !== 'object') return out;
+  const node = schema as SchemaNode;
+  out.push(node);
+  for (const key of ['anyOf', 'oneOf', 'allOf']) {
+    if (Array.isArray(node[key])) for (const branch of node[key] as unknown[]) branches(branch, out);
+  }
+  return out;
+}
+
+/** The schemas that apply to `object[key]` under any of `schemas`. */
+function propertySchemas(schemas: SchemaNode[], key: string): SchemaNode[] {
+  const out: SchemaNode[] = [];
+  for (const s of schemas) {
+    const properties = s.properties as Record<string, unknown> | undefined;
+    if (properties && Object.hasOwn(properties, key)) branches(properties[key], out);
+    for (const [pattern, sub] of Object.entries((s.patternProperties as Record<string, unknown> | undefined) ?? {})) {
+      if (new RegExp(pattern, 'u').test(key)) branches(sub, out);
+    }
+    if (s.additionalProperties && typeof s.additionalProperties === 'object') branches(s.additionalProperties, out);
+  }
+  return out;
+}
+
+/** The schemas that apply to `array[index]` under any of `schemas`. */
+function itemSchemas(schemas: SchemaNode[], index: number): SchemaNode[] {
+  const out: SchemaNode[] = [];
+  for (const s of schemas) {
+    if (Array.isArray(s.prefixItems) && index < s.prefixItems.length) branches(s.prefixItems[index], out);
+    else if (Array.isArray(s.items)) branches(s.items[index], out);
+    else if (s.items && typeof s.items === 'object') branches(s.items, out);
+  }
+  return out;
+}
+
+/**
+ * What is wrong with a string, if anything: a control character (tab, LF and CR allowed when `multiline`),
+ * a lone surrogate, more than `maxLength` characters.
+ */
+export function textProblem(value: string, { multiline = false, maxLength = DEFAULT_MAX_LENGTH } = {}): string | null {
+  if ((multiline ? CONTROL_BUT_TAB_AND_LINES : CONTROL).test(value)) return multiline ? TEXT_MESSAGES.controlMultiline : TEXT_MESSAGES.control;
+  if (LONE_SURROGATE.test(value)) return TEXT_MESSAGES.surrogate;
+  if (value.length > maxLength) return TEXT_MESSAGES.tooLong(maxLength);
+  return null;
+}
+
+const joinPath = (path: string, key: string | number) =>
+  typeof key === 'number' || /^\d+$/.test(key) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+
+/**
+ * Every string, property name and number of `value`, whatever the schema declares (unknown properties too): see
+ * `textProblem`; numbers must be finite. A string whose schema declares a maxLength is left to that schema; without
+ * a schema, every string is held to DEFAULT_MAX_LENGTH.
+ */
+export function textErrors(schema: TSchema | undefined, value: unknown, prefix = ''): FieldError[] {
+  const errors: FieldError[] = [];
+  const visit = (v: unknown, schemas: SchemaNode[], path: string, depth: number): void => {
+    const at = path || '(root)';
+    if (typeof v === 'string') {
+      const strings = schemas.filter((s) => s.type === 'string');
+      const declared = strings.map((s) => s.maxLength).filter((n): n is number => typeof n === 'number');
+      const problem = textProblem(v, {
+        multiline: strings.some((s) => s[MULTILINE] === true),
+        maxLength: declared.length ? Infinity : DEFAULT_MAX_LENGTH,
+      });
+      if (problem) errors.push({ path: at, message: problem });
+    } else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) errors.push({ path: at, message: TEXT_MESSAGES.infinite });
+    } else if (v && typeof v === 'object') {
+      if (depth >= MAX_DEPTH) {
+        errors.push({ path: at, message: TEXT_MESSAGES.depth });
+      } else if (Array.isArray(v)) {
+        v.forEach((item, i) => visit(item, itemSchemas(schemas, i), joinPath(path, i), depth + 1));
+      } else {
+        for (const [key, item] of Object.entries(v)) {
+          if (textProblem(key)) errors.push({ path: at, message: TEXT_MESSAGES.propertyName });
+          else visit(item, propertySchemas(schemas, key), joinPath(path, key), depth + 1);
+        }
+      }
+    }
+  };
+  visit(value, branches(schema), prefix, 0);
+  return errors;
+}
+
 /**
  * A validator returning every bad field with its path, one line each (empty when valid).
  * `coerce`: strings become numbers/booleans and defaults are filled in (query strings, path parameters).
@@ -188,7 +315,12 @@ export function createValidator({ coerce = false } = {}): Validate {
   return (schema, value, prefix = '') => {
     let fn = compiled.get(schema);
     if (!fn) compiled.set(schema, (fn = ajv.compile(schema)));
-    return fieldErrors(fn(value) ? [] : (fn.errors ?? []), prefix);
+    const schemaErrors = fieldErrors(fn(value) ? [] : (fn.errors ?? []), prefix);
+    // After ajv: query strings and path parameters are coerced by then. The text check names what is wrong more
+    // precisely than a pattern or an enum would: it comes first, one error per path.
+    const valueErrors = textErrors(schema, value, prefix);
+    const paths = new Set(valueErrors.map((e) => e.path));
+    return [...valueErrors, ...schemaErrors.filter((e) => !paths.has(e.path))];
   };
 }
 

@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   BORDEREAU_COLUMNS, composeEscalationEmail, composePractitionerEmails, escapeHtml, formatParisDateTime,
@@ -7,8 +6,8 @@ import {
 } from './compose.js';
 import { ALMERYS_BCC, DEFAULT_MAIL_FROM } from './config.js';
 
-const MO_PATH = fileURLToPath(new URL('../../../shared/seeds/mode-operatoire-rejets-tp-simple.txt', import.meta.url));
-const MO = existsSync(MO_PATH) ? readFileSync(MO_PATH, 'utf8') : null;
+/** The MO as committed (a copy of ../shared/seeds/mode-operatoire-rejets-tp-simple.txt): checked in every clone. */
+const MO = readFileSync(new URL('../../test/fixtures/mode-operatoire-rejets-tp-simple.txt', import.meta.url), 'utf8');
 
 const PS = '750044778';
 const REPLY =
@@ -156,9 +155,9 @@ describe('composePractitionerEmails', () => {
     }
   });
 
-  describe.skipIf(MO === null)('against the MO file (../shared/seeds/mode-operatoire-rejets-tp-simple.txt)', () => {
+  describe('against the MO file (test/fixtures/mode-operatoire-rejets-tp-simple.txt)', () => {
     it('quotes the mail text of MO §4 verbatim, paragraphs and list included', () => {
-      const expected = moMailText(MO!);
+      const expected = moMailText(MO);
       expect(expected.startsWith('Si la réponse à votre réclamation')).toBe(true);
       expect(expected.endsWith('Service Prestations Tiers-Payant')).toBe(true);
       const [mail] = compose([row(1)]);

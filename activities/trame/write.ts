@@ -22,6 +22,7 @@
 // Header cells are locked. Cells below the last row keep Excel's default (locked): nobody adds rows to a Trame
 // this program wrote — rows are matched back to invoices by critère d'archivage.
 
+import { AppError } from '../../rules/errors.js';
 import { createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
@@ -261,10 +262,11 @@ export const PRACTITIONER_NUMBER = /^\d{9}$/;
 /** 13 characters, no key; Corsica `2A`/`2B` in positions 6-7 (spec §2). */
 export const NIR = /^\d{5}(?:\d{2}|2[ABab])\d{6}$/;
 
-export class TrameFormatError extends Error {
+export class TrameFormatError extends AppError {
+  override readonly name = 'TrameFormatError';
+  readonly code = 'trame_format';
   constructor(readonly index: number, readonly column: string, message: string) {
     super(`Trame row ${index + 1} (${column}): ${message}`);
-    this.name = 'TrameFormatError';
   }
 }
 

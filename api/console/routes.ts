@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 
 export const CONSOLE_ROOT = fileURLToPath(new URL('.', import.meta.url));
@@ -84,7 +85,10 @@ export const consoleRoutes: FastifyPluginAsync = async (app) => {
 
   const hide = { schema: { hide: true } };
   app.get('/console', hide, async (_request, reply) => serve('', reply));
-  app.get<{ Params: { '*': string } }>('/console/*', hide, async (request, reply) => serve(request.params['*'] ?? '', reply));
+  // The rest of the path is checked like any input (no control character…): a deep link or a file name.
+  const DeepLink = Type.Object({ '*': Type.String({ maxLength: 500 }) });
+  app.get<{ Params: { '*': string } }>('/console/*', { schema: { hide: true, params: DeepLink } }, async (request, reply) =>
+    serve(request.params['*'] ?? '', reply));
 };
 
 export default consoleRoutes;

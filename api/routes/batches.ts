@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Invoice } from '../../rules/types.js';
 import { batchStatusQuery, batchWorkflowId } from '../../workflows/contract.js';
 import type { AppDependencies } from '../app.js';
+import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { badRequest, notFound } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
 import { BatchIdSchema, BatchPageBody, BatchReceipt, ErrorBody, SubmitBatchBody } from '../schemas.js';
@@ -29,10 +30,11 @@ function refuseRepeats(invoices: { archiveKey: string }[]): void {
 
 export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
   const { service, outputs, batches, client } = deps;
-  const timeout = deps.temporalTimeoutMs ?? 2500;
+  const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
 
   app.post<{ Body: Static<typeof SubmitBatchBody> }>('/api/batches', {
     bodyLimit: BATCH_BODY_LIMIT,
+    config: { answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
       tags: ['batches'],
       summary: 'Submit a « multi factures » document (its GTO task id as batchId): one workflow per invoice, then the e-mails, the Trame and « FIN OK ». '
@@ -54,6 +56,7 @@ export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async 
 
   app.post<{ Params: Static<typeof BatchParams>; Body: Static<typeof BatchPageBody> }>('/api/batches/:id/invoices', {
     bodyLimit: BATCH_BODY_LIMIT,
+    config: { answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
       tags: ['batches'],
       summary: 'Append a page of up to 5 000 invoices to an open batch (the same page again changes nothing). 409 once the batch is closed to new invoices.',
@@ -86,7 +89,7 @@ export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async 
     const progress = await batches.progress(request.params.id);
     if (!progress) throw notFound(`Batch ${request.params.id}`);
     // The workflow's own view (its phase, refused PS) when it can be had quickly; the database's otherwise.
-    const live = progress.status === 'open' ? null : await client.connection.withDeadline(Date.now() + Math.min(timeout, 2000), () =>
+    const live = progress.status === 'open' ? null : await withinDeadline(client, Math.min(timeout, 2000), () =>
       client.workflow.getHandle(batchWorkflowId(progress.id)).query(batchStatusQuery)).catch(() => null);
     return {
       ...progress,

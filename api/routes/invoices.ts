@@ -5,6 +5,7 @@ import type { InvoiceRecord } from '../../db/invoices.js';
 import type { Invoice } from '../../rules/types.js';
 import { invoiceWorkflowId } from '../../workflows/contract.js';
 import type { AppDependencies } from '../app.js';
+import { TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { notFound } from '../errors.js';
 import { invoiceTimeline } from '../timeline.js';
 import {
@@ -34,7 +35,7 @@ const errors = { 400: ErrorBody, 503: ErrorBody };
 
 export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
   const { service, invoices, client } = deps;
-  const timeout = deps.temporalTimeoutMs ?? 10_000;
+  const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
 
   app.post<{ Body: Static<typeof SubmitInvoiceBody> }>('/api/invoices', {
     schema: {
@@ -92,7 +93,7 @@ export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = asyn
   }, async (request, reply) => {
     const record = await invoices.get(request.params.id);
     if (!record) throw notFound(`Invoice ${request.params.id}`);
-    const history = await client.connection.withDeadline(Date.now() + timeout, () =>
+    const history = await withinDeadline(client, timeout, () =>
       client.workflow.getHandle(invoiceWorkflowId(request.params.id)).fetchHistory());
     return reply.type('application/json').send(historyToJSON(history));
   });
@@ -100,7 +101,7 @@ export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = asyn
 
 export const invoiceTimelineRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
   const { invoices, client, tasks, mailer } = deps;
-  const timeout = deps.temporalTimeoutMs ?? 10_000;
+  const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
   app.get<{ Params: Static<typeof IdParams> }>('/api/invoices/:id/timeline', {
     schema: {
       tags: ['invoices'],
@@ -111,7 +112,7 @@ export const invoiceTimelineRoutes: FastifyPluginAsync<{ deps: AppDependencies }
     const record = await invoices.get(request.params.id);
     if (!record) throw notFound(`Invoice ${request.params.id}`);
     const [history, taskList, email] = await Promise.all([
-      client.connection.withDeadline(Date.now() + timeout, () => client.workflow.getHandle(record.workflowId).fetchHistory()),
+      withinDeadline(client, timeout, () => client.workflow.getHandle(record.workflowId).fetchHistory()),
       tasks.ofInvoice(record.archiveKey),
       record.emailId ? mailer.get(record.emailId) : Promise.resolve(null),
     ]);

@@ -6,19 +6,20 @@ import { openManagerTrame } from '../../activities/outputs.js';
 import { MAIL_STATUSES } from '../../activities/mail/mailer.js';
 import { mailRetryWorkflow, mailRetryWorkflowId } from '../../workflows/mail.js';
 import type { AppDependencies } from '../app.js';
+import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { HttpError, notFound } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
-import { ErrorBody } from '../schemas.js';
+import { BatchFilterSchema, ErrorBody, limitSchema, OffsetSchema } from '../schemas.js';
 import { actorOf } from './tasks.js';
 import { importTrame } from '../trame-import.js';
 
 const OutboxQuery = Type.Object({
-  batchId: Type.Optional(Type.String()),
+  batchId: BatchFilterSchema,
   ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'must be 9 digits (N° PS)' }),
   kind: Type.Optional({ ...Type.Union([Type.Literal('ps_reply'), Type.Literal('escalation')]), errorMessage: 'must be ps_reply or escalation' }),
   status: Type.Optional({ ...Type.Union(MAIL_STATUSES.map((s) => Type.Literal(s))), errorMessage: `must be one of ${MAIL_STATUSES.join(', ')}` }),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  limit: limitSchema(200),
+  offset: OffsetSchema,
 });
 
 const MailParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 300 }) });
@@ -67,7 +68,7 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
       throw new HttpError(409, `E-mail ${mail.id} is a PS reply: its invoices (${mail.archiveKeys.join(', ')}) went to a manager; resolve their task with « reply » once the PS address is fixed`);
     }
     const requeued = (await mailer.requeue(mail.id, { to: request.body?.to ?? deps.managersEmail }))!;
-    await deps.client.connection.withDeadline(Date.now() + (deps.temporalTimeoutMs ?? 2500), () =>
+    await withinDeadline(deps.client, deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS, () =>
       deps.client.workflow.start(mailRetryWorkflow, {
         taskQueue: deps.taskQueue, workflowId: mailRetryWorkflowId(mail.id, requeued.retries), args: [{ id: mail.id }],
         workflowIdConflictPolicy: 'USE_EXISTING',
@@ -77,6 +78,7 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
   });
 
   app.get('/api/trames/open.xlsx', {
+    config: { answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: { tags: ['outputs'], summary: 'A Trame SSTT of every row still open for managers' },
   }, async (_request, reply) => {
     const { content } = await openManagerTrame(deps);
@@ -86,6 +88,7 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
   });
 
   app.post('/api/trames', {
+    config: { answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
       tags: ['outputs'],
       summary: 'Re-import a Trame SSTT filled by a manager (multipart, field « file »): the rows with « Gestionnaire Almerys » and « Almerys – traité le » close their tasks. A file with any error applies nothing.',

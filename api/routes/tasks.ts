@@ -9,20 +9,22 @@ import type { MotifCode } from '../../rules/types.js';
 import { TaskConflict, type TaskRepository } from '../../db/tasks.js';
 import { resolveTaskUpdate, TASK_ACTIONS } from '../../workflows/contract.js';
 import type { AppDependencies } from '../app.js';
+import { TEMPORAL_TIMEOUT_MS, TEMPORAL_UPDATE_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { HttpError, notFound } from '../errors.js';
-import { ErrorBody } from '../schemas.js';
+import { multilineText } from '../../rules/schema.js';
+import { ErrorBody, limitSchema, OffsetSchema } from '../schemas.js';
 
 const motifEnum = { ...Type.Union(MOTIF_CODES.map((m) => Type.Literal(m))), errorMessage: 'must be a motif code (GET /api/motifs)' };
 
 const TaskListQuery = Type.Object({
   status: Type.Optional({ ...Type.Union([Type.Literal('open'), Type.Literal('resolved')]), errorMessage: 'must be open or resolved' }),
   motif: Type.Optional(motifEnum),
-  assignee: Type.Optional(Type.String({ minLength: 1, description: '`me` for the caller' })),
+  assignee: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: '`me` for the caller' })),
   overdue: Type.Optional(Type.Boolean()),
   ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'must be 9 digits (N° PS)' }),
   q: Type.Optional(Type.String({ maxLength: 100, description: 'Critère d\'archivage, N° PS or words of the motif' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  limit: limitSchema(200),
+  offset: OffsetSchema,
 });
 
 const TaskParams = Type.Object({
@@ -32,7 +34,7 @@ const TaskParams = Type.Object({
 export const ResolveBody = Type.Object({
   action: { ...Type.Union(TASK_ACTIONS.map((a) => Type.Literal(a))), errorMessage: `must be one of ${TASK_ACTIONS.join(', ')}` },
   motif: Type.Optional(motifEnum),
-  comment: Type.Optional(Type.String({ maxLength: 500 })),
+  comment: Type.Optional(multilineText(500)),
 });
 
 const Task = Type.Object({}, { additionalProperties: true, description: 'A manager task (TaskSummary; with decision, invoice, practitioner and events for one task)' });
@@ -50,7 +52,7 @@ function conflict(err: unknown): never {
 
 export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: TaskRepository } }> = async (app, { deps }) => {
   const { tasks, client } = deps;
-  const timeout = deps.temporalTimeoutMs ?? 2500;
+  const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
 
   app.get('/api/motifs', {
     schema: { tags: ['tasks'], summary: 'The 23 motifs de traitement (labels of the Trame drop-down)' },
@@ -105,23 +107,23 @@ export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: T
     if (!task) throw notFound(`Task ${request.params.id}`);
     if (task.status !== 'open') throw new HttpError(409, `Task ${task.id} is already resolved`);
     const resolution = { taskId: task.id, action, motif: (motif as MotifCode | undefined) ?? null, comment: comment ?? null, by: actorOf(request) };
-    let update;
-    try {
-      // Accepted = validated and written in the workflow's history: from then on the resolution will be applied. The
-      // same resolution sent again is the same Update (its id), so a retry after a 202 waits for the same outcome.
-      update = await client.connection.withDeadline(Date.now() + timeout, () =>
-        client.workflow.getHandle(task.workflowId).startUpdate(resolveTaskUpdate, {
-          args: [resolution], waitForStage: WorkflowUpdateStage.ACCEPTED, updateId: resolutionId(resolution),
-        }));
-    } catch (err) {
+    const handle = client.workflow.getHandle(task.workflowId);
+    const refused = (err: unknown): never => {
       // The workflow's validator refused it before it entered the history (e.g. resolved meanwhile).
       if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, `Task ${task.id} cannot be resolved: ${(err.cause as Error | undefined)?.message ?? err.message}`);
       // Another resolution finished the invoice's workflow while this one was on its way.
       if (err instanceof WorkflowNotFoundError) throw new HttpError(409, `Task ${task.id} is already resolved: the invoice's workflow has finished`);
       throw err;
-    }
-    const outcome = await client.connection.withDeadline(Date.now() + RESOLVE_WAIT_MS, () => update.result()).catch((err: unknown) => {
-      if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, `Task ${task.id} cannot be resolved: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+    };
+    // Temporal reachable (a 503 within its deadline when it is not), then the Update: accepted = validated by the
+    // workflow's worker and written in its history; from then on the resolution will be applied. The same resolution
+    // sent again is the same Update (its id), so a retry after a 202 waits for the same outcome.
+    await withinDeadline(client, timeout, () => handle.describe()).catch(refused);
+    const update = await withinDeadline(client, TEMPORAL_UPDATE_TIMEOUT_MS, () => handle.startUpdate(resolveTaskUpdate, {
+      args: [resolution], waitForStage: WorkflowUpdateStage.ACCEPTED, updateId: resolutionId(resolution),
+    })).catch(refused);
+    const outcome = await withinDeadline(client, RESOLVE_WAIT_MS, () => update.result()).catch((err: unknown) => {
+      if (err instanceof WorkflowUpdateFailedError) refused(err);
       return null; // accepted, not applied yet (or Temporal slow to answer): the outcome follows
     });
     const current = (await tasks.summary(task.id))!;
