@@ -99,7 +99,7 @@ describe('POST /api/batches', () => {
 
   it('the same critère d\'archivage twice in a document → 400 naming it', async () => {
     const inv = caseWith((x) => { x.invoice.archiveKey = '2000000020'; }).invoice;
-    const res = await post('/api/batches', { invoices: [inv, inv] });
+    const res = await post('/api/batches', { batchId: 'gto-twice', invoices: [inv, inv] });
     expect(res.status).toBe(400);
     expect((await res.json()).errors).toEqual([{ path: 'invoices[1].archiveKey', message: "same critère d'archivage as invoices[0]" }]);
   });

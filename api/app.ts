@@ -91,7 +91,15 @@ const errorBody = (err: HttpError) => ({ message: err.message, ...(err.errors ? 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger
-      ? { level: 'info', redact: ['req.headers.authorization'], serializers: { err: (err) => ({ type: err.name, stack: '', ...sanitizeError(err) }) } }
+      ? {
+        level: 'info',
+        redact: ['req.headers.authorization', 'req.headers.cookie'],
+        serializers: {
+          err: (err) => ({ type: err.name, stack: '', ...sanitizeError(err) }),
+          // The path without its query string: a search (`?q=`) can be a NIR.
+          req: (req) => ({ method: req.method, url: req.url.split('?')[0], hostname: req.hostname, remoteAddress: req.ip }),
+        },
+      }
       : false,
     // A path that is not valid percent-encoding: the same 400 as any bad input (fastify's own has another shape).
     frameworkErrors: (error, _request, frameworkReply) => {

@@ -20,7 +20,8 @@ const STEP_TITLES = new Map(ANALYSIS_STEPS.map((s) => [s.code, s.title]));
 const ROUTES: Record<string, string> = { practitioner: 'réponse au PS par e-mail', manager: 'retour au gestionnaire Almerys' };
 const TASK_EVENTS: Record<string, string> = {
   created: 'Tâche créée pour le gestionnaire', claimed: 'Tâche prise en charge', released: 'Tâche libérée',
-  escalated: 'Tâche en retard : escalade aux gestionnaires', resolved: 'Tâche résolue',
+  escalated: 'Tâche en retard : escalade aux gestionnaires', notice_failed: 'Avis d\'escalade non envoyé aux gestionnaires',
+  resolved: 'Tâche résolue',
 };
 const ACTIONS: Record<string, string> = {
   pay: 'paiement forcé', reply: 'réponse au PS', reanalyze: 'nouvelle analyse', close: 'clôturée (traitée chez Almerys)',

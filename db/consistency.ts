@@ -81,6 +81,13 @@ export function createConsistencyRepository(db: Database) {
         .orderBy(asc(outbox.createdAt)).limit(1000);
     },
 
+    /** Claims still being analysed after `olderThanMs` (an analysis takes well under a second). */
+    async stalledClaims(olderThanMs: number): Promise<number> {
+      const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(invoices)
+        .where(and(eq(invoices.status, 'analyzing'), sql`${invoices.createdAt} < now() - ${`${olderThanMs} milliseconds`}::interval`));
+      return Number(row?.n ?? 0);
+    },
+
     async recordRun(findings: DoctorFinding[], repaired: number): Promise<void> {
       await db.insert(doctorRuns).values({ findings, repaired });
       // Keep the last hundred runs.

@@ -33,7 +33,7 @@ describe('embedded PGlite database', () => {
       `select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
     expect(tables.map((row) => row.table_name)).toEqual([
-      'agica_records', 'api_keys', 'batches', 'beneficiaries', 'cards', 'catalogue', 'contract_rights', 'insurers',
+      'agica_records', 'api_keys', 'batches', 'beneficiaries', 'cards', 'catalogue', 'contract_rights', 'doctor_runs', 'insurers',
       'invoices', 'manager_tasks', 'outbox', 'payment_acts', 'payments', 'practitioners', 'task_events', 'trame_files',
     ]);
   });

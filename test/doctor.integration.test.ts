@@ -108,6 +108,8 @@ describe('npm run doctor', () => {
 
     const repaired = await doctor(true);
     expect(kinds(repaired)).toEqual(kinds(listed));
+    const health = await (await api.fetch('/health', { role: 'admin' })).json();
+    expect(health.details.consistency.lastDoctorRun).toMatchObject({ findings: 7, repaired: 6, kinds: { row_without_workflow: 3, workflow_ended: 1 } });
     expect(repaired.findings.filter((f) => f.repaired).map((f) => `${f.subject}: ${f.repaired}`).sort()).toEqual([
       '7500000101: workflow started',
       '7500000102: workflow started again',

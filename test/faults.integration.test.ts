@@ -67,8 +67,8 @@ describe('a worker killed mid-analysis', () => {
     const history = await handle.fetchHistory();
     expect(history.events!.filter((e) => e.workflowExecutionCompletedEventAttributes)).toHaveLength(1);
     // The new worker ran the analysis again (the killed one had recorded no step): the claim's row, G0…G4, the
-    // conclusion, the decision's row and the reply's, once each.
-    expect(history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(9);
+    // conclusion, the decision's row, who sends the reply, and the reply's row, once each.
+    expect(history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(10);
     expect(history.events!.filter((e) => e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes).length).toBeGreaterThan(0);
     // Leave the task queue to the next test's workers.
     takeover.worker.shutdown();

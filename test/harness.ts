@@ -58,12 +58,13 @@ export interface Pipeline {
 }
 
 export async function createPipeline(
-  label: string, reference: ReferenceData = {}, options: { worker?: boolean; env?: NodeJS.ProcessEnv } = {},
+  label: string, reference: ReferenceData = {},
+  options: { worker?: boolean; env?: NodeJS.ProcessEnv; /** Another Temporal server than the run's. */ temporalAddress?: string } = {},
 ): Promise<Pipeline> {
   quietRuntime();
   const database = await createScratchDatabase(inject('databaseUrl'), label);
   await seedReference(database.db, reference);
-  const address = inject('temporalAddress');
+  const address = options.temporalAddress ?? inject('temporalAddress');
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   const taskQueue = `${label}-${Math.random().toString(36).slice(2, 8)}`;

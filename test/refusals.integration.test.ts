@@ -95,6 +95,11 @@ describe('a PS address the provider refuses, for a claim on its own', () => {
     });
     expect(row).toMatchObject({ status: 'pending', errorKind: 'account' });
     expect(await api.deps.mailer.alerts()).toMatchObject({ account: 1 });
+    // The alert, for admins: /health counts it (and shows nothing of it to others).
+    const health = await (await api.fetch('/health', { role: 'admin' })).json();
+    expect(health.details.mail).toMatchObject({ accountRefusals: 1 });
+    expect((await (await api.fetch('/health', { role: 'manager' })).json()).details).toBeUndefined();
+    expect((await (await api.fetch('/health', { role: null })).json()).details).toBeUndefined();
     expect((await (await api.fetch('/api/tasks?q=7000000002', { role: 'manager' })).json()).total).toBe(0);
     expect((await (await api.fetch('/api/invoices/7000000002', { role: 'manager' })).json()).status).toBe('awaiting_reply');
 

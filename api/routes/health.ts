@@ -3,11 +3,26 @@
 
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { createConsistencyRepository } from '../../db/consistency.js';
 import type { AppDependencies } from '../app.js';
 import { DATABASE_PROBE_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 
 const Check = Type.Object({ ok: Type.Boolean(), message: Type.Optional(Type.String()) });
-const Health = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]), temporal: Check, database: Check });
+const Details = Type.Object({
+  mail: Type.Object({
+    accountRefusals: Type.Integer({ description: 'E-mails the provider refuses for reasons of ours (API key, sender): retried until someone fixes it' }),
+    refused: Type.Integer({ description: 'E-mails refused for good (their claims went to managers; escalations can be sent again)' }),
+  }),
+  consistency: Type.Object({
+    stalledClaims: Type.Integer({ description: 'Claims still being analysed after 10 minutes' }),
+    lastDoctorRun: Type.Union([Type.Object({
+      ranAt: Type.String(), findings: Type.Integer(), repaired: Type.Integer(), kinds: Type.Record(Type.String(), Type.Integer()),
+    }), Type.Null()], { description: 'The last `npm run doctor`' }),
+  }),
+}, { description: 'For admins only' });
+const Health = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]), temporal: Check, database: Check, details: Type.Optional(Details),
+});
 
 async function check(fn: () => Promise<unknown>, timeoutMs: number): Promise<{ ok: boolean; message?: string }> {
   let timer: NodeJS.Timeout | undefined;
@@ -24,7 +39,7 @@ async function check(fn: () => Promise<unknown>, timeoutMs: number): Promise<{ o
 export const healthRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
   app.get('/health', {
     schema: { tags: ['system'], summary: 'Temporal and database reachability', response: { 200: Health, 503: Health } },
-  }, async (_request, reply) => {
+  }, async (request, reply) => {
     const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
     const { database: db } = deps;
     const [temporal, database] = await Promise.all([
@@ -33,6 +48,26 @@ export const healthRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
       check(() => (db.ping ? db.ping(DATABASE_PROBE_TIMEOUT_MS) : db.execute('select 1')), DATABASE_PROBE_TIMEOUT_MS),
     ]);
     const ok = temporal.ok && database.ok;
-    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', temporal, database });
+    // Admins also see what needs a person: alerts on e-mails, claims stalled, the last consistency check.
+    const details = request.principal?.role === 'admin' && database.ok
+      ? await adminDetails(deps).catch(() => undefined)
+      : undefined;
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', temporal, database, ...(details ? { details } : {}) });
   });
 };
+
+async function adminDetails(deps: AppDependencies) {
+  const consistency = createConsistencyRepository(deps.database.db);
+  const [alerts, stalledClaims, last] = await Promise.all([
+    deps.mailer.alerts(), consistency.stalledClaims(10 * 60_000), consistency.lastRun(),
+  ]);
+  const kinds: Record<string, number> = {};
+  for (const f of last?.findings ?? []) kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;
+  return {
+    mail: { accountRefusals: alerts.account, refused: alerts.failed },
+    consistency: {
+      stalledClaims,
+      lastDoctorRun: last ? { ranAt: last.ranAt, findings: last.findings.length, repaired: last.repaired, kinds } : null,
+    },
+  };
+}

@@ -98,6 +98,7 @@ export const EVENT_KINDS = {
   claimed: { label: 'Prise en charge', icon: 'user-plus', tone: 'info' },
   released: { label: 'Libérée', icon: 'user-minus', tone: 'neutral' },
   escalated: { label: 'Escaladée (délai dépassé)', icon: 'flag', tone: 'danger' },
+  notice_failed: { label: 'Avis d’escalade non envoyé', icon: 'mail', tone: 'danger' },
   resolved: { label: 'Résolue', icon: 'check-circle', tone: 'success' },
 };
 
@@ -141,10 +142,24 @@ export const OUTBOX_STATUSES = {
   pending: { label: 'en attente', tone: 'neutral' },
   sending: { label: 'en cours d’envoi', tone: 'info' },
   sent: { label: 'envoyé', tone: 'success' },
-  failed: { label: 'échec', tone: 'danger' },
+  failed: { label: 'refusé', tone: 'danger' },
+};
+
+/** Why the last attempt of an e-mail failed (outbox `errorKind`): who can fix it. */
+export const MAIL_ERROR_KINDS = {
+  address: { title: 'Adresse refusée par le prestataire d’envoi', tone: 'danger' },
+  rejected: { title: 'E-mail refusé par le prestataire d’envoi', tone: 'danger' },
+  invalid: { title: 'E-mail incomplet', tone: 'danger' },
+  account: {
+    title: 'Le prestataire refuse notre compte d’envoi',
+    tone: 'warning',
+    text: 'Clé API ou adresse d’expédition refusée : l’envoi est retenté automatiquement ; un administrateur doit corriger la configuration (RESEND_API_KEY, MAIL_FROM).',
+  },
+  transport: { title: 'Envoi momentanément impossible', tone: 'warning', text: 'Le prestataire n’a pas répondu : l’envoi est retenté automatiquement.' },
 };
 
 export const BATCH_STATUSES = {
+  open: { label: 'ouvert (pages attendues)', tone: 'neutral' },
   running: { label: 'en cours', tone: 'info' },
   closed: { label: 'clôturé', tone: 'success' },
 };

@@ -6,7 +6,7 @@ import { h, icon, clear, replace } from '../lib/dom.js';
 import { formatDate, formatNumber, plural } from '../lib/format.js';
 import { BATCH_STATUSES } from '../lib/labels.js';
 import { store } from '../lib/store.js';
-import { badge, card, invoiceStatusBadge, motifBadge, pageHeader } from '../lib/ui.js';
+import { alertBox, badge, card, invoiceStatusBadge, motifBadge, pageHeader } from '../lib/ui.js';
 
 const POLL_MS = 3000;
 
@@ -67,7 +67,10 @@ function view({ batch: b, invoices }) {
       meta: [h('span', null, plural(total, 'facture', 'factures'))],
       actions: [store.features.outbox ? h('a', { class: 'btn btn-secondary', href: `/console/emails?batchId=${encodeURIComponent(b.id)}` }, icon('mail'), 'E-mails du lot') : null],
     }),
+    b.status === 'open' ? alertBox('info', 'Lot ouvert', `Des pages de factures sont attendues (POST /api/batches/${b.id}/invoices) ; le lot démarre quand il est fermé aux ajouts (POST /api/batches/${b.id}/close).`) : null,
     phaseProgress(b),
+    (b.refusedRows ?? 0) > 0 ? alertBox('warning', `Adresse refusée pour ${plural(b.refusedPractitioners ?? 0, 'PS', 'PS')}`,
+      `${plural(b.refusedRows, 'facture confiée', 'factures confiées')} aux gestionnaires : le prestataire d’envoi a refusé l’adresse du PS. Les autres PS ont reçu leur e-mail.`) : null,
     card('Avancement', [
       h('div', { class: 'batch-progress-head' },
         h('span', { class: 'big-number' }, `${formatNumber(pct(decided))} %`),
@@ -80,7 +83,16 @@ function view({ batch: b, invoices }) {
       tile('e-mails envoyés', `${formatNumber(b.emailed ?? 0)}`, 'teal', 'mail', `pour ${plural(b.routedToPractitioner ?? 0, 'facture', 'factures')} à répondre`),
       tile('retours gestionnaire', formatNumber(b.routedToManager ?? 0), 'warning', 'user', 'lignes de la Trame SSTT'),
       tile('Trame SSTT', b.trame ? plural(b.trame.rowCount, 'ligne', 'lignes') : 'pas encore', b.trame ? 'info' : 'neutral', 'file', b.trame ? b.trame.id : null),
-      tile('clôture GTO', b.gtoClosure ?? 'en attente', b.gtoClosure ? 'success' : 'neutral', 'check-circle', null)),
+      tile('clôture GTO', b.gtoClosure ?? 'en attente', b.gtoClosure ? 'success' : 'neutral', 'check-circle', null),
+      (b.adopted ?? 0) > 0 ? tile('déjà reçues', formatNumber(b.adopted), 'info', 'inbox',
+        `soumises seules avant le lot${b.emailedOnTheirOwn ? ` (${formatNumber(b.emailedOnTheirOwn)} déjà répondues)` : ''}`) : null),
+    (b.conflicts ?? []).length ? card(`Factures écartées (${formatNumber(b.conflicts.length)})`, h('div', { class: 'table-scroll' }, h('table', { class: 'table table-compact' },
+      h('caption', { class: 'visually-hidden' }, 'Factures du document laissées hors du lot'),
+      h('thead', null, h('tr', null, ['Critère d’archivage', 'Raison', 'Champs différents'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', null, b.conflicts.map((c) => h('tr', null,
+        h('td', null, h('a', { href: `/console/factures/${encodeURIComponent(c.archiveKey)}`, class: 'mono strong' }, c.archiveKey)),
+        h('td', null, c.reason),
+        h('td', { class: 'mono small' }, (c.fields ?? []).join(', ') || '—')))))), { icon: 'alert', flush: true }) : null,
     invoices.length ? card('Factures du lot', h('div', { class: 'table-scroll' }, h('table', { class: 'table table-compact' },
       h('thead', null, h('tr', null, ['Critère d’archivage', 'Statut', 'Motif', 'N° PS', 'Reçue le'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', null, invoices.map((inv) => h('tr', null,

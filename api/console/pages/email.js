@@ -1,12 +1,12 @@
 // One e-mail as sent: headers, then the HTML in a sandboxed iframe (no scripts, no same-origin, no forms, no
 // navigation) or the text version. NIRs in the bordereau are masked here: they are shown on task and invoice pages only.
 
-import { api } from '../lib/api.js';
-import { h, icon, clear, replace } from '../lib/dom.js';
+import { api, post } from '../lib/api.js';
+import { h, icon, clear, replace, uid } from '../lib/dom.js';
 import { maskNirsInText } from '../lib/format.js';
-import { OUTBOX_KINDS, OUTBOX_STATUSES } from '../lib/labels.js';
-import { store } from '../lib/store.js';
-import { badge, card, keyValues, pageHeader, timeEl } from '../lib/ui.js';
+import { MAIL_ERROR_KINDS, OUTBOX_KINDS, OUTBOX_STATUSES } from '../lib/labels.js';
+import { canResolve, store } from '../lib/store.js';
+import { alertBox, badge, card, keyValues, pageHeader, setBusy, timeEl, toast } from '../lib/ui.js';
 
 export default async function emailPage(ctx) {
   const id = ctx.params.id;
@@ -51,6 +51,7 @@ export default async function emailPage(ctx) {
       title: m.subject || '(sans objet)',
       badges: [badge(st.label, st.tone)],
     }),
+    problem(ctx, m, keys),
     h('div', { class: 'email-grid' },
       card('En-têtes', keyValues([
         ['À', (m.to ?? []).join(', ')],
@@ -64,4 +65,37 @@ export default async function emailPage(ctx) {
         h('p', { class: 'card-intro' }, icon('lock'), ' Affiché tel qu’envoyé, dans un cadre isolé ; les NIR sont masqués.'),
         tablist, panelHtml, panelText,
       ], { icon: 'file', class: 'card-email' }))));
+}
+
+/** Why the e-mail did not go, and what to do: send an escalation again to a fixed address, or treat the claims' tasks. */
+function problem(ctx, m, keys) {
+  if (m.status === 'sent' || !m.errorKind || !m.error) return null;
+  const kind = MAIL_ERROR_KINDS[m.errorKind] ?? MAIL_ERROR_KINDS.rejected;
+  const reason = h('p', { class: 'mono small' }, maskNirsInText(m.error));
+  if (m.status !== 'failed') return alertBox(kind.tone, kind.title, h('div', null, h('p', null, kind.text ?? ''), reason));
+  if (m.kind === 'ps_reply') {
+    return alertBox('danger', kind.title, h('div', null, reason,
+      h('p', null, 'Les factures de cet e-mail ont été confiées à un gestionnaire, avec ce motif de refus. Corrigez l’adresse du PS dans AGAPS, puis traitez leur tâche (« Répondre au PS ») : ', keys, '.')));
+  }
+  if (!canResolve()) return alertBox('danger', kind.title, reason);
+  const field = uid('to');
+  const input = h('input', { id: field, class: 'input', type: 'text', value: (m.to ?? []).join(', '), autocomplete: 'off', spellcheck: 'false' });
+  const button = h('button', { type: 'submit', class: 'btn btn-primary' }, icon('send'), 'Renvoyer');
+  const form = h('form', { class: 'retry-form', onsubmit: async (event) => {
+    event.preventDefault();
+    const to = input.value.split(',').map((a) => a.trim()).filter(Boolean);
+    setBusy(button, true, 'Envoi…');
+    try {
+      await post(`/api/outbox/${encodeURIComponent(m.id)}/retry`, to.length ? { to } : {});
+      toast('E-mail renvoyé : il part dans quelques secondes.');
+      ctx.navigate(location.pathname, { replace: true });
+    } catch (error) {
+      toast(error.message, 'danger');
+      setBusy(button, false);
+    }
+  } },
+  h('div', { class: 'field' }, h('label', { for: field, class: 'label' }, 'Destinataire(s), séparés par des virgules'), input),
+  h('div', { class: 'field field-actions' }, button));
+  return alertBox('danger', kind.title, h('div', null, reason,
+    h('p', null, 'Corrigez l’adresse si besoin et renvoyez l’e-mail : il part une fois, sous une nouvelle clé d’envoi.'), form));
 }

@@ -10,6 +10,7 @@ export default async function outboxPage(ctx) {
   ctx.setTitle('E-mails');
   const batchId = ctx.query.get('batchId') ?? '';
   const ps = ctx.query.get('ps') ?? '';
+  const status = OUTBOX_STATUSES[ctx.query.get('status') ?? ''] ? ctx.query.get('status') : '';
   const page = Math.max(1, Number.parseInt(ctx.query.get('page') ?? '1', 10) || 1);
   const LIMIT = 50;
   const pageHref = (n) => {
@@ -21,6 +22,10 @@ export default async function outboxPage(ctx) {
   const psField = uid('ps');
   const batchInput = h('input', { id: batchField, class: 'input', value: batchId, autocomplete: 'off' });
   const psInput = h('input', { id: psField, class: 'input input-ps', value: ps, inputmode: 'numeric', maxlength: '9', autocomplete: 'off', placeholder: '9 chiffres' });
+  const statusField = uid('status');
+  const statusSelect = h('select', { id: statusField, class: 'input' },
+    h('option', { value: '' }, 'Tous'),
+    Object.entries(OUTBOX_STATUSES).map(([value, s]) => h('option', { value, selected: value === status }, s.label)));
   const results = h('div', { class: 'results', 'aria-live': 'polite' }, loading('Chargement des e-mails…'));
 
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filtrer les e-mails', onsubmit: (e) => {
@@ -28,12 +33,14 @@ export default async function outboxPage(ctx) {
     const p = new URLSearchParams();
     if (batchInput.value.trim()) p.set('batchId', batchInput.value.trim());
     if (psInput.value.trim()) p.set('ps', psInput.value.trim());
+    if (statusSelect.value) p.set('status', statusSelect.value);
     ctx.navigate(`/console/emails${p.toString() ? `?${p}` : ''}`, { replace: true });
   } },
   h('div', { class: 'field' }, h('label', { for: batchField, class: 'label' }, 'Lot'), batchInput),
   h('div', { class: 'field' }, h('label', { for: psField, class: 'label' }, 'N° PS'), psInput),
+  h('div', { class: 'field' }, h('label', { for: statusField, class: 'label' }, 'Statut'), statusSelect),
   h('div', { class: 'field field-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, icon('filter'), 'Filtrer'),
-    batchId || ps ? h('a', { class: 'btn btn-link', href: '/console/emails' }, 'Réinitialiser') : null));
+    batchId || ps || status ? h('a', { class: 'btn btn-link', href: '/console/emails' }, 'Réinitialiser') : null));
 
   replace(ctx.main, h('div', { class: 'page page-outbox' },
     pageHeader({ title: 'E-mails', eyebrow: 'Boîte d’envoi', meta: [h('span', null, 'Réponses aux PS (copie cachée au service Azur) et escalades.')] }),
@@ -41,12 +48,12 @@ export default async function outboxPage(ctx) {
 
   try {
     const list = await api('/api/outbox', {
-      query: { batchId: batchId || undefined, ps: ps || undefined, limit: LIMIT, offset: (page - 1) * LIMIT }, signal: ctx.signal,
+      query: { batchId: batchId || undefined, ps: ps || undefined, status: status || undefined, limit: LIMIT, offset: (page - 1) * LIMIT }, signal: ctx.signal,
     });
     const items = list.items ?? [];
     clear(results);
     if (!items.length) {
-      results.append(h('div', { class: 'card' }, emptyState('Aucun e-mail', batchId || ps ? 'Aucun e-mail pour ce filtre.' : 'Aucun e-mail n’a encore été préparé.', 'mail')));
+      results.append(h('div', { class: 'card' }, emptyState('Aucun e-mail', batchId || ps || status ? 'Aucun e-mail pour ce filtre.' : 'Aucun e-mail n’a encore été préparé.', 'mail')));
       return;
     }
     const title = plural(list.total ?? items.length, 'e-mail', 'e-mails');

@@ -128,6 +128,19 @@ export default async function taskPage(ctx) {
         : null);
   }
 
+  /** Why a case meant for the PS, or an analysis, came back to a manager at run time (the last Routing line). */
+  function whyManager(d) {
+    const last = (d.trace ?? []).at(-1);
+    if (last?.step !== 'Routing' || !['mailRefused', 'analysisFailed'].includes(last.check)) return null;
+    const reason = last.facts?.[0] ?? '';
+    if (last.check === 'analysisFailed') {
+      return alertBox('danger', 'L’analyse n’a pas pu aller au bout', h('div', null, h('p', { class: 'mono small' }, reason),
+        h('p', null, 'La même erreur s’est répétée : décidez du motif, ou relancez l’analyse une fois la cause corrigée.')));
+    }
+    return alertBox('danger', 'La réponse au PS n’a pas pu être envoyée', h('div', null, h('p', null, reason),
+      h('p', null, 'Corrigez l’adresse du PS dans AGAPS puis « Répondre au PS » avec ce motif, ou décidez autrement.')));
+  }
+
   function decisionCard(t) {
     const d = t.decision ?? {};
     const motif = store.motifByCode.get(t.motif);
@@ -138,6 +151,7 @@ export default async function taskPage(ctx) {
         ? alertBox('warning', `« ${motifLabel(t.motif)} » attend votre décision`,
           'La facture ne peut pas se terminer sans elle : le traitement reste suspendu tant que la tâche n’est pas résolue.')
         : null,
+      whyManager(d),
       keyValues([
         d.detail?.length ? ['Détail manquant', h('ul', { class: 'plain-list' }, d.detail.map((code) => h('li', null, missingDetailLabel(code))))] : null,
         d.error ? ['Incohérence', contentErrorLabel(d.error)] : null,
@@ -322,6 +336,7 @@ export default async function taskPage(ctx) {
     if (d.comment) parts.push(`« ${d.comment} »`);
     if (d.nextTaskId) parts.push(`nouvelle tâche ${d.nextTaskId}`);
     if (d.reason) parts.push(d.reason);
+    if (d.message) parts.push(d.message);
     return parts.length ? h('p', { class: 'event-details' }, parts.join(' · ')) : null;
   }
 
