@@ -10,7 +10,15 @@ export interface Config {
   temporalAddress: string | undefined;
   temporalNamespace: string;
   taskQueue: string;
+  /**
+   * Workflows a worker keeps in memory between their tasks (WORKER_MAX_CACHED_WORKFLOWS, default 400): its memory's
+   * bound. A workflow evicted (waiting days for its manager, or for its batch's e-mail) is replayed from its history
+   * when its next task comes, a few milliseconds for the claims' short histories.
+   */
+  maxCachedWorkflows: number;
 }
+
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 400;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 3000);
@@ -22,7 +30,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalAddress: env.TEMPORAL_ADDRESS || undefined,
     temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: env.TASK_QUEUE ?? 'tp-rejects',
+    maxCachedWorkflows: positiveInteger(env, 'WORKER_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS),
   };
 }
 
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 2) throw new Error(`${name} must be an integer ≥ 2, not « ${raw} »`);
+  return value;
+}

@@ -12,7 +12,7 @@ import { createWorkflowMessenger } from './activities/messenger.js';
 import { createBatchRepository } from './db/batches.js';
 import { createOutputRepository } from './db/outputs.js';
 import { createTaskRepository } from './db/tasks.js';
-import { loadConfig, DEFAULT_TEMPORAL_ADDRESS } from './config.js';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_TEMPORAL_ADDRESS, loadConfig } from './config.js';
 import { openDatabase, type OpenDatabase } from './db/client.js';
 import { createInvoiceRepository } from './db/invoices.js';
 import { createPostgresPorts } from './db/ports.js';
@@ -67,15 +67,18 @@ export interface WorkerOptions {
   namespace?: string;
   taskQueue: string;
   deps: ActivityDependencies;
+  /** Workflows kept in memory between their tasks: the worker's memory bound (config.ts). */
+  maxCachedWorkflows?: number;
 }
 
-export async function createWorker({ connection, namespace = 'default', taskQueue, deps }: WorkerOptions): Promise<Worker> {
+export async function createWorker({ connection, namespace = 'default', taskQueue, deps, maxCachedWorkflows }: WorkerOptions): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities(deps),
+    maxCachedWorkflows: maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
   });
 }
 
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
   const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
   const worker = await createWorker({
     connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, deps: dependenciesFrom(database, client),
+    maxCachedWorkflows: config.maxCachedWorkflows,
   });
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM by itself (the SDK's shutdownSignals): it stops polling,
   // finishes the tasks in progress, then resolves.

@@ -90,6 +90,8 @@ class BatchNotDecided extends AppError {
 
 /** Rows of a batch read per query (keyset pages). */
 const BATCH_PAGE = 500;
+/** A batch's invoices in analysis at a time. */
+const BATCH_WINDOW = 200;
 
 /** Collects a stream into one Buffer. */
 async function toBuffer(write: (out: NodeJS.WritableStream) => Promise<unknown>): Promise<Buffer> {
@@ -198,18 +200,28 @@ export function createOutputActivities(deps: OutputDependencies) {
     },
 
     /**
-     * Starts the workflow of every invoice of a batch still to be analysed, a page at a time (plain starts: the batch
-     * has no children to wait on). An invoice already decided is never started again; one already running (adopted)
-     * is left as it is. A retry goes on from the last page it heartbeated.
+     * Starts the workflow of every invoice of a batch still to be analysed, in critère order, keeping at most `window`
+     * of them in analysis at a time: a document of 20 000 invoices flows through the workers (and the Temporal
+     * server) instead of flooding them. Plain starts: the batch has no children to wait on. An invoice already decided
+     * is never started again; one already running (adopted) is left as it is. A retry goes on from the last invoice it
+     * heartbeated.
      */
-    async startBatchInvoices(input: { batchId: string }): Promise<{ invoiceCount: number; started: number; adopted: number }> {
+    async startBatchInvoices(input: { batchId: string; window?: number }): Promise<{ invoiceCount: number; started: number; adopted: number }> {
       const taskQueue = Context.current().info.taskQueue;
+      const window = input.window ?? BATCH_WINDOW;
       let after = lastBeat<string>() ?? null;
       for (;;) {
-        const page = await invoices.batchPage(input.batchId, after, BATCH_PAGE);
+        let inFlight = after === null ? 0 : await invoices.undecidedUpTo(input.batchId, after);
+        for (let delay = 100; inFlight >= window; delay = Math.min(1000, delay * 1.5)) {
+          beat(after);
+          await pause(delay);
+          inFlight = await invoices.undecidedUpTo(input.batchId, after!);
+        }
+        const limit = Math.min(BATCH_PAGE, window - inFlight);
+        const page = await invoices.batchPage(input.batchId, after, limit);
         await inParallel(page.filter((r) => r.status === 'analyzing'), 16, (r) =>
           messenger.startInvoice({ invoice: r.invoice, receivedOn: r.receivedOn, batchId: input.batchId }, taskQueue));
-        if (page.length < BATCH_PAGE) break;
+        if (page.length < limit) break;
         after = page[page.length - 1]!.archiveKey;
         beat(after);
       }

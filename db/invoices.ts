@@ -137,6 +137,14 @@ export function createInvoiceRepository(db: Database) {
       return rows.map(toRecord);
     },
 
+    /** Invoices of a batch up to `upTo` (critère order) still being analysed: a batch's analyses in flight. */
+    async undecidedUpTo(batchId: string, upTo: string): Promise<number> {
+      const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(invoices).where(and(
+        eq(invoices.batchId, batchId), eq(invoices.status, 'analyzing'), sql`${invoices.archiveKey} <= ${upTo}`,
+      ));
+      return Number(row?.n ?? 0);
+    },
+
     /** N° PS (in order, after `after`) whose rows of the batch are e-mailed by the batch, a page at a time. */
     async batchPractitioners(batchId: string, after: string | null, limit: number): Promise<string[]> {
       const ps = sql<string>`coalesce(${invoices.practitionerNumber}, '')`;

@@ -1,13 +1,13 @@
 // npm run histories:record — runs a few claims through the real pipeline (a private Temporal dev server, an
-// in-memory PGlite database) and saves their event histories under test/histories/, where the test suite
-// replays them with the current workflow code. Run it when a workflow change is meant to ship with new
-// histories; keep the old files: running invoices still have them.
+// in-memory PGlite database, a local stand-in for the Resend API) and saves their event histories under
+// test/histories/, where the test suite replays them with the current workflow code. Run it when a workflow change is
+// meant to ship with new histories; keep the old files: running invoices still have them.
+//   npm run histories:record -- [version]      (default v3: the files are named <workflowId>.<version>-<path>.json)
 
 import { mkdtempSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -16,15 +16,21 @@ import { openDatabase } from '../db/client.js';
 import { seedReference } from '../db/seed.js';
 import { caseWith } from '../rules/testing/cases.js';
 import type { MotifCode } from '../rules/types.js';
+import { startFakeResend } from '../test/fake-resend.js';
 import { resolveTaskUpdate, statusQuery, type TaskAction } from '../workflows/contract.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
-import { ensureTemporalCli, REPO_ROOT, startDevServer } from './temporal-cli.js';
+import { ensureTemporalCli, freePort, REPO_ROOT, startDevServer } from './temporal-cli.js';
 
 const OUT = join(REPO_ROOT, 'test', 'histories');
-const version = process.argv[2] ?? 'v2';
+const version = process.argv[2] ?? 'v3';
 
 type Case = ReturnType<typeof caseWith>;
 type Resolve = (workflowId: string, what: string, afterEscalation?: boolean) => Promise<void>;
+
+/** The PS address the stand-in refuses, and an invoice number AGICA fails on every time. */
+const REFUSED_ADDRESS = 'retour-ps@bellecour.example.org';
+const BROKEN_INVOICE = 'F-BROKEN';
+const toCentre = (c: Case) => { c.invoice.practitionerNumber = '690012345'; c.invoice.adeliNumbers = ['690012345']; };
 
 /** One claim per kind of path through the workflows. */
 const claims: { name: string; change: (c: Case) => void; manager?: (resolve: Resolve, workflowId: string) => Promise<void> }[] = [
@@ -42,27 +48,45 @@ const claims: { name: string; change: (c: Case) => void; manager?: (resolve: Res
     name: 'task-escalated-then-closed', change: (c) => { c.invoice.adeliNumbers = ['691234567', '750044778']; },
     manager: (resolve, id) => resolve(id, 'close', true),
   },
+  {
+    name: 'address-refused-then-closed', change: (c) => { c.invoice.flags!.addressedToInsured = true; toCentre(c); },
+    manager: (resolve, id) => resolve(id, 'close'),
+  },
+  {
+    name: 'analysis-failed-then-closed', change: (c) => { c.invoice.invoiceNumber = BROKEN_INVOICE; },
+    manager: (resolve, id) => resolve(id, 'close'),
+  },
 ];
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); });
-});
-
-Runtime.install({ logger: new DefaultLogger('WARN') });
+Runtime.install({ logger: new DefaultLogger('ERROR') });
 const binary = await ensureTemporalCli();
 if (!binary) throw new Error('the Temporal CLI is needed: npm run setup');
 const server = await startDevServer({ binary, port: await freePort(), uiPort: false });
+const resend = await startFakeResend();
+resend.refuse(REFUSED_ADDRESS);
 const database = await openDatabase('', { pgliteDir: 'memory://' });
 try {
   await seedReference(database.db, caseWith(() => undefined).reference);
   const native = await NativeConnection.connect({ address: server.address });
   const taskQueue = 'record-histories';
   const dataDir = mkdtempSync(join(tmpdir(), 'histories-'));
-  const env = { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '', TASK_SLA: '2s' };
+  const env = { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, TASK_SLA: '2s' };
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
-  const worker = await createWorker({ connection: native, taskQueue, deps: dependenciesFrom(database, client, env) });
-  const { createInvoiceRepository } = await import('../db/invoices.js');
+  const deps = dependenciesFrom(database, client, env);
+  // AGICA fails the same way every time for one invoice number: the analysis ends as a manager task.
+  const agica = deps.ports.agica;
+  const ports = {
+    ...deps.ports,
+    agica: {
+      ...agica,
+      async findInvoiceRecords(invoiceNumber: string, nir: string) {
+        if (invoiceNumber === BROKEN_INVOICE) throw new TypeError("Cannot read properties of undefined (reading 'state')");
+        return agica.findInvoiceRecords(invoiceNumber, nir);
+      },
+    },
+  };
+  const worker = await createWorker({ connection: native, taskQueue, deps: { ...deps, ports } });
   const service = createInvoiceService({ client, db: database.db, taskQueue });
   const resolve = async (workflowId: string, what: string, afterEscalation = false) => {
     const handle = client.workflow.getHandle(workflowId);
@@ -71,39 +95,46 @@ try {
       await new Promise((r) => setTimeout(r, 100));
       state = await handle.query(statusQuery);
     }
+    // After an escalation, once its notice went (the workflow records nothing more about it).
+    if (afterEscalation) await new Promise((r) => setTimeout(r, 1000));
     const [action, motif] = what.split(':') as [TaskAction, MotifCode | undefined];
     await handle.executeUpdate(resolveTaskUpdate, { args: [{ taskId: state.task.id, action, motif: motif ?? null, comment: null, by: 'histories' }] });
   };
+  const save = async (workflowId: string, name: string) => {
+    const handle = client.workflow.getHandle(workflowId);
+    await handle.result();
+    const file = join(OUT, `${workflowId}.${version}-${name}.json`);
+    await writeFile(file, `${historyToJSON(await handle.fetchHistory())}\n`);
+    console.log(`saved ${file}`);
+  };
   await worker.runUntil(async () => {
     for (const [i, claim] of claims.entries()) {
-      const c = caseWith((x) => { x.invoice.archiveKey = `30000001${String(i).padStart(2, '0')}`; claim.change(x); });
+      const c = caseWith((x) => { x.invoice.archiveKey = `30000003${String(i).padStart(2, '0')}`; claim.change(x); });
       const { workflowId } = await service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
-      const handle = client.workflow.getHandle(workflowId);
       if (claim.manager) await claim.manager(resolve, workflowId);
-      await handle.result();
-      const file = join(OUT, `${workflowId}.${version}-${claim.name}.json`);
-      await writeFile(file, `${historyToJSON(await handle.fetchHistory())}\n`);
-      console.log(`saved ${file}`);
+      await save(workflowId, claim.name);
     }
-    // A small batch: its workflow and one of its invoices.
-    const batch = ['3000000200', '3000000201', '3000000202'].map((k, i) => caseWith((x) => {
+    // A small batch: one reply e-mailed with the batch, one PS whose address is refused (a manager closes it), one
+    // for a manager; its workflow and two of its invoices.
+    const batch = ['3000000400', '3000000401', '3000000402'].map((k, i) => caseWith((x) => {
       x.invoice.archiveKey = k;
-      if (i === 1) x.invoice.flags!.carePathRespected = false;
+      x.invoice.invoiceNumber = `H-${k}`;
+      if (i === 0) x.invoice.flags!.carePathRespected = false;
+      if (i === 1) { x.invoice.flags!.addressedToInsured = true; toCentre(x); }
+      if (i === 2) x.invoice.adeliNumbers = ['691234567', '750044778'];
     }).invoice);
-    await service.submitBatch({ batchId: 'histories', receivedOn: '2016-02-23', invoices: batch });
-    const batchHandle = client.workflow.getHandle('batch-histories');
-    await batchHandle.result();
-    for (const [id, name] of [['batch-histories', 'batch'], ['invoice-3000000201', 'batch-invoice-reply']] as const) {
-      const h = client.workflow.getHandle(id);
-      await h.result();
-      const file = join(OUT, `${id}.${version}-${name}.json`);
-      await writeFile(file, `${historyToJSON(await h.fetchHistory())}\n`);
-      console.log(`saved ${file}`);
-    }
+    await service.submitBatch({ batchId: `histories-${version}`, receivedOn: '2016-02-23', invoices: batch });
+    await client.workflow.getHandle(`batch-histories-${version}`).result();
+    await resolve('invoice-3000000401', 'close');
+    await resolve('invoice-3000000402', 'close');
+    await save(`batch-histories-${version}`, 'batch-refused-ps');
+    await save('invoice-3000000400', 'batch-invoice-reply');
+    await save('invoice-3000000401', 'batch-invoice-refused-then-closed');
   });
   await connection.close();
   await native.close();
 } finally {
   await database.close();
+  await resend.close();
   await server.stop();
 }

@@ -73,6 +73,7 @@ const native = await NativeConnection.connect({ address: temporalAddress });
 const worker = await createWorker({
   connection: native, namespace: config.temporalNamespace, taskQueue: config.taskQueue,
   deps: dependenciesFrom(database, new Client({ connection, namespace: config.temporalNamespace })),
+  maxCachedWorkflows: config.maxCachedWorkflows,
 });
 const workerRun = worker.run();
 const api = await startApi({ ...config, temporalAddress }, database, { dataDir });

@@ -53,8 +53,8 @@ export interface ConsoleStack {
   close(): Promise<void>;
 }
 
-export async function startConsoleStack(label: string, c: CaseFile): Promise<ConsoleStack> {
-  const pipeline = await createPipeline(label, c.reference ?? {});
+export async function startConsoleStack(label: string, c: CaseFile, options: { env?: NodeJS.ProcessEnv } = {}): Promise<ConsoleStack> {
+  const pipeline = await createPipeline(label, c.reference ?? {}, { env: options.env });
   try {
     const api = await pipeline.startApi();
     const manager = { name: 'Claire Martin', key: (await api.deps.keys.create({ role: 'manager', name: 'Claire Martin' })).key };

@@ -9,31 +9,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runDoctor } from '../bin/doctor.js';
 import { createWorkflowMessenger } from '../activities/messenger.js';
 import { createBatchRepository } from '../db/batches.js';
-import { baseCase } from '../rules/testing/cases.js';
+import { baseCase, invoiceWith } from '../rules/testing/cases.js';
 import type { Invoice } from '../rules/types.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { statusQuery } from '../workflows/contract.js';
 import type { invoiceWorkflow } from '../workflows/invoice.js';
-import { createPipeline, type Pipeline, type RunningApi } from './harness.js';
+import { createPipeline, until, type Pipeline, type RunningApi } from './harness.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
-const invoiceWith = (archiveKey: string, change: (i: Invoice) => void = () => undefined): Invoice => {
-  const invoice = structuredClone(baseCase().invoice);
-  invoice.archiveKey = archiveKey;
-  invoice.invoiceNumber = `D-${archiveKey}`;
-  change(invoice);
-  return invoice;
-};
 const toPractitioner = (i: Invoice) => { i.flags!.addressedToInsured = true; };
 const toManager = (i: Invoice) => { i.adeliNumbers = [i.practitionerNumber!, '750044778']; };
 

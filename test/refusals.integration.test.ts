@@ -15,20 +15,9 @@ import { statusQuery } from '../workflows/contract.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import type { invoiceWorkflow } from '../workflows/invoice.js';
 import { startFakeResend, type FakeResend } from './fake-resend.js';
-import { createPipeline, type Pipeline, type RunningApi } from './harness.js';
+import { createPipeline, until, type Pipeline, type RunningApi } from './harness.js';
 
 const PS_ADDRESS = 'contact@ide-parc.example.org';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 let resend: FakeResend;
 beforeAll(async () => {

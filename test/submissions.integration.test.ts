@@ -10,31 +10,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { baseCase, caseWith } from '../rules/testing/cases.js';
+import { baseCase, caseWith, invoiceWith } from '../rules/testing/cases.js';
 import type { Invoice } from '../rules/types.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { batchStatusQuery } from '../workflows/contract.js';
-import { createPipeline, type Pipeline, type RunningApi } from './harness.js';
+import { createPipeline, sleep, until, type Pipeline, type RunningApi } from './harness.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-const invoiceWith = (archiveKey: string, change: (i: Invoice) => void = () => undefined): Invoice => {
-  const invoice = structuredClone(baseCase().invoice);
-  invoice.archiveKey = archiveKey;
-  invoice.invoiceNumber = `S-${archiveKey}`;
-  change(invoice);
-  return invoice;
-};
 /** Routed to the PS (« Facture assuré »), e-mailed. */
 const toPractitioner = (i: Invoice) => { i.flags!.addressedToInsured = true; };
 /** Routed to a manager (two ADELI numbers). */

@@ -176,3 +176,56 @@ describe('SLA', () => {
     expect((await handle.result()).status).toBe('closed');
   });
 });
+
+describe('a resolution accepted but not applied yet', () => {
+  let slow: Pipeline;
+  let slowApi: RunningApi;
+  let databaseBack = false;
+  beforeAll(async () => {
+    slow = await createPipeline('slowresolve', baseCase().reference, { worker: false });
+    // The database does not take the task's resolution until the test says so (an outage: retried, not a decision):
+    // the workflow accepts the Update at once and applies it when the database is back.
+    await slow.startWorker({
+      deps: (d) => ({
+        ...d,
+        tasks: {
+          ...d.tasks,
+          async resolve(r) {
+            if (!databaseBack) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+            return d.tasks.resolve(r);
+          },
+        },
+      }),
+    });
+    slowApi = await slow.startApi();
+  }, 120_000);
+  afterAll(async () => {
+    databaseBack = true;
+    await slow?.close();
+  });
+
+  it('answers 202 with the task as it is, never a 503 then a 409; the same request again gets the outcome', async () => {
+    const taskId = await submitAndWaitForTask(slow, slowApi, aControler('6200000001'));
+    const send = () => slowApi.fetch(`/api/tasks/${taskId}/resolve`, { method: 'POST', role: 'manager', json: { action: 'pay', comment: 'contrôle fait' } });
+    const first = await send();
+    expect(first.status).toBe(202);
+    expect(await first.json()).toMatchObject({ task: { id: taskId, status: 'open' }, outcome: null });
+    // Another manager's different resolution meanwhile: refused, the first one stands.
+    expect((await slowApi.fetch(`/api/tasks/${taskId}/resolve`, { method: 'POST', role: 'manager', json: { action: 'close' } })).status).toBe(409);
+    // The same one again while it still cannot be applied: 202 again, never a 409.
+    expect((await send()).status).toBe(202);
+
+    // The database back, the workflow applies it at its next attempt: the same request then gets the outcome.
+    databaseBack = true;
+    let again = await send();
+    for (let i = 0; again.status === 202 && i < 5; i++) again = await send();
+    expect(again.status).toBe(200);
+    expect((await again.json()).outcome).toEqual({ taskId, status: 'paid', nextTaskId: null });
+    expect((await slow.client.workflow.getHandle<typeof invoiceWorkflow>('invoice-6200000001').result()).status).toBe('paid');
+    // Sent once more after it was applied: the same outcome, not a conflict; another action is one.
+    const late = await send();
+    expect(late.status).toBe(200);
+    expect((await late.json()).outcome).toEqual({ taskId, status: 'paid', nextTaskId: null });
+    expect((await slowApi.fetch(`/api/tasks/${taskId}/resolve`, { method: 'POST', role: 'manager', json: { action: 'close' } })).status).toBe(409);
+  }, 180_000);
+});

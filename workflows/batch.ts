@@ -29,8 +29,9 @@ const records = proxyActivities<Activities>({
 });
 
 /**
- * Waiting for every decision: one activity polling the database and heartbeating. No end but the last decision — a
- * batch is not closed « FIN OK » before — and `npm run doctor` reports the invoices that never get one.
+ * Starting the invoices a window at a time, then waiting for every decision: activities polling the database and
+ * heartbeating, as long as it takes. No end but the last decision — a batch is not closed « FIN OK » before — and
+ * `npm run doctor` reports the invoices that never get one.
  */
 const decisions = proxyActivities<Activities>({
   startToCloseTimeout: '1 hour',
@@ -72,7 +73,7 @@ export async function batchWorkflow(input: BatchWorkflowInput | BatchWorkflowInp
   setHandler(batchStatusQuery, () => state);
 
   if (state.phase === 'starting') {
-    Object.assign(state, await records.startBatchInvoices({ batchId }));
+    Object.assign(state, await decisions.startBatchInvoices({ batchId }));
     state.phase = 'analyzing';
   }
 

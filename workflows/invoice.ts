@@ -38,9 +38,15 @@ type Activities = ReturnType<typeof createActivities>;
 // after a few attempts (then handled below), while a database or Temporal outage is retried for as long as it lasts
 // — a claim must not become a manager task because PostgreSQL restarted.
 
-/** The analysis steps and the claim's own rows: short lookups and idempotent writes, as local activities. */
+/**
+ * The analysis steps and the claim's own rows: short lookups and idempotent writes, as local activities. Retried
+ * within the workflow task for a couple of seconds, then behind a durable timer (`localRetryThreshold`): a database
+ * that stays away does not hold the workflow task, so the claim still answers its manager (a resolve is accepted,
+ * another one refused) while it waits.
+ */
 const local = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  localRetryThreshold: '2 seconds',
   retry: { initialInterval: '200 ms', maximumInterval: '10 seconds', backoffCoefficient: 2 },
 });
 

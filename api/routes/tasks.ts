@@ -105,8 +105,17 @@ export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: T
     if (action === 'reply' && !motif) throw new HttpError(400, 'A reply needs a motif', [{ path: 'motif', message: 'is required with the action reply' }]);
     const task = await tasks.summary(request.params.id);
     if (!task) throw notFound(`Task ${request.params.id}`);
-    if (task.status !== 'open') throw new HttpError(409, `Task ${task.id} is already resolved`);
     const resolution = { taskId: task.id, action, motif: (motif as MotifCode | undefined) ?? null, comment: comment ?? null, by: actorOf(request) };
+    if (task.status !== 'open') {
+      // The same resolution sent again once applied (a client retrying after a 202): its outcome, not a conflict.
+      const done = task.resolution;
+      if (task.resolvedBy !== resolution.by || done?.action !== action || (done.motif ?? null) !== resolution.motif || (done.comment ?? null) !== resolution.comment) {
+        throw new HttpError(409, `Task ${task.id} is already resolved`);
+      }
+      const [invoice, later] = await Promise.all([deps.invoices.get(task.archiveKey), tasks.ofInvoice(task.archiveKey)]);
+      const next = later.find((t) => t.createdAt >= task.createdAt && t.id !== task.id) ?? null;
+      return { task, outcome: { taskId: task.id, status: invoice?.status ?? 'closed', nextTaskId: next?.id ?? null } };
+    }
     const handle = client.workflow.getHandle(task.workflowId);
     const refused = (err: unknown): never => {
       // The workflow's validator refused it before it entered the history (e.g. resolved meanwhile).

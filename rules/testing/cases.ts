@@ -2,7 +2,7 @@
 
 import { analyzeInvoice } from '../analyze.js';
 import { createMemoryPorts } from '../memory-ports.js';
-import type { AnalysisResult, CaseFile } from '../types.js';
+import type { AnalysisResult, CaseFile, Invoice } from '../types.js';
 
 /** The spec's `paye.json` case: an auxiliary's two AMI acts, fully paid (G0–G8 all continue). */
 export function baseCase(): CaseFile {
@@ -64,6 +64,15 @@ export function caseWith(change: (c: CaseFile & { reference: NonNullable<CaseFil
   const c = baseCase() as CaseFile & { reference: NonNullable<CaseFile['reference']> };
   change(c);
   return c;
+}
+
+/** The base case's invoice under another critère d'archivage (and an invoice number of its own), changed by `change`. */
+export function invoiceWith(archiveKey: string, change: (invoice: Invoice) => void = () => undefined): Invoice {
+  const invoice = structuredClone(baseCase().invoice);
+  invoice.archiveKey = archiveKey;
+  invoice.invoiceNumber = `N-${archiveKey}`;
+  change(invoice);
+  return invoice;
 }
 
 export async function analyzeCase(c: CaseFile): Promise<AnalysisResult> {
