@@ -18,20 +18,15 @@ export abstract class AppError extends Error {
   }
 }
 
-/** A dependency (PostgreSQL, Temporal) did not answer: the request or activity can be tried again later. */
-export class DependencyUnavailableError extends AppError {
-  override readonly name = 'DependencyUnavailableError';
-  readonly code = 'dependency_unavailable';
-  override readonly retryable = true;
-}
-
 // PostgreSQL (postgres.js, PGlite) and Node network codes that say « not reachable right now ».
 const DATABASE_UNAVAILABLE = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN',
   'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
-  // admin shutdown, crash shutdown, cannot connect now, too many connections, serialization/deadlock (retry helps)
-  '57P01', '57P02', '57P03', '53300', '40001', '40P01',
+  // admin shutdown, crash shutdown, cannot connect now, serialization/deadlock, read-only (a failover), cancelled
+  '57P01', '57P02', '57P03', '40001', '40P01', '25006', '57014',
 ]);
+/** SQLSTATE classes that say « not now »: connection exception, insufficient resources, system error. */
+const DATABASE_UNAVAILABLE_CLASS = /^(08|53|58)[0-9A-Z]{3}$/;
 // gRPC: CANCELLED (deadline), DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE.
 const GRPC_UNAVAILABLE = new Set([1, 4, 8, 14]);
 
@@ -42,12 +37,11 @@ export function unavailableDependency(error: unknown): Unavailable {
   let e: unknown = error;
   for (let depth = 0; e && depth < 6; depth++) {
     const x = e as { name?: string; code?: unknown; cause?: unknown; details?: unknown };
-    if (x instanceof DependencyUnavailableError) return 'database';
     if (x.name === 'ServiceError' || (typeof x.code === 'number' && GRPC_UNAVAILABLE.has(x.code) && 'details' in (x as object))) {
       const code = (x.cause as { code?: number } | undefined)?.code ?? x.code;
       if (typeof code !== 'number' || GRPC_UNAVAILABLE.has(code)) return 'temporal';
     }
-    if (typeof x.code === 'string' && DATABASE_UNAVAILABLE.has(x.code)) return 'database';
+    if (typeof x.code === 'string' && (DATABASE_UNAVAILABLE.has(x.code) || DATABASE_UNAVAILABLE_CLASS.test(x.code))) return 'database';
     e = x.cause;
   }
   return null;
@@ -85,7 +79,8 @@ export function safeMessage(error: unknown, max = 500): string {
   }
   let message = e === undefined ? '' : e instanceof Error ? e.message : String(e);
   if (FAILED_QUERY.test(message)) message = '';
-  if (sqlState(e)) message = message.replace(/"[^"]*"/g, '"…"');
+  // Our own errors say what they mean; any other may quote the value it choked on (PostgreSQL, JSON.parse…).
+  if (!(e instanceof AppError)) message = message.replace(/"[^"]*"/g, '"…"');
   const line = `${prefix}${message.split('\n')[0] ?? ''}`.replace(/: $/, '');
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

@@ -10,6 +10,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import AjvModule, { type ErrorObject } from 'ajv';
 import { isIsoDate } from './dates.js';
+import { CONTROL_CHARACTERS, CONTROL_CHARACTERS_BUT_TAB_AND_LINES, LONE_SURROGATE } from './text.js';
 import { ATTACHED_DOCUMENT_KINDS, DOCUMENT_KINDS, SPECIALTIES } from './types.js';
 
 /** Each schema carries the message shown when a value breaks it. */
@@ -212,10 +213,6 @@ export const TEXT_MESSAGES = {
   tooLong,
 } as const;
 
-const CONTROL = /[\u0000-\u001F\u007F]/;
-const CONTROL_BUT_TAB_AND_LINES = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
-// With the `u` flag a surrogate pair is one code point: only lone surrogates are in the Cs category.
-const LONE_SURROGATE = /\p{Cs}/u;
 
 type SchemaNode = Record<string, unknown>;
 
@@ -260,7 +257,7 @@ function itemSchemas(schemas: SchemaNode[], index: number): SchemaNode[] {
  * a lone surrogate, more than `maxLength` characters.
  */
 export function textProblem(value: string, { multiline = false, maxLength = DEFAULT_MAX_LENGTH } = {}): string | null {
-  if ((multiline ? CONTROL_BUT_TAB_AND_LINES : CONTROL).test(value)) return multiline ? TEXT_MESSAGES.controlMultiline : TEXT_MESSAGES.control;
+  if ((multiline ? CONTROL_CHARACTERS_BUT_TAB_AND_LINES : CONTROL_CHARACTERS).test(value)) return multiline ? TEXT_MESSAGES.controlMultiline : TEXT_MESSAGES.control;
   if (LONE_SURROGATE.test(value)) return TEXT_MESSAGES.surrogate;
   if (value.length > maxLength) return TEXT_MESSAGES.tooLong(maxLength);
   return null;

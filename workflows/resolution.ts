@@ -2,10 +2,9 @@
 // the history, so a refused resolution leaves no trace and the API answers 409.
 
 import { isMotifCode, motifDefinition } from '../rules/motifs.js';
+import { hasForbiddenCharacters } from '../rules/text.js';
 import { TASK_ACTIONS, type TaskResolution } from './contract.js';
 
-/** Control characters other than tab and line breaks, and lone surrogates: never stored (the API refuses them first). */
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export function checkResolution(openTaskId: string | null, alreadyResolving: boolean, r: TaskResolution): void {
   if (!openTaskId || openTaskId !== r.taskId || alreadyResolving) {
@@ -17,7 +16,8 @@ export function checkResolution(openTaskId: string | null, alreadyResolving: boo
     if (motifDefinition(r.motif).waitsForDecision) throw new Error(`« ${motifDefinition(r.motif).label} » waits for a manager: choose the motif of the reply`);
   }
   if (!r.by) throw new Error('who resolves the task must be known');
-  if (CONTROL.test(r.by) || (r.comment != null && CONTROL.test(r.comment))) {
+  // Never stored (the API refuses them first).
+  if (hasForbiddenCharacters(r.by) || (r.comment != null && hasForbiddenCharacters(r.comment, true))) {
     throw new Error('the comment and the name must not hold control characters');
   }
 }
