@@ -7,7 +7,7 @@ import { concludeAnalysis, runAnalysisStep } from '../rules/analyze.js';
 import type { StepInput, StepOutcome } from '../rules/context.js';
 import type { Ports } from '../rules/ports.js';
 import type { AnalysisResult, Finding, StepCode, TraceLine } from '../rules/types.js';
-import type { InvoiceRepository } from '../db/invoices.js';
+import type { DecisionRecord, InvoiceRepository } from '../db/invoices.js';
 import type { TaskEventKind, TaskRepository } from '../db/tasks.js';
 import {
   invoiceWorkflowId, type InvoiceStatus, type InvoiceWorkflowInput, type TaskResolution,
@@ -32,6 +32,8 @@ export interface KnownClaim {
   decision: AnalysisResult | null;
   /** Manager tasks before the open one (the open one is opened again, idempotently, with its number). */
   taskCount: number;
+  /** The last task's resolution, recorded but not applied yet (the run before died in between): to apply. */
+  unapplied: TaskResolution | null;
 }
 
 export function createActivities(deps: ActivityDependencies) {
@@ -64,6 +66,7 @@ export function createActivities(deps: ActivityDependencies) {
         status: row?.status ?? 'analyzing',
         decision: decided ? row.decision : null,
         taskCount: tasks.openSeq !== null ? tasks.openSeq - 1 : tasks.count,
+        unapplied: row?.status === 'awaiting_manager' && tasks.openSeq === null ? tasks.lastResolved : null,
       };
     },
 
@@ -73,9 +76,7 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     /** The decision and the status it leads to. Idempotent. */
-    async recordDecision(input: {
-      archiveKey: string; status: InvoiceStatus; decision: AnalysisResult; calculatedAmount?: number | null; calculatedRc?: number | null;
-    }): Promise<void> {
+    async recordDecision(input: DecisionRecord): Promise<void> {
       await deps.invoices.recordDecision(input);
     },
 
@@ -104,9 +105,9 @@ export function createActivities(deps: ActivityDependencies) {
       await deps.tasks.escalate(input.taskId);
     },
 
-    /** Something that happened to a task, in its audit trail. */
+    /** Something that happened to a task, once, in its audit trail. */
     async recordTaskEvent(input: { taskId: string; kind: TaskEventKind; details?: Record<string, unknown> }): Promise<void> {
-      await deps.tasks.recordEvent(input.taskId, input.kind, null, input.details);
+      await deps.tasks.recordEventOnce(input.taskId, input.kind, input.details);
     },
 
     async resolveManagerTask(resolution: TaskResolution): Promise<void> {

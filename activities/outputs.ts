@@ -16,6 +16,7 @@ import type { ReplySent } from '../workflows/contract.js';
 import { composeEscalationEmail, composePractitionerEmails } from './mail/compose.js';
 import type { createMailer } from './mail/mailer.js';
 import type { WorkflowMessenger } from './messenger.js';
+import { inParallel } from './parallel.js';
 import { trameRowFor, type TrameRow } from './trame/rows.js';
 import { writeTrame } from './trame/write.js';
 
@@ -73,13 +74,6 @@ function pause(ms: number): Promise<void> {
   }
 }
 
-/** Runs `fn` on every item, `width` at a time. */
-async function inParallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
 
 /** The batch cannot close yet: an invoice is still being analysed (retried until it is decided). */
 class BatchNotDecided extends AppError {
@@ -148,8 +142,11 @@ export function createOutputActivities(deps: OutputDependencies) {
     }));
   }
 
-  /** A PS's mails for a batch: `rows` split ≤ 10 a mail, each sent, recorded and told to its invoices. */
-  async function sendRows(batchId: string, practitionerNumber: string, rows: InvoiceRecord[]): Promise<ReplySent[]> {
+  /**
+   * A PS's mails for a batch: `rows` split ≤ 10 a mail, each sent, recorded and told to its invoices. What is recorded
+   * is what the outbox says each mail carried (a mail already sent is returned as it was): never a row it did not.
+   */
+  async function sendRows(batchId: string, practitionerNumber: string, rows: InvoiceRecord[]): Promise<(ReplySent & { archiveKeys: string[] })[]> {
     const mails = composePractitionerEmails({
       practitionerNumber,
       to: rows[0]!.decision!.email!,
@@ -157,17 +154,14 @@ export function createOutputActivities(deps: OutputDependencies) {
       batchId,
       from: deps.mailFrom,
     });
-    const sent: ReplySent[] = [];
+    const sent: (ReplySent & { archiveKeys: string[] })[] = [];
     beat();
     for (const [i, mail] of mails.entries()) {
-      const keys = rows.slice(i * 10, i * 10 + 10).map((r) => r.invoice.archiveKey);
-      const result = await mailer.send({ ...mail, batchId, archiveKeys: keys });
+      const result = await mailer.send({ ...mail, batchId, archiveKeys: rows.slice(i * 10, i * 10 + 10).map((r) => r.invoice.archiveKey) });
       const reply = { emailId: result.id, sentAt: result.sentAt! };
-      await inParallel(keys, 16, async (archiveKey) => {
-        await invoices.recordReplySent({ archiveKey, ...reply });
-        await messenger.replySent(archiveKey, reply);
-      });
-      sent.push(reply);
+      await invoices.recordRepliesSent(result.archiveKeys, reply);
+      await inParallel(result.archiveKeys, 16, (archiveKey) => messenger.replySent(archiveKey, reply));
+      sent.push({ ...reply, archiveKeys: result.archiveKeys });
       beat(i + 1);
     }
     return sent;
@@ -259,18 +253,27 @@ export function createOutputActivities(deps: OutputDependencies) {
     },
 
     /**
-     * The PS's rows not e-mailed (the provider refused the address): each claim is told, and routed to a manager with
-     * the reason (the same decision its workflow records). Returns them, and what did go out before the refusal.
+     * The PS's rows the batch could not e-mail (the provider refused the address, or the mail could not go): each
+     * claim is told and routed to a manager with the reason (the same decision its workflow records) — except the rows
+     * a mail did carry before the failure, recorded as replied. Returns both counts.
      */
     async routeRefusedReplies(input: { batchId: string; practitionerNumber: string; reason: string }) {
+      const sentMails = (await mailer.list({ batchId: input.batchId, practitionerNumber: input.practitionerNumber, status: 'sent', limit: 1000 })).items;
+      const delivered = new Set(sentMails.flatMap((m) => m.archiveKeys));
       const rows = await invoices.unansweredBatchReplies(input.batchId, input.practitionerNumber);
-      await inParallel(rows, 16, async (r) => {
+      for (const mail of sentMails) {
+        const keys = mail.archiveKeys.filter((k) => rows.some((r) => r.archiveKey === k));
+        const reply = { emailId: mail.id, sentAt: mail.sentAt! };
+        await invoices.recordRepliesSent(keys, reply);
+        await inParallel(keys, 16, (archiveKey) => messenger.replySent(archiveKey, reply));
+      }
+      const refused = rows.filter((r) => !delivered.has(r.archiveKey));
+      await inParallel(refused, 16, async (r) => {
         // The claim first: if this activity dies here, a retry still finds the row unanswered and tells it again.
         await messenger.replyRefused(r.archiveKey, { emailId: null, reason: input.reason });
-        await invoices.recordDecision({ archiveKey: r.archiveKey, status: 'awaiting_manager', decision: routeAfterMailRefusal(r.decision!, input.reason) });
+        await invoices.routeRefusedReply({ archiveKey: r.archiveKey, status: 'awaiting_manager', decision: routeAfterMailRefusal(r.decision!, input.reason) });
       });
-      const answered = (await invoices.claimBatchReplies(input.batchId, input.practitionerNumber)).filter((r) => r.emailId);
-      return { rows: rows.length, emailsSent: new Set(answered.map((r) => r.emailId)).size, rowsSent: answered.length };
+      return { rows: refused.length, emailsSent: sentMails.length, rowsSent: delivered.size };
     },
 
     /** First releases: invoices of a batch, a page at a time (for its workflow to start theirs as children). */
@@ -284,8 +287,7 @@ export function createOutputActivities(deps: OutputDependencies) {
       const records = (await Promise.all(input.archiveKeys.map((k) => invoices.get(k))))
         .filter((r): r is InvoiceRecord => Boolean(r?.decision && r.decision.route === 'practitioner'));
       if (records.length === 0) return [];
-      const sent = await sendRows(input.batchId, input.practitionerNumber, records);
-      return sent.map((s, i) => ({ ...s, archiveKeys: records.slice(i * 10, i * 10 + 10).map((r) => r.archiveKey) }));
+      return sendRows(input.batchId, input.practitionerNumber, records);
     },
 
     /** The batch's Trame SSTT: one row per invoice not paid; stored, and linked from each invoice. */
@@ -327,7 +329,8 @@ export async function openManagerTrame(
   deps: Pick<OutputDependencies, 'invoices' | 'outputs' | 'operatorName'>,
 ): Promise<{ content: Buffer; rowCount: number }> {
   const keys = await deps.outputs.openManagerArchiveKeys();
-  const records = (await Promise.all(keys.map((k) => deps.invoices.get(k)))).filter((r): r is InvoiceRecord => Boolean(r));
+  const byKey = await deps.invoices.byKeys(keys);
+  const records = keys.flatMap((k) => byKey.get(k) ?? []);
   const rows = await buildTrameRows(records, deps);
   return { content: await trameWorkbook(rows), rowCount: rows.length };
 }

@@ -88,6 +88,11 @@ function malformedQuery(url: string): FieldError[] {
 
 const errorBody = (err: HttpError) => ({ message: err.message, ...(err.errors ? { errors: err.errors } : {}) });
 
+/** A request's path as logged: no query string, and anything shaped like a NIR (13 to 15 characters) masked. */
+export function loggedPath(url: string): string {
+  return (url.split('?')[0] ?? '').replace(/[0-9]{5}(?:[0-9]{2}|2[ABab])[0-9]{6}(?:[0-9]{2})?/g, '[NIR]');
+}
+
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger
@@ -96,8 +101,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         redact: ['req.headers.authorization', 'req.headers.cookie'],
         serializers: {
           err: (err) => ({ type: err.name, stack: '', ...sanitizeError(err) }),
-          // The path without its query string: a search (`?q=`) can be a NIR.
-          req: (req) => ({ method: req.method, url: req.url.split('?')[0], hostname: req.hostname, remoteAddress: req.ip }),
+          // The path without its query string (a search, `?q=`, can be a NIR), and no NIR pasted into the path either.
+          req: (req) => ({ method: req.method, url: loggedPath(req.url), hostname: req.hostname, remoteAddress: req.ip }),
         },
       }
       : false,

@@ -59,3 +59,13 @@ describe('classifyError', () => {
     expect(classifyError(new TypeError('x'))).toEqual({ statusCode: 500, message: 'Internal error' });
   });
 });
+
+describe('loggedPath', () => {
+  it('logs a path without its query string, and with no NIR', async () => {
+    const { loggedPath } = await import('./app.js');
+    expect(loggedPath('/api/invoices?q=1850369123045&limit=5')).toBe('/api/invoices');
+    expect(loggedPath('/api/invoices/1850369123045/timeline')).toBe('/api/invoices/[NIR]/timeline');
+    expect(loggedPath('/api/invoices/185032A123045')).toBe('/api/invoices/[NIR]');
+    expect(loggedPath('/api/invoices/2901122334')).toBe('/api/invoices/2901122334');
+  });
+});

@@ -72,14 +72,14 @@ export function createInvoiceService(deps: { client: Client; db: Database; taskQ
   const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
   const withDeadline = <T>(fn: () => Promise<T>) => withinDeadline(client, timeout, fn);
 
-  async function receipts(keys: string[], adopted: ReadonlySet<string>, created: ReadonlySet<string>): Promise<SubmissionReceipt[]> {
+  async function receipts(keys: string[], created: ReadonlySet<string>): Promise<SubmissionReceipt[]> {
     const rows = await invoices.byKeys(keys);
     return keys.flatMap((id) => {
       const row = rows.get(id);
       if (!row) return [];
       return [{
         id, workflowId: row.workflowId, status: row.status, duplicate: !created.has(id),
-        ...(adopted.has(id) ? { adopted: true, ...(row.replyBy === 'invoice' && row.emailId ? { alreadyEmailed: true } : {}) } : {}),
+        ...(row.adopted ? { adopted: true, ...(row.replyBy === 'invoice' && row.emailId ? { alreadyEmailed: true } : {}) } : {}),
       }];
     });
   }
@@ -88,10 +88,9 @@ export function createInvoiceService(deps: { client: Client; db: Database; taskQ
     const batch = (await batches.get(batchId))!;
     const conflicts = addition?.conflicts ?? batch.conflicts.filter((c) => keys.includes(c.archiveKey));
     const left = new Set(conflicts.map((c) => c.archiveKey));
-    const adopted = new Set(addition?.adopted ?? (await batches.adoptedAmong(batchId, keys)));
     return {
       batchId, workflowId: batchWorkflowId(batchId), status: batch.status, invoiceCount: batch.invoiceCount,
-      invoices: await receipts(keys.filter((k) => !left.has(k)), adopted, new Set(addition?.added ?? [])),
+      invoices: await receipts(keys.filter((k) => !left.has(k)), new Set(addition?.added ?? [])),
       conflicts,
     };
   }

@@ -1,15 +1,17 @@
-// `npm run doctor -- [--json] [--dry-run] [--grace <duration>]`: compares the database with Temporal and lists what
+// `npm run doctor -- [--json] [--dry-run] [--deep] [--grace <duration>]`: compares the database with Temporal and lists what
 // disagrees, repairing what is safe to repair (every workflow resumes from its claim's row, so starting one again
 // never decides or e-mails twice):
 //
 //   row_without_workflow      a claim not finished, no workflow           → its workflow started
-//   workflow_ended            a claim not finished, its run failed,       → started again (the new run resumes)
-//                             was terminated, timed out or cancelled
+//   workflow_ended            a claim not finished, its run was           → started again (the new run resumes)
+//                             terminated, timed out or cancelled
+//   workflow_failed           a claim not finished, its run failed        (left to a person: a cause to fix first)
 //   workflow_completed_early  a claim not finished, its run completed     (left to a person: older releases ended so)
 //   replied_while_waiting     the row says the reply went, the workflow   → told (replySent signal)
 //                             still waits for it
 //   batch_without_workflow    a batch complete, no workflow               → its workflow started
-//   batch_workflow_ended      a batch complete, its run failed…           → started again
+//   batch_workflow_ended      a batch complete, its run terminated…       → started again
+//   batch_workflow_failed     a batch complete, its run failed            (left to a person)
 //   batch_closed_undecided    a batch closed « FIN OK » with an invoice   (left to a person)
 //                             still being analysed
 //   workflow_task_failing     a claim's workflow failing on every task    (left to a person: a bug to fix, then it goes on)
@@ -25,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { createWorkflowMessenger } from '../activities/messenger.js';
+import { inParallel } from '../activities/parallel.js';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig } from '../config.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { createConsistencyRepository, type DoctorFinding, type UnfinishedClaim } from '../db/consistency.js';
@@ -40,6 +43,11 @@ export interface DoctorOptions {
   repair: boolean;
   /** Claims younger than this are being started right now: not looked at (default 5 s). */
   graceMs?: number;
+  /**
+   * Also describe each running claim's workflow, to find a workflow task or an activity failing over and over
+   * (default: when there are at most 2 000 unfinished claims; otherwise only the claims not running are described).
+   */
+  deep?: boolean;
 }
 
 export interface DoctorReport {
@@ -48,17 +56,14 @@ export interface DoctorReport {
   checked: { claims: number; batches: number; waitingForReply: number };
 }
 
-const ENDED = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
+/** Runs ended by someone or by a timeout: started again (a failed run is a bug to look at first: reported). */
+const ENDED = new Set(['TERMINATED', 'TIMED_OUT', 'CANCELLED']);
+/** Up to this many unfinished claims, each running workflow is described too (stuck tasks and activities). */
+const DEEP_LIMIT = 2000;
 /** A workflow task failing this many times in a row (an activity: three times more) is stuck, not unlucky. */
 const STUCK_ATTEMPTS = 5;
 const PAGE = 500;
 
-async function inParallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const { client, taskQueue, repair } = options;
@@ -103,9 +108,15 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     return p;
   };
 
+  // The running ones, from visibility: with many claims waiting for their managers, only the others are described.
+  const runningClaims = new Set<string>();
+  for await (const run of client.workflow.list({ query: `WorkflowType = 'invoiceWorkflow' AND ExecutionStatus = 'Running'` })) runningClaims.add(run.workflowId);
+  const deep = options.deep ?? (await repo.unfinishedCount()) <= DEEP_LIMIT;
+
   async function checkClaim(claim: UnfinishedClaim): Promise<void> {
-    if (claim.ageMs < graceMs || claim.batchStatus === 'open') return;
+    if (claim.ageMs < graceMs) return;
     checked.claims++;
+    if (!deep && runningClaims.has(claim.workflowId)) return;
     const run = await describe(claim.workflowId);
     const status = run?.status ?? null;
     if (status === 'RUNNING') {
@@ -120,12 +131,15 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     }
     const input = { invoice: claim.invoice, receivedOn: claim.receivedOn, batchId: claim.batchId };
     if (status === null) {
-      if (claim.batchId && claim.batchStatus === 'running' && (await isStarting(claim.batchId))) return;
+      // A batch starts its invoices once complete, a window at a time: until then, no workflow is expected.
+      if (claim.batchStatus === 'open' || (claim.batchId && claim.batchStatus === 'running' && (await isStarting(claim.batchId)))) return;
       await found('row_without_workflow', claim.archiveKey, `claim ${claim.status}, no workflow in Temporal`,
         () => messenger.startInvoice(input, taskQueue), 'workflow started');
     } else if (ENDED.has(status)) {
       await found('workflow_ended', claim.archiveKey, `claim ${claim.status}, its workflow ${status.toLowerCase()}`,
         () => messenger.restart('invoice', input, taskQueue), 'workflow started again');
+    } else if (status === 'FAILED') {
+      await found('workflow_failed', claim.archiveKey, `claim ${claim.status}, its workflow failed (its history says why; fix the cause, then start it again)`, null, '');
     } else {
       await found('workflow_completed_early', claim.archiveKey, `claim ${claim.status}, its workflow completed`, null, '');
     }
@@ -164,12 +178,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       await found('batch_without_workflow', batchId, 'batch complete, no workflow in Temporal', () => messenger.startBatch(batchId, taskQueue), 'workflow started');
     } else if (ENDED.has(status)) {
       await found('batch_workflow_ended', batchId, `batch complete, its workflow ${status.toLowerCase()}`, () => messenger.restart('batch', batchId, taskQueue), 'workflow started again');
+    } else if (status === 'FAILED') {
+      await found('batch_workflow_failed', batchId, 'batch complete, its workflow failed (its history says why)', null, '');
     } else {
       await found('batch_completed_early', batchId, 'batch not closed, its workflow completed', null, '');
     }
   });
 
-  for (const mail of (await repo.stuckMails(10 * 60_000)).filter((m) => m.status === 'sending')) {
+  for (const mail of await repo.stuckMails(10 * 60_000)) {
     await found('mail_stuck_sending', mail.id, `${mail.kind} e-mail left « sending » for over 10 minutes`, null, '');
   }
 
@@ -190,11 +206,11 @@ function print(report: DoctorReport, repair: boolean): string {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { json: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, grace: { type: 'string' }, help: { type: 'boolean' } },
+    options: { json: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, deep: { type: 'boolean' }, grace: { type: 'string' }, help: { type: 'boolean' } },
     strict: true,
   });
   if (values.help) {
-    console.log('usage: npm run doctor -- [--json] [--dry-run] [--grace <duration, default 5s>]');
+    console.log('usage: npm run doctor -- [--json] [--dry-run] [--deep] [--grace <duration, default 5s>]');
     return 0;
   }
   const config = loadConfig();
@@ -221,7 +237,7 @@ async function main(): Promise<number> {
   }
   try {
     const client = new Client({ connection, namespace: config.temporalNamespace });
-    const report = await runDoctor({ db: database.db, client, taskQueue: config.taskQueue, repair, graceMs: values.grace ? parseDuration(values.grace) : undefined });
+    const report = await runDoctor({ db: database.db, client, taskQueue: config.taskQueue, repair, graceMs: values.grace ? parseDuration(values.grace) : undefined, deep: values.deep || undefined });
     console.log(values.json ? JSON.stringify({ ...report, dryRun: !repair }, null, 2) : print(report, repair));
     return 0;
   } catch (error) {

@@ -155,7 +155,7 @@ export function createBatchRepository(db: Database) {
           }
         }
 
-        const conflicts = mergeConflicts(batch.conflicts ?? [], result.conflicts);
+        const conflicts = mergeConflicts(batch.conflicts ?? [], result.conflicts, [...result.added, ...result.present, ...result.adopted]);
         await tx.update(batches).set({
           invoiceCount: sql`(select count(*)::int from ${invoices} where ${invoices.batchId} = ${id})`,
           conflicts,
@@ -178,17 +178,6 @@ export function createBatchRepository(db: Database) {
         const rows = await db.select({ archiveKey: invoices.archiveKey, invoice: invoices.invoice }).from(invoices)
           .where(and(eq(invoices.batchId, id), inArray(invoices.archiveKey, archiveKeys.slice(i, i + CHUNK))));
         for (const r of rows) out.set(r.archiveKey, r.invoice as Invoice);
-      }
-      return out;
-    },
-
-    /** Which of these critères the batch adopted. */
-    async adoptedAmong(id: string, archiveKeys: string[]): Promise<string[]> {
-      const out: string[] = [];
-      for (let i = 0; i < archiveKeys.length; i += CHUNK) {
-        const rows = await db.select({ archiveKey: invoices.archiveKey }).from(invoices)
-          .where(and(eq(invoices.batchId, id), eq(invoices.adopted, true), inArray(invoices.archiveKey, archiveKeys.slice(i, i + CHUNK))));
-        out.push(...rows.map((r) => r.archiveKey));
       }
       return out;
     },
@@ -234,9 +223,11 @@ export function createBatchRepository(db: Database) {
   };
 }
 
-function mergeConflicts(before: BatchConflict[], added: BatchConflict[]): BatchConflict[] {
+/** The batch's conflicts after a page: the page's own added, those now in the batch (a later page took them) removed. */
+function mergeConflicts(before: BatchConflict[], added: BatchConflict[], members: string[]): BatchConflict[] {
   const byKey = new Map(before.map((c) => [c.archiveKey, c]));
   for (const c of added) byKey.set(c.archiveKey, c);
+  for (const key of members) byKey.delete(key);
   return [...byKey.values()];
 }
 

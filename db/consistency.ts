@@ -49,6 +49,11 @@ export function createConsistencyRepository(db: Database) {
       return rows.map((r) => ({ ...r, status: r.status as InvoiceStatus, invoice: r.invoice as Invoice, ageMs: Number(r.ageMs) }));
     },
 
+    async unfinishedCount(): Promise<number> {
+      const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(invoices).where(notInArray(invoices.status, [...FINAL_STATUSES]));
+      return Number(row?.n ?? 0);
+    },
+
     /** Of these critères, the ones whose row says the reply was e-mailed, with the e-mail. */
     async replied(archiveKeys: string[]): Promise<{ archiveKey: string; emailId: string; emailedAt: string }[]> {
       if (archiveKeys.length === 0) return [];
@@ -74,17 +79,21 @@ export function createConsistencyRepository(db: Database) {
       return rows.map((r) => r.id);
     },
 
-    /** E-mails left `sending` for longer than `olderThanMs` (an attempt that died), and the refused ones. */
-    async stuckMails(olderThanMs: number): Promise<{ id: string; kind: string; status: string; error: string | null }[]> {
-      return db.select({ id: outbox.id, kind: outbox.kind, status: outbox.status, error: outbox.error }).from(outbox)
-        .where(sql`(${outbox.status} = 'sending' and ${outbox.createdAt} < now() - ${`${olderThanMs} milliseconds`}::interval) or ${outbox.status} = 'failed'`)
+    /** E-mails left `sending` for longer than `olderThanMs` since their last attempt took them (an attempt that died). */
+    async stuckMails(olderThanMs: number): Promise<{ id: string; kind: string }[]> {
+      return db.select({ id: outbox.id, kind: outbox.kind }).from(outbox)
+        .where(and(eq(outbox.status, 'sending'), sql`coalesce(${outbox.lastAttemptAt}, ${outbox.createdAt}) < now() - ${`${olderThanMs} milliseconds`}::interval`))
         .orderBy(asc(outbox.createdAt)).limit(1000);
     },
 
     /** Claims still being analysed after `olderThanMs` (an analysis takes well under a second). */
     async stalledClaims(olderThanMs: number): Promise<number> {
       const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(invoices)
-        .where(and(eq(invoices.status, 'analyzing'), sql`${invoices.createdAt} < now() - ${`${olderThanMs} milliseconds`}::interval`));
+        .where(and(
+          eq(invoices.status, 'analyzing'), sql`${invoices.createdAt} < now() - ${`${olderThanMs} milliseconds`}::interval`,
+          // A batch still open, or feeding its invoices a window at a time, holds some back on purpose.
+          sql`(${invoices.batchId} is null or exists (select 1 from ${batches} where ${batches.id} = ${invoices.batchId} and ${batches.status} = 'closed'))`,
+        ));
       return Number(row?.n ?? 0);
     },
 

@@ -101,25 +101,31 @@ export function createInvoiceRepository(db: Database) {
     },
 
     /** The decision and the status it leads to (idempotent: the same call twice leaves the same row). */
-    async recordDecision(input: {
-      archiveKey: string; status: InvoiceStatus; decision: AnalysisResult; calculatedAmount?: number | null; calculatedRc?: number | null;
-    }): Promise<void> {
-      await db
-        .update(invoices)
-        .set({
-          status: input.status,
-          motif: input.decision.motif,
-          route: input.decision.route,
-          decision: input.decision,
-          trace: input.decision.trace,
-          ...(input.calculatedAmount !== undefined ? { calculatedAmount: input.calculatedAmount, calculatedRc: input.calculatedRc ?? null } : {}),
-          updatedAt: sql`now()`,
-        })
-        .where(eq(invoices.archiveKey, input.archiveKey));
+    async recordDecision(input: DecisionRecord): Promise<void> {
+      await db.update(invoices).set(decisionColumns(input)).where(eq(invoices.archiveKey, input.archiveKey));
+    },
+
+    /**
+     * A batch's reply the provider refused: the claim routed to a manager — only if it is still the batch's reply
+     * waiting to go (never over a decision its own workflow took since). True when it was.
+     */
+    async routeRefusedReply(input: DecisionRecord): Promise<boolean> {
+      const updated = await db.update(invoices).set(decisionColumns(input))
+        .where(and(eq(invoices.archiveKey, input.archiveKey), eq(invoices.status, 'awaiting_reply'), eq(invoices.replyBy, 'batch')))
+        .returning({ id: invoices.id });
+      return updated.length > 0;
     },
 
     async recordStatus(archiveKey: string, status: InvoiceStatus): Promise<void> {
       await db.update(invoices).set({ status, updatedAt: sql`now()` }).where(eq(invoices.archiveKey, archiveKey));
+    },
+
+    /** The e-mail that carried these claims' replies (idempotent). */
+    async recordRepliesSent(archiveKeys: string[], input: { emailId: string; sentAt: string }): Promise<void> {
+      if (archiveKeys.length === 0) return;
+      await db.update(invoices)
+        .set({ status: 'replied', emailId: input.emailId, emailedAt: new Date(input.sentAt), updatedAt: sql`now()` })
+        .where(inArray(invoices.archiveKey, archiveKeys));
     },
 
     /** The e-mail that carried the reply (idempotent). */
@@ -232,6 +238,30 @@ export function createInvoiceRepository(db: Database) {
       ]);
       return { items: rows.map(toRecord), total: Number(count) };
     },
+  };
+}
+
+export interface DecisionRecord {
+  archiveKey: string;
+  status: InvoiceStatus;
+  decision: AnalysisResult;
+  /** G8's amounts, when this analysis computed them (absent: left as they are). */
+  calculatedAmount?: number | null;
+  calculatedRc?: number | null;
+  /** Who e-mails the reply, when it is known with the decision (a manager's reply: the claim's own workflow). */
+  replyBy?: 'invoice' | 'batch';
+}
+
+function decisionColumns(input: DecisionRecord) {
+  return {
+    status: input.status,
+    motif: input.decision.motif,
+    route: input.decision.route,
+    decision: input.decision,
+    trace: input.decision.trace,
+    ...(input.calculatedAmount !== undefined ? { calculatedAmount: input.calculatedAmount, calculatedRc: input.calculatedRc ?? null } : {}),
+    ...(input.replyBy ? { replyBy: input.replyBy } : {}),
+    updatedAt: sql`now()`,
   };
 }
 

@@ -306,6 +306,8 @@ export const outbox = pgTable(
     errorKind: text('error_kind'),
     /** Explicit retries of a refused e-mail (each one under a new idempotency key). */
     retries: integer('retries').notNull().default(0),
+    /** When the last attempt took the row (`sending`): an attempt that died leaves it there (npm run doctor). */
+    lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },

@@ -151,18 +151,35 @@ export function createTaskRepository(db: Database) {
       return { taskId: id, dueAt: iso(r.dueAt)!, slaMs: Math.max(0, new Date(r.dueAt).getTime() - Date.now()) };
     },
 
-    /** Something that happened to a task (e.g. its escalation notice could not be sent), in its audit trail. */
-    async recordEvent(id: string, kind: TaskEventKind, actor: string | null, details?: Record<string, unknown>): Promise<void> {
-      await event(id, kind, actor, details);
+    /**
+     * Something that happened to a task once (e.g. its escalation notice could not be sent), in its audit trail: a
+     * second call (a retried activity) adds nothing.
+     */
+    async recordEventOnce(id: string, kind: TaskEventKind, details?: Record<string, unknown>): Promise<void> {
+      const [existing] = await db.select({ id: taskEvents.id }).from(taskEvents)
+        .where(and(eq(taskEvents.taskId, id), eq(taskEvents.kind, kind))).limit(1);
+      if (!existing) await event(id, kind, null, details);
     },
 
-    /** How many tasks the claim has had, and the number of the one still open (the claim's workflow waits on it). */
-    async progressOf(archiveKey: string): Promise<{ count: number; openSeq: number | null }> {
-      const rows = await db.select({ id: managerTasks.id, status: managerTasks.status }).from(managerTasks)
-        .where(eq(managerTasks.archiveKey, archiveKey));
+    /**
+     * How many tasks the claim has had, the number of the one still open (the claim's workflow waits on it), and the
+     * last one's resolution (a run that died right after recording it has yet to apply it).
+     */
+    async progressOf(archiveKey: string): Promise<{ count: number; openSeq: number | null; lastResolved: TaskResolution | null }> {
+      const rows = await db.select({ id: managerTasks.id, status: managerTasks.status, resolution: managerTasks.resolution, resolvedBy: managerTasks.resolvedBy })
+        .from(managerTasks).where(eq(managerTasks.archiveKey, archiveKey));
       const seqOf = (id: string) => Number(id.slice(id.lastIndexOf('-') + 1));
       const open = rows.filter((r) => r.status === 'open').map((r) => seqOf(r.id));
-      return { count: Math.max(0, ...rows.map((r) => seqOf(r.id))), openSeq: open.length ? Math.max(...open) : null };
+      const last = rows.reduce<(typeof rows)[number] | null>((a, r) => (!a || seqOf(r.id) > seqOf(a.id) ? r : a), null);
+      const resolution = last?.status === 'resolved' ? (last.resolution as TaskSummary['resolution']) : null;
+      return {
+        count: last ? seqOf(last.id) : 0,
+        openSeq: open.length ? Math.max(...open) : null,
+        lastResolved: resolution ? {
+          taskId: last!.id, action: resolution.action as TaskResolution['action'], motif: (resolution.motif ?? null) as TaskResolution['motif'],
+          comment: resolution.comment ?? null, by: last!.resolvedBy ?? 'unknown',
+        } : null,
+      };
     },
 
     /** Flags an overdue task; true the first time only (so that its notification goes out once). */

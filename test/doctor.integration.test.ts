@@ -117,6 +117,37 @@ describe('npm run doctor', () => {
     expect(kinds(await doctor(true))).toEqual([]);
   }, 180_000);
 
+  it('a run started again resumes where its row says: it applies a resolution recorded but not applied, and is found waiting for a reply that went', async () => {
+    const messenger = createWorkflowMessenger(p.client);
+    // A claim waiting for its batch's e-mail, whose run is terminated, then started again by the doctor.
+    await p.service.submitBatch({ batchId: 'doc-resume', receivedOn: '2016-02-23', invoices: [invoiceWith('7500000301', toPractitioner)], complete: false });
+    await messenger.startInvoice({ invoice: invoiceWith('7500000301', toPractitioner), receivedOn: '2016-02-23', batchId: 'doc-resume' }, p.taskQueue);
+    const waiting = p.client.workflow.getHandle<typeof invoiceWorkflow>('invoice-7500000301');
+    await until('the claim waiting for its reply', async () => (await waiting.query(statusQuery)).status === 'awaiting_reply');
+    // A claim whose manager's resolution was recorded, but whose run died before applying it.
+    await p.service.submit({ invoice: invoiceWith('7500000302', toManager), receivedOn: '2016-02-23' });
+    await until('its task', () => p.tasks.summary('7500000302-1'));
+    await p.tasks.resolve({ taskId: '7500000302-1', action: 'pay', motif: null, comment: 'contrôle fait', by: 'Claire Martin' });
+    for (const id of ['invoice-7500000301', 'invoice-7500000302']) await p.client.workflow.getHandle(id).terminate('provoked by the test');
+
+    expect(kinds(await doctor(true))).toEqual(['workflow_ended 7500000301', 'workflow_ended 7500000302']);
+    // The resolution is applied by the new run: paid, no second task.
+    expect((await p.client.workflow.getHandle<typeof invoiceWorkflow>('invoice-7500000302').result()).status).toBe('paid');
+    expect((await p.tasks.ofInvoice('7500000302')).map((t) => t.id)).toEqual(['7500000302-1']);
+    expect((await p.invoices.get('7500000302'))!.status).toBe('paid');
+
+    // The resumed claim says where it is (its search attribute too), and is told when the row says its reply went.
+    const resumed = p.client.workflow.getHandle<typeof invoiceWorkflow>('invoice-7500000301');
+    await until('the resumed claim', async () => (await resumed.query(statusQuery).catch(() => null))?.status === 'awaiting_reply');
+    await p.invoices.recordReplySent({ archiveKey: '7500000301', emailId: 'ps-reply:doc-resume:691234567:1', sentAt: new Date().toISOString() });
+    await until('visibility', async () => {
+      for await (const _ of p.client.workflow.list({ query: `WorkflowId = 'invoice-7500000301' AND ExecutionStatus = 'Running' AND InvoiceStatus = 'awaiting_reply'` })) return true;
+      return false;
+    });
+    expect(kinds(await doctor(true))).toEqual(['replied_while_waiting 7500000301']);
+    expect((await resumed.result()).status).toBe('replied');
+  }, 120_000);
+
   it('as a command: --json for scripts, exit 0 when it ran; exit 2 when it cannot reach the database or Temporal', async () => {
     const run = async (env: Record<string, string>, ...args: string[]) => {
       try {

@@ -14,6 +14,8 @@ import type { Invoice, ReferenceData } from '../rules/types.js';
 import { statusQuery } from '../workflows/contract.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import type { invoiceWorkflow } from '../workflows/invoice.js';
+import { createActivities } from '../activities/index.js';
+import { dependenciesFrom } from '../worker.js';
 import { startFakeResend, type FakeResend } from './fake-resend.js';
 import { createPipeline, until, type Pipeline, type RunningApi } from './harness.js';
 
@@ -63,12 +65,19 @@ describe('a PS address the provider refuses, for a claim on its own', () => {
     // A refused PS reply is not sent again from the outbox: its task is the way.
     expect((await api.fetch(`/api/outbox/${encodeURIComponent('ps-reply:7000000001-0:691234567:1')}/retry`, { method: 'POST', role: 'manager', json: {} })).status).toBe(409);
 
-    // The address fixed, the manager answers the PS: a new e-mail, sent.
-    resend.accept(PS_ADDRESS);
+    // The address fixed in AGAPS (the refused one stays refused), the manager answers the PS: a new e-mail, to the
+    // new address, once.
+    const fixed = structuredClone(baseCase().reference!);
+    fixed.practitioners![0]!.headerEmail = 'secretariat@ide-parc.example.org';
+    await seedReference(p.database.db, fixed);
     const res = await api.fetch('/api/tasks/7000000001-1/resolve', { method: 'POST', role: 'manager', json: { action: 'reply', motif: 'facture_assure' } });
     expect(res.status).toBe(200);
     expect((await handle.result()).status).toBe('replied');
-    expect(resend.deliveries.filter((d) => d.idempotencyKey === 'ps-reply:7000000001-1:691234567:1')).toHaveLength(1);
+    const carrying = resend.deliveries.filter((d) => String(d.email.text).includes('7000000001'));
+    expect(carrying).toHaveLength(1);
+    expect(carrying[0]!.email.to).toEqual(['secretariat@ide-parc.example.org']);
+    await seedReference(p.database.db, baseCase().reference!);
+    resend.accept(PS_ADDRESS);
   }, 120_000);
 
   it('our own key refused (403): retried with backoff and raised as an alert, never a task; sent once the key is right', async () => {
@@ -243,5 +252,17 @@ describe('one PS refused inside a 75-invoice batch', () => {
     replies.eachRow((row, n) => { if (n > 2) replyKeys.push(String(row.getCell(1).value)); });
     expect(replyKeys).toHaveLength(60);
     expect(replyKeys.some((k) => refusedKeys.includes(k))).toBe(false);
+
+    // The PS's address fixed in AGAPS, a manager answers one of its claims: the claim's own e-mail, once — and the
+    // batch, were it to e-mail that PS again (a retry, a run started again), has nothing left to send for it.
+    await seedReference(p.database.db, { practitioners: [{ ...practitioners[2]!, headerEmail: 'ps2-nouvelle@cabinets.example.org' }] });
+    const answered = refusedKeys[0]!;
+    expect((await api.fetch(`/api/tasks/${answered}-1/resolve`, { method: 'POST', role: 'manager', json: { action: 'reply', motif: 'facture_assure' } })).status).toBe(200);
+    expect((await p.client.workflow.getHandle<typeof invoiceWorkflow>(`invoice-${answered}`).result()).status).toBe('replied');
+    const activities = createActivities(dependenciesFrom(p.database, p.client, { ...process.env, ...withResend() }));
+    expect(await activities.sendPractitionerReplies({ batchId: 'gto-refus', practitionerNumber: practitioners[2]!.number })).toEqual({ emails: 0, rows: 0 });
+    const carrying = resend.deliveries.filter((d) => String(d.email.text).includes(answered));
+    expect(carrying).toHaveLength(1);
+    expect(carrying[0]!.email.to).toEqual(['ps2-nouvelle@cabinets.example.org']);
   }, 240_000);
 });

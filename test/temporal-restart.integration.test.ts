@@ -4,6 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseCase } from '../rules/testing/cases.js';
 import type { Invoice, ReferenceData } from '../rules/types.js';
@@ -77,10 +78,19 @@ describe('the Temporal server killed mid-batch', () => {
     for (const key of invoices.filter((_, i) => i % 3 === 2).map((inv) => inv.archiveKey)) {
       expect((await p.tasks.ofInvoice(key)).map((t) => t.id)).toEqual([`${key}-1`]);
     }
-    // 100 PS rows over 12 PS (8 or 9 each): one e-mail each, none twice.
+    // 100 PS rows over 12 PS (8 or 9 each): one e-mail each, and every row in exactly one delivered e-mail.
     const mails = resend.deliveries.filter((d) => String(d.idempotencyKey).startsWith('ps-reply:gto-restart:'));
     expect(mails).toHaveLength(PRACTITIONERS);
-    expect(new Set(mails.map((d) => d.idempotencyKey)).size).toBe(PRACTITIONERS);
+    for (const key of invoices.filter((_, i) => i % 3 === 1).map((inv) => inv.archiveKey)) {
+      expect(resend.deliveries.filter((d) => String(d.email.text).includes(key))).toHaveLength(1);
+    }
     expect((await p.invoices.list({ batchId: 'gto-restart', status: 'replied', limit: 1 })).total).toBe(100);
+    // Decided once: each claim's history records one decision (a sample across the kill).
+    for (const key of invoices.filter((_, i) => i % 10 === 0).map((inv) => inv.archiveKey)) {
+      const history = await p.client.workflow.getHandle(`invoice-${key}`).fetchHistory();
+      const types = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+        .map((e) => (defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!.data!.payloads![0] as never) as { activity_type: string }).activity_type);
+      expect(types.filter((t) => t === 'recordDecision'), key).toHaveLength(1);
+    }
   }, 300_000);
 });

@@ -1,6 +1,6 @@
-// batchWorkflow as released in v2, frozen: batches started before v3 (invoices started from the database by an
-// activity, decisions counted there, refused PS handed to managers, continue-as-new) replay and finish on this code.
-// Children and signals bound it to a few thousand invoices. Do not change what it does; new behaviour goes in batch.ts.
+// batchWorkflow as released in v2, frozen: batches started before v3 replay and finish on this code (children per
+// invoice, decisions signalled in, a refused PS failing the batch; bound to a few thousand invoices). Do not change
+// what it does; new behaviour goes in batch.ts.
 
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {

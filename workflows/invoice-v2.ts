@@ -1,6 +1,7 @@
 // invoiceWorkflow as released in v1 and v2, frozen: executions started before v3 (claim row first, refused e-mails
 // and persistent errors as manager tasks, escalation notices that never block) replay and finish on this code.
-// Do not change what it does; new behaviour goes in invoice.ts.
+// Do not change what it does; new behaviour goes in invoice.ts. (Its resolve validator is the shared one,
+// workflows/resolution.ts: it refuses what the API refuses first, and a validator leaves nothing in a history.)
 
 import {
   condition, getExternalWorkflowHandle, log, patched, proxyActivities, proxyLocalActivities, setHandler,

@@ -82,7 +82,8 @@ class InvoiceClaim {
   private status: InvoiceStatus = 'analyzing';
   private result: AnalysisResult | null = null;
   private step: StepInput;
-  private calculated: { amount: number | null; rc: number | null } = { amount: null, rc: null };
+  /** G8's amounts as this run's analysis computed them; null: not analysed in this run (the row keeps its own). */
+  private calculated: { amount: number | null; rc: number | null } | null = null;
   private taskCount = 0;
   /** Resumed from the row: the analysis facts (AGICA presence, the PS) are looked up again before they are needed. */
   private factsMissing = false;
@@ -115,6 +116,8 @@ class InvoiceClaim {
     const known = await local.openClaim(this.input);
     if (known.decision) {
       this.resume(known.status, known.decision, known.taskCount);
+      // A manager's resolution recorded by the run before, which died before applying it: applied now.
+      if (known.unapplied) this.status = await this.apply(known.unapplied);
     } else {
       this.status = await this.decide(await this.analyse());
       log.info('invoice decided', { archiveKey: this.archiveKey, status: this.status, motif: this.result!.motif, route: this.result!.route });
@@ -145,7 +148,8 @@ class InvoiceClaim {
     this.status = status;
     this.taskCount = taskCount;
     this.factsMissing = true;
-    Object.assign(this.state, { decision, trace: decision.trace, motif: decision.motif, route: decision.route, status });
+    Object.assign(this.state, { decision, trace: decision.trace, motif: decision.motif, route: decision.route });
+    this.setStatus(status);
     log.info('invoice resumed from its row', { archiveKey: this.archiveKey, status });
   }
 
@@ -184,7 +188,10 @@ class InvoiceClaim {
     // Paid: no reply, no Trame row. Otherwise the practitioner's reply or the manager's task.
     const status: InvoiceStatus = result.outcome === 'paid' ? 'paid' : result.route === 'practitioner' ? 'awaiting_reply' : 'awaiting_manager';
     await local.recordDecision({
-      archiveKey: this.archiveKey, status, decision: result, calculatedAmount: this.calculated.amount, calculatedRc: this.calculated.rc,
+      archiveKey: this.archiveKey, status, decision: result,
+      ...(this.calculated ? { calculatedAmount: this.calculated.amount, calculatedRc: this.calculated.rc } : {}),
+      // After a manager's decision, the reply is the claim's own e-mail (never a batch's, even one still e-mailing).
+      ...(status === 'awaiting_reply' && this.taskCount > 0 ? { replyBy: 'invoice' as const } : {}),
     });
     this.setStatus(status);
     return status;
@@ -285,7 +292,17 @@ class InvoiceClaim {
           comment: r.comment?.trim() || (keep ? result.comment : null),
         };
         const trace = result.trace.filter((t) => t.step !== 'Routing');
-        return this.decide((await local.concludeAnalysis(this.step, finding, trace)).result);
+        // The PS as AGAPS knows it now: the manager may have fixed the address the provider refused.
+        this.step = applyFacts(this.step, { practitioner: undefined });
+        let next: AnalysisResult;
+        try {
+          next = (await local.concludeAnalysis(this.step, finding, trace)).result;
+        } catch (error) {
+          const failure = finalFailure(error);
+          if (!failure) throw error;
+          next = analysisFailed(this.input.invoice, trace, failure.message);
+        }
+        return this.decide(next);
       }
       case 'reanalyze': // after the reference data was fixed
         this.factsMissing = false;

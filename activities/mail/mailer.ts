@@ -251,7 +251,7 @@ export function createMailer({ db, transport, log = defaultLog }: MailerOptions)
       // Claim: pending → sending (also sending → sending: the previous attempt died without recording its outcome).
       const [claimed] = await db
         .update(outbox)
-        .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1` })
+        .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, lastAttemptAt: sql`now()` })
         .where(and(eq(outbox.id, id), inArray(outbox.status, ['pending', 'sending'])))
         .returning();
       if (!claimed) {
@@ -267,15 +267,17 @@ export function createMailer({ db, transport, log = defaultLog }: MailerOptions)
     },
 
     /**
-     * Makes a refused (or still pending) e-mail sendable again, to `to` when given (the address fixed), under a new
-     * idempotency key; `sendStored(id)` then sends it. Null when there is no such row; a sent row is left as it is.
+     * Makes a refused e-mail sendable again, to `to` when given (the address fixed), under a new idempotency key;
+     * `sendStored(id)` then sends it. A `pending` row (retried already: the last attempt may even have been taken by
+     * the provider) keeps its key and address, so that sending it again can never send it twice. Null when there is no
+     * such row; a sent one is left as it is.
      */
     async requeue(id: string, options: { to?: string[] } = {}): Promise<SentMail | null> {
       const to = options.to?.map((a) => a.trim()).filter((a) => a !== '');
       const [row] = await db
         .update(outbox)
         .set({ status: 'pending', retries: sql`${outbox.retries} + 1`, ...(to && to.length > 0 ? { to } : {}) })
-        .where(and(eq(outbox.id, id), inArray(outbox.status, ['failed', 'pending'])))
+        .where(and(eq(outbox.id, id), eq(outbox.status, 'failed')))
         .returning();
       if (row) return toSentMail(row);
       const current = await read(id);

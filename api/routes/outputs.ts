@@ -67,7 +67,12 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
     if (mail.kind === 'ps_reply') {
       throw new HttpError(409, `E-mail ${mail.id} is a PS reply: its invoices (${mail.archiveKeys.join(', ')}) went to a manager; resolve their task with « reply » once the PS address is fixed`);
     }
-    const requeued = (await mailer.requeue(mail.id, { to: request.body?.to ?? deps.managersEmail }))!;
+    const to = request.body?.to;
+    if (mail.status === 'pending' && to && to.join(',') !== mail.to.join(',')) {
+      throw new HttpError(409, `E-mail ${mail.id} is not refused, it is being retried (${mail.error ?? 'no error recorded'}): it goes as it is, its address cannot change now`);
+    }
+    // A refused escalation goes to the managers' address as configured now, unless another one is given.
+    const requeued = (await mailer.requeue(mail.id, { to: to ?? deps.managersEmail }))!;
     await withinDeadline(deps.client, deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS, () =>
       deps.client.workflow.start(mailRetryWorkflow, {
         taskQueue: deps.taskQueue, workflowId: mailRetryWorkflowId(mail.id, requeued.retries), args: [{ id: mail.id }],

@@ -7,7 +7,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage }
 import { MOTIFS, MOTIF_CODES } from '../../rules/motifs.js';
 import type { MotifCode } from '../../rules/types.js';
 import { TaskConflict, type TaskRepository } from '../../db/tasks.js';
-import { resolveTaskUpdate, TASK_ACTIONS } from '../../workflows/contract.js';
+import { resolveTaskUpdate, TASK_ACTIONS, type ResolutionOutcome } from '../../workflows/contract.js';
 import type { AppDependencies } from '../app.js';
 import { TEMPORAL_TIMEOUT_MS, TEMPORAL_UPDATE_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { HttpError, notFound } from '../errors.js';
@@ -106,17 +106,23 @@ export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: T
     const task = await tasks.summary(request.params.id);
     if (!task) throw notFound(`Task ${request.params.id}`);
     const resolution = { taskId: task.id, action, motif: (motif as MotifCode | undefined) ?? null, comment: comment ?? null, by: actorOf(request) };
+    const handle = client.workflow.getHandle(task.workflowId);
     if (task.status !== 'open') {
-      // The same resolution sent again once applied (a client retrying after a 202): its outcome, not a conflict.
+      // The same resolution sent again (a client retrying after a 202): its outcome as the workflow gave it, not a
+      // conflict; 202 while the workflow is still applying it.
       const done = task.resolution;
       if (task.resolvedBy !== resolution.by || done?.action !== action || (done.motif ?? null) !== resolution.motif || (done.comment ?? null) !== resolution.comment) {
         throw new HttpError(409, `Task ${task.id} is already resolved`);
       }
-      const [invoice, later] = await Promise.all([deps.invoices.get(task.archiveKey), tasks.ofInvoice(task.archiveKey)]);
-      const next = later.find((t) => t.createdAt >= task.createdAt && t.id !== task.id) ?? null;
-      return { task, outcome: { taskId: task.id, status: invoice?.status ?? 'closed', nextTaskId: next?.id ?? null } };
+      const outcome = await withinDeadline(client, RESOLVE_WAIT_MS, () => handle.getUpdateHandle<ResolutionOutcome>(resolutionId(resolution)).result())
+        .catch(async (err: unknown) => {
+          if (!(err instanceof WorkflowNotFoundError)) return null;
+          // The workflow's history is gone (retention): the claim's row says where it ended.
+          const invoice = await deps.invoices.get(task.archiveKey);
+          return { taskId: task.id, status: invoice?.status ?? 'closed', nextTaskId: null } satisfies ResolutionOutcome;
+        });
+      return outcome ? { task, outcome } : reply.status(202).send({ task, outcome: null });
     }
-    const handle = client.workflow.getHandle(task.workflowId);
     const refused = (err: unknown): never => {
       // The workflow's validator refused it before it entered the history (e.g. resolved meanwhile).
       if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, `Task ${task.id} cannot be resolved: ${(err.cause as Error | undefined)?.message ?? err.message}`);

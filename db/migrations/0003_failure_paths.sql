@@ -10,4 +10,5 @@ ALTER TABLE "batches" ADD COLUMN "conflicts" jsonb DEFAULT '[]'::jsonb NOT NULL;
 ALTER TABLE "invoices" ADD COLUMN "reply_by" text;--> statement-breakpoint
 ALTER TABLE "invoices" ADD COLUMN "adopted" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE "outbox" ADD COLUMN "error_kind" text;--> statement-breakpoint
-ALTER TABLE "outbox" ADD COLUMN "retries" integer DEFAULT 0 NOT NULL;
+ALTER TABLE "outbox" ADD COLUMN "retries" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE "outbox" ADD COLUMN "last_attempt_at" timestamp with time zone;
