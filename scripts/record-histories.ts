@@ -17,6 +17,7 @@ import { seedReference } from '../db/seed.js';
 import { caseWith } from '../rules/testing/cases.js';
 import type { MotifCode } from '../rules/types.js';
 import { startFakeResend } from '../test/fake-resend.js';
+import { beforeAgicaLookup } from '../test/faulty-ports.js';
 import { resolveTaskUpdate, statusQuery, type TaskAction } from '../workflows/contract.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
 import { ensureTemporalCli, freePort, REPO_ROOT, startDevServer } from './temporal-cli.js';
@@ -75,18 +76,12 @@ try {
   const client = new Client({ connection });
   const deps = dependenciesFrom(database, client, env);
   // AGICA fails the same way every time for one invoice number: the analysis ends as a manager task.
-  const agica = deps.ports.agica;
-  const ports = {
-    ...deps.ports,
-    agica: {
-      ...agica,
-      async findInvoiceRecords(invoiceNumber: string, nir: string) {
-        if (invoiceNumber === BROKEN_INVOICE) throw new TypeError("Cannot read properties of undefined (reading 'state')");
-        return agica.findInvoiceRecords(invoiceNumber, nir);
-      },
-    },
-  };
-  const worker = await createWorker({ connection: native, taskQueue, deps: { ...deps, ports } });
+  const worker = await createWorker({
+    connection: native, taskQueue,
+    deps: beforeAgicaLookup((invoiceNumber) => {
+      if (invoiceNumber === BROKEN_INVOICE) throw new TypeError("Cannot read properties of undefined (reading 'state')");
+    })(deps),
+  });
   const service = createInvoiceService({ client, db: database.db, taskQueue });
   const resolve = async (workflowId: string, what: string, afterEscalation = false) => {
     const handle = client.workflow.getHandle(workflowId);

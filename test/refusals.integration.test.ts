@@ -17,6 +17,7 @@ import type { invoiceWorkflow } from '../workflows/invoice.js';
 import { createActivities } from '../activities/index.js';
 import { dependenciesFrom } from '../worker.js';
 import { startFakeResend, type FakeResend } from './fake-resend.js';
+import { beforeAgicaLookup } from './faulty-ports.js';
 import { createPipeline, until, type Pipeline, type RunningApi } from './harness.js';
 
 const PS_ADDRESS = 'contact@ide-parc.example.org';
@@ -115,18 +116,8 @@ describe('an analysis that fails the same way on every attempt', () => {
     p = await createPipeline('persistent', baseCase().reference, { worker: false });
     // AGICA answers with an error that is not an outage, for this invoice number only.
     await p.startWorker({
-      deps: (d) => ({
-        ...d,
-        ports: {
-          ...d.ports,
-          agica: {
-            ...d.ports.agica,
-            async findInvoiceRecords(invoiceNumber: string, nir: string) {
-              if (invoiceNumber === 'F-BROKEN') throw new TypeError("Cannot read properties of undefined (reading 'state')");
-              return d.ports.agica.findInvoiceRecords(invoiceNumber, nir);
-            },
-          },
-        },
+      deps: beforeAgicaLookup((invoiceNumber) => {
+        if (invoiceNumber === 'F-BROKEN') throw new TypeError("Cannot read properties of undefined (reading 'state')");
       }),
     });
   }, 120_000);

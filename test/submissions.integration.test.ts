@@ -14,8 +14,8 @@ import { baseCase, caseWith, invoiceWith } from '../rules/testing/cases.js';
 import type { Invoice } from '../rules/types.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { batchStatusQuery } from '../workflows/contract.js';
+import { beforeAgicaLookup } from './faulty-ports.js';
 import { createPipeline, sleep, until, type Pipeline, type RunningApi } from './harness.js';
-
 
 /** Routed to the PS (« Facture assuré »), e-mailed. */
 const toPractitioner = (i: Invoice) => { i.flags!.addressedToInsured = true; };
@@ -285,21 +285,7 @@ describe('never « FIN OK » while an invoice is undecided', () => {
     q = await createPipeline('undecided', baseCase().reference, { worker: false });
     const gate = new Promise<void>((r) => { release = r; });
     // AGICA does not answer for this invoice until the test lets it.
-    await q.startWorker({
-      deps: (d) => ({
-        ...d,
-        ports: {
-          ...d.ports,
-          agica: {
-            ...d.ports.agica,
-            async findInvoiceRecords(invoiceNumber: string, nir: string) {
-              if (invoiceNumber === 'S-HELD') await gate;
-              return d.ports.agica.findInvoiceRecords(invoiceNumber, nir);
-            },
-          },
-        },
-      }),
-    });
+    await q.startWorker({ deps: beforeAgicaLookup((invoiceNumber) => (invoiceNumber === 'S-HELD' ? gate : undefined)) });
   }, 120_000);
   afterAll(async () => { release(); await q?.close(); });
 
