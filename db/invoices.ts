@@ -130,9 +130,7 @@ export function createInvoiceRepository(db: Database) {
 
     /** The e-mail that carried the reply (idempotent). */
     async recordReplySent(input: { archiveKey: string; emailId: string; sentAt: string }): Promise<void> {
-      await db.update(invoices)
-        .set({ status: 'replied', emailId: input.emailId, emailedAt: new Date(input.sentAt), updatedAt: sql`now()` })
-        .where(eq(invoices.archiveKey, input.archiveKey));
+      await this.recordRepliesSent([input.archiveKey], input);
     },
 
     /** Invoices of a batch by critère d'archivage, after `after` (keyset pages that do not move under writes). */

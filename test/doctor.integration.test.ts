@@ -9,16 +9,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runDoctor } from '../bin/doctor.js';
 import { createWorkflowMessenger } from '../activities/messenger.js';
 import { createBatchRepository } from '../db/batches.js';
-import { baseCase, invoiceWith } from '../rules/testing/cases.js';
-import type { Invoice } from '../rules/types.js';
+import { baseCase, invoiceWith, toManager, toPractitioner } from '../rules/testing/cases.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { statusQuery } from '../workflows/contract.js';
 import type { invoiceWorkflow } from '../workflows/invoice.js';
 import { createPipeline, until, type Pipeline, type RunningApi } from './harness.js';
 
 
-const toPractitioner = (i: Invoice) => { i.flags!.addressedToInsured = true; };
-const toManager = (i: Invoice) => { i.adeliNumbers = [i.practitionerNumber!, '750044778']; };
 
 let p: Pipeline;
 let api: RunningApi;

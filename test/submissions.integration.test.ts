@@ -10,17 +10,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { baseCase, caseWith, invoiceWith } from '../rules/testing/cases.js';
+import { baseCase, caseWith, invoiceWith, toManager, toPractitioner } from '../rules/testing/cases.js';
 import type { Invoice } from '../rules/types.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { batchStatusQuery } from '../workflows/contract.js';
 import { beforeAgicaLookup } from './faulty-ports.js';
 import { createPipeline, sleep, until, type Pipeline, type RunningApi } from './harness.js';
 
-/** Routed to the PS (« Facture assuré »), e-mailed. */
-const toPractitioner = (i: Invoice) => { i.flags!.addressedToInsured = true; };
-/** Routed to a manager (two ADELI numbers). */
-const toManager = (i: Invoice) => { i.adeliNumbers = [i.practitionerNumber!, '750044778']; };
 
 let p: Pipeline;
 let api: RunningApi;

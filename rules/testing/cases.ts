@@ -75,6 +75,11 @@ export function invoiceWith(archiveKey: string, change: (invoice: Invoice) => vo
   return invoice;
 }
 
+/** Changes an invoice so that it is answered to the PS (« Facture assuré »: addressed to the insured). */
+export const toPractitioner = (invoice: Invoice): void => { invoice.flags!.addressedToInsured = true; };
+/** Changes an invoice so that it goes to a manager (two ADELI numbers: « Erreur contenu facture »). */
+export const toManager = (invoice: Invoice): void => { invoice.adeliNumbers = [invoice.practitionerNumber!, '750044778']; };
+
 export async function analyzeCase(c: CaseFile): Promise<AnalysisResult> {
   return (await analyzeInvoice(c.invoice, c.receivedOn, createMemoryPorts(c.reference))).result;
 }
