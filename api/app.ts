@@ -12,6 +12,7 @@ import { createValidator, textProblem, type FieldError } from '../rules/schema.j
 import multipart from '@fastify/multipart';
 import type { createMailer } from '../activities/mail/mailer.js';
 import type { ApiKeyRepository } from '../db/api-keys.js';
+import type { AuditLog } from '../db/audit.js';
 import type { BatchRepository } from '../db/batches.js';
 import type { InvoiceRepository } from '../db/invoices.js';
 import type { OpenDatabase } from '../db/client.js';
@@ -41,6 +42,8 @@ export interface AppDependencies {
   batches: BatchRepository;
   mailer: ReturnType<typeof createMailer>;
   keys: ApiKeyRepository;
+  /** The append-only audit log (db/audit.ts): state-changing actions and reads of personal data. */
+  audit: AuditLog;
   /** Signs the console's session cookies (api/session-secret.ts). */
   sessionSecret: string;
   secureCookies?: boolean;

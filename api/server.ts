@@ -8,6 +8,7 @@ import { mailConfigFromEnv } from '../activities/mail/config.js';
 import { createMailer, transportFromEnv } from '../activities/mail/mailer.js';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, type Config } from '../config.js';
 import { createApiKeyRepository } from '../db/api-keys.js';
+import { createAuditLog } from '../db/audit.js';
 import { openDatabase, type OpenDatabase } from '../db/client.js';
 import { createBatchRepository } from '../db/batches.js';
 import { createInvoiceRepository } from '../db/invoices.js';
@@ -36,6 +37,7 @@ export function appDependencies(input: {
     batches: createBatchRepository(database.db),
     mailer: createMailer({ db: database.db, transport: transportFromEnv(env) }),
     keys: createApiKeyRepository(database.db),
+    audit: createAuditLog(database.db),
     sessionSecret: loadSessionSecret({ env, dataDir: input.dataDir ?? env.DATA_DIR ?? join(REPO_ROOT, '.data') }),
     secureCookies: env.SECURE_COOKIES === 'true',
     operatorName: env.OPERATOR_NAME?.trim() || 'traitement automatique',

@@ -336,3 +336,65 @@ export const doctorRuns = pgTable('doctor_runs', {
   findings: jsonb('findings').notNull(),
   repaired: integer('repaired').notNull(),
 });
+
+// ---- Security: console sessions, the audit log, archived histories ----
+
+/**
+ * Console sessions, server-side: the cookie carries a random id, of which only the SHA-256 is stored. Logout
+ * deletes the row; revoking a key deletes its sessions. Kept in PostgreSQL so that every API replica agrees.
+ */
+export const sessions = pgTable(
+  'sessions',
+  {
+    /** SHA-256 (hex) of the cookie's random id. */
+    idHash: text('id_hash').primaryKey(),
+    keyId: text('key_id').notNull().references(() => apiKeys.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+  },
+  (t) => [index('sessions_key_idx').on(t.keyId), index('sessions_expires_idx').on(t.expiresAt)],
+);
+
+/**
+ * Append-only: every state-changing action and every read of personal data (who, when, what, which invoice). A
+ * trigger refuses UPDATE and DELETE (migration 0004); rows leave only by the retention purge's own function.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: serial('id').primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    /** The key's id (`tpr_<id>`), or `system` for the workers' schedules. */
+    actorKeyId: text('actor_key_id'),
+    actorName: text('actor_name').notNull(),
+    actorRole: text('actor_role'),
+    /** e.g. task.claim, task.resolve, trame.import, key.create, history.export.decoded, codec.decode, archive.purge. */
+    action: text('action').notNull(),
+    /** The invoice's critère d'archivage, a task id, a batch id, a key id… */
+    target: text('target'),
+    details: jsonb('details'),
+    ip: text('ip'),
+  },
+  (t) => [index('audit_log_at_idx').on(t.at), index('audit_log_target_idx').on(t.target), index('audit_log_action_idx').on(t.action)],
+);
+
+/**
+ * Closed workflows' histories, as read from the Temporal server (payloads still encrypted): exported and replayed
+ * from here once the namespace's retention has dropped them; purged after ARCHIVE_RETENTION.
+ */
+export const archivedHistories = pgTable(
+  'archived_histories',
+  {
+    workflowId: text('workflow_id').notNull(),
+    runId: text('run_id').notNull(),
+    workflowType: text('workflow_type').notNull(),
+    closedAt: timestamp('closed_at', { withTimezone: true }).notNull(),
+    status: text('status').notNull(),
+    /** temporal.api.history.v1.History, protobuf-encoded. */
+    history: customBytea('history').notNull(),
+    events: integer('events').notNull(),
+    archivedAt: timestamp('archived_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workflowId, t.runId] }), index('archived_histories_closed_idx').on(t.closedAt)],
+);
