@@ -1,5 +1,8 @@
 // Configuration by environment, with the documented defaults (README « Configuration »).
 
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 export interface Config {
   /** HTTP port of the API and console. */
   port: number;
@@ -35,6 +38,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+
+/** The embedded default's data folder: `<repo>/.data`. */
+export const DEFAULT_DATA_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '.data');
+
+/** DATA_DIR (absolute, or relative to the working directory), else `<repo>/.data`. */
+export function dataDirOf(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.DATA_DIR;
+  return dir ? (isAbsolute(dir) ? dir : resolve(dir)) : DEFAULT_DATA_DIR;
+}
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];

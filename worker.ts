@@ -4,11 +4,18 @@
 
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, DEFAULT_TASK_SLA_MS, type ActivityDependencies } from './activities/index.js';
 import { mailConfigFromEnv } from './activities/mail/config.js';
 import { createMailer, transportFromEnv } from './activities/mail/mailer.js';
+import { createArchiveActivities, DEFAULT_ARCHIVE_RETENTION_MS, ensureArchiveSchedules } from './activities/archive.js';
+import { FAILURE_CONVERTER_PATH } from './activities/encryption.js';
+import { withFailureTypes } from './activities/failures.js';
+import { createArchiveRepository } from './db/archive.js';
+import { createAuditLog } from './db/audit.js';
 import { createWorkflowMessenger } from './activities/messenger.js';
+import { dataConverterFromEnv, temporalClient } from './activities/temporal.js';
 import { createBatchRepository } from './db/batches.js';
 import { createOutputRepository } from './db/outputs.js';
 import { createTaskRepository } from './db/tasks.js';
@@ -22,7 +29,8 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', impo
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per process. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  // The failure converter runs in the workflows' sandbox too: failures they raise are encoded (so encrypted).
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietBundlerLogger });
   return bundle;
 }
 
@@ -59,6 +67,12 @@ export function dependenciesFrom(database: OpenDatabase, temporal: Client, env: 
     consoleUrl: env.PUBLIC_URL ? `${env.PUBLIC_URL.replace(/\/$/, '')}` : undefined,
     operatorName: env.OPERATOR_NAME?.trim() || 'traitement automatique',
     taskSlaMs: env.TASK_SLA ? parseDuration(env.TASK_SLA) : DEFAULT_TASK_SLA_MS,
+    archiving: {
+      archive: createArchiveRepository(database.db),
+      audit: createAuditLog(database.db),
+      temporal,
+      archiveRetentionMs: env.ARCHIVE_RETENTION ? parseDuration(env.ARCHIVE_RETENTION) : DEFAULT_ARCHIVE_RETENTION_MS,
+    },
   };
 }
 
@@ -69,16 +83,19 @@ export interface WorkerOptions {
   deps: ActivityDependencies;
   /** Workflows kept in memory between their tasks: the worker's memory bound (config.ts). */
   maxCachedWorkflows?: number;
+  /** The shared data converter (payloads encrypted): activities/temporal.ts dataConverterFromEnv. */
+  dataConverter: DataConverter;
 }
 
-export async function createWorker({ connection, namespace = 'default', taskQueue, deps, maxCachedWorkflows }: WorkerOptions): Promise<Worker> {
+export async function createWorker({ connection, namespace = 'default', taskQueue, deps, maxCachedWorkflows, dataConverter }: WorkerOptions): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities(deps),
+    activities: { ...createActivities(deps), ...withFailureTypes(createArchiveActivities(deps.archiving)) },
     maxCachedWorkflows: maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
+    dataConverter,
   });
 }
 
@@ -88,9 +105,11 @@ async function main(): Promise<void> {
   const address = config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
   const connection = await NativeConnection.connect({ address });
   const clientConnection = await Connection.connect({ address });
-  const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
+  const dataConverter = dataConverterFromEnv();
+  const client = temporalClient(clientConnection, { namespace: config.temporalNamespace, dataConverter });
   const worker = await createWorker({
     connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, deps: dependenciesFrom(database, client),
+    dataConverter,
     maxCachedWorkflows: config.maxCachedWorkflows,
   });
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM by itself (the SDK's shutdownSignals): it stops polling,
@@ -98,6 +117,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => console.error(`worker: ${signal} received, finishing the tasks in progress…`));
   }
+  await ensureArchiveSchedules(client, config.taskQueue);
   console.error(`worker: polling task queue « ${config.taskQueue} » on ${config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS} (${database.kind})`);
   try {
     await worker.run();

@@ -12,6 +12,7 @@ import type { TaskEventKind, TaskRepository } from '../db/tasks.js';
 import {
   invoiceWorkflowId, type InvoiceStatus, type InvoiceWorkflowInput, type TaskResolution,
 } from '../workflows/contract.js';
+import type { ArchiveDependencies } from './archive.js';
 import { withFailureTypes } from './failures.js';
 import { createOutputActivities, type OutputDependencies } from './outputs.js';
 
@@ -21,6 +22,8 @@ export interface ActivityDependencies extends OutputDependencies {
   tasks: TaskRepository;
   /** Service level of a manager task before it is escalated (default 48 h). */
   taskSlaMs: number;
+  /** The history archive and its retention (activities/archive.ts). */
+  archiving: ArchiveDependencies;
 }
 
 export const DEFAULT_TASK_SLA_MS = 48 * 3600 * 1000;

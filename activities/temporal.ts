@@ -1,9 +1,25 @@
 // Temporal plumbing shared by the worker, the API and the CLIs.
 
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { dataDirOf } from '../config.js';
+import { dataConverterFor, loadKeyring } from './encryption.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/contract.js';
 
 const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+
+/**
+ * The data converter every process shares (activities/encryption.ts): payloads encrypted with the keyring of
+ * PAYLOAD_KEYS / PAYLOAD_KEYS_FILE, else the one generated under DATA_DIR (embedded default).
+ */
+export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {
+  return dataConverterFor(loadKeyring({ env, dataDir: dataDirOf(env), required: env.PAYLOAD_KEYS_REQUIRED === 'true' }));
+}
+
+/** A Temporal client that encrypts what it sends and decrypts what it reads. */
+export function temporalClient(connection: Connection, options: { namespace?: string; dataConverter: DataConverter }): Client {
+  return new Client({ connection, namespace: options.namespace ?? 'default', dataConverter: options.dataConverter });
+}
 
 /** Registers the invoice workflows' search attributes when the server lacks them (a fresh cluster). */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {

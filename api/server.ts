@@ -4,7 +4,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { mailConfigFromEnv } from '../activities/mail/config.js';
+import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
 import { createMailer, transportFromEnv } from '../activities/mail/mailer.js';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, type Config } from '../config.js';
 import { createApiKeyRepository } from '../db/api-keys.js';
@@ -47,9 +49,11 @@ export function appDependencies(input: {
   };
 }
 
-export async function startApi(config: Config, database: OpenDatabase, options: { logger?: boolean; dataDir?: string } = {}) {
+export async function startApi(
+  config: Config, database: OpenDatabase, options: { logger?: boolean; dataDir?: string; dataConverter?: DataConverter } = {},
+) {
   const connection = Connection.lazy({ address: config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const client = temporalClient(connection, { namespace: config.temporalNamespace, dataConverter: options.dataConverter ?? dataConverterFromEnv() });
   const deps = appDependencies({ client, database, taskQueue: config.taskQueue, dataDir: options.dataDir });
   const app = await buildApp({ ...deps, logger: options.logger });
   const address = await app.listen({ port: config.port, host: config.host });

@@ -25,7 +25,7 @@ export function loadSessionSecret({ env = process.env, dataDir }: SessionSecretS
   }
 
   const file = join(dataDir, SESSION_SECRET_FILE);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   try {
     // 'wx': never overwrite a secret another process has just written.
     const secret = randomBytes(32).toString('base64url');

@@ -16,6 +16,8 @@ import { ensureTemporalCli, freePort, startDevServer } from '../scripts/temporal
 import { startFakeResend } from '../test/fake-resend.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
+import { ephemeralKeyring } from '../activities/encryption.js';
+import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
 
 const N = Number(process.argv[2] ?? process.env.BENCH_BATCH_SIZE ?? 1000);
 if (!Number.isInteger(N) || N < 1) throw new Error(`usage: npm run bench:batch -- <number of invoices> (not « ${process.argv[2]} »)`);
@@ -56,8 +58,9 @@ const invoices = Array.from({ length: N }, (_, i) => {
 const env = { ...process.env, RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url };
 const native = await NativeConnection.connect({ address: server.address });
 const connection = await Connection.connect({ address: server.address });
-const client = new Client({ connection });
-const worker = await createWorker({ connection: native, taskQueue: 'bench-batch', deps: dependenciesFrom(database, client, env) });
+const dataConverter = dataConverterFromEnv({ PAYLOAD_KEYS: ephemeralKeyring(), ...env });
+const client = temporalClient(connection, { dataConverter });
+const worker = await createWorker({ connection: native, taskQueue: 'bench-batch', deps: dependenciesFrom(database, client, env), dataConverter });
 const service = createInvoiceService({ client, db: database.db, taskQueue: 'bench-batch' });
 const batches = createBatchRepository(database.db);
 

@@ -16,6 +16,8 @@ import { seedReference } from '../db/seed.js';
 import { exampleUniverse, loadExampleCases } from '../examples/universe.js';
 import { ensureTemporalCli, freePort, startDevServer } from '../scripts/temporal-cli.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
+import { ephemeralKeyring } from '../activities/encryption.js';
+import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
 
 const LATENCY_N = Number(process.env.BENCH_LATENCY ?? 100);
 const THROUGHPUT_N = Number(process.env.BENCH_THROUGHPUT ?? 500);
@@ -32,18 +34,21 @@ await seedReference(database.db, exampleUniverse());
 
 const native = await NativeConnection.connect({ address: server.address });
 const connection = await Connection.connect({ address: server.address });
-const client = new Client({ connection });
+const dataConverter = dataConverterFromEnv({ PAYLOAD_KEYS: ephemeralKeyring(), ...process.env });
+const client = temporalClient(connection, { dataConverter });
 const invoices = createInvoiceRepository(database.db);
 const service = createInvoiceService({ client, db: database.db, taskQueue: 'bench-invoices' });
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-'));
 const invoiceWorker = await createWorker({
   connection: native, taskQueue: 'bench-invoices', deps: dependenciesFrom(database, client, { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '' }),
+  dataConverter,
 });
 const noopWorker = await Worker.create({
   connection: native,
   taskQueue: 'bench-noop',
   workflowBundle: await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./noop-workflow.ts', import.meta.url)), logger: new DefaultLogger('WARN') }),
   activities: { async noop() {} },
+  dataConverter, // the same encryption on both sides of the comparison
 });
 
 let serial = 0;

@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { createWorkflowMessenger } from '../activities/messenger.js';
 import { inParallel } from '../activities/parallel.js';
+import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig } from '../config.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { createConsistencyRepository, type DoctorFinding, type UnfinishedClaim } from '../db/consistency.js';
@@ -236,7 +237,7 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
-    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const client = temporalClient(connection, { namespace: config.temporalNamespace, dataConverter: dataConverterFromEnv() });
     const report = await runDoctor({ db: database.db, client, taskQueue: config.taskQueue, repair, graceMs: values.grace ? parseDuration(values.grace) : undefined, deep: values.deep || undefined });
     console.log(values.json ? JSON.stringify({ ...report, dryRun: !repair }, null, 2) : print(report, repair));
     return 0;

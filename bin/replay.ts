@@ -5,7 +5,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
+import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig } from '../config.js';
@@ -27,6 +28,9 @@ if (names.length === 0) usage('--file needs at least one history file');
 
 let connection: Connection | undefined;
 const config = loadConfig();
+// Encrypted payloads are decrypted with the keyring (PAYLOAD_KEYS, PAYLOAD_KEYS_FILE, or DATA_DIR's): a history
+// encrypted with a key not in it fails to replay, naming the key.
+const dataConverter = dataConverterFromEnv();
 const targets: Target[] = names.map((name) => fromFiles
   ? {
     label: name,
@@ -46,7 +50,7 @@ const targets: Target[] = names.map((name) => fromFiles
     workflowId: name,
     async load() {
       connection ??= await Connection.connect({ address: config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS });
-      return new Client({ connection, namespace: config.temporalNamespace }).workflow.getHandle(name).fetchHistory();
+      return temporalClient(connection, { namespace: config.temporalNamespace, dataConverter }).workflow.getHandle(name).fetchHistory();
     },
   });
 
@@ -56,7 +60,7 @@ let failures = 0;
 for (const target of targets) {
   const history = await target.load();
   try {
-    await Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'audit' }, history, target.workflowId);
+    await Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'audit', dataConverter }, history, target.workflowId);
     process.stdout.write(`ok    ${target.label}: replays with the current workflow code\n`);
   } catch (err) {
     failures++;

@@ -123,7 +123,7 @@ export async function openDatabase(
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   const dir = options.pgliteDir ?? DEFAULT_PGLITE_DIR;
-  if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
+  if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const client = new PGlite(dir);
   const close = async () => {
     if (!client.closed) await client.close();

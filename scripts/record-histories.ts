@@ -20,6 +20,7 @@ import { startFakeResend } from '../test/fake-resend.js';
 import { beforeAgicaLookup } from '../test/faulty-ports.js';
 import { resolveTaskUpdate, statusQuery, type TaskAction } from '../workflows/contract.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
+import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
 import { ensureTemporalCli, freePort, REPO_ROOT, startDevServer } from './temporal-cli.js';
 
 const OUT = join(REPO_ROOT, 'test', 'histories');
@@ -73,11 +74,12 @@ try {
   const dataDir = mkdtempSync(join(tmpdir(), 'histories-'));
   const env = { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, TASK_SLA: '2s' };
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
+  const dataConverter = dataConverterFromEnv(env);
+  const client = temporalClient(connection, { dataConverter });
   const deps = dependenciesFrom(database, client, env);
   // AGICA fails the same way every time for one invoice number: the analysis ends as a manager task.
   const worker = await createWorker({
-    connection: native, taskQueue,
+    connection: native, taskQueue, dataConverter,
     deps: beforeAgicaLookup((invoiceNumber) => {
       if (invoiceNumber === BROKEN_INVOICE) throw new TypeError("Cannot read properties of undefined (reading 'state')");
     })(deps),

@@ -9,7 +9,8 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { ensureSearchAttributes } from '../activities/temporal.js';
+import { ensureArchiveSchedules } from '../activities/archive.js';
+import { dataConverterFromEnv, ensureSearchAttributes, temporalClient } from '../activities/temporal.js';
 import { startApi } from '../api/server.js';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
@@ -18,12 +19,18 @@ import { practitioners } from '../db/schema.js';
 import { createApiKeyRepository } from '../db/api-keys.js';
 import { exampleUniverse } from '../examples/universe.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
+import { restrictDataDir } from './data-dir.js';
 import { ensureTemporalCli, REPO_ROOT, SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './temporal-cli.js';
 
 const say = (message: string) => console.error(message);
 const config = loadConfig();
 const dataDir = resolve(process.env.DATA_DIR ?? join(REPO_ROOT, '.data'));
-mkdirSync(dataDir, { recursive: true });
+// Health data lives here (PGlite, temporal.db, e-mail files, keys): the folder is the user's alone, and so is every
+// file this process and its children (the Temporal dev server) create in it.
+process.umask(0o077);
+mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+restrictDataDir(dataDir);
+const dataConverter = dataConverterFromEnv({ ...process.env, DATA_DIR: dataDir });
 
 let devServer: DevServer | undefined;
 let temporalAddress = config.temporalAddress;
@@ -71,12 +78,13 @@ await ensureSearchAttributes(connection, config.temporalNamespace);
 
 const native = await NativeConnection.connect({ address: temporalAddress });
 const worker = await createWorker({
-  connection: native, namespace: config.temporalNamespace, taskQueue: config.taskQueue,
-  deps: dependenciesFrom(database, new Client({ connection, namespace: config.temporalNamespace })),
+  connection: native, namespace: config.temporalNamespace, taskQueue: config.taskQueue, dataConverter,
+  deps: dependenciesFrom(database, temporalClient(connection, { namespace: config.temporalNamespace, dataConverter })),
   maxCachedWorkflows: config.maxCachedWorkflows,
 });
 const workerRun = worker.run();
-const api = await startApi({ ...config, temporalAddress }, database, { dataDir });
+await ensureArchiveSchedules(temporalClient(connection, { namespace: config.temporalNamespace, dataConverter }), config.taskQueue);
+const api = await startApi({ ...config, temporalAddress }, database, { dataDir, dataConverter });
 const keyLines = devKeys
   ? `\n  API keys (shown once; create more with npm run keys -- create <role>):\n${devKeys.map((k) => `    ${k.role.padEnd(10)} ${k.key}`).join('\n')}\n`
   : '\n  API keys: already created (npm run keys -- list / create <role>)\n';

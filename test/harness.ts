@@ -17,6 +17,11 @@ import { buildApp, type AppDependencies } from '../api/app.js';
 import { appDependencies } from '../api/server.js';
 import type { ActivityDependencies } from '../activities/index.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
+import { ephemeralKeyring } from '../activities/encryption.js';
+import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
+
+// One payload keyring per test process, inherited by the processes it spawns (slow workers, slow APIs, npm start).
+process.env.PAYLOAD_KEYS ||= ephemeralKeyring();
 import { createScratchDatabase, type ScratchDatabase } from './databases.js';
 
 let runtimeInstalled = false;
@@ -66,7 +71,6 @@ export async function createPipeline(
   await seedReference(database.db, reference);
   const address = options.temporalAddress ?? inject('temporalAddress');
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
   const taskQueue = `${label}-${Math.random().toString(36).slice(2, 8)}`;
   const invoices = createInvoiceRepository(database.db);
   const workers: { worker: Worker; stopped: Promise<void>; connection: NativeConnection }[] = [];
@@ -74,6 +78,8 @@ export async function createPipeline(
   // Each pipeline writes its e-mails into its own folder (no RESEND_API_KEY in tests unless a test sets one).
   const dataDir = mkdtempSync(join(tmpdir(), `tp-${label}-`));
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '', SESSION_SECRET: 'x'.repeat(40), ...options.env };
+  const dataConverter = dataConverterFromEnv(env);
+  const client = temporalClient(connection, { dataConverter });
 
   const pipeline: Pipeline = {
     database, client, taskQueue, invoices, tasks: createTaskRepository(database.db),
@@ -81,7 +87,7 @@ export async function createPipeline(
     async startWorker(options = {}) {
       const native = await NativeConnection.connect({ address });
       const deps = dependenciesFrom(database, client, env);
-      const worker = await createWorker({ connection: native, taskQueue, deps: options.deps?.(deps) ?? deps });
+      const worker = await createWorker({ connection: native, taskQueue, deps: options.deps?.(deps) ?? deps, dataConverter });
       const stopped = worker.run();
       workers.push({ worker, stopped, connection: native });
       return { worker, stopped };

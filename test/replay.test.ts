@@ -10,25 +10,29 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
+import { ephemeralKeyring } from '../activities/encryption.js';
+import { dataConverterFromEnv } from '../activities/temporal.js';
 import { workflowBundle } from '../worker.js';
 
 const dir = join(import.meta.dirname, 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 const idOf = (file: string) => file.split('.')[0];
+// The production data converter: payloads in clear (histories recorded before encryption) decode as they are.
+const dataConverter = dataConverterFromEnv({ PAYLOAD_KEYS: ephemeralKeyring() });
 
 describe('committed workflow histories', () => {
   it('there are some', () => expect(files.length).toBeGreaterThanOrEqual(4));
 
   it.each(files)('%s replays with the current workflow code', async (file) => {
     const history = historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8')));
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, idOf(file));
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter }, history, idOf(file));
   }, 60_000);
 
   it('a history that diverges from the code is reported as non-deterministic', async () => {
     const json = JSON.parse(readFileSync(join(dir, files[0]), 'utf8'));
     const scheduled = json.events.find((e: { activityTaskScheduledEventAttributes?: unknown }) => e.activityTaskScheduledEventAttributes);
     scheduled.activityTaskScheduledEventAttributes.activityType.name = 'someOtherActivity';
-    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, historyFromJSON(json), idOf(files[0])))
+    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter }, historyFromJSON(json), idOf(files[0])))
       .rejects.toBeInstanceOf(DeterminismViolationError);
   }, 60_000);
 });

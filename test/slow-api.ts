@@ -3,13 +3,14 @@
 // START_DELAY_MS. Prints `listening <url>`, then `starting <workflowId>` before each start.
 
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
 import { buildApp } from '../api/app.js';
 import { appDependencies } from '../api/server.js';
 import { openDatabase } from '../db/client.js';
 
 const delay = Number(process.env.START_DELAY_MS ?? 5000);
 const database = await openDatabase(process.env.DATABASE_URL);
-const client = new Client({ connection: await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! }) });
+const client = temporalClient(await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! }), { dataConverter: dataConverterFromEnv() });
 const start = client.workflow.start.bind(client.workflow);
 client.workflow.start = (async (type: never, options: { workflowId: string }) => {
   process.stdout.write(`starting ${options.workflowId}\n`);

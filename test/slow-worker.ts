@@ -6,6 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { openDatabase } from '../db/client.js';
 import type { Ports } from '../rules/ports.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
+import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
 
 const delay = Number(process.env.LOOKUP_DELAY_MS ?? 500);
 /** A pause after a manager task's row is written, before the workflow task that wrote it completes. */
@@ -26,7 +27,8 @@ function slow<T extends object>(port: T): T {
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const database = await openDatabase(process.env.DATABASE_URL);
-const client = new Client({ connection: await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! }) });
+const dataConverter = dataConverterFromEnv();
+const client = temporalClient(await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! }), { dataConverter });
 const deps = dependenciesFrom(database, client);
 const ports: Ports = { agica: slow(deps.ports.agica), protips: slow(deps.ports.protips), valerys: slow(deps.ports.valerys), agaps: slow(deps.ports.agaps) };
 const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
@@ -41,6 +43,6 @@ const tasks = {
     return opened;
   },
 };
-const worker = await createWorker({ connection, taskQueue: process.env.TASK_QUEUE!, deps: { ...deps, ports, tasks } });
+const worker = await createWorker({ connection, taskQueue: process.env.TASK_QUEUE!, deps: { ...deps, ports, tasks }, dataConverter });
 process.stdout.write('ready\n');
 await worker.run();

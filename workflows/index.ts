@@ -2,3 +2,4 @@
 export { invoiceWorkflow } from './invoice.js';
 export { batchWorkflow } from './batch.js';
 export { mailRetryWorkflow } from './mail.js';
+export { archiveHistoriesWorkflow, purgeArchivesWorkflow } from './archive.js';

@@ -398,7 +398,7 @@ export function safeFileName(id: string): string {
 
 async function writeAtomically(path: string, content: string): Promise<void> {
   const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(temporary, content, 'utf8');
+  await writeFile(temporary, content, { encoding: 'utf8', mode: 0o600 }); // a bordereau holds a NIR
   await rename(temporary, path);
 }
 
@@ -420,7 +420,7 @@ export function createFileTransport({ dir }: { dir: string }): MailTransport {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       await writeAtomically(join(dir, `${base}.html`), mail.html);
       await writeAtomically(join(dir, `${base}.txt`), mail.text);
       const metadata = {
