@@ -12,6 +12,7 @@ import { createValidator, textProblem, type FieldError } from '../rules/schema.j
 import multipart from '@fastify/multipart';
 import type { createMailer } from '../activities/mail/mailer.js';
 import type { ApiKeyRepository } from '../db/api-keys.js';
+import type { ArchiveRepository } from '../db/archive.js';
 import type { AuditLog } from '../db/audit.js';
 import type { BatchRepository } from '../db/batches.js';
 import type { InvoiceRepository } from '../db/invoices.js';
@@ -23,7 +24,9 @@ import { consoleRoutes } from './console/routes.js';
 import { REQUEST_TIMEOUT_MS, NOT_ANSWERING } from './deadlines.js';
 import { badRequest, classifyError, HttpError, sanitizeError } from './errors.js';
 import type { InvoiceService } from './invoice-service.js';
+import { auditRoutes } from './routes/audit.js';
 import { batchRoutes } from './routes/batches.js';
+import { codecRoutes } from './routes/codec.js';
 import { healthRoutes } from './routes/health.js';
 import { invoiceRoutes, invoiceTimelineRoutes } from './routes/invoices.js';
 import { keyRoutes } from './routes/keys.js';
@@ -44,6 +47,10 @@ export interface AppDependencies {
   keys: ApiKeyRepository;
   /** The append-only audit log (db/audit.ts): state-changing actions and reads of personal data. */
   audit: AuditLog;
+  /** Histories kept after Temporal's retention (db/archive.ts). */
+  archive: ArchiveRepository;
+  /** The Temporal UI's origin (TEMPORAL_UI_ORIGIN): allowed to call the codec server with credentials. */
+  temporalUiOrigin?: string;
   /** Signs the console's session cookies (api/session-secret.ts). */
   sessionSecret: string;
   secureCookies?: boolean;
@@ -190,6 +197,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(batchRoutes, { deps });
   await app.register(taskRoutes, { deps });
   await app.register(outputRoutes, { deps });
+  // Under a prefix: its CORS preflight route is /codec/*, nothing else.
+  await app.register(codecRoutes, { prefix: '/codec', deps, uiOrigin: deps.temporalUiOrigin });
+  await app.register(auditRoutes, { deps });
   await app.register(consoleRoutes);
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/'));
   return app;

@@ -215,6 +215,13 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   { method: 'POST', url: '/api/trames', roles: ['manager'], what: 'upload a completed Trame' },
   { method: 'POST', url: '/api/trames/*', roles: ['manager'], what: 'upload a completed Trame' },
 
+  // Codec server (Temporal UI, temporal CLI --codec-endpoint): reads and writes personal data, audited
+  { method: 'POST', url: '/codec/*', roles: ['manager', 'auditor'], what: 'decode / encode payloads (Temporal codec server)' },
+
+  // The audit log: read-only, for admins and auditors
+  { method: 'GET', url: '/api/audit', roles: ['auditor'], what: 'the audit log (list)' },
+  { method: 'GET', url: '/api/audit/*', roles: ['auditor'], what: 'the audit log (export)' },
+
   // Administration
   { method: '*', url: '/api/keys', roles: ['admin'], what: 'list and create API keys' },
   { method: '*', url: '/api/keys/*', roles: ['admin'], what: 'revoke an API key' },

@@ -10,6 +10,7 @@ import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js'
 import { createMailer, transportFromEnv } from '../activities/mail/mailer.js';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, type Config } from '../config.js';
 import { createApiKeyRepository } from '../db/api-keys.js';
+import { createArchiveRepository } from '../db/archive.js';
 import { createAuditLog } from '../db/audit.js';
 import { openDatabase, type OpenDatabase } from '../db/client.js';
 import { createBatchRepository } from '../db/batches.js';
@@ -40,6 +41,8 @@ export function appDependencies(input: {
     mailer: createMailer({ db: database.db, transport: transportFromEnv(env) }),
     keys: createApiKeyRepository(database.db),
     audit: createAuditLog(database.db),
+    archive: createArchiveRepository(database.db),
+    temporalUiOrigin: env.TEMPORAL_UI_ORIGIN ? new URL(env.TEMPORAL_UI_ORIGIN).origin : undefined,
     sessionSecret: loadSessionSecret({ env, dataDir: input.dataDir ?? env.DATA_DIR ?? join(REPO_ROOT, '.data') }),
     secureCookies: env.SECURE_COOKIES === 'true',
     operatorName: env.OPERATOR_NAME?.trim() || 'traitement automatique',

@@ -2,7 +2,7 @@
 // when, what, which invoice. `record` never throws into the action it audits when asked not to (`bestEffort`);
 // by default it throws, so that an action whose audit cannot be written is not reported as done.
 
-import { and, asc, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt, type SQL } from 'drizzle-orm';
 import type { Database } from './client.js';
 import { auditLog } from './schema.js';
 
@@ -58,6 +58,8 @@ export interface AuditFilter {
   to?: string;
   /** Entries with an id below this one (pagination, newest first). */
   before?: number;
+  /** Entries with an id above this one (pagination, oldest first). */
+  after?: number;
   limit?: number;
   order?: 'newest' | 'oldest';
 }
@@ -100,6 +102,7 @@ export function createAuditLog(db: Database): AuditLog {
       if (filter.from) where.push(gte(auditLog.at, new Date(filter.from)));
       if (filter.to) where.push(lt(auditLog.at, new Date(filter.to)));
       if (filter.before !== undefined) where.push(lt(auditLog.id, filter.before));
+      if (filter.after !== undefined) where.push(gt(auditLog.id, filter.after));
       const oldest = filter.order === 'oldest';
       const rows = await db.select().from(auditLog)
         .where(where.length ? and(...where) : undefined)

@@ -1,11 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { actorOf } from '../../db/audit.js';
 import type { InvoiceRecord } from '../../db/invoices.js';
 import type { Invoice } from '../../rules/types.js';
 import { invoiceWorkflowId } from '../../workflows/contract.js';
 import type { AppDependencies } from '../app.js';
-import { TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
+import { TEMPORAL_TIMEOUT_MS } from '../deadlines.js';
+import { decodeHistory, loadHistory } from '../histories.js';
 import { notFound } from '../errors.js';
 import { invoiceTimeline } from '../timeline.js';
 import {
@@ -32,6 +36,36 @@ function view(record: InvoiceRecord) {
 }
 
 const errors = { 400: ErrorBody, 503: ErrorBody };
+
+const HistoryQuery = Type.Object({
+  decoded: Type.Optional(Type.Boolean({ description: 'payloads decrypted (personal data in clear; audited as such)' })),
+  runId: Type.Optional(Type.String({ pattern: '^[0-9a-f-]{36}$', description: 'one run (default: the latest)' })),
+}, { additionalProperties: false });
+const WorkflowParams = Type.Object({
+  workflowId: Type.String({ pattern: '^(invoice|batch)-[A-Za-z0-9_-]{1,64}$', description: 'invoice-<critère d\'archivage> or batch-<id>' }),
+});
+
+/** A history export: as stored (encrypted) or decoded; Temporal first, then the archive; audited either way. */
+async function sendHistory(
+  deps: AppDependencies, request: FastifyRequest, reply: FastifyReply, workflowId: string,
+  options: { target: string; decoded?: boolean; runId?: string },
+) {
+  const loaded = await loadHistory(deps, deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS, workflowId, options.runId);
+  if (!loaded) throw notFound(`The history of ${workflowId}`);
+  const decoded = options.decoded === true;
+  if (decoded) await decodeHistory(deps.client, loaded.history);
+  await deps.audit.record({
+    actor: actorOf(request.principal!), action: decoded ? 'history.export.decoded' : 'history.export', target: options.target, ip: request.ip,
+    details: { workflowId, source: loaded.source, runId: loaded.runId },
+  });
+  return reply
+    .type('application/json')
+    .header('x-history-source', loaded.source)
+    .header('x-history-payloads', decoded ? 'decoded' : 'encrypted')
+    .header('cache-control', 'no-store')
+    .header('content-disposition', `attachment; filename="${workflowId}${decoded ? '.decoded' : ''}.json"`)
+    .send(historyToJSON(loaded.history));
+}
 
 export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
   const { service, invoices, client } = deps;
@@ -80,22 +114,39 @@ export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = asyn
   }, async (request) => {
     const record = await invoices.get(request.params.id);
     if (!record) throw notFound(`Invoice ${request.params.id}`);
+    // Its decision's trace names the beneficiary: a read of personal data.
+    await deps.audit.record({ actor: actorOf(request.principal!), action: 'invoice.read', target: record.archiveKey, ip: request.ip });
     return view(record);
   });
 
-  app.get<{ Params: Static<typeof IdParams> }>('/api/invoices/:id/history', {
+  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof HistoryQuery> }>('/api/invoices/:id/history', {
     schema: {
       tags: ['invoices'],
-      summary: 'The Temporal event history of the claim\'s workflow (JSON, replayable with npm run replay -- --file)',
+      summary: 'The Temporal event history of the claim\'s workflow (JSON, replayable with npm run replay -- --file): '
+        + 'encrypted as stored (replay needs the payload keys), or decoded with `decoded=true`; from the archive once '
+        + 'Temporal has dropped it. Audited.',
       params: IdParams,
+      querystring: HistoryQuery,
       response: { 404: ErrorBody, ...errors },
     },
   }, async (request, reply) => {
     const record = await invoices.get(request.params.id);
     if (!record) throw notFound(`Invoice ${request.params.id}`);
-    const history = await withinDeadline(client, timeout, () =>
-      client.workflow.getHandle(invoiceWorkflowId(request.params.id)).fetchHistory());
-    return reply.type('application/json').send(historyToJSON(history));
+    return sendHistory(deps, request, reply, invoiceWorkflowId(request.params.id), { target: record.archiveKey, decoded: request.query.decoded });
+  });
+
+  app.get<{ Params: Static<typeof WorkflowParams>; Querystring: Static<typeof HistoryQuery> }>('/api/histories/:workflowId', {
+    schema: {
+      tags: ['invoices'],
+      summary: 'The history of an invoice or batch workflow (`invoice-…`, `batch-…`), latest run unless `runId`: '
+        + 'encrypted as stored, or decoded with `decoded=true`; from the archive once Temporal has dropped it. Audited.',
+      params: WorkflowParams,
+      querystring: HistoryQuery,
+      response: { 404: ErrorBody, ...errors },
+    },
+  }, async (request, reply) => {
+    const { workflowId } = request.params;
+    return sendHistory(deps, request, reply, workflowId, { target: workflowId, decoded: request.query.decoded, runId: request.query.runId });
   });
 };
 
@@ -111,11 +162,14 @@ export const invoiceTimelineRoutes: FastifyPluginAsync<{ deps: AppDependencies }
   }, async (request) => {
     const record = await invoices.get(request.params.id);
     if (!record) throw notFound(`Invoice ${request.params.id}`);
-    const [history, taskList, email] = await Promise.all([
-      withinDeadline(client, timeout, () => client.workflow.getHandle(record.workflowId).fetchHistory()),
+    const [loaded, taskList, email] = await Promise.all([
+      loadHistory(deps, timeout, record.workflowId),
       tasks.ofInvoice(record.archiveKey),
       record.emailId ? mailer.get(record.emailId) : Promise.resolve(null),
     ]);
-    return invoiceTimeline({ record, history, tasks: taskList, email });
+    if (!loaded) throw notFound(`The history of invoice ${record.archiveKey}`);
+    await decodeHistory(client, loaded.history);
+    await deps.audit.record({ actor: actorOf(request.principal!), action: 'timeline.read', target: record.archiveKey, ip: request.ip });
+    return invoiceTimeline({ record, history: loaded.history, tasks: taskList, email });
   });
 };

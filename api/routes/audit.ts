@@ -1,0 +1,83 @@
+// The audit log, read-only (db/audit.ts; the table refuses UPDATE and DELETE): a page of entries, newest first, for
+// admins and auditors; and an export (NDJSON or CSV) of a period, itself recorded.
+
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { AUDIT_ACTIONS, actorOf, type AuditEntry } from '../../db/audit.js';
+import type { AppDependencies } from '../app.js';
+import { ErrorBody } from '../schemas.js';
+
+const Instant = Type.String({ format: 'date-time', description: 'ISO 8601 instant' });
+const AuditQuery = Type.Object({
+  action: Type.Optional({ ...Type.Union(AUDIT_ACTIONS.map((a) => Type.Literal(a))), errorMessage: `must be one of ${AUDIT_ACTIONS.join(', ')}` }),
+  target: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  actor: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'a key id' })),
+  from: Type.Optional(Instant),
+  to: Type.Optional(Instant),
+  before: Type.Optional(Type.Integer({ minimum: 1, description: 'entries older than this id (next page)' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+}, { additionalProperties: false });
+const ExportQuery = Type.Object({
+  format: Type.Optional({ ...Type.Union([Type.Literal('ndjson'), Type.Literal('csv')]), errorMessage: 'must be ndjson or csv' }),
+  from: Type.Optional(Instant),
+  to: Type.Optional(Instant),
+}, { additionalProperties: false });
+
+const Entry = Type.Object({
+  id: Type.Integer(), at: Type.String(), actorKeyId: Type.Union([Type.String(), Type.Null()]), actorName: Type.String(),
+  actorRole: Type.Union([Type.String(), Type.Null()]), action: Type.String(), target: Type.Union([Type.String(), Type.Null()]),
+  details: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]), ip: Type.Union([Type.String(), Type.Null()]),
+});
+const AuditPage = Type.Object({ entries: Type.Array(Entry), next: Type.Union([Type.Integer(), Type.Null()]) });
+
+const CSV_COLUMNS = ['id', 'at', 'actorKeyId', 'actorName', 'actorRole', 'action', 'target', 'details', 'ip'] as const;
+function csvCell(value: unknown): string {
+  const text = value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  // A cell starting with = + - @ is a formula in a spreadsheet: neutralised.
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\n\r;]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+const csvLine = (entry: AuditEntry) => CSV_COLUMNS.map((c) => csvCell(entry[c])).join(',');
+
+export const auditRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
+  app.get<{ Querystring: Static<typeof AuditQuery> }>('/api/audit', {
+    schema: {
+      tags: ['access'],
+      summary: 'The audit log, newest first: every state-changing action and every read of personal data (never editable)',
+      querystring: AuditQuery,
+      response: { 200: AuditPage, 400: ErrorBody },
+    },
+  }, async (request) => {
+    const { action, target, actor, from, to, before, limit = 100 } = request.query;
+    const entries = await deps.audit.list({ action, target, actorKeyId: actor, from, to, before, limit });
+    return { entries, next: entries.length === limit ? entries.at(-1)!.id : null };
+  });
+
+  app.get<{ Querystring: Static<typeof ExportQuery> }>('/api/audit/export', {
+    schema: {
+      tags: ['access'],
+      summary: 'The audit log of a period, oldest first, as NDJSON (default) or CSV; the export is itself recorded',
+      querystring: ExportQuery,
+      response: { 400: ErrorBody },
+    },
+  }, async (request, reply) => {
+    const { format = 'ndjson', from, to } = request.query;
+    await deps.audit.record({ actor: actorOf(request.principal!), action: 'audit.export', ip: request.ip, details: { format, from: from ?? null, to: to ?? null } });
+    // Streamed in pages of 5 000, by id: bounded memory whatever the period.
+    async function* lines() {
+      if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\n`;
+      for (let after = 0; ;) {
+        const page = await deps.audit.list({ from, to, order: 'oldest', limit: 5000, after });
+        if (page.length) yield `${page.map((e) => (format === 'csv' ? csvLine(e) : JSON.stringify(e))).join('\n')}\n`;
+        if (page.length < 5000) return;
+        after = page.at(-1)!.id;
+      }
+    }
+    const stamp = new Date().toISOString().slice(0, 10);
+    return reply
+      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="audit-${stamp}.${format}"`)
+      .send(Readable.from(lines()));
+  });
+};

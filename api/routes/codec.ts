@@ -1,0 +1,91 @@
+// The codec server (Temporal's remote codec protocol): POST /codec/decode and /codec/encode, each taking and
+// returning `{ payloads: [{ metadata: { key: base64 }, data: base64 }] }`. The Temporal UI calls it from the
+// browser (TEMPORAL_UI_ORIGIN, with the console's session cookie: same site), the CLI with a Bearer key:
+//   temporal workflow show -w invoice-… --codec-endpoint http://127.0.0.1:3000/codec --codec-auth "Bearer $KEY"
+// Managers, auditors and admins only (api/auth.ts ROUTE_ROLES); every call is audited (who, when, how many).
+// CORS: only the configured Temporal UI origin, credentials allowed.
+
+import cors from '@fastify/cors';
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { Payload } from '@temporalio/common';
+import { PayloadDecryptionError } from '../../activities/encryption.js';
+import { actorOf } from '../../db/audit.js';
+import type { AppDependencies } from '../app.js';
+import { HttpError } from '../errors.js';
+import { ErrorBody } from '../schemas.js';
+
+const MAX_PAYLOADS = 10_000;
+
+const JsonPayload = Type.Object({
+  metadata: Type.Optional(Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 4096 }))),
+  data: Type.Optional(Type.String({ maxLength: 8 * 1024 * 1024 })),
+});
+const CodecBody = Type.Object({ payloads: Type.Array(JsonPayload, { maxItems: MAX_PAYLOADS }) });
+type JsonPayloadT = Static<typeof JsonPayload>;
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+function bytes(value: string, where: string): Uint8Array {
+  if (!BASE64.test(value)) throw new HttpError(400, `${where} must be base64`);
+  return Buffer.from(value, 'base64');
+}
+
+function fromJson(payloads: JsonPayloadT[]): Payload[] {
+  return payloads.map((p, i) => ({
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, bytes(v, `payloads[${i}].metadata.${k}`)])),
+    data: bytes(p.data ?? '', `payloads[${i}].data`),
+  }));
+}
+
+function toJson(payloads: Payload[]): JsonPayloadT[] {
+  return payloads.map((p) => ({
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+    data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
+  }));
+}
+
+export interface CodecRouteOptions {
+  deps: AppDependencies;
+  /** The Temporal UI's origin (TEMPORAL_UI_ORIGIN), allowed to call with credentials; none: no cross-origin call. */
+  uiOrigin?: string;
+}
+
+export const codecRoutes: FastifyPluginAsync<CodecRouteOptions> = async (app, { deps, uiOrigin }) => {
+  const codecs = deps.client.options.loadedDataConverter.payloadCodecs;
+  await app.register(cors, {
+    origin: uiOrigin ? [uiOrigin] : false,
+    credentials: true,
+    methods: ['POST'],
+    allowedHeaders: ['content-type', 'authorization', 'x-namespace'],
+    maxAge: 600,
+  });
+
+  for (const direction of ['decode', 'encode'] as const) {
+    app.post<{ Body: Static<typeof CodecBody> }>(`/${direction}`, {
+      schema: {
+        tags: ['access'],
+        summary: direction === 'decode'
+          ? 'Codec server: decrypts payloads (Temporal UI, temporal CLI --codec-endpoint); audited'
+          : 'Codec server: encrypts payloads with the active key; audited',
+        body: CodecBody,
+        response: { 200: CodecBody, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 422: ErrorBody },
+      },
+      bodyLimit: 64 * 1024 * 1024,
+    }, async (request) => {
+      let payloads = fromJson(request.body.payloads);
+      try {
+        if (direction === 'decode') for (const codec of [...codecs].reverse()) payloads = await codec.decode(payloads);
+        else for (const codec of codecs) payloads = await codec.encode(payloads);
+      } catch (error) {
+        if (error instanceof PayloadDecryptionError) throw new HttpError(422, `A payload cannot be decrypted: ${error.message}`);
+        throw error;
+      }
+      await deps.audit.record({
+        actor: actorOf(request.principal!), action: `codec.${direction}`, ip: request.ip,
+        target: typeof request.headers['x-namespace'] === 'string' ? request.headers['x-namespace'].slice(0, 100) : null,
+        details: { payloads: payloads.length, origin: request.headers.origin ?? null },
+      });
+      return { payloads: toJson(payloads) };
+    });
+  }
+};
