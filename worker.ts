@@ -72,6 +72,7 @@ export function dependenciesFrom(database: OpenDatabase, temporal: Client, env: 
       audit: createAuditLog(database.db),
       temporal,
       archiveRetentionMs: env.ARCHIVE_RETENTION ? parseDuration(env.ARCHIVE_RETENTION) : DEFAULT_ARCHIVE_RETENTION_MS,
+      taskQueue: env.ARCHIVE_TASK_QUEUE || undefined,
     },
   };
 }

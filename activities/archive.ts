@@ -5,7 +5,7 @@
 //   purgeArchivedHistories  the runs closed more than ARCHIVE_RETENTION ago, deleted — and the purge audited
 // Both run from Temporal Schedules (ensureArchiveSchedules), each as a one-activity workflow (workflows/archive.ts).
 
-import { heartbeat } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { ArchiveRepository } from '../db/archive.js';
@@ -29,6 +29,8 @@ export interface ArchiveDependencies {
   temporal: Client;
   /** How long an archived history is kept after its workflow closed. */
   archiveRetentionMs: number;
+  /** Only the workflows of this task queue (ARCHIVE_TASK_QUEUE: deployments sharing a namespace); default all. */
+  taskQueue?: string;
 }
 
 const STATUS_NAMES: Record<string, string> = { COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled', TERMINATED: 'terminated', CONTINUED_AS_NEW: 'continued_as_new', TIMED_OUT: 'timed_out' };
@@ -39,13 +41,25 @@ export async function rawHistory(client: Client, workflowId: string, runId: stri
   return { bytes: temporal.api.history.v1.History.encode(history).finish(), events: history.events?.length ?? 0 };
 }
 
+/** Heartbeats when running as an activity; a no-op when called directly (a test, a script). */
+function beat(details: unknown): void {
+  let context: Context | undefined;
+  try {
+    context = Context.current();
+  } catch {
+    return;
+  }
+  context.heartbeat(details);
+}
+
 export function createArchiveActivities(deps: ArchiveDependencies, now: () => Date = () => new Date()) {
   return {
     async archiveClosedHistories(): Promise<{ archived: number; seen: number }> {
       const watermark = await deps.archive.watermark();
       const since = new Date((watermark?.getTime() ?? now().getTime() - FIRST_SWEEP_MS) - OVERLAP_MS);
       const types = ARCHIVED_TYPES.map((t) => `'${t}'`).join(', ');
-      const query = `WorkflowType IN (${types}) AND ExecutionStatus != 'Running' AND CloseTime >= '${since.toISOString()}'`;
+      const scope = deps.taskQueue ? ` AND TaskQueue = '${deps.taskQueue.replace(/'/g, '')}'` : '';
+      const query = `WorkflowType IN (${types}) AND ExecutionStatus != 'Running' AND CloseTime >= '${since.toISOString()}'${scope}`;
       let archived = 0;
       let seen = 0;
       let page: { workflowId: string; runId: string; type: string; closeTime: Date; status: string }[] = [];
@@ -58,7 +72,7 @@ export function createArchiveActivities(deps: ArchiveDependencies, now: () => Da
             status: item.status, history: bytes, events,
           });
           archived++;
-          heartbeat({ archived });
+          beat({ archived });
         }
         page = [];
       };

@@ -1,11 +1,15 @@
-// npm run replay -- <workflowId> [more…]        history fetched from the Temporal server (TEMPORAL_ADDRESS)
+// npm run replay -- <workflowId> [more…]        history fetched from the Temporal server (TEMPORAL_ADDRESS), else
+//                                                from the archive (DATABASE_URL) once Temporal has dropped it
 // npm run replay -- --file <history.json> [more…]  history exported by GET /api/invoices/:id/history or the Temporal UI
 // Replays each history with the current workflow code. Exit 0 when all replay; 1 on non-determinism (or any
 // replay failure); 2 on bad usage or an unreadable history.
 
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, WorkflowNotFoundError } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { createArchiveRepository } from '../db/archive.js';
+import { openDatabase, type OpenDatabase } from '../db/client.js';
 import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -27,6 +31,7 @@ const names = fromFiles ? args.slice(1) : args;
 if (names.length === 0) usage('--file needs at least one history file');
 
 let connection: Connection | undefined;
+let database: OpenDatabase | undefined;
 const config = loadConfig();
 // Encrypted payloads are decrypted with the keyring (PAYLOAD_KEYS, PAYLOAD_KEYS_FILE, or DATA_DIR's): a history
 // encrypted with a key not in it fails to replay, naming the key.
@@ -50,7 +55,18 @@ const targets: Target[] = names.map((name) => fromFiles
     workflowId: name,
     async load() {
       connection ??= await Connection.connect({ address: config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS });
-      return temporalClient(connection, { namespace: config.temporalNamespace, dataConverter }).workflow.getHandle(name).fetchHistory();
+      const client = temporalClient(connection, { namespace: config.temporalNamespace, dataConverter });
+      try {
+        return await client.workflow.getHandle(name).fetchHistory();
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError) && (error as { code?: unknown }).code !== 5) throw error;
+      }
+      // Dropped by Temporal (retention, deletion): the archived copy, as the server had it.
+      database ??= await openDatabase(config.databaseUrl);
+      const archived = await createArchiveRepository(database.db).history(name);
+      if (!archived) return usage(`${name}: neither the Temporal server nor the archive has this workflow`);
+      process.stdout.write(`      ${name}: from the archive (run ${archived.run.runId}, closed ${archived.run.closedAt})\n`);
+      return proto.temporal.api.history.v1.History.decode(archived.history);
     },
   });
 
@@ -70,5 +86,6 @@ for (const target of targets) {
   }
 }
 await connection?.close();
+await database?.close();
 process.stdout.write(`${targets.length - failures} replayed, ${failures} failed\n`);
 process.exit(failures ? 1 : 0);

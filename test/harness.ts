@@ -77,7 +77,9 @@ export async function createPipeline(
   const apps: FastifyInstance[] = [];
   // Each pipeline writes its e-mails into its own folder (no RESEND_API_KEY in tests unless a test sets one).
   const dataDir = mkdtempSync(join(tmpdir(), `tp-${label}-`));
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '', SESSION_SECRET: 'x'.repeat(40), ...options.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '', SESSION_SECRET: 'x'.repeat(40),
+    // Archive sweeps see this pipeline's workflows only (the run's Temporal server is shared by every test file).
+    ARCHIVE_TASK_QUEUE: taskQueue, ...options.env };
   const dataConverter = dataConverterFromEnv(env);
   const client = temporalClient(connection, { dataConverter });
 
