@@ -27,6 +27,7 @@ import type { InvoiceService } from './invoice-service.js';
 import { auditRoutes } from './routes/audit.js';
 import { batchRoutes } from './routes/batches.js';
 import { codecRoutes } from './routes/codec.js';
+import { temporalUiRoutes } from './routes/temporal-ui.js';
 import { healthRoutes } from './routes/health.js';
 import { invoiceRoutes, invoiceTimelineRoutes } from './routes/invoices.js';
 import { keyRoutes } from './routes/keys.js';
@@ -51,6 +52,8 @@ export interface AppDependencies {
   archive: ArchiveRepository;
   /** The Temporal UI's origin (TEMPORAL_UI_ORIGIN): allowed to call the codec server with credentials. */
   temporalUiOrigin?: string;
+  /** The Temporal UI server (TEMPORAL_UI_URL), served under /temporal/ from this origin (api/routes/temporal-ui.ts). */
+  temporalUiUrl?: string;
   /** Signs the console's session cookies (api/session-secret.ts). */
   sessionSecret: string;
   secureCookies?: boolean;
@@ -200,6 +203,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // Under a prefix: its CORS preflight route is /codec/*, nothing else.
   await app.register(codecRoutes, { prefix: '/codec', deps, uiOrigin: deps.temporalUiOrigin });
   await app.register(auditRoutes, { deps });
+  if (deps.temporalUiUrl) await app.register(temporalUiRoutes, { upstream: deps.temporalUiUrl });
   await app.register(consoleRoutes);
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/'));
   return app;

@@ -215,6 +215,11 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   { method: 'POST', url: '/api/trames', roles: ['manager'], what: 'upload a completed Trame' },
   { method: 'POST', url: '/api/trames/*', roles: ['manager'], what: 'upload a completed Trame' },
 
+  // The Temporal Web UI under /temporal/: its own check (a console session of a manager, auditor or admin, else the
+  // login page), api/routes/temporal-ui.ts
+  { method: '*', url: '/temporal', roles: 'public', what: 'Temporal Web UI (checks the session itself)' },
+  { method: '*', url: '/temporal/*', roles: 'public', what: 'Temporal Web UI (checks the session itself)' },
+
   // Codec server (Temporal UI, temporal CLI --codec-endpoint): reads and writes personal data, audited
   { method: 'POST', url: '/codec/*', roles: ['manager', 'auditor'], what: 'decode / encode payloads (Temporal codec server)' },
 

@@ -43,6 +43,7 @@ export function appDependencies(input: {
     audit: createAuditLog(database.db),
     archive: createArchiveRepository(database.db),
     temporalUiOrigin: env.TEMPORAL_UI_ORIGIN ? new URL(env.TEMPORAL_UI_ORIGIN).origin : undefined,
+    temporalUiUrl: env.TEMPORAL_UI_URL || undefined,
     sessionSecret: loadSessionSecret({ env, dataDir: input.dataDir ?? env.DATA_DIR ?? join(REPO_ROOT, '.data') }),
     secureCookies: env.SECURE_COOKIES === 'true',
     operatorName: env.OPERATOR_NAME?.trim() || 'traitement automatique',

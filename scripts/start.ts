@@ -43,7 +43,14 @@ if (!temporalAddress) {
   const binary = await ensureTemporalCli(say);
   if (binary) {
     say(`Starting the Temporal dev server on 127.0.0.1:${port} (state in ${dbFile})…`);
-    devServer = await startDevServer({ binary, port, uiPort, dbFile, log: say });
+    // Its Web UI is served by the API under /temporal/ (same origin as the console: the codec server gets the
+    // session cookie, so logged-in managers, auditors and admins read decoded payloads; anyone else, ciphertext).
+    const apiBase = (process.env.PUBLIC_URL || `http://127.0.0.1:${config.port}`).replace(/\/$/, '');
+    devServer = await startDevServer({
+      binary, port, uiPort, dbFile, log: say, uiPublicPath: '/temporal', uiCodecEndpoint: `${apiBase}/codec`,
+    });
+    process.env.TEMPORAL_UI_URL = devServer.uiUrl ?? '';
+    process.env.TEMPORAL_UI_ORIGIN ||= `http://127.0.0.1:${uiPort}`;
     temporalAddress = devServer.address;
     uiUrl = devServer.uiUrl;
     stopTemporal = () => devServer!.stop();
@@ -65,6 +72,9 @@ if (!temporalAddress) {
 
 say(config.databaseUrl ? 'Opening PostgreSQL (DATABASE_URL)…' : `Opening the embedded database (PGlite, ${join(dataDir, 'pglite')})…`);
 const database = await openDatabase(config.databaseUrl, { pgliteDir: join(dataDir, 'pglite') });
+// PGlite sets its own files' modes (0666, whatever the umask): taken back now, and again at stop. In between, a file
+// it creates is still behind the folders' 0700.
+restrictDataDir(dataDir);
 if ((await database.db.select({ n: practitioners.number }).from(practitioners).limit(1)).length === 0) {
   const counts = await seedReference(database.db, exampleUniverse());
   say(`Loaded the demo reference data (examples/cases/): ${formatCounts(counts)}`);
@@ -95,7 +105,7 @@ console.log(`
     API          ${api.address}/api/invoices
     OpenAPI      ${api.address}/docs
     Health       ${api.address}/health
-    Temporal UI  ${uiUrl ?? `(external server ${temporalAddress})`}
+    Temporal UI  ${process.env.TEMPORAL_UI_URL ? `${api.address}/temporal/ (payloads decoded for managers, auditors and admins logged into the console)` : uiUrl ?? `(external server ${temporalAddress})`}
 ${keyLines}
   Try:  API_KEY=<submitter key> npm run submit -- examples/cases/a_controler.json
   Ctrl-C to stop.
@@ -114,6 +124,7 @@ async function stop(signal: string) {
   await connection.close();
   await database.close();
   await stopTemporal?.();
+  restrictDataDir(dataDir);
   process.exit(0);
 }
 process.once('SIGINT', () => void stop('SIGINT'));

@@ -130,6 +130,10 @@ export interface DevServerOptions {
   port?: number;
   /** Web UI port (default port + 1000); `false` for no UI (`--headless`). */
   uiPort?: number | false;
+  /** The Web UI served under this path (e.g. `/temporal`, so that the API can serve it from its own origin). */
+  uiPublicPath?: string;
+  /** The Web UI's remote codec endpoint (the API's `/codec`): payloads decoded in the browser for those allowed. */
+  uiCodecEndpoint?: string;
   /** A namespace to create besides `default`. */
   namespace?: string;
   /** Give up when the server does not answer within this delay (default 60 s). */
@@ -152,6 +156,8 @@ function devServerArgs(options: DevServerOptions, port: number): string[] {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   if (options.uiPort === false) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort ?? port + 1000));
+  if (options.uiPort !== false && options.uiPublicPath) args.push('--ui-public-path', options.uiPublicPath);
+  if (options.uiPort !== false && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
@@ -187,7 +193,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const port = options.port ?? 7233;
   const namespace = options.namespace ?? 'default';
   const address = `127.0.0.1:${port}`;
-  const uiUrl = options.uiPort === false ? null : `http://127.0.0.1:${options.uiPort ?? port + 1000}`;
+  const uiUrl = options.uiPort === false ? null : `http://127.0.0.1:${options.uiPort ?? port + 1000}${options.uiPublicPath ?? ''}`;
 
   // Otherwise the readiness check below could succeed against whatever already listens there.
   await freePort(port).catch((error: Error) => {

@@ -2,14 +2,30 @@
 // data, the worker and the API; an example submitted with `npm run submit` is decided; SIGTERM stops it all.
 
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { probeTemporalUi } from './temporal-ui.js';
 import { freePort } from '../scripts/temporal-cli.js';
 
 const root = join(import.meta.dirname, '..');
+const A_CONTROLER_NIR = '1960549494225'; // examples/cases/a_controler.json
+const chromiumPath = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : null;
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** Every file and folder under `dir`, with its permission bits. */
+function modesOf(dir: string): { path: string; mode: number; directory: boolean }[] {
+  const out = [{ path: dir, mode: statSync(dir).mode & 0o777, directory: true }];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...modesOf(path));
+    else if (entry.isFile()) out.push({ path, mode: statSync(path).mode & 0o777, directory: false });
+  }
+  return out;
+}
 
 describe('npm start', () => {
   it('runs the whole product on embedded defaults', async () => {
@@ -30,7 +46,7 @@ describe('npm start', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(output).toContain(`OpenAPI      http://127.0.0.1:${port}/docs`);
-      expect(output).toContain(`Temporal UI  http://127.0.0.1:${uiPort}`);
+      expect(output).toContain(`Temporal UI  http://127.0.0.1:${port}/temporal/`);
       expect(output).toContain('Loaded the demo reference data');
       const health = await fetch(`http://127.0.0.1:${port}/health`);
       expect(health.status).toBe(200);
@@ -42,9 +58,36 @@ describe('npm start', () => {
       });
       expect(stdout).toMatch(/a_controler\.json: \d{10} → awaiting_manager · a_controler · manager/);
       expect(stdout).toMatch(/paid\.json: 2901122334 → paid/);
+
+      // The Temporal UI under the console's origin: decoded for a logged-in manager, ciphertext for anyone else.
+      const manager = /manager\s+(tpr_\S+)/.exec(output)?.[1];
+      if (chromiumPath) {
+        const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+        try {
+          const ui = await probeTemporalUi(browser, {
+            base: `http://127.0.0.1:${port}`, direct: `http://127.0.0.1:${uiPort}/temporal`, managerKey: manager!, submitterKey: submitter!,
+            workflowId: 'invoice-2901122401', secret: A_CONTROLER_NIR,
+          });
+          expect(ui).toMatchObject({
+            redirectedToLogin: true, decodedForManager: true, directShowsWorkflow: true, directShowsSecret: false,
+            submitterStatus: 403, anonymousStatus: 401,
+          });
+          expect(ui.codecStatuses.proxied.length).toBeGreaterThan(0);
+          expect(new Set(ui.codecStatuses.proxied)).toEqual(new Set([200]));
+          expect(new Set(ui.codecStatuses.direct)).toEqual(new Set([401]));
+        } finally {
+          await browser.close();
+        }
+      }
     } finally {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
+      // The data folder is the user's alone, and Temporal's state holds no personal data in clear.
+      expect(modesOf(dataDir).filter((m) => m.mode !== (m.directory ? 0o700 : 0o600))).toEqual([]);
+      for (const file of readdirSync(dataDir).filter((f) => f.startsWith('temporal.db'))) {
+        const bytes = readFileSync(join(dataDir, file)).toString('latin1');
+        expect(bytes.includes(A_CONTROLER_NIR) || bytes.includes('LEFEVRE'), `${file} holds a NIR or a name in clear`).toBe(false);
+      }
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 180_000);

@@ -59,13 +59,17 @@ async function render() {
   current = { controller, cleanups };
 
   const url = new URL(location.href);
+  const from = url.searchParams.get('next');
+  if (from && from.startsWith('/temporal/') && !store.session) sessionStorage.setItem('console.after-login', from);
   const found = match(url.pathname);
   if (!found) return navigate('/console/taches', { replace: true });
   const { route, params } = found;
   if (route.redirect) return navigate(route.redirect, { replace: true });
 
   if (!route.public && !store.session) {
-    sessionStorage.setItem('console.after-login', url.pathname + url.search);
+    if (!sessionStorage.getItem('console.after-login')?.startsWith('/temporal/')) {
+      sessionStorage.setItem('console.after-login', url.pathname + url.search);
+    }
     return navigate('/console/connexion', { replace: true });
   }
   if (route.page === 'login' && store.session) return navigate('/console/taches', { replace: true });
@@ -227,6 +231,8 @@ export async function start() {
   const next = sessionStorage.getItem('console.after-login');
   if (store.session && location.pathname.startsWith('/console/connexion')) {
     sessionStorage.removeItem('console.after-login');
+    // Sent here by the Temporal UI (/temporal/…, served from this origin): back there once logged in.
+    if (next && next.startsWith('/temporal/')) return location.assign(next);
     return navigate(next && !next.startsWith('/console/connexion') ? next : '/console/taches', { replace: true });
   }
   return render();
