@@ -139,4 +139,22 @@ describe('a full run leaves no personal data in Temporal', () => {
     const timeline = await (await api.fetch('/api/invoices/7100000002/timeline', { role: 'manager' })).json();
     expect(timeline.map((e: { kind: string }) => e.kind)).toEqual(expect.arrayContaining(['received', 'step', 'decided']));
   });
+
+  it('reads of personal data are audited; the audit log is for admins and auditors, and has no way to change it', async () => {
+    await api.fetch('/api/invoices/7100000002', { role: 'submitter' });
+    const entries = (await (await api.fetch('/api/audit?target=7100000002', { role: 'admin' })).json()).entries;
+    expect(entries.map((e: { action: string; actorRole: string }) => `${e.action}:${e.actorRole}`))
+      .toEqual(expect.arrayContaining(['invoice.read:submitter', 'timeline.read:manager']));
+    expect((await api.fetch('/api/audit', { role: 'manager' })).status).toBe(403);
+    expect((await api.fetch('/api/audit', { role: 'submitter' })).status).toBe(403);
+    expect((await api.fetch('/api/audit', { role: null })).status).toBe(401);
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) expect((await api.fetch('/api/audit', { method, role: 'admin' })).status).toBe(404);
+    const csv = await api.fetch('/api/audit/export?format=csv', { role: 'auditor' });
+    expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+    const lines = (await csv.text()).trim().split('\n');
+    expect(lines[0]).toBe('id,at,actorKeyId,actorName,actorRole,action,target,details,ip');
+    expect(lines.some((l) => l.includes(',invoice.read,7100000002,'))).toBe(true);
+    const exported = (await (await api.fetch('/api/audit?action=audit.export', { role: 'auditor' })).json()).entries;
+    expect(exported[0]).toMatchObject({ actorRole: 'auditor', details: { format: 'csv' } });
+  });
 });
