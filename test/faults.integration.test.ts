@@ -1,6 +1,7 @@
 // Faults: a worker killed (SIGKILL) in the middle of an analysis; the invoice still finishes, once, with the
 // same decision, when another worker takes over.
 
+import { decodePayloadsInPlace } from '../activities/history-codec.js';
 import { spawn } from 'node:child_process';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { join } from 'node:path';
@@ -29,17 +30,19 @@ function startSlowWorker(env: Record<string, string> = {}) {
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true,
   });
+  // Listened to from the start: the exit may come while the test awaits something else after its kill.
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
     child.once('exit', (code) => reject(new Error(`slow worker exited early (${code})`)));
   });
-  return { child, ready };
+  return { child, ready, exited };
 }
 
 describe('a worker killed mid-analysis', () => {
   it('another worker finishes the invoice with the same decision, and nothing is recorded twice', async () => {
     const c = caseWith((x) => { x.invoice.archiveKey = '4000000001'; x.invoice.flags!.carePathRespected = false; });
-    const { child, ready } = startSlowWorker();
+    const { child, ready, exited } = startSlowWorker();
     await ready;
     const { workflowId } = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
     const handle = p.client.workflow.getHandle<typeof invoiceWorkflow>(workflowId);
@@ -54,7 +57,7 @@ describe('a worker killed mid-analysis', () => {
     }
     await new Promise((r) => setTimeout(r, 1200));
     process.kill(-child.pid!, 'SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await exited;
     expect((await handle.describe()).status.name).toBe('RUNNING');
 
     const takeover = await p.startWorker();
@@ -79,7 +82,7 @@ describe('a worker killed mid-analysis', () => {
 describe('a worker killed between a manager task\'s row and its workflow task', () => {
   it('the task row, the workflow\'s state and the API agree once another worker takes over', async () => {
     const c = caseWith((x) => { x.invoice.archiveKey = '4000000002'; x.invoice.adeliNumbers = ['691234567', '750044778']; });
-    const { child, ready } = startSlowWorker({ LOOKUP_DELAY_MS: '0', AFTER_TASK_OPENED_MS: '20000' });
+    const { child, ready, exited } = startSlowWorker({ LOOKUP_DELAY_MS: '0', AFTER_TASK_OPENED_MS: '20000' });
     await ready;
     const opened = new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('task-opened')) resolve(); }));
     const { workflowId } = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
@@ -89,8 +92,9 @@ describe('a worker killed between a manager task\'s row and its workflow task', 
     await opened;
     process.kill(-child.pid!, 'SIGKILL');
     expect(await p.tasks.summary('4000000002-1')).toMatchObject({ status: 'open' });
-    await new Promise((r) => child.once('exit', r));
+    await exited;
     const before = await handle.fetchHistory();
+    await decodePayloadsInPlace(before, p.client.options.loadedDataConverter.payloadCodecs); // stored encrypted
     const recorded = before.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
       .map((e) => (defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!.data!.payloads![0] as never) as { activity_type: string }).activity_type);
     expect(recorded).not.toContain('openManagerTask');
