@@ -7,6 +7,7 @@
 import ExcelJS from 'exceljs';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleRow, trameBuffer } from '../activities/trame/testing.js';
 import { TRAME_COLUMNS } from '../activities/trame/write.js';
 import { DEFAULT_TRAME_LIMITS } from '../config.js';
 import { seedReference } from '../db/seed.js';
@@ -62,6 +63,8 @@ describe('POST /api/trames: files past the limits', () => {
     const res = await upload(bomb);
     expect(res.status).toBe(413);
     expect((await res.json()).message).toMatch(/^Trame refusée : une fois décompressé, le classeur annonce plus de 128 Mo \(limite TRAME_MAX_UNCOMPRESSED_BYTES = 134217728 octets\)/);
+    const [entry] = await api.deps.audit.list({ action: 'trame.import', limit: 1 });
+    expect(entry).toMatchObject({ actorName: 'manager-uploads', target: null, details: { rows: 0, errors: 1, status: 413 } });
   }, 60_000);
 
   it('a zip bomb whose central directory lies about its sizes: 413 from the bytes inflated, the memory untouched', async () => {
@@ -81,6 +84,15 @@ describe('POST /api/trames: files past the limits', () => {
       message: `Trame refusée : la feuille « Motifs externalisés » a plus de ${(50_000).toLocaleString('fr-FR')} lignes (limite TRAME_MAX_ROWS = 50000). Découpez-la en plusieurs fichiers.`,
     });
     expect(rssGrowth).toBeLessThan(400 * MB);
+  }, 120_000);
+
+  it('a Trame of 20 000 rows is within the default limits (read to its end: its rows are unknown here, 422)', async () => {
+    const file = await trameBuffer(Array.from({ length: 20_000 }, (_, i) => sampleRow({ archiveKey: String(2870000000 + i) })));
+    const res = await upload(file);
+    expect(res.status).toBe(422);
+    const body = await res.json();
+    expect(body.rows).toBe(20_000);
+    expect(body.errors[0]).toEqual({ row: 2, column: "CRITERE D'ARCHIVAGE", message: "unknown critère d'archivage 2870000000" });
   }, 120_000);
 
   it('an upload past TRAME_MAX_UPLOAD_BYTES: 413', async () => {
@@ -108,6 +120,20 @@ describe('POST /api/trames: files past the limits', () => {
     // The slots are given back: the next import is not refused as busy.
     expect((await upload(bombs[0])).status).toBe(413);
   }, 120_000);
+});
+
+describe('POST /api/trames: a file with errors', () => {
+  it('422 { message, errors } naming each row, nothing applied; the import audited', async () => {
+    const res = await upload(await trameBuffer([sampleRow({ archiveKey: '2901139999' })]));
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({
+      message: "Trame refusée : 1 erreur(s), rien n'a été appliqué (le détail par ligne dans « errors »).",
+      errors: [{ row: 2, column: "CRITERE D'ARCHIVAGE", message: "unknown critère d'archivage 2901139999" }],
+      rows: 1, closed: [], refused: [],
+    });
+    const [entry] = await api.deps.audit.list({ action: 'trame.import', limit: 1 });
+    expect(entry).toMatchObject({ actorName: 'manager-uploads', details: { rows: 1, closed: 0, refused: 0, errors: 1 } });
+  });
 });
 
 describe('POST /api/trames: who closes the tasks', () => {

@@ -11,7 +11,7 @@ import { HttpError, notFound } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
 import { BatchFilterSchema, ErrorBody, limitSchema, OffsetSchema } from '../schemas.js';
 import { importTrame } from '../trame-import.js';
-import { TrameTooLarge } from '../../activities/trame/read.js';
+import { MAX_REPORTED_ERRORS, TrameTooLarge } from '../../activities/trame/read.js';
 import { loadTrameLimits } from '../../config.js';
 import { actorOf } from '../../db/audit.js';
 
@@ -142,7 +142,9 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
       await audit(report.batchId, {
         rows: report.rows, closed: report.closed.length, refused: report.refused.length, errors: report.errors.length,
       });
-      return reply.code(report.errors.length ? 422 : 200).send(report);
+      if (!report.errors.length) return reply.code(200).send(report);
+      const errors = report.errors.length > MAX_REPORTED_ERRORS ? `plus de ${MAX_REPORTED_ERRORS} erreurs` : `${report.errors.length} erreur(s)`;
+      return reply.code(422).send({ message: `Trame refusée : ${errors}, rien n'a été appliqué (le détail par ligne dans « errors »).`, ...report });
     } catch (err) {
       const refusal = err instanceof TrameTooLarge ? new HttpError(err.limit === 'rows' ? 422 : 413, err.message)
         : err instanceof HttpError && err.statusCode === 413 ? err : null;
