@@ -77,7 +77,8 @@ describe('POST /api/trames: files past the limits', () => {
 
   it('a million rows: 422 naming TRAME_MAX_ROWS, having read no more than the limit', async () => {
     const file = await manyRows(1_000_000);
-    const { result: res, rssGrowth } = await watched(() => upload(file));
+    const { result: res, rssGrowth, health } = await watched(() => upload(file));
+    expect(health.every((s) => s === 200)).toBe(true);
     expect(res.status).toBe(422);
     const body = await res.json();
     expect(body).toEqual({

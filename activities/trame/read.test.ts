@@ -271,3 +271,14 @@ describe('readTrame: files that cannot hurt', () => {
     expect(listed.at(-1)).toEqual({ row: 0, message: `${errors.total - MAX_REPORTED_ERRORS} more errors not listed (the first ${MAX_REPORTED_ERRORS} are)` });
   });
 });
+
+describe('readTrame: shared strings', () => {
+  it('refuses more distinct texts than the rows allowed can hold (64 a row)', async () => {
+    const parts = [...partsOf(await edited(original, () => undefined))];
+    expect(parts.some(([name]) => name === 'xl/sharedStrings.xml')).toBe(true);
+    const flood = zipOf(parts.map(([name, text]) => deflated(name, name === 'xl/sharedStrings.xml'
+      ? text.replace(/<\/sst>$/, `${'<si><t>x</t></si>'.repeat(2000)}</sst>`) : text)));
+    await expect(readTrame(flood, { maxRows: 10 })).rejects.toMatchObject({ name: 'TrameTooLarge', limit: 'rows' });
+    expect((await readTrame(flood, { maxRows: 100 })).errors).toEqual([]);
+  });
+});

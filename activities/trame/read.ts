@@ -169,7 +169,10 @@ async function sharedStrings(part: Readable, max: number, limits: TrameReadLimit
         else if (event.value.name === 'rPh') phonetic++;
         else if (event.value.name === 't') inText = true;
       } else if (event.value.name === 'si') {
-        if (strings.length >= max) throw tooManyRows(limits.maxRows);
+        if (strings.length >= max) {
+          throw new TrameTooLarge('rows', limits.maxRows, `Trame refusée : le classeur contient plus de ${integer(max)} textes distincts `
+            + `(${STRINGS_PER_ROW} par ligne permise, limite TRAME_MAX_ROWS = ${limits.maxRows}). Découpez-la en plusieurs fichiers.`);
+        }
         strings.push(text ?? '');
         text = null;
       } else if (event.value.name === 'rPh') phonetic--;
