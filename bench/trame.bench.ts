@@ -64,12 +64,14 @@ function* rows(n: number): Generator<TrameRow> {
 
 const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
 
-/** Time and peak RSS (sampled every 5 ms) of `work`, after a collection when --expose-gc is given. */
+/**
+ * Time and peak RSS (sampled every 5 ms) of `work`. No collection forced before: after one, V8 shrinks its heap and
+ * the run that follows spends twice the time collecting, which would measure V8's sizing, not the reader.
+ */
 async function measured<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number; peakRss: number; growth: number }> {
-  globalThis.gc?.();
   const baseline = process.memoryUsage().rss;
   let peakRss = baseline;
-  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 5);
+  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()); }, 5);
   const start = process.hrtime.bigint();
   const value = await work();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
