@@ -10,7 +10,7 @@
 
 import { buildTrameRows } from '../activities/outputs.js';
 import {
-  compareWithOriginal, MAX_REPORTED_ERRORS, readTramePages, TrameErrors, type ImportedTrameRow, type TrameImportError,
+  compareWithOriginal, readTramePages, TrameErrors, type ImportedTrameRow, type TrameImportError,
   type TrameReadLimits,
 } from '../activities/trame/read.js';
 import { ARCHIVE_KEY } from '../activities/trame/write.js';
@@ -30,7 +30,10 @@ export interface TrameImportReport {
   /** Rows whose task another manager has claimed: left to them. */
   refused: { row: number; archiveKey: string; taskId: string; assignee: string; reason: string }[];
   ignored: { row: number; archiveKey: string; reason: string }[];
+  /** The first errors (MAX_REPORTED_ERRORS, then one line saying how many more). */
   errors: TrameImportError[];
+  /** Every error, listed or not. */
+  errorCount: number;
   /** The batch the rows belong to, when they all belong to one. */
   batchId: string | null;
 }
@@ -62,8 +65,7 @@ export async function importTrame(deps: AppDependencies, content: Buffer, option
     // A row without a valid critère, or one already seen, is reported by readTramePages.
     const rows = page.filter((r) => ARCHIVE_KEY.test(r.archiveKey) && !seen.has(r.archiveKey));
     for (const row of rows) seen.add(row.archiveKey);
-    // Past the errors listed, the file is refused anyway and no error more would show: the rows are only counted.
-    if (errors.total >= MAX_REPORTED_ERRORS || rows.length === 0) return;
+    if (rows.length === 0) return;
     const records = await deps.invoices.byKeys(rows.map((r) => r.archiveKey));
     const originals = new Map((await buildTrameRows([...records.values()], deps)).map((o) => [o.archiveKey, o]));
     for (const row of rows) {
@@ -89,11 +91,12 @@ export async function importTrame(deps: AppDependencies, content: Buffer, option
 
   const { rowCount } = await readTramePages(content, { limits: options.limits, errors, pageSize: IMPORT_PAGE_SIZE, onPage: checkPage });
   const report: TrameImportReport = {
-    rows: rowCount, closed: [], refused: [], ignored: [], errors: [], batchId: batches.size === 1 ? [...batches][0] : null,
+    rows: rowCount, closed: [], refused: [], ignored: [], errors: [], errorCount: 0, batchId: batches.size === 1 ? [...batches][0] : null,
   };
   if (rowCount === 0 && errors.total === 0) errors.add({ row: 0, message: 'The sheet « Motifs externalisés » has no row' });
   if (errors.total) {
     report.errors = errors.list();
+    report.errorCount = errors.total;
     return report;
   }
   report.ignored = ignored;

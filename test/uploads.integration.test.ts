@@ -78,6 +78,7 @@ describe('POST /api/trames: files past the limits', () => {
   it('a million rows: 422 naming TRAME_MAX_ROWS, having read no more than the limit', async () => {
     const file = await manyRows(1_000_000);
     const { result: res, rssGrowth, health } = await watched(() => upload(file));
+    console.log(`uploads: 1 000 000 rows → ${res.status}; peak RSS +${Math.round(rssGrowth / MB)} MB; /health ${health.length}× ${[...new Set(health)].join('/')}`);
     expect(health.every((s) => s === 200)).toBe(true);
     expect(res.status).toBe(422);
     const body = await res.json();
@@ -93,6 +94,9 @@ describe('POST /api/trames: files past the limits', () => {
     expect(res.status).toBe(422);
     const body = await res.json();
     expect(body.rows).toBe(20_000);
+    expect(body.errorCount).toBe(20_000);
+    expect(body.errors).toHaveLength(1001);
+    expect(body.message).toBe("Trame refusée : 20000 erreur(s), rien n'a été appliqué (les 1000 premières détaillées par ligne dans « errors »).");
     expect(body.errors[0]).toEqual({ row: 2, column: "CRITERE D'ARCHIVAGE", message: "unknown critère d'archivage 2870000000" });
   }, 120_000);
 
@@ -109,6 +113,7 @@ describe('POST /api/trames: files past the limits', () => {
       const res = await upload(bomb);
       return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
     })));
+    console.log(`uploads: 4 lying bombs at once → ${result.map((r) => r.status).join(', ')}; peak RSS +${Math.round(rssGrowth / MB)} MB; /health ${health.length}× ${[...new Set(health)].join('/')}`);
     const statuses = result.map((r) => r.status).sort();
     expect(statuses).toEqual([413, 413, 503, 503]);
     for (const busy of result.filter((r) => r.status === 503)) {
@@ -128,9 +133,9 @@ describe('POST /api/trames: a file with errors', () => {
     const res = await upload(await trameBuffer([sampleRow({ archiveKey: '2901139999' })]));
     expect(res.status).toBe(422);
     expect(await res.json()).toMatchObject({
-      message: "Trame refusée : 1 erreur(s), rien n'a été appliqué (le détail par ligne dans « errors »).",
+      message: "Trame refusée : 1 erreur(s), rien n'a été appliqué (détaillée(s) par ligne dans « errors »).",
       errors: [{ row: 2, column: "CRITERE D'ARCHIVAGE", message: "unknown critère d'archivage 2901139999" }],
-      rows: 1, closed: [], refused: [],
+      rows: 1, errorCount: 1, closed: [], refused: [],
     });
     const [entry] = await api.deps.audit.list({ action: 'trame.import', limit: 1 });
     expect(entry).toMatchObject({ actorName: 'manager-uploads', details: { rows: 1, closed: 0, refused: 0, errors: 1 } });

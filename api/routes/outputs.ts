@@ -140,11 +140,11 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
       }
       const report = await importTrame(deps, content, { principal, limits });
       await audit(report.batchId, {
-        rows: report.rows, closed: report.closed.length, refused: report.refused.length, errors: report.errors.length,
+        rows: report.rows, closed: report.closed.length, refused: report.refused.length, errors: report.errorCount,
       });
-      if (!report.errors.length) return reply.code(200).send(report);
-      const errors = report.errors.length > MAX_REPORTED_ERRORS ? `plus de ${MAX_REPORTED_ERRORS} erreurs` : `${report.errors.length} erreur(s)`;
-      return reply.code(422).send({ message: `Trame refusée : ${errors}, rien n'a été appliqué (le détail par ligne dans « errors »).`, ...report });
+      if (!report.errorCount) return reply.code(200).send(report);
+      const listed = report.errorCount > MAX_REPORTED_ERRORS ? ` (les ${MAX_REPORTED_ERRORS} premières détaillées par ligne dans « errors »)` : ' (détaillée(s) par ligne dans « errors »)';
+      return reply.code(422).send({ message: `Trame refusée : ${report.errorCount} erreur(s), rien n'a été appliqué${listed}.`, ...report });
     } catch (err) {
       const refusal = err instanceof TrameTooLarge ? new HttpError(err.limit === 'rows' ? 422 : 413, err.message)
         : err instanceof HttpError && err.statusCode === 413 ? err : null;
