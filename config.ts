@@ -55,3 +55,43 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number)
   if (!Number.isInteger(value) || value < 2) throw new Error(`${name} must be an integer ≥ 2, not « ${raw} »`);
   return value;
 }
+
+/**
+ * Bounds on a Trame SSTT upload (POST /api/trames), so that no file, and no number of them at once, can exhaust the
+ * server: the upload's size (TRAME_MAX_UPLOAD_BYTES), what its parts inflate to, counted as they are inflated
+ * (TRAME_MAX_UNCOMPRESSED_BYTES), its rows (TRAME_MAX_ROWS) and the imports running at once
+ * (TRAME_MAX_CONCURRENT_IMPORTS; others are answered 503 with Retry-After).
+ */
+export interface TrameLimits {
+  maxUploadBytes: number;
+  maxUncompressedBytes: number;
+  maxRows: number;
+  maxConcurrentImports: number;
+}
+
+/**
+ * A 20 000-row Trame as written here is a 3.6 MB file whose parts inflate to 33 MB (29 MB once re-saved by Excel):
+ * the defaults leave room for 50 000 rows and long replies.
+ */
+export const DEFAULT_TRAME_LIMITS: TrameLimits = {
+  maxUploadBytes: 20 * 1024 * 1024,
+  maxUncompressedBytes: 128 * 1024 * 1024,
+  maxRows: 50_000,
+  maxConcurrentImports: 2,
+};
+
+export function loadTrameLimits(env: NodeJS.ProcessEnv = process.env): TrameLimits {
+  const limit = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be an integer ≥ 1, not « ${raw} »`);
+    return value;
+  };
+  return {
+    maxUploadBytes: limit('TRAME_MAX_UPLOAD_BYTES', DEFAULT_TRAME_LIMITS.maxUploadBytes),
+    maxUncompressedBytes: limit('TRAME_MAX_UNCOMPRESSED_BYTES', DEFAULT_TRAME_LIMITS.maxUncompressedBytes),
+    maxRows: limit('TRAME_MAX_ROWS', DEFAULT_TRAME_LIMITS.maxRows),
+    maxConcurrentImports: limit('TRAME_MAX_CONCURRENT_IMPORTS', DEFAULT_TRAME_LIMITS.maxConcurrentImports),
+  };
+}

@@ -12,6 +12,7 @@ import { createValidator, textProblem, type FieldError } from '../rules/schema.j
 import multipart from '@fastify/multipart';
 import type { createMailer } from '../activities/mail/mailer.js';
 import type { ApiKeyRepository } from '../db/api-keys.js';
+import type { TrameLimits } from '../config.js';
 import type { ArchiveRepository } from '../db/archive.js';
 import type { AuditLog } from '../db/audit.js';
 import type { BatchRepository } from '../db/batches.js';
@@ -67,6 +68,8 @@ export interface AppDependencies {
   temporalTimeoutMs?: number;
   /** A request without an answer after this many ms is answered 503 (default REQUEST_TIMEOUT_MS, api/deadlines.ts). */
   requestTimeoutMs?: number;
+  /** Bounds on a Trame upload (default: from the environment, config.ts loadTrameLimits). */
+  trameLimits?: TrameLimits;
   logger?: boolean;
 }
 

@@ -1,12 +1,20 @@
 // npm run bench:trame — writes a 10 000-row Trame SSTT (26 columns, plus the « Réponse au PS » bordereau) to a temp
 // file with the streaming writer; prints the time and the peak memory (RSS sampled during the run, and heap used).
 // Targets: < 1.5 s and < 200 MB. BENCH_TRAME_ROWS changes the row count.
+//
+// Then reads Trames of 10 000, 20 000 and 40 000 rows back as an upload is (readTramePages: streamed, checked a page
+// at a time, nothing kept), printing the time and the peak RSS of each: both should grow linearly with the rows, the
+// RSS hardly at all. And the time a zip bomb (1.2 GB once inflated, its sizes lied about) and a million-row Trame take
+// to be refused with the default limits. Targets: 40 000 rows read in < 2.5 × the time of 20 000 (linear, not
+// quadratic); each refusal < 3 s; peak RSS growth < 200 MB each.
 
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TrameRow } from '../activities/trame/rows.js';
+import { readTramePages } from '../activities/trame/read.js';
 import { writeTrame } from '../activities/trame/write.js';
+import { manyRows, zipBomb } from '../test/crafted-xlsx.js';
 import { MOTIFS } from '../rules/motifs.js';
 
 const N = Number(process.env.BENCH_TRAME_ROWS ?? 10_000);
@@ -54,6 +62,24 @@ function* rows(n: number): Generator<TrameRow> {
   }
 }
 
+const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
+
+/**
+ * Time and peak RSS (sampled every 5 ms) of `work`. No collection forced before: after one, V8 shrinks its heap and
+ * the run that follows spends twice the time collecting, which would measure V8's sizing, not the reader.
+ */
+async function measured<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number; peakRss: number; growth: number }> {
+  const baseline = process.memoryUsage().rss;
+  let peakRss = baseline;
+  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()); }, 5);
+  const start = process.hrtime.bigint();
+  const value = await work();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  return { value, seconds, peakRss, growth: peakRss - baseline };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'trame-bench-'));
 const file = join(dir, 'trame.xlsx');
 try {
@@ -77,13 +103,41 @@ try {
   clearInterval(sampler);
   sample();
 
-  const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
   console.log(`Trame SSTT benchmark — Node ${process.version}, ${process.platform}/${process.arch}`);
   console.log(`  ${rowCount.toLocaleString('en-US')} rows × 26 columns (+ Réponse au PS), ${mb(statSync(file).size)} file`);
   console.log(`  time: ${seconds.toFixed(2)} s  (target < 1.5 s)`);
   console.log(`  peak RSS: ${mb(peakRss)}  (baseline ${mb(baseline.rss)}; target < 200 MB)`);
   console.log(`  peak heap used: ${mb(peakHeap)}  (baseline ${mb(baseline.heapUsed)})`);
   if (seconds >= 1.5 || peakRss >= 200e6) process.exitCode = 1;
+
+  console.log('');
+  console.log('Trame SSTT upload — read and checked as an upload is (streamed, a page of 500 rows at a time)');
+  const times = new Map<number, number>();
+  for (const n of [10_000, 20_000, 40_000]) {
+    const trame = join(dir, `trame-${n}.xlsx`);
+    await writeTrame(rows(n), trame);
+    const run = await measured(() => readTramePages(trame, { onPage: () => undefined }));
+    times.set(n, run.seconds);
+    console.log(`  ${n.toLocaleString('en-US').padStart(6)} rows (${mb(statSync(trame).size)} file): ${run.seconds.toFixed(2)} s, `
+      + `${Math.round(n / run.seconds).toLocaleString('en-US')} rows/s, peak RSS ${mb(run.peakRss)} (+${mb(run.growth)}); `
+      + `${run.value.rowCount} rows, ${run.value.errors.total} errors`);
+    if (run.growth >= 200e6) process.exitCode = 1;
+  }
+  const ratio = times.get(40_000)! / times.get(20_000)!;
+  console.log(`  40 000 / 20 000 rows: × ${ratio.toFixed(2)} the time (linear: ≈ 2; target < 2.5)`);
+  if (ratio >= 2.5) process.exitCode = 1;
+
+  const refusals: [string, () => Promise<Buffer>][] = [
+    ['zip bomb, 1.2 GB inflated, sizes lied about', () => zipBomb(1.2e9, { lie: true })],
+    ['zip bomb, 1.2 GB inflated, sizes declared', () => zipBomb(1.2e9)],
+    ['1 000 000 rows', () => manyRows(1_000_000)],
+  ];
+  for (const [what, build] of refusals) {
+    const file = await build();
+    const run = await measured(() => readTramePages(file, { onPage: () => undefined }).then(() => 'accepted', (e: Error) => e.name));
+    console.log(`  ${what} (${mb(file.length)} file): ${run.value} in ${run.seconds.toFixed(2)} s, peak RSS ${mb(run.peakRss)} (+${mb(run.growth)})`);
+    if (run.seconds >= 3 || run.growth >= 200e6 || run.value !== 'TrameTooLarge') process.exitCode = 1;
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareWithOriginal, readTrame, type ImportedTrameRow } from './read.js';
+import { deflated, manyRows, partsOf, reordered, zipBomb, zipOf } from '../../test/crafted-xlsx.js';
+import {
+  compareWithOriginal, MAX_REPORTED_ERRORS, readTrame, readTramePages, TrameErrors, TrameTooLarge, type ImportedTrameRow,
+} from './read.js';
 import type { TrameRow } from './rows.js';
 import { sampleRow, trameBuffer } from './testing.js';
 import { MAIN_SHEET, TRAME_COLUMNS, writeTrame } from './write.js';
@@ -199,5 +202,83 @@ describe('readTrame: errors', () => {
     expect(await readTrame(Buffer.from('OPERATEUR SSTT;N° PS\n'))).toEqual({
       rows: [], errors: [{ row: 0, message: 'not a readable .xlsx workbook' }],
     });
+  });
+});
+
+describe('readTrame: files that cannot hurt', () => {
+  it('reads parts in any order (LibreOffice and Excel re-save them in their own)', async () => {
+    const { rows, errors } = await readTrame(reordered(original));
+    expect(errors).toEqual([]);
+    expect(rows.map(withoutRow)).toEqual(ORIGINALS.map(withoutRoute));
+  });
+
+  it('reads accented text longer than the chunks it is inflated in, character for character', async () => {
+    const reply = `${'é'.repeat(20_000)}…${'ç'.repeat(10_000)}`;
+    const { rows, errors } = await readTrame(await trameBuffer([sampleRow({ reply })]));
+    expect(errors).toEqual([]);
+    expect(rows[0].reply).toBe(reply);
+  });
+
+  it('refuses a zip bomb by the sizes it declares, or by the bytes it inflates when it lies, before parsing it', async () => {
+    const honest = await zipBomb(1.2e9);
+    const lying = await zipBomb(1.2e9, { lie: true });
+    expect(honest.length).toBeLessThan(4e6);
+    await expect(readTrame(honest)).rejects.toMatchObject({ name: 'TrameTooLarge', limit: 'uncompressed', max: 128 * 1024 * 1024 });
+    const refusal = await readTrame(lying, { maxUncompressedBytes: 10e6 }).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(TrameTooLarge);
+    expect((refusal as TrameTooLarge).message).toMatch(/^Trame refusée : une fois décompressé, le classeur dépasse 10 Mo \(limite TRAME_MAX_UNCOMPRESSED_BYTES = 10000000 octets\)/);
+  }, 60_000);
+
+  it('refuses a sheet of more rows than the limit, having read one more', async () => {
+    const file = await manyRows(3000);
+    const refusal = await readTrame(file, { maxRows: 1000 }).catch((e: unknown) => e);
+    expect(refusal).toMatchObject({ name: 'TrameTooLarge', limit: 'rows', max: 1000 });
+    expect((refusal as Error).message).toBe(
+      `Trame refusée : la feuille « Motifs externalisés » a plus de ${(1000).toLocaleString('fr-FR')} lignes (limite TRAME_MAX_ROWS = 1000). Découpez-la en plusieurs fichiers.`,
+    );
+    expect((await readTrame(file, { maxRows: 3000 })).rows).toHaveLength(3000);
+  }, 60_000);
+
+  it('refuses a cell longer than any Excel allows, and tags nested a thousand deep, as unreadable', async () => {
+    const huge = zipOf([...partsOf(original)].map(([name, text]) => deflated(name, name === 'xl/worksheets/sheet1.xml'
+      ? text.replace('<sheetData>', `<sheetData><!--${'x'.repeat(2e6)}-->`) : text)));
+    expect((await readTrame(huge)).errors).toEqual([{ row: 0, message: 'not a readable .xlsx workbook' }]);
+    const deep = zipOf([...partsOf(original)].map(([name, text]) => deflated(name, name === 'xl/worksheets/sheet1.xml'
+      ? text.replace('<sheetData>', `<sheetData>${'<x>'.repeat(1000)}${'</x>'.repeat(1000)}`) : text)));
+    expect((await readTrame(deep)).errors).toEqual([{ row: 0, message: 'not a readable .xlsx workbook' }]);
+  });
+
+  it('checks each row on its own: the errors already found are never read back while reading', async () => {
+    class CountingErrors extends TrameErrors {
+      reads = 0;
+      override list() {
+        this.reads++;
+        return super.list();
+      }
+      override get total() {
+        this.reads++;
+        return super.total;
+      }
+    }
+    // Every row with errors (only its critère d'archivage: no invoice number, no motif): the old check rescanned them all.
+    const errors = new CountingErrors();
+    const { rowCount } = await readTramePages(await manyRows(2000), { errors });
+    expect(rowCount).toBe(2000);
+    expect(errors.reads).toBe(0);
+    expect(errors.total).toBeGreaterThanOrEqual(2000 * 2);
+    const listed = errors.list();
+    expect(listed).toHaveLength(MAX_REPORTED_ERRORS + 1);
+    expect(listed.at(-1)).toEqual({ row: 0, message: `${errors.total - MAX_REPORTED_ERRORS} more errors not listed (the first ${MAX_REPORTED_ERRORS} are)` });
+  });
+});
+
+describe('readTrame: shared strings', () => {
+  it('refuses more distinct texts than the rows allowed can hold (64 a row)', async () => {
+    const parts = [...partsOf(await edited(original, () => undefined))];
+    expect(parts.some(([name]) => name === 'xl/sharedStrings.xml')).toBe(true);
+    const flood = zipOf(parts.map(([name, text]) => deflated(name, name === 'xl/sharedStrings.xml'
+      ? text.replace(/<\/sst>$/, `${'<si><t>x</t></si>'.repeat(2000)}</sst>`) : text)));
+    await expect(readTrame(flood, { maxRows: 10 })).rejects.toMatchObject({ name: 'TrameTooLarge', limit: 'rows' });
+    expect((await readTrame(flood, { maxRows: 100 })).errors).toEqual([]);
   });
 });

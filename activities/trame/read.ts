@@ -4,11 +4,19 @@
 // The caller (the upload route) looks the original rows up by critère d'archivage and refuses the whole file when
 // `errors` is not empty or a row differs from its original.
 //
-// exceljs's normal (in-memory) reader: an uploaded Trame is a few MB at most, and unlike the streaming reader it does
-// not depend on the order of the zip entries (Excel re-saves them in its own order).
+// An upload is untrusted: it is read in bounded memory and time whatever it holds. The zip's parts are found through
+// its central directory (zip.ts), so that the order Excel or LibreOffice re-save them in does not matter, and inflated
+// as they are parsed, every byte counted against `maxUncompressedBytes`; the sheet is parsed row by row (exceljs's
+// streaming WorksheetReader) and handed over a page at a time (`readTramePages`), past `maxRows` rows it stops. Each
+// row is checked once, on its own (its errors in a set of its own, the critères seen in a map): linear in the rows.
+// At most MAX_REPORTED_ERRORS errors are listed, the others counted.
 
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { pipeline, type Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
-import type { Cell, CellValue, Worksheet } from 'exceljs';
+import type { Cell, CellValue, Row } from 'exceljs';
+import { DEFAULT_TRAME_LIMITS } from '../../config.js';
 import { isIsoDate } from '../../rules/dates.js';
 import { MOTIFS } from '../../rules/motifs.js';
 import { CONTENT_ERRORS, MISSING_DETAILS } from '../../rules/sublists.js';
@@ -18,6 +26,8 @@ import {
   ARCHIVE_KEY, MAIN_SHEET, NIR, PRACTITIONER_NUMBER, TRAME_COLUMNS, columnLetter, unneutralise,
   type TrameColumn, type TrameColumnKey,
 } from './write.js';
+import { XmlGuard } from './xml-guard.js';
+import { BoundedZip, ZipTooLarge } from './zip.js';
 
 /**
  * Every cell of one data row, as read (codes for the drop-downs, ISO dates, euros) — any of them may be empty —
@@ -41,6 +51,57 @@ export interface TrameImport {
   errors: TrameImportError[];
 }
 
+export interface TrameReadLimits {
+  /** Bytes the workbook's parts may inflate to, all together (counted as inflated, not as declared). */
+  maxUncompressedBytes: number;
+  /** Data rows (the header row and empty rows not counted). */
+  maxRows: number;
+}
+
+/** A file past one of the bounds: nothing of it is applied. `limit` says which (413 for the size, 422 for the rows). */
+export class TrameTooLarge extends Error {
+  override readonly name = 'TrameTooLarge';
+  constructor(readonly limit: 'uncompressed' | 'rows', readonly max: number, message: string) {
+    super(message);
+  }
+}
+
+const megabytes = (bytes: number) => `${Math.round(bytes / 1024 / 1024).toLocaleString('fr-FR')} Mo`;
+const integer = (n: number) => n.toLocaleString('fr-FR');
+
+export function uncompressedTooLarge(max: number, declared = false): TrameTooLarge {
+  return new TrameTooLarge('uncompressed', max,
+    `Trame refusée : une fois décompressé, le classeur ${declared ? 'annonce plus de' : 'dépasse'} ${megabytes(max)} `
+    + `(limite TRAME_MAX_UNCOMPRESSED_BYTES = ${max} octets). Un classeur Trame SSTT de ${integer(20_000)} lignes en fait bien moins : `
+    + 'envoyez la Trame telle que le service l\'a produite, en plusieurs fichiers si elle est très longue.');
+}
+
+export function tooManyRows(max: number): TrameTooLarge {
+  return new TrameTooLarge('rows', max,
+    `Trame refusée : la feuille « ${MAIN_SHEET} » a plus de ${integer(max)} lignes (limite TRAME_MAX_ROWS = ${max}). `
+    + 'Découpez-la en plusieurs fichiers.');
+}
+
+/** The errors of one file: the first MAX_REPORTED_ERRORS listed, every one counted. */
+export const MAX_REPORTED_ERRORS = 1000;
+
+export class TrameErrors {
+  private readonly listed: TrameImportError[] = [];
+  private count = 0;
+  add(error: TrameImportError): void {
+    this.count++;
+    if (this.listed.length < MAX_REPORTED_ERRORS) this.listed.push(error);
+  }
+  get total(): number {
+    return this.count;
+  }
+  /** The errors listed, and one more saying how many were not. */
+  list(): TrameImportError[] {
+    const more = this.count - this.listed.length;
+    return more > 0 ? [...this.listed, { row: 0, message: `${more} more errors not listed (the first ${MAX_REPORTED_ERRORS} are)` }] : [...this.listed];
+  }
+}
+
 const MOTIF_BY_LABEL = new Map(MOTIFS.map((m) => [normalizeLabel(m.label), m.code]));
 const DETAIL_BY_LABEL = new Map(MISSING_DETAILS.map((d) => [normalizeLabel(d.label), d.code]));
 const ERROR_BY_LABEL = new Map(CONTENT_ERRORS.map((e) => [normalizeLabel(e.label), e.code]));
@@ -50,58 +111,219 @@ function normalizeLabel(value: string): string {
   return value.normalize('NFC').replace(/\s+/g, ' ').trim();
 }
 
-/** Reads the sheet « Motifs externalisés » of a Trame (a file path or the file's bytes). Never throws on bad input. */
-export async function readTrame(input: Buffer | string): Promise<TrameImport> {
-  const workbook = new ExcelJS.Workbook();
-  try {
-    if (typeof input === 'string') await workbook.xlsx.readFile(input);
-    else await workbook.xlsx.load(input as unknown as ArrayBuffer);
-  } catch {
-    return { rows: [], errors: [{ row: 0, message: 'not a readable .xlsx workbook' }] };
-  }
-  const sheet = workbook.getWorksheet(MAIN_SHEET);
-  if (!sheet) return { rows: [], errors: [{ row: 0, message: `the workbook has no sheet « ${MAIN_SHEET} »` }] };
+// ---- The workbook's parts, through exceljs's streaming reader ----
 
-  const errors: TrameImportError[] = [];
-  const positions = mapHeaders(sheet, errors);
-  if (!positions) return { rows: [], errors };
+// exceljs 4.4.0 (pinned): the streaming WorkbookReader's part parsers, driven here part by part instead of through its
+// own unzip (which reads parts in file order, inflates without any bound and decodes each chunk apart).
+interface Relationship { Id: string; Type: string; Target: string }
+interface StreamingWorkbook {
+  workbookRels?: Relationship[];
+  model?: { sheets?: { name: string; rId: string }[] };
+  properties?: { model?: { date1904?: boolean } };
+  sharedStrings?: string[];
+  _parseRels(part: Readable): Promise<void>;
+  _parseWorkbook(part: Readable): Promise<void>;
+  _parseStyles(part: Readable): Promise<void>;
+  _parseWorksheet(part: Readable, sheetNo: string): Generator<{ eventType: string; value: AsyncIterable<Row> }>;
+}
+type SaxEvent = { eventType: 'opentag' | 'closetag'; value: { name: string } } | { eventType: 'text'; value: string };
+const parseSax = createRequire(import.meta.url)('exceljs/lib/utils/parse-sax') as (part: Readable) => AsyncIterable<SaxEvent[]>;
 
-  const date1904 = Boolean((workbook.properties as { date1904?: boolean } | undefined)?.date1904);
-  const rows: ImportedTrameRow[] = [];
-  const seen = new Map<string, number>();
-  sheet.eachRow({ includeEmpty: false }, (excelRow, rowNumber) => {
-    if (rowNumber === 1) return;
-    const cells = positions.map((position) => excelRow.getCell(position));
-    if (cells.every((cell) => isEmptyValue(cell.value))) return; // a formatted but empty row
-    const imported = readRow(rowNumber, cells, errors, date1904);
-    checkRow(imported, errors);
-    if (imported.archiveKey) {
-      const first = seen.get(imported.archiveKey);
-      if (first !== undefined) {
-        errors.push({ row: rowNumber, column: header('archiveKey'), message: `same critère d'archivage as row ${first}` });
-      } else {
-        seen.set(imported.archiveKey, rowNumber);
-      }
-    }
-    rows.push(imported);
-  });
-  return { rows, errors };
+/** The small parts (workbook, relationships, styles): a few kB in any real workbook. */
+const SMALL_PART_MAX_BYTES = 16 * 1024 * 1024;
+/** Shared strings per row allowed: the 26 columns, the « Réponse au PS » sheet's, and room. */
+const STRINGS_PER_ROW = 64;
+
+class Unreadable extends Error {}
+
+/** A part's XML text, inflated within the zip's bound (and `maxBytes` for this part), its shape bounded (xml-guard.ts). */
+function openXml(zip: BoundedZip, name: string, maxBytes?: number): Readable {
+  const guard = new XmlGuard();
+  pipeline(zip.open(name, maxBytes), guard, () => undefined);
+  return guard;
 }
 
-function header(key: TrameColumnKey): string {
-  return TRAME_COLUMNS.find((c) => c.key === key)!.header;
+/** A relationship's target as a zip path (relative to xl/, or absolute). */
+function partPath(target: string): string {
+  if (target.startsWith('/')) return target.slice(1);
+  const parts: string[] = ['xl'];
+  for (const piece of target.split('/')) {
+    if (piece === '..') parts.pop();
+    else if (piece !== '.' && piece !== '') parts.push(piece);
+  }
+  return parts.join('/');
+}
+
+/** The shared strings as plain text (rich text runs joined, phonetic runs left out), at most `max` of them. */
+async function sharedStrings(part: Readable, max: number, limits: TrameReadLimits): Promise<string[]> {
+  const strings: string[] = [];
+  let text: string | null = null;
+  let inText = false;
+  let phonetic = 0;
+  for await (const events of parseSax(part)) {
+    for (const event of events) {
+      if (event.eventType === 'text') {
+        if (inText && phonetic === 0 && text !== null) text += event.value;
+      } else if (event.eventType === 'opentag') {
+        if (event.value.name === 'si') text = '';
+        else if (event.value.name === 'rPh') phonetic++;
+        else if (event.value.name === 't') inText = true;
+      } else if (event.value.name === 'si') {
+        if (strings.length >= max) {
+          throw new TrameTooLarge('rows', limits.maxRows, `Trame refusée : le classeur contient plus de ${integer(max)} textes distincts `
+            + `(${STRINGS_PER_ROW} par ligne permise, limite TRAME_MAX_ROWS = ${limits.maxRows}). Découpez-la en plusieurs fichiers.`);
+        }
+        strings.push(text ?? '');
+        text = null;
+      } else if (event.value.name === 'rPh') phonetic--;
+      else if (event.value.name === 't') inText = false;
+    }
+  }
+  return strings;
+}
+
+interface OpenedSheet {
+  rows: AsyncIterable<Row>;
+  date1904: boolean;
+}
+
+/** The sheet « Motifs externalisés », ready to be read row by row; null when the workbook has no such sheet. */
+async function openMainSheet(zip: BoundedZip, limits: TrameReadLimits): Promise<OpenedSheet | null> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(undefined as never, {
+    worksheets: 'emit', sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', entries: 'ignore',
+  }) as unknown as StreamingWorkbook;
+  if (!zip.has('xl/workbook.xml') || !zip.has('xl/_rels/workbook.xml.rels')) throw new Unreadable();
+  await reader._parseRels(openXml(zip, 'xl/_rels/workbook.xml.rels', SMALL_PART_MAX_BYTES));
+  await reader._parseWorkbook(openXml(zip, 'xl/workbook.xml', SMALL_PART_MAX_BYTES));
+  const rels = reader.workbookRels ?? [];
+  const sheet = (reader.model?.sheets ?? []).find((s) => s.name === MAIN_SHEET);
+  if (!sheet) return null;
+  const sheetRel = rels.find((r) => r.Id === sheet.rId);
+  if (!sheetRel || !zip.has(partPath(sheetRel.Target))) throw new Unreadable();
+  const ofType = (type: string) => {
+    const rel = rels.find((r) => r.Type.endsWith(`/${type}`));
+    return rel && zip.has(partPath(rel.Target)) ? partPath(rel.Target) : null;
+  };
+  const styles = ofType('styles');
+  const strings = ofType('sharedStrings');
+  const sheetPath = partPath(sheetRel.Target);
+  // First what the parts to parse inflate to, without parsing: a bomb is refused in a fraction of a second.
+  await zip.measure([sheetPath, ...(strings ? [strings] : []), ...(styles ? [styles] : [])]);
+  if (styles) await reader._parseStyles(openXml(zip, styles, SMALL_PART_MAX_BYTES));
+  reader.sharedStrings = strings ? await sharedStrings(openXml(zip, strings), limits.maxRows * STRINGS_PER_ROW + 1000, limits) : [];
+  const [emitted] = reader._parseWorksheet(openXml(zip, sheetPath), '1');
+  return { rows: emitted.value, date1904: Boolean(reader.properties?.model?.date1904) };
+}
+
+export interface ReadTrameOptions {
+  limits?: Partial<TrameReadLimits>;
+  /** Rows handed to `onPage` at a time (default 500). */
+  pageSize?: number;
+  /** Receives the rows a page at a time, in sheet order; the next page is read once it has returned. */
+  onPage?: (rows: ImportedTrameRow[]) => Promise<void> | void;
+  /** Where the errors go (a fresh list by default). */
+  errors?: TrameErrors;
 }
 
 /**
- * Column number of each TRAME_COLUMNS entry, found by header text. A header elsewhere than its MO position is an
- * error (« moved to column B »), a header nowhere is an error (« missing »); either way no row is read (the file is
- * refused, and cell errors against a shifted layout would only bury the real one). Extra columns after the last one
- * are ignored.
+ * Reads the sheet « Motifs externalisés » of a Trame (a file path or the file's bytes), a page of rows at a time.
+ * Bad content is reported in `errors` (never thrown); a file past a bound throws `TrameTooLarge`, having read no
+ * more than the bound.
  */
-function mapHeaders(sheet: Worksheet, errors: TrameImportError[]): number[] | null {
+export async function readTramePages(input: Buffer | string, options: ReadTrameOptions = {}): Promise<{ rowCount: number; errors: TrameErrors }> {
+  const limits: TrameReadLimits = {
+    maxUncompressedBytes: options.limits?.maxUncompressedBytes ?? DEFAULT_TRAME_LIMITS.maxUncompressedBytes,
+    maxRows: options.limits?.maxRows ?? DEFAULT_TRAME_LIMITS.maxRows,
+  };
+  const pageSize = options.pageSize ?? 500;
+  const errors = options.errors ?? new TrameErrors();
+  let rowCount = 0;
+  const unreadable = () => {
+    errors.add({ row: 0, message: 'not a readable .xlsx workbook' });
+    return { rowCount: 0, errors };
+  };
+  try {
+    const zip = new BoundedZip(typeof input === 'string' ? await readFile(input) : input, limits.maxUncompressedBytes);
+    const sheet = await openMainSheet(zip, limits);
+    if (!sheet) {
+      errors.add({ row: 0, message: `the workbook has no sheet « ${MAIN_SHEET} »` });
+      return { rowCount, errors };
+    }
+    let positions: number[] | null | undefined;
+    let page: ImportedTrameRow[] = [];
+    const seen = new Map<string, number>();
+    for await (const excelRow of sheet.rows) {
+      if (positions === undefined) {
+        // The header row is row 1; a sheet starting lower has no header row.
+        positions = mapHeaders(excelRow.number === 1 ? excelRow : null, errors);
+        if (!positions) break;
+        if (excelRow.number === 1) continue;
+      }
+      const cells = positions!.map((position) => excelRow.getCell(position));
+      if (cells.every((cell) => isEmptyValue(cell.value))) continue; // a formatted but empty row
+      if (++rowCount > limits.maxRows) throw tooManyRows(limits.maxRows);
+      const imported = readAndCheckRow(excelRow.number, cells, errors, sheet.date1904);
+      if (imported.archiveKey) {
+        const first = seen.get(imported.archiveKey);
+        if (first !== undefined) {
+          errors.add({ row: excelRow.number, column: header('archiveKey'), message: `same critère d'archivage as row ${first}` });
+        } else {
+          seen.set(imported.archiveKey, excelRow.number);
+        }
+      }
+      page.push(imported);
+      if (page.length >= pageSize) {
+        await handOver(page);
+        page = [];
+      }
+    }
+    if (positions === undefined) mapHeaders(null, errors); // no row at all: no header row either
+    if (page.length) await handOver(page);
+    return { rowCount, errors };
+  } catch (error) {
+    if (error instanceof FromPage) throw error.error;
+    if (error instanceof ZipTooLarge) throw uncompressedTooLarge(limits.maxUncompressedBytes, error.declared);
+    if (error instanceof TrameTooLarge) throw error;
+    // Anything else is the zip, XML or a part exceljs cannot make sense of.
+    return unreadable();
+  }
+
+  async function handOver(page: ImportedTrameRow[]): Promise<void> {
+    try {
+      await options.onPage?.(page);
+    } catch (error) {
+      throw new FromPage(error);
+    }
+  }
+}
+
+/** An error of the page's receiver (a database down…): not the file's, passed on as it is. */
+class FromPage {
+  constructor(readonly error: unknown) {}
+}
+
+/** Reads the sheet « Motifs externalisés » of a Trame whole (its rows in memory). Throws only `TrameTooLarge`. */
+export async function readTrame(input: Buffer | string, limits?: Partial<TrameReadLimits>): Promise<TrameImport> {
+  const rows: ImportedTrameRow[] = [];
+  const { errors } = await readTramePages(input, { limits, onPage: (page) => void rows.push(...page) });
+  return { rows, errors: errors.list() };
+}
+
+const HEADERS = new Map(TRAME_COLUMNS.map((c) => [c.key, c.header]));
+function header(key: TrameColumnKey): string {
+  return HEADERS.get(key)!;
+}
+
+/**
+ * Column number of each TRAME_COLUMNS entry, found by header text in row 1 (`null`: the sheet has no row 1). A header
+ * elsewhere than its MO position is an error (« moved to column B »), a header nowhere is an error (« missing »);
+ * either way no row is read (the file is refused, and cell errors against a shifted layout would only bury the real
+ * one). Extra columns after the last one are ignored.
+ */
+function mapHeaders(headerRow: Row | null, errors: TrameErrors): number[] | null {
   const found = new Map<string, number>();
-  sheet.getRow(1).eachCell({ includeEmpty: false }, (cell, col) => {
-    const text = textOf(cell.value);
+  headerRow?.eachCell({ includeEmpty: false }, (cell, col) => {
+    const text = safeText(cell.value);
     if (text && !found.has(normalizeLabel(text))) found.set(normalizeLabel(text), col);
   });
   let wrong = false;
@@ -110,12 +332,12 @@ function mapHeaders(sheet: Worksheet, errors: TrameImportError[]): number[] | nu
     const at = found.get(normalizeLabel(col.header));
     if (at === undefined) {
       wrong = true;
-      errors.push({ row: 1, column: col.header, message: `header missing (expected in column ${columnLetter(expected)})` });
+      errors.add({ row: 1, column: col.header, message: `header missing (expected in column ${columnLetter(expected)})` });
       return -1;
     }
     if (at !== expected) {
       wrong = true;
-      errors.push({
+      errors.add({
         row: 1, column: col.header, message: `header moved to column ${columnLetter(at)} (expected ${columnLetter(expected)})`,
       });
     }
@@ -224,24 +446,36 @@ function readCell(col: TrameColumn, cell: Cell, date1904: boolean): unknown {
   }
 }
 
-function readRow(rowNumber: number, cells: Cell[], errors: TrameImportError[], date1904: boolean): ImportedTrameRow {
+/** A header cell's text; a cell in error has none. */
+function safeText(value: CellValue): string | null {
+  try {
+    return textOf(value);
+  } catch (error) {
+    if (error instanceof CellError) return null;
+    throw error;
+  }
+}
+
+/**
+ * One row read and checked against the « Consignes de saisie »: the formats, and the manager's two cells filled
+ * together or not at all. The row's own errors only are looked at (a set of its columns in error): linear in rows.
+ */
+function readAndCheckRow(rowNumber: number, cells: Cell[], errors: TrameErrors, date1904: boolean): ImportedTrameRow {
   const values: Record<string, unknown> = { row: rowNumber };
+  const inError = new Set<TrameColumnKey>();
   TRAME_COLUMNS.forEach((col, i) => {
     try {
       values[col.key] = readCell(col, cells[i], date1904);
     } catch (error) {
       if (!(error instanceof CellError)) throw error;
       values[col.key] = null;
-      errors.push({ row: rowNumber, column: col.header, message: error.message });
+      inError.add(col.key);
+      errors.add({ row: rowNumber, column: col.header, message: error.message });
     }
   });
   values.archiveKey ??= '';
-  return values as unknown as ImportedTrameRow;
-}
-
-/** « Consignes de saisie »: the formats, and the manager's two cells filled together or not at all. */
-function checkRow(row: ImportedTrameRow, errors: TrameImportError[]): void {
-  const fail = (key: TrameColumnKey, message: string) => errors.push({ row: row.row, column: header(key), message });
+  const row = values as unknown as ImportedTrameRow;
+  const fail = (key: TrameColumnKey, message: string) => errors.add({ row: rowNumber, column: header(key), message });
   if (!row.archiveKey) fail('archiveKey', 'must not be empty');
   else if (!ARCHIVE_KEY.test(row.archiveKey)) fail('archiveKey', 'must be 10 digits without spaces');
   if (row.practitionerNumber != null && !PRACTITIONER_NUMBER.test(row.practitionerNumber)) {
@@ -249,12 +483,12 @@ function checkRow(row: ImportedTrameRow, errors: TrameImportError[]): void {
   }
   if (row.nir != null && !NIR.test(row.nir)) fail('nir', 'must be 13 characters without spaces or key');
   if (row.invoiceNumber == null) fail('invoiceNumber', 'must not be empty (invoice number, end-of-care date reversed, or 0)');
-  if (row.motif == null && !errors.some((e) => e.row === row.row && e.column === header('motif'))) fail('motif', 'must not be empty');
-  const managerCellError = errors.some((e) => e.row === row.row && e.column === header('managerTreatedOn'));
-  if (row.manager != null && row.managerTreatedOn == null && !managerCellError) {
+  if (row.motif == null && !inError.has('motif')) fail('motif', 'must not be empty');
+  if (row.manager != null && row.managerTreatedOn == null && !inError.has('managerTreatedOn')) {
     fail('managerTreatedOn', `must be filled when ${header('manager')} is`);
   }
   if (row.managerTreatedOn != null && row.manager == null) fail('manager', `must be filled when ${header('managerTreatedOn')} is`);
+  return row;
 }
 
 // ---- Comparison with what was written ----

@@ -10,8 +10,10 @@ import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '..
 import { HttpError, notFound } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
 import { BatchFilterSchema, ErrorBody, limitSchema, OffsetSchema } from '../schemas.js';
-import { actorOf } from './tasks.js';
 import { importTrame } from '../trame-import.js';
+import { MAX_REPORTED_ERRORS, TrameTooLarge } from '../../activities/trame/read.js';
+import { loadTrameLimits } from '../../config.js';
+import { actorOf } from '../../db/audit.js';
 
 const OutboxQuery = Type.Object({
   batchId: BatchFilterSchema,
@@ -92,20 +94,68 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
       .send(content);
   });
 
+  // Imports of a Trame at once: each holds at most its upload, a page of rows and what it inflates at a time.
+  const limits = deps.trameLimits ?? loadTrameLimits();
+  let importing = 0;
+
   app.post('/api/trames', {
     config: { answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
       tags: ['outputs'],
-      summary: 'Re-import a Trame SSTT filled by a manager (multipart, field « file »): the rows with « Gestionnaire Almerys » and « Almerys – traité le » close their tasks. A file with any error applies nothing.',
+      summary: 'Re-import a Trame SSTT filled by a manager (multipart, field « file »): the rows with « Gestionnaire Almerys » and « Almerys – traité le » close their tasks, '
+        + 'in the name of the manager sending it; a row whose task another manager has claimed is refused (left to them). A file with any error applies nothing. '
+        + `Bounded: ${limits.maxUploadBytes} bytes uploaded (413), ${limits.maxUncompressedBytes} bytes once inflated (413), ${limits.maxRows} rows (422), `
+        + `${limits.maxConcurrentImports} imports at once (503 with Retry-After).`,
       consumes: ['multipart/form-data'],
-      response: { 200: Type.Object({}, { additionalProperties: true }), 400: ErrorBody, 422: Type.Object({}, { additionalProperties: true }) },
+      response: {
+        200: Type.Object({}, { additionalProperties: true }), 400: ErrorBody, 413: ErrorBody,
+        422: Type.Object({}, { additionalProperties: true }), 503: ErrorBody,
+      },
     },
   }, async (request, reply) => {
     if (!request.isMultipart()) throw new HttpError(400, 'Send the workbook as multipart/form-data, in a field named « file »');
-    const file = await request.file({ limits: { fileSize: 20 * 1024 * 1024 } });
+    const file = await request.file({ limits: { fileSize: limits.maxUploadBytes, files: 1 } });
     if (!file) throw new HttpError(400, 'No file: send the workbook in a field named « file »');
-    const content = await file.toBuffer();
-    const report = await importTrame(deps, content, actorOf(request));
-    return reply.code(report.errors.length ? 422 : 200).send(report);
+    if (importing >= limits.maxConcurrentImports) {
+      // Read to the end (within the upload limit) so that the client gets the answer, not a reset connection.
+      file.file.resume();
+      await new Promise((resolve) => { file.file.once('end', resolve).once('error', resolve); });
+      return reply.code(503).header('retry-after', String(IMPORT_RETRY_AFTER_SECONDS)).send({
+        message: `Import refusé pour l'instant : ${limits.maxConcurrentImports} imports de Trame sont déjà en cours `
+          + `(limite TRAME_MAX_CONCURRENT_IMPORTS = ${limits.maxConcurrentImports}). Réessayez dans ${IMPORT_RETRY_AFTER_SECONDS} secondes.`,
+      });
+    }
+    importing++;
+    const principal = request.principal!;
+    const audit = (target: string | null, details: Record<string, unknown>) =>
+      deps.audit.record({ actor: actorOf(principal), action: 'trame.import', target, details, ip: request.ip });
+    try {
+      let content: Buffer;
+      try {
+        content = await file.toBuffer();
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'FST_REQ_FILE_TOO_LARGE') throw err;
+        throw new HttpError(413, `Fichier refusé : il dépasse ${megabytes(limits.maxUploadBytes)} `
+          + `(limite TRAME_MAX_UPLOAD_BYTES = ${limits.maxUploadBytes} octets).`);
+      }
+      const report = await importTrame(deps, content, { principal, limits });
+      await audit(report.batchId, {
+        rows: report.rows, closed: report.closed.length, refused: report.refused.length, errors: report.errorCount,
+      });
+      if (!report.errorCount) return reply.code(200).send(report);
+      const listed = report.errorCount > MAX_REPORTED_ERRORS ? ` (les ${MAX_REPORTED_ERRORS} premières détaillées par ligne dans « errors »)` : ' (détaillée(s) par ligne dans « errors »)';
+      return reply.code(422).send({ message: `Trame refusée : ${report.errorCount} erreur(s), rien n'a été appliqué${listed}.`, ...report });
+    } catch (err) {
+      const refusal = err instanceof TrameTooLarge ? new HttpError(err.limit === 'rows' ? 422 : 413, err.message)
+        : err instanceof HttpError && err.statusCode === 413 ? err : null;
+      if (!refusal) throw err;
+      await audit(null, { rows: 0, closed: 0, refused: 0, errors: 1, status: refusal.statusCode, message: refusal.message });
+      throw refusal;
+    } finally {
+      importing--;
+    }
   });
 };
+
+const IMPORT_RETRY_AFTER_SECONDS = 10;
+const megabytes = (bytes: number) => `${Math.round(bytes / 1024 / 1024).toLocaleString('fr-FR')} Mo`;
