@@ -4,6 +4,7 @@
 // control character, lone surrogate, endless string or infinite number is ever stored.
 
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
@@ -20,7 +21,7 @@ import type { OpenDatabase } from '../db/client.js';
 import type { OutputRepository } from '../db/outputs.js';
 import type { TaskRepository } from '../db/tasks.js';
 import { authPlugin, guardRoutes } from './auth.js';
-import { consoleRoutes } from './console/routes.js';
+import { CONSOLE_CSP, consoleRoutes } from './console/routes.js';
 import { REQUEST_TIMEOUT_MS, NOT_ANSWERING } from './deadlines.js';
 import { badRequest, classifyError, HttpError, sanitizeError } from './errors.js';
 import type { InvoiceService } from './invoice-service.js';
@@ -106,6 +107,9 @@ export function loggedPath(url: string): string {
   return (url.split('?')[0] ?? '').replace(/[0-9]{5}(?:[0-9]{2}|2[ABab])[0-9]{6}(?:[0-9]{2})?/g, '[NIR]');
 }
 
+/** The Content-Security-Policy of every response (the console's), as helmet's directives. */
+const CSP_DIRECTIVES = Object.fromEntries(CONSOLE_CSP.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger
@@ -166,6 +170,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   app.setNotFoundHandler((request, reply) => reply.status(404).send({ message: `No route ${request.method} ${request.url}` }));
+
+  // Security headers on every response (API, /docs, console, errors): a strict CSP, nosniff, no referrer, no framing,
+  // HSTS… The console's pages set the same policy themselves (api/console/routes.ts); the OpenAPI UI works under it.
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    frameguard: { action: 'deny' },
+  });
 
   await app.register(swagger, {
     openapi: {
