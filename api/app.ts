@@ -57,7 +57,14 @@ export interface AppDependencies {
   temporalUiUrl?: string;
   /** Signs the console's session cookies (api/session-secret.ts). */
   sessionSecret: string;
+  /** `Secure` on the session cookie (SECURE_COOKIES=true; implied by an https PUBLIC_URL). */
   secureCookies?: boolean;
+  /** The console's public URL (PUBLIC_URL): the origin its cookie-authenticated requests must come from. */
+  publicUrl?: string;
+  /** Other origins allowed to send cookie-authenticated unsafe requests (TEMPORAL_UI_ORIGIN: the codec server's callers). */
+  trustedOrigins?: string[];
+  /** Failed authentications allowed per client IP within the window, then 429 (AUTH_FAILURES_MAX, AUTH_FAILURES_WINDOW). */
+  authFailureLimit?: { max: number; windowMs: number };
   /** « OPERATEUR SSTT » in the Trame exports. */
   operatorName: string;
   /** Where escalations go (MANAGERS_EMAIL): a refused escalation sent again goes there. */
@@ -200,12 +207,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(multipart);
-  await app.register(authPlugin, { keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies });
+  await app.register(authPlugin, {
+    keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies, publicUrl: deps.publicUrl,
+    trustedOrigins: deps.trustedOrigins, failureLimit: deps.authFailureLimit,
+  });
   // Every route registered from here on checks its role (api/auth.ts ROUTE_ROLES): 401 without credentials, 403 wrong role.
   guardRoutes(app);
   await app.register(healthRoutes, { deps });
-  await app.register(sessionRoutes, { keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies });
-  await app.register(keyRoutes, { keys: deps.keys });
+  await app.register(sessionRoutes, {
+    keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies, publicUrl: deps.publicUrl, audit: deps.audit,
+  });
+  await app.register(keyRoutes, { keys: deps.keys, audit: deps.audit });
   await app.register(invoiceRoutes, { deps });
   await app.register(invoiceTimelineRoutes, { deps });
   await app.register(batchRoutes, { deps });
