@@ -1,10 +1,11 @@
 // The API's defences over real HTTP, on the real app (api/app.ts) over a scratch database: security headers on every
 // response (and the OpenAPI UI still working under its policy, in Chromium), server-side sessions (logout and key
 // revocation end them), `Secure` with an https public URL, the CSRF check of cookie-authenticated unsafe requests,
-// the throttling of failed authentications per client address, and the audit entries of sessions and keys.
+// the throttling of failed authentications per client address, and the audit entries of sessions, keys and e-mails.
 
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outbox } from '../db/schema.js';
 import { chromiumAvailable, openBrowser } from './console-stack.js';
 import { createPipeline, type Pipeline, type RunningApi } from './harness.js';
 
@@ -227,5 +228,22 @@ describe('failed authentications throttled per client address', () => {
     for (let i = 0; i < 3 * MAX_FAILURES; i++) {
       expect((await call(api, 'GET', '/api/tasks', { from: '127.0.0.5', headers: i % 2 ? bearer(api, 'auditor') : { cookie } })).status).toBe(200);
     }
+  });
+});
+
+describe('audit', () => {
+  it('POST /api/outbox/:id/retry is recorded', async () => {
+    const id = 'escalation:9000000001-1';
+    await p.database.db.insert(outbox).values({
+      id, kind: 'escalation', from: 'tp@almerys.example', to: ['chefs@almerys.example'], subject: 'Tâche en retard', html: '<p>x</p>', text: 'x',
+      archiveKeys: ['9000000001'], status: 'failed', error: 'Invalid `to` field', errorKind: 'address',
+    });
+    const retry = await call(api, 'POST', `/api/outbox/${encodeURIComponent(id)}/retry`, { headers: bearer(api, 'manager'), json: { to: ['direction@almerys.example'] } });
+    expect(retry.status, retry.text).toBe(202);
+    const [entry] = await api.deps.audit.list({ action: 'outbox.retry', target: id });
+    expect(entry).toMatchObject({
+      actorName: 'manager-security', actorRole: 'manager', ip: '127.0.0.1',
+      details: { kind: 'escalation', to: ['direction@almerys.example'], retries: 1 },
+    });
   });
 });
