@@ -24,6 +24,7 @@ import { authPlugin, guardRoutes } from './auth.js';
 import { CONSOLE_CSP, consoleRoutes } from './console/routes.js';
 import { REQUEST_TIMEOUT_MS, NOT_ANSWERING } from './deadlines.js';
 import { badRequest, classifyError, HttpError, sanitizeError } from './errors.js';
+import { apiLoggerOptions } from './logging.js';
 import type { InvoiceService } from './invoice-service.js';
 import { auditRoutes } from './routes/audit.js';
 import { batchRoutes } from './routes/batches.js';
@@ -109,27 +110,14 @@ function malformedQuery(url: string): FieldError[] {
 
 const errorBody = (err: HttpError) => ({ message: err.message, ...(err.errors ? { errors: err.errors } : {}) });
 
-/** A request's path as logged: no query string, and anything shaped like a NIR (13 to 15 characters) masked. */
-export function loggedPath(url: string): string {
-  return (url.split('?')[0] ?? '').replace(/[0-9]{5}(?:[0-9]{2}|2[ABab])[0-9]{6}(?:[0-9]{2})?/g, '[NIR]');
-}
+export { loggedPath } from './logging.js';
 
 /** The Content-Security-Policy of every response (the console's), as helmet's directives. */
 const CSP_DIRECTIVES = Object.fromEntries(CONSOLE_CSP.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger
-      ? {
-        level: 'info',
-        redact: ['req.headers.authorization', 'req.headers.cookie'],
-        serializers: {
-          err: (err) => ({ type: err.name, stack: '', ...sanitizeError(err) }),
-          // The path without its query string (a search, `?q=`, can be a NIR), and no NIR pasted into the path either.
-          req: (req) => ({ method: req.method, url: loggedPath(req.url), hostname: req.hostname, remoteAddress: req.ip }),
-        },
-      }
-      : false,
+    logger: deps.logger ? apiLoggerOptions('info') : false,
     // A path that is not valid percent-encoding: the same 400 as any bad input (fastify's own has another shape).
     frameworkErrors: (error, _request, frameworkReply) => {
       const reply = frameworkReply as FastifyReply;
