@@ -115,6 +115,24 @@ export { loggedPath } from './logging.js';
 /** The Content-Security-Policy of every response (the console's), as helmet's directives. */
 const CSP_DIRECTIVES = Object.fromEntries(CONSOLE_CSP.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
 
+/**
+ * The Temporal UI proxied under /temporal/ (api/routes/temporal-ui.ts) is another application, whose pages bootstrap
+ * with inline scripts and styles: those, still from this origin only, and nothing loaded or framed from elsewhere.
+ */
+const TEMPORAL_UI_PATH = /^\/temporal(\/|\?|$)/;
+export const TEMPORAL_UI_CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'unsafe-inline'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+  "base-uri 'self'",
+  "object-src 'none'",
+].join('; ');
+
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ? apiLoggerOptions('info') : false,
@@ -171,6 +189,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(helmet, {
     contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
     frameguard: { action: 'deny' },
+  });
+  app.addHook('onSend', async (request, reply) => {
+    if (TEMPORAL_UI_PATH.test(request.url)) reply.header('content-security-policy', TEMPORAL_UI_CSP);
   });
 
   await app.register(swagger, {

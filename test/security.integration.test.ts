@@ -5,6 +5,7 @@
 
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEMPORAL_UI_CSP } from '../api/app.js';
 import { outbox } from '../db/schema.js';
 import { chromiumAvailable, openBrowser } from './console-stack.js';
 import { createPipeline, type Pipeline, type RunningApi } from './harness.js';
@@ -84,6 +85,11 @@ describe('security headers (helmet) on every response', () => {
       expect(res.headers['x-powered-by'], what).toBeUndefined();
     }
     expect(answers['GET /docs/'].text).toContain('swagger-ui');
+    // The Temporal UI proxied under /temporal/ bootstraps with inline scripts: allowed there only, from this origin.
+    const ui = await call(api, 'GET', '/temporal/namespaces/default/workflows');
+    expect(ui.headers['content-security-policy']).toBe(TEMPORAL_UI_CSP);
+    expect(ui.headers['x-frame-options']).toBe('DENY');
+    for (const res of Object.values(answers)) expect(res.headers['content-security-policy']).toContain("script-src 'self';");
   });
 
   it.runIf(chromiumAvailable())('the OpenAPI UI renders under its policy in Chromium, without a CSP violation', async () => {
