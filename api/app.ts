@@ -4,6 +4,7 @@
 // control character, lone surrogate, endless string or infinite number is ever stored.
 
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
@@ -21,9 +22,10 @@ import type { OpenDatabase } from '../db/client.js';
 import type { OutputRepository } from '../db/outputs.js';
 import type { TaskRepository } from '../db/tasks.js';
 import { authPlugin, guardRoutes } from './auth.js';
-import { consoleRoutes } from './console/routes.js';
+import { CONSOLE_CSP, consoleRoutes } from './console/routes.js';
 import { REQUEST_TIMEOUT_MS, NOT_ANSWERING } from './deadlines.js';
 import { badRequest, classifyError, HttpError, sanitizeError } from './errors.js';
+import { apiLoggerOptions } from './logging.js';
 import type { InvoiceService } from './invoice-service.js';
 import { auditRoutes } from './routes/audit.js';
 import { batchRoutes } from './routes/batches.js';
@@ -57,7 +59,14 @@ export interface AppDependencies {
   temporalUiUrl?: string;
   /** Signs the console's session cookies (api/session-secret.ts). */
   sessionSecret: string;
+  /** `Secure` on the session cookie (SECURE_COOKIES=true; implied by an https PUBLIC_URL). */
   secureCookies?: boolean;
+  /** The console's public URL (PUBLIC_URL): the origin its cookie-authenticated requests must come from. */
+  publicUrl?: string;
+  /** Other origins allowed to send cookie-authenticated unsafe requests (TEMPORAL_UI_ORIGIN: the codec server's callers). */
+  trustedOrigins?: string[];
+  /** Failed authentications allowed per client IP within the window, then 429 (AUTH_FAILURES_MAX, AUTH_FAILURES_WINDOW). */
+  authFailureLimit?: { max: number; windowMs: number };
   /** « OPERATEUR SSTT » in the Trame exports. */
   operatorName: string;
   /** Where escalations go (MANAGERS_EMAIL): a refused escalation sent again goes there. */
@@ -104,24 +113,32 @@ function malformedQuery(url: string): FieldError[] {
 
 const errorBody = (err: HttpError) => ({ message: err.message, ...(err.errors ? { errors: err.errors } : {}) });
 
-/** A request's path as logged: no query string, and anything shaped like a NIR (13 to 15 characters) masked. */
-export function loggedPath(url: string): string {
-  return (url.split('?')[0] ?? '').replace(/[0-9]{5}(?:[0-9]{2}|2[ABab])[0-9]{6}(?:[0-9]{2})?/g, '[NIR]');
-}
+export { loggedPath } from './logging.js';
+
+/** The Content-Security-Policy of every response (the console's), as helmet's directives. */
+const CSP_DIRECTIVES = Object.fromEntries(CONSOLE_CSP.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+
+/**
+ * The Temporal UI proxied under /temporal/ (api/routes/temporal-ui.ts) is another application, whose pages bootstrap
+ * with inline scripts and styles: those, still from this origin only, and nothing loaded or framed from elsewhere.
+ */
+const TEMPORAL_UI_PATH = /^\/temporal(\/|\?|$)/;
+export const TEMPORAL_UI_CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'unsafe-inline'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+  "base-uri 'self'",
+  "object-src 'none'",
+].join('; ');
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger
-      ? {
-        level: 'info',
-        redact: ['req.headers.authorization', 'req.headers.cookie'],
-        serializers: {
-          err: (err) => ({ type: err.name, stack: '', ...sanitizeError(err) }),
-          // The path without its query string (a search, `?q=`, can be a NIR), and no NIR pasted into the path either.
-          req: (req) => ({ method: req.method, url: loggedPath(req.url), hostname: req.hostname, remoteAddress: req.ip }),
-        },
-      }
-      : false,
+    logger: deps.logger ? apiLoggerOptions('info') : false,
     // A path that is not valid percent-encoding: the same 400 as any bad input (fastify's own has another shape).
     frameworkErrors: (error, _request, frameworkReply) => {
       const reply = frameworkReply as FastifyReply;
@@ -170,6 +187,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   app.setNotFoundHandler((request, reply) => reply.status(404).send({ message: `No route ${request.method} ${request.url}` }));
 
+  // Security headers on every response (API, /docs, console, errors): a strict CSP, nosniff, no referrer, no framing,
+  // HSTS… The console's pages set the same policy themselves (api/console/routes.ts); the OpenAPI UI works under it.
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    frameguard: { action: 'deny' },
+  });
+  app.addHook('onSend', async (request, reply) => {
+    if (TEMPORAL_UI_PATH.test(request.url)) reply.header('content-security-policy', TEMPORAL_UI_CSP);
+  });
+
   await app.register(swagger, {
     openapi: {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: npm run keys -- create <role>' } } },
@@ -192,12 +219,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(multipart);
-  await app.register(authPlugin, { keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies });
+  await app.register(authPlugin, {
+    keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies, publicUrl: deps.publicUrl,
+    trustedOrigins: deps.trustedOrigins, failureLimit: deps.authFailureLimit,
+  });
   // Every route registered from here on checks its role (api/auth.ts ROUTE_ROLES): 401 without credentials, 403 wrong role.
   guardRoutes(app);
   await app.register(healthRoutes, { deps });
-  await app.register(sessionRoutes, { keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies });
-  await app.register(keyRoutes, { keys: deps.keys });
+  await app.register(sessionRoutes, {
+    keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies, publicUrl: deps.publicUrl, audit: deps.audit,
+  });
+  await app.register(keyRoutes, { keys: deps.keys, audit: deps.audit });
   await app.register(invoiceRoutes, { deps });
   await app.register(invoiceTimelineRoutes, { deps });
   await app.register(batchRoutes, { deps });

@@ -1,15 +1,21 @@
 // Authentication and roles. Every request gets `request.principal` (or null) from `Authorization: Bearer <key>`,
 // else from the console's session cookie `tpr_session`; routes are guarded with `requireRole(...)`.
 //
-// The session cookie is stateless: `<keyId>.<expiresAtEpochSeconds>.<role>.<name-base64url>.<hmac-sha256>`, signed
-// with the session secret (api/session-secret.ts). It is still checked against the key on every request, so that
-// revoking a key ends its sessions at once.
+// Sessions are kept server-side (table `sessions`, db/api-keys.ts): the cookie carries a random session id, signed
+// with the session secret (api/session-secret.ts) so that a forged one is refused without a query. Each request
+// checks the row and its key: logging out or revoking the key ends the session at once, on every API replica.
+//
+// Around that: a cookie-authenticated POST/PUT/PATCH/DELETE must come from the console's own origin (or a trusted
+// one, e.g. the Temporal UI's for the codec server): a CSRF defence on top of SameSite=Strict. Failed authentications
+// (bad keys, bad cookies, bad logins) are counted per client IP: past the limit, every request presenting
+// credentials from that IP is answered 429 before any of them is verified, until the window ends.
 //
 // ROUTE_ROLES is the route → roles matrix as data; `guardRoutes(app)` applies it to every route registered after it
 // (any /api route it does not name is admin-only).
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { isRole, ROLES, type ApiKeyRepository, type Principal, type Role } from '../db/api-keys.js';
 
@@ -19,55 +25,93 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The caller, from a Bearer key or the session cookie; null when anonymous or the credentials are invalid. */
     principal: Principal | null;
+    /** The id of the console session the request was authenticated by (null with a Bearer key or none). */
+    sessionId: string | null;
   }
+  interface FastifyInstance {
+    /** Failed authentications per client IP (authPlugin): for routes that verify credentials themselves (login). */
+    authThrottle: AuthThrottle;
+  }
+}
+
+export interface AuthThrottle {
+  /** Seconds until this client may try again when it is over the limit of failures, else null. Counts nothing. */
+  blocked(request: FastifyRequest): Promise<number | null>;
+  /** Counts one failed authentication for this client. */
+  failed(request: FastifyRequest): Promise<void>;
+  /** Answers 429 with Retry-After. */
+  refuse(reply: FastifyReply, retryAfterSeconds: number): FastifyReply;
 }
 
 export interface AuthOptions {
   keys: ApiKeyRepository;
   /** At least 32 characters (see loadSessionSecret). */
   sessionSecret: string;
-  /** Adds `Secure` to the session cookie: set it when the API is served over HTTPS. */
+  /** Adds `Secure` to the session cookie (SECURE_COOKIES=true); implied by an https `publicUrl`. */
   secureCookies?: boolean;
+  /** The console's public URL (PUBLIC_URL): its origin is the console's own. Unset: the request's Host. */
+  publicUrl?: string;
+  /**
+   * Other origins whose pages may send cookie-authenticated POST/PUT/PATCH/DELETE requests (TEMPORAL_UI_ORIGIN: the
+   * Temporal UI calling the codec server).
+   */
+  trustedOrigins?: readonly string[];
+  /** Failed authentications allowed per client IP within the window (AUTH_FAILURES_MAX / AUTH_FAILURES_WINDOW). */
+  failureLimit?: { max: number; windowMs: number };
 }
 
 export const SESSION_COOKIE = 'tpr_session';
 export const SESSION_TTL_SECONDS = 12 * 60 * 60;
 export const MIN_SESSION_SECRET_LENGTH = 32;
+export const DEFAULT_FAILURE_LIMIT = { max: 20, windowMs: 60_000 } as const;
 
 export const AUTHENTICATION_REQUIRED = 'Authentication required: send Authorization: Bearer <key>';
 export const INVALID_CREDENTIALS =
   'Invalid credentials: the API key is unknown or revoked, or the session has expired — send Authorization: Bearer <key> or log in again';
+export const tooManyFailures = (seconds: number) =>
+  `Trop d'échecs d'authentification depuis cette adresse : réessayez dans ${seconds} s`;
+export const CSRF_NO_ORIGIN =
+  'Requête refusée : ni Origin ni Referer. Une requête authentifiée par le cookie de session doit venir de la console (protection CSRF)';
+export const csrfForeignOrigin = (origin: string) =>
+  `Requête refusée : l'origine « ${origin} » n'est pas celle de la console (protection CSRF)`;
 
 // ---- Session cookie ----
 
-const hmac = (payload: string, secret: string) => createHmac('sha256', secret).update(payload, 'utf8').digest('base64url');
+const hmac = (payload: string, secret: string) => createHmac('sha256', secret).update(`session:${payload}`, 'utf8').digest('base64url');
 
-/** The cookie value for a principal, valid until `expiresAt` (epoch seconds). */
-export function signSession(principal: Principal, secret: string, expiresAt: number): string {
-  const payload = [principal.keyId, String(expiresAt), principal.role, Buffer.from(principal.name, 'utf8').toString('base64url')].join('.');
-  return `${payload}.${hmac(payload, secret)}`;
+/** The cookie value for a session id: `<id>.<hmac-sha256>`. */
+export function signSession(sessionId: string, secret: string): string {
+  return `${sessionId}.${hmac(sessionId, secret)}`;
 }
 
-/** The principal a cookie value was signed for; null when malformed, tampered with or expired. */
-export function readSession(value: string, secret: string, nowSeconds = Math.floor(Date.now() / 1000)): Principal | null {
+/** The session id a cookie value was signed for; null when malformed or tampered with (the row says if it is alive). */
+export function readSession(value: string, secret: string): string | null {
   const parts = value.split('.');
-  if (parts.length !== 5) return null;
-  const [keyId, expires, role, name64, mac] = parts as [string, string, string, string, string];
-  const expected = Buffer.from(hmac(parts.slice(0, 4).join('.'), secret));
+  if (parts.length !== 2) return null;
+  const [id, mac] = parts as [string, string];
+  if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
+  const expected = Buffer.from(hmac(id, secret));
   const given = Buffer.from(mac);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  if (!/^[0-9]{1,12}$/.test(expires) || Number(expires) <= nowSeconds) return null;
-  if (!isRole(role) || !keyId) return null;
-  return { keyId, role, name: Buffer.from(name64, 'base64url').toString('utf8') };
+  return id;
+}
+
+/** Whether the session cookie gets `Secure`: asked for, or the console is served over https. */
+export function secureCookiesFor(options: { secureCookies?: boolean; publicUrl?: string }): boolean {
+  if (options.secureCookies) return true;
+  if (!options.publicUrl) return false;
+  try {
+    return new URL(options.publicUrl).protocol === 'https:';
+  } catch {
+    return false;
+  }
 }
 
 const cookieAttributes = (secure: boolean) => `Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 
-/** The Set-Cookie header opening a 12-hour session for this principal. */
-export function sessionCookieHeader(principal: Principal, options: { secret: string; secure?: boolean; nowSeconds?: number }): string {
-  const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
-  const value = signSession(principal, options.secret, now + SESSION_TTL_SECONDS);
-  return `${SESSION_COOKIE}=${value}; Max-Age=${SESSION_TTL_SECONDS}; ${cookieAttributes(options.secure ?? false)}`;
+/** The Set-Cookie header carrying a session opened for SESSION_TTL_SECONDS. */
+export function sessionCookieHeader(sessionId: string, options: { secret: string; secure?: boolean }): string {
+  return `${SESSION_COOKIE}=${signSession(sessionId, options.secret)}; Max-Age=${SESSION_TTL_SECONDS}; ${cookieAttributes(options.secure ?? false)}`;
 }
 
 /** The Set-Cookie header deleting the session cookie. */
@@ -99,18 +143,39 @@ export function hasCredentials(request: FastifyRequest): boolean {
   return request.headers.authorization !== undefined || cookieValue(request.headers.cookie, SESSION_COOKIE) !== undefined;
 }
 
+// ---- CSRF: where a cookie-authenticated unsafe request comes from ----
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function originOfUrl(url: string): string | null {
+  try {
+    const origin = new URL(url).origin;
+    return origin === 'null' ? null : origin;
+  } catch {
+    return null;
+  }
+}
+
+/** The origin a request says it comes from: `Origin`, else `Referer`'s; undefined when it sends neither. */
+function claimedOrigin(request: FastifyRequest): string | undefined {
+  const origin = request.headers.origin;
+  if (typeof origin === 'string' && origin !== '') return origin;
+  const referer = request.headers.referer;
+  if (typeof referer === 'string' && referer !== '') return originOfUrl(referer) ?? referer;
+  return undefined;
+}
+
+/** The console's own origins: PUBLIC_URL's, else the request's Host (over http as received, or https). */
+function ownOrigins(request: FastifyRequest, publicOrigin: string | null): string[] {
+  if (publicOrigin) return [publicOrigin];
+  const host = request.host;
+  return [originOfUrl(`${request.protocol}://${host}`), originOfUrl(`https://${host}`)].filter((o): o is string => o !== null);
+}
+
 // ---- The plugin ----
 
-async function resolvePrincipal(request: FastifyRequest, options: AuthOptions): Promise<Principal | null> {
-  const bearer = bearerOf(request.headers.authorization);
-  if (bearer !== undefined) return bearer === null ? null : options.keys.verify(bearer); // never falls back to the cookie
-  const cookie = cookieValue(request.headers.cookie, SESSION_COOKIE);
-  if (!cookie) return null;
-  const session = readSession(cookie, options.sessionSecret);
-  if (!session) return null;
-  const key = await options.keys.findActive(session.keyId);
-  return key && key.role === session.role ? key : null;
-}
+/** Static pages (the console's files, the OpenAPI UI) need no principal: their requests verify nothing. */
+const STATIC_PATHS = /^\/(console|docs)(\/|$|\?)/;
 
 export const authPlugin = fp<AuthOptions>(
   async (app, options) => {
@@ -118,9 +183,70 @@ export const authPlugin = fp<AuthOptions>(
     if (typeof options.sessionSecret !== 'string' || options.sessionSecret.length < MIN_SESSION_SECRET_LENGTH) {
       throw new Error(`authPlugin: the session secret must have at least ${MIN_SESSION_SECRET_LENGTH} characters`);
     }
+    const publicOrigin = options.publicUrl ? originOfUrl(options.publicUrl) : null;
+    if (options.publicUrl && !publicOrigin) throw new Error(`authPlugin: publicUrl is not a URL: ${options.publicUrl}`);
+    const trusted = new Set((options.trustedOrigins ?? []).map((o) => {
+      const origin = originOfUrl(o);
+      if (!origin) throw new Error(`authPlugin: trusted origin is not a URL: ${o}`);
+      return origin;
+    }));
+    const secure = secureCookiesFor(options);
+    const limit = options.failureLimit ?? DEFAULT_FAILURE_LIMIT;
+
+    if (!app.hasDecorator('createRateLimit')) await app.register(rateLimit, { global: false });
+    const failures = app.createRateLimit({ max: limit.max, timeWindow: limit.windowMs });
+    const throttle: AuthThrottle = {
+      async blocked(request) {
+        const state = await failures(request, { increment: false });
+        if (state.isAllowed || state.remaining > 0) return null;
+        return Math.max(1, state.ttlInSeconds);
+      },
+      async failed(request) {
+        await failures(request);
+      },
+      refuse(reply, retryAfterSeconds) {
+        return reply.code(429).header('retry-after', String(retryAfterSeconds)).send({ message: tooManyFailures(retryAfterSeconds) });
+      },
+    };
+    app.decorate('authThrottle', throttle);
+
     app.decorateRequest('principal', null);
-    app.addHook('onRequest', async (request) => {
-      request.principal = await resolvePrincipal(request, options);
+    app.decorateRequest('sessionId', null);
+    app.addHook('onRequest', async (request, reply) => {
+      if (STATIC_PATHS.test(request.url)) return;
+      const bearer = bearerOf(request.headers.authorization);
+      const cookie = bearer === undefined ? cookieValue(request.headers.cookie, SESSION_COOKIE) : undefined;
+      if (bearer === undefined && cookie === undefined) return; // anonymous: nothing to verify
+
+      // Over the limit of failures: refused before anything is verified, a right key included.
+      const wait = await throttle.blocked(request);
+      if (wait !== null) return throttle.refuse(reply, wait);
+
+      if (bearer !== undefined) {
+        // Never falls back to the cookie.
+        request.principal = bearer === null ? null : await options.keys.verify(bearer);
+      } else {
+        const sessionId = readSession(cookie!, options.sessionSecret);
+        request.principal = sessionId ? await options.keys.findSession(sessionId) : null;
+        if (request.principal) request.sessionId = sessionId;
+        // A session that ended (logout elsewhere, expiry, revoked key): the browser forgets it.
+        else reply.header('set-cookie', clearSessionCookieHeader({ secure }));
+      }
+      if (!request.principal) {
+        await throttle.failed(request);
+        return undefined;
+      }
+
+      if (request.sessionId && UNSAFE_METHODS.has(request.method)) {
+        const claimed = claimedOrigin(request);
+        if (claimed === undefined) return reply.code(403).send({ message: CSRF_NO_ORIGIN });
+        const origin = originOfUrl(claimed);
+        if (!origin || !(trusted.has(origin) || ownOrigins(request, publicOrigin).includes(origin))) {
+          request.log.warn({ origin: claimed.slice(0, 200), method: request.method }, 'auth: cookie-authenticated request from another origin refused');
+          return reply.code(403).send({ message: csrfForeignOrigin(claimed.slice(0, 200)) });
+        }
+      }
+      return undefined;
     });
   },
   { fastify: '5.x', name: 'tpr-auth' },

@@ -23,6 +23,18 @@ import { loadSessionSecret } from './session-secret.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** AUTH_FAILURES_MAX (20) failed authentications per client IP within AUTH_FAILURES_WINDOW seconds (60), then 429. */
+export function authFailureLimitFromEnv(env: NodeJS.ProcessEnv): { max: number; windowMs: number } {
+  const number = (name: string, fallback: number, min: number) => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min} (got ${raw})`);
+    return value;
+  };
+  return { max: number('AUTH_FAILURES_MAX', 20, 1), windowMs: number('AUTH_FAILURES_WINDOW', 60, 1) * 1000 };
+}
+
 /** The API's dependencies over one database and one Temporal client. */
 export function appDependencies(input: {
   client: Client; database: OpenDatabase; taskQueue: string; env?: NodeJS.ProcessEnv; dataDir?: string; temporalTimeoutMs?: number;
@@ -46,6 +58,9 @@ export function appDependencies(input: {
     temporalUiUrl: env.TEMPORAL_UI_URL || undefined,
     sessionSecret: loadSessionSecret({ env, dataDir: input.dataDir ?? env.DATA_DIR ?? join(REPO_ROOT, '.data') }),
     secureCookies: env.SECURE_COOKIES === 'true',
+    publicUrl: env.PUBLIC_URL?.trim() || undefined,
+    trustedOrigins: (env.TEMPORAL_UI_ORIGIN ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    authFailureLimit: authFailureLimitFromEnv(env),
     operatorName: env.OPERATOR_NAME?.trim() || 'traitement automatique',
     managersEmail: mailConfigFromEnv(env).managers,
     taskQueue: input.taskQueue,

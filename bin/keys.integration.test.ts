@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApiKeyRepository, type ApiKeyRepository } from '../db/api-keys.js';
+import { createAuditLog } from '../db/audit.js';
 import { createScratchDatabase, type ScratchDatabase } from '../test/databases.js';
 
 const run = promisify(execFile);
@@ -50,10 +51,12 @@ describe('npm run keys', () => {
     expect(await keys.verify(lastWord(b.stdout))).toMatchObject({ role: 'auditor', name: 'audit 2026' });
   }, 60_000);
 
-  it('list shows ids, roles and names, never a key; revoke ends a key', async () => {
+  it('list shows ids, roles and names, never a key; revoke ends a key and its sessions; both audited (actor cli)', async () => {
     const created = await cli('create', 'admin', '--name', 'ops');
     const key = lastWord(created.stdout);
     const id = key.slice(4, 12);
+    const session = (await keys.openSession(id, 3600))!;
+    expect(await keys.findSession(session.id)).toMatchObject({ keyId: id });
 
     const list = await cli('list');
     expect(list.code).toBe(0);
@@ -65,6 +68,11 @@ describe('npm run keys', () => {
     expect(revoke.code).toBe(0);
     expect(revoke.stdout).toContain(`revoked key ${id}`);
     expect(await keys.verify(key)).toBeNull();
+    expect(await keys.findSession(session.id)).toBeNull();
+    const entries = await createAuditLog(database.db).list({ target: id, order: 'oldest' });
+    expect(entries.map((e) => [e.action, e.actorName, e.actorKeyId, e.details])).toEqual([
+      ['key.create', 'cli', null, { role: 'admin', name: 'ops' }], ['key.revoke', 'cli', null, null],
+    ]);
     expect((await cli('list')).stdout).toMatch(new RegExp(`^${id}\\s.*revoked \\d{4}-\\d{2}-\\d{2}$`, 'm'));
 
     const unknown = await cli('revoke', 'nosuchid');

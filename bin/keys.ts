@@ -2,8 +2,10 @@
 // `npm run keys -- list`: every key (never the key itself). `npm run keys -- revoke <id>`.
 // Uses DATABASE_URL, else the embedded PGlite (which only one process can open: stop `npm start` first).
 // Exit 0: done; 2: bad arguments (usage printed); 1: unknown key id (revoke) or database error.
+// Creations and revocations are in the audit log (actor « cli »); a revocation ends the key's console sessions.
 
 import { openDatabase } from '../db/client.js';
+import { createAuditLog, SYSTEM_ACTOR } from '../db/audit.js';
 import { createApiKeyRepository, isRole, ROLES, type ApiKeyInfo, type Role } from '../db/api-keys.js';
 
 const USAGE = `usage: npm run keys -- create <role> [--name <name>]   prints the new key as the last word
@@ -85,9 +87,12 @@ async function main(argv: string[]): Promise<number> {
   try {
     database = await openDatabase();
     const keys = createApiKeyRepository(database.db);
+    const audit = createAuditLog(database.db);
+    const actor = { ...SYSTEM_ACTOR, name: 'cli' };
     switch (command.kind) {
       case 'create': {
         const created = await keys.create({ role: command.role, name: command.name });
+        await audit.record({ actor, action: 'key.create', target: created.id, details: { role: created.role, name: created.name } });
         console.log(`created ${created.role} key « ${created.name} » (id ${created.id}): ${created.key}`);
         return 0;
       }
@@ -99,6 +104,7 @@ async function main(argv: string[]): Promise<number> {
           console.error(`keys: no API key with id ${command.id} (npm run keys -- list)`);
           return 1;
         }
+        await audit.record({ actor, action: 'key.revoke', target: command.id });
         console.log(`revoked key ${command.id}`);
         return 0;
     }

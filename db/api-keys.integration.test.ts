@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createScratchDatabase, type ScratchDatabase } from '../test/databases.js';
 import { openDatabase } from './client.js';
-import { createApiKeyRepository, hashKey, ROLES, type ApiKeyRepository } from './api-keys.js';
+import { createApiKeyRepository, hashKey, hashSessionId, ROLES, type ApiKeyRepository } from './api-keys.js';
 
 let database: ScratchDatabase;
 let keys: ApiKeyRepository;
@@ -50,8 +50,14 @@ describe('ensureDevKeys', () => {
       const repository = createApiKeyRepository(lite.db);
       const dev = await repository.ensureDevKeys();
       expect(dev).toHaveLength(4);
-      expect(await repository.verify(dev![0]!.key)).toMatchObject({ role: 'submitter' });
+      const principal = await repository.verify(dev![0]!.key);
+      expect(principal).toMatchObject({ role: 'submitter' });
       expect(await repository.ensureDevKeys()).toBeNull();
+      // Sessions too.
+      const session = (await repository.openSession(principal!.keyId, 60))!;
+      expect(await repository.findSession(session.id)).toEqual(principal);
+      expect(await repository.endSession(session.id)).toEqual(principal);
+      expect(await repository.findSession(session.id)).toBeNull();
     } finally {
       await lite.close();
     }
@@ -146,5 +152,43 @@ describe('revoke, list, count', () => {
     const text = JSON.stringify(list);
     expect(text).not.toContain(key.slice(13));
     expect(text).not.toContain(hashKey(key));
+  });
+});
+
+describe('sessions', () => {
+  it('open → found with its key\'s principal until it expires, is ended or its key revoked; only the id\'s hash is stored', async () => {
+    const { id: keyId } = await keys.create({ role: 'manager', name: 'sessions' });
+    const principal = { keyId, name: 'sessions', role: 'manager' };
+    const session = (await keys.openSession(keyId, 3600))!;
+    expect(session.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Date.parse(session.expiresAt) - Date.now()).toBeGreaterThan(3500_000);
+    const [row] = await database.execute(sql`select * from sessions where id_hash = ${hashSessionId(session.id)}`);
+    expect(row).toMatchObject({ key_id: keyId });
+    expect(JSON.stringify(await database.execute('select * from sessions'))).not.toContain(session.id);
+    expect(await keys.findSession(session.id)).toEqual(principal);
+    expect(await keys.findSession(`${session.id.slice(0, -1)}${session.id.endsWith('A') ? 'B' : 'A'}`)).toBeNull();
+    expect(await keys.findSession('nonsense')).toBeNull();
+
+    // Expired: not found, then purged.
+    const old = (await keys.openSession(keyId, 3600))!;
+    await database.execute(sql`update sessions set expires_at = now() - interval '1 second' where id_hash = ${hashSessionId(old.id)}`);
+    expect(await keys.findSession(old.id)).toBeNull();
+    expect(await keys.purgeExpiredSessions()).toBeGreaterThanOrEqual(1);
+    expect(await database.execute(sql`select 1 from sessions where id_hash = ${hashSessionId(old.id)}`)).toHaveLength(0);
+
+    // Ended (logout): gone, for every process.
+    expect(await keys.endSession(session.id)).toEqual(principal);
+    expect(await keys.endSession(session.id)).toBeNull();
+    expect(await createApiKeyRepository(database.db).findSession(session.id)).toBeNull();
+
+    // Revoked key: its sessions are deleted; no new one opens.
+    const a = (await keys.openSession(keyId, 3600))!;
+    const b = (await keys.openSession(keyId, 3600))!;
+    expect(await keys.revoke(keyId)).toBe(true);
+    expect(await keys.findSession(a.id)).toBeNull();
+    expect(await keys.findSession(b.id)).toBeNull();
+    expect(await database.execute(sql`select 1 from sessions where key_id = ${keyId}`)).toHaveLength(0);
+    expect(await keys.openSession(keyId, 3600)).toBeNull();
+    expect(await keys.openSession('nosuchid', 3600)).toBeNull();
   });
 });

@@ -110,6 +110,26 @@ export function createTaskRepository(db: Database) {
     return rows[0] ?? null;
   }
 
+  /**
+   * Takes the task for `actor` when nobody holds it (atomically: of two managers claiming at once, one gets it).
+   * `claimed` is false when `actor` already held it (nothing written); a conflict when someone else does, or when
+   * it is resolved or unknown.
+   */
+  async function acquire(id: string, actor: string): Promise<{ task: TaskSummary; claimed: boolean }> {
+    const updated = await db.update(managerTasks).set({ assignee: actor, claimedAt: sql`now()` })
+      .where(and(eq(managerTasks.id, id), eq(managerTasks.status, 'open'), isNull(managerTasks.assignee)))
+      .returning();
+    if (updated.length) {
+      await event(id, 'claimed', actor);
+      return { task: summary(updated[0]!), claimed: true };
+    }
+    const current = await row(id);
+    if (!current) throw new TaskConflict('not_found', `Task ${id} not found`);
+    if (current.status !== 'open') throw new TaskConflict('resolved', `Task ${id} is already resolved`);
+    if (current.assignee === actor) return { task: summary(current), claimed: false };
+    throw new TaskConflict('claimed_by_other', `Task ${id} is claimed by ${current.assignee}`);
+  }
+
   function conditions(filter: TaskFilter, withMotif = true): SQL[] {
     const where: SQL[] = [];
     if (filter.status) where.push(eq(managerTasks.status, filter.status));
@@ -201,18 +221,11 @@ export function createTaskRepository(db: Database) {
       if (updated.length) await event(r.taskId, 'resolved', r.by, { action: r.action, motif: r.motif ?? null, comment: r.comment ?? null });
     },
 
+    acquire,
+
+    /** Takes the task (see acquire): the task as it is now, held by `actor`. */
     async claim(id: string, actor: string): Promise<TaskSummary> {
-      const updated = await db.update(managerTasks).set({ assignee: actor, claimedAt: sql`now()` })
-        .where(and(eq(managerTasks.id, id), eq(managerTasks.status, 'open'), or(isNull(managerTasks.assignee), eq(managerTasks.assignee, actor))))
-        .returning();
-      if (updated.length) {
-        await event(id, 'claimed', actor);
-        return summary(updated[0]);
-      }
-      const current = await row(id);
-      if (!current) throw new TaskConflict('not_found', `Task ${id} not found`);
-      if (current.status !== 'open') throw new TaskConflict('resolved', `Task ${id} is already resolved`);
-      throw new TaskConflict('claimed_by_other', `Task ${id} is claimed by ${current.assignee}`);
+      return (await acquire(id, actor)).task;
     },
 
     /** Releases a claimed task: by its assignee, or by anyone when `force` (an admin). */

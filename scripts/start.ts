@@ -5,7 +5,7 @@
 // Environment: PORT (3000), DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233),
 // DATA_DIR (.data).
 
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -94,10 +94,19 @@ const worker = await createWorker({
 });
 const workerRun = worker.run();
 await ensureArchiveSchedules(temporalClient(connection, { namespace: config.temporalNamespace, dataConverter }), config.taskQueue);
-const api = await startApi({ ...config, temporalAddress }, database, { dataDir, dataConverter });
-const keyLines = devKeys
-  ? `\n  API keys (shown once; create more with npm run keys -- create <role>):\n${devKeys.map((k) => `    ${k.role.padEnd(10)} ${k.key}`).join('\n')}\n`
-  : '\n  API keys: already created (npm run keys -- list / create <role>)\n';
+const api = await startApi({ ...config, temporalAddress }, database, { dataDir, dataConverter, logger: true });
+// The dev keys are shown once on a terminal and never written into a log: when stdout is not a terminal (redirected
+// to a file, a service's journal), they go into <DATA_DIR>/dev-keys.txt (mode 0600) and only its path is printed.
+const devKeyList = devKeys?.map((k) => `    ${k.role.padEnd(10)} ${k.key}`).join('\n');
+let keyLines = '\n  API keys: already created (npm run keys -- list / create <role>)\n';
+if (devKeyList && process.stdout.isTTY) {
+  keyLines = `\n  API keys (shown once; create more with npm run keys -- create <role>):\n${devKeyList}\n`;
+} else if (devKeyList) {
+  const file = join(dataDir, 'dev-keys.txt');
+  writeFileSync(file, `${devKeyList}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600); // an older file keeps its mode otherwise
+  keyLines = `\n  API keys: written to ${file} (mode 0600; delete it once read). Create more with npm run keys -- create <role>\n`;
+}
 
 console.log(`
   Rejets TP Simple is running.

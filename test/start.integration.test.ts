@@ -1,5 +1,7 @@
 // The README's first command on a fresh data folder: `npm start` starts the dev server, the database with the demo
 // data, the worker and the API; an example submitted with `npm run submit` is decided; SIGTERM stops it all.
+// Its output is not a terminal here: the dev keys go into <DATA_DIR>/dev-keys.txt (0600), never into the output,
+// which carries the API's request log (NIR-free, see api/logging.test.ts).
 
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -51,16 +53,22 @@ describe('npm start', () => {
       const health = await fetch(`http://127.0.0.1:${port}/health`);
       expect(health.status).toBe(200);
 
-      const submitter = /submitter\s+(tpr_\S+)/.exec(output)?.[1];
-      expect(submitter, 'a submitter key printed at first start').toBeTruthy();
+      const keysFile = join(dataDir, 'dev-keys.txt');
+      expect(output).toContain(`API keys: written to ${keysFile} (mode 0600`);
+      expect(statSync(keysFile).mode & 0o777).toBe(0o600);
+      const submitter = /submitter\s+(tpr_\S+)/.exec(readFileSync(keysFile, 'utf8'))?.[1];
+      expect(submitter, 'a submitter key written at first start').toBeTruthy();
       const { stdout } = await promisify(execFile)('npx', ['tsx', 'bin/submit.ts', 'examples/cases/a_controler.json', 'examples/cases/paid.json'], {
         cwd: root, env: { ...process.env, API_URL: `http://127.0.0.1:${port}`, API_KEY: submitter },
       });
       expect(stdout).toMatch(/a_controler\.json: \d{10} → awaiting_manager · a_controler · manager/);
       expect(stdout).toMatch(/paid\.json: 2901122334 → paid/);
+      // The API logs its requests (at info level), without the keys.
+      expect(output).toMatch(/"msg":"request completed"/);
+      expect(output).not.toContain('tpr_');
 
       // The Temporal UI under the console's origin: decoded for a logged-in manager, ciphertext for anyone else.
-      const manager = /manager\s+(tpr_\S+)/.exec(output)?.[1];
+      const manager = /manager\s+(tpr_\S+)/.exec(readFileSync(keysFile, 'utf8'))?.[1];
       if (chromiumPath) {
         const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
         try {

@@ -134,6 +134,60 @@ describe('a task the workflow waits on', () => {
   });
 });
 
+describe('only the holder resolves a task', () => {
+  const as = (key: string, path: string, body?: unknown) => fetch(`${api.base}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let other: string;
+  beforeAll(async () => {
+    other = (await api.deps.keys.create({ role: 'manager', name: 'Claire' })).key;
+  });
+
+  it('another manager → 409 naming the holder; an admin may override; each step audited', async () => {
+    const taskId = await submitAndWaitForTask(p, api, aControler('6000000006'));
+    expect((await api.fetch(`/api/tasks/${taskId}/claim`, { method: 'POST', role: 'manager' })).status).toBe(200);
+    const refused = await as(other, `/api/tasks/${taskId}/resolve`, { action: 'close' });
+    expect(refused.status).toBe(409);
+    expect((await refused.json()).message).toBe(`Task ${taskId} is claimed by manager-tasks: only they can resolve it (or release it first)`);
+    expect((await (await api.fetch(`/api/tasks/${taskId}`, { role: 'manager' })).json()).status).toBe('open');
+    // Released by its holder, then claimed by the other, who resolves it.
+    expect((await api.fetch(`/api/tasks/${taskId}/release`, { method: 'POST', role: 'manager' })).status).toBe(200);
+    expect((await as(other, `/api/tasks/${taskId}/claim`, {})).status).toBe(200);
+    expect((await resolve(taskId, { action: 'close' })).status).toBe(409); // now the first one is refused
+    // An admin overrides the claim (as they may release it).
+    const forced = await resolve(taskId, { action: 'pay', comment: 'urgent' }, 'admin');
+    expect(forced.status).toBe(200);
+    expect((await forced.json()).outcome).toEqual({ taskId, status: 'paid', nextTaskId: null });
+
+    const entries = await api.deps.audit.list({ target: taskId, order: 'oldest' });
+    expect(entries.map((e) => [e.action, e.actorName, e.details])).toEqual([
+      ['task.claim', 'manager-tasks', null],
+      ['task.release', 'manager-tasks', null],
+      ['task.claim', 'Claire', null],
+      ['task.pay', 'admin-tasks', { action: 'pay', motif: null, override: 'Claire' }],
+    ]);
+    expect(entries.every((e) => e.ip === '127.0.0.1')).toBe(true);
+  });
+
+  it('a task nobody holds is claimed by its resolver, atomically with the resolve; the audit says so', async () => {
+    const taskId = await submitAndWaitForTask(p, api, aControler('6000000007'));
+    const res = await as(other, `/api/tasks/${taskId}/resolve`, { action: 'reply', motif: 'beneficiaire_non_couvert' });
+    expect(res.status).toBe(200);
+    expect((await res.json()).task).toMatchObject({ status: 'resolved', assignee: 'Claire', resolvedBy: 'Claire' });
+    const task = await (await api.fetch(`/api/tasks/${taskId}`, { role: 'manager' })).json();
+    expect(task.events.map((e: { kind: string; actor: string | null }) => [e.kind, e.actor])).toEqual([
+      ['created', null], ['claimed', 'Claire'], ['resolved', 'Claire'],
+    ]);
+    const entries = await api.deps.audit.list({ target: taskId, order: 'oldest' });
+    expect(entries.map((e) => [e.action, e.actorName, e.actorRole, e.details])).toEqual([
+      ['task.claim', 'Claire', 'manager', { by: 'resolve' }],
+      ['task.resolve', 'Claire', 'manager', { action: 'reply', motif: 'beneficiaire_non_couvert' }],
+    ]);
+  });
+});
+
 describe('SLA', () => {
   let sla: Pipeline;
   let slaApi: RunningApi;

@@ -4,12 +4,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ApiKeyRepository } from '../../db/api-keys.js';
+import { actorOf, type AuditLog } from '../../db/audit.js';
 import { requireRole } from '../auth.js';
 import { ErrorBody } from '../schemas.js';
 import { RoleSchema } from './session.js';
 
 export interface KeyRouteOptions {
   keys: ApiKeyRepository;
+  /** key.create, key.revoke. */
+  audit: AuditLog;
 }
 
 const Timestamp = Type.String({ format: 'date-time' });
@@ -37,7 +40,7 @@ const KeyIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 
 
 const denied = { 401: ErrorBody, 403: ErrorBody };
 
-export const keyRoutes: FastifyPluginAsync<KeyRouteOptions> = async (app, { keys }) => {
+export const keyRoutes: FastifyPluginAsync<KeyRouteOptions> = async (app, { keys, audit }) => {
   if (!app.hasRequestDecorator('principal')) throw new Error('keyRoutes: register authPlugin first');
   // onRequest: a caller without the role is answered before its body is read.
   app.addHook('onRequest', requireRole('admin'));
@@ -55,6 +58,9 @@ export const keyRoutes: FastifyPluginAsync<KeyRouteOptions> = async (app, { keys
     },
   }, async (request, reply) => {
     const created = await keys.create({ role: request.body.role, name: request.body.name });
+    await audit.record({
+      actor: actorOf(request.principal!), action: 'key.create', target: created.id, details: { role: created.role, name: created.name }, ip: request.ip,
+    });
     request.log.info({ keyId: created.id, role: created.role, by: request.principal?.keyId }, 'API key created');
     return reply.code(201).header('cache-control', 'no-store').send(created);
   });
@@ -68,6 +74,7 @@ export const keyRoutes: FastifyPluginAsync<KeyRouteOptions> = async (app, { keys
     },
   }, async (request, reply) => {
     if (!(await keys.revoke(request.params.id))) return reply.code(404).send({ message: `API key ${request.params.id} not found` });
+    await audit.record({ actor: actorOf(request.principal!), action: 'key.revoke', target: request.params.id, ip: request.ip });
     request.log.info({ keyId: request.params.id, by: request.principal?.keyId }, 'API key revoked');
     return reply.code(204).send();
   });

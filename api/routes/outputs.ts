@@ -5,6 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { openManagerTrame } from '../../activities/outputs.js';
 import { MAIL_STATUSES } from '../../activities/mail/mailer.js';
 import { mailRetryWorkflow, mailRetryWorkflowId } from '../../workflows/mail.js';
+import { actorOf as auditActor } from '../../db/audit.js';
 import type { AppDependencies } from '../app.js';
 import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { HttpError, notFound } from '../errors.js';
@@ -80,6 +81,10 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
         taskQueue: deps.taskQueue, workflowId: mailRetryWorkflowId(mail.id, requeued.retries), args: [{ id: mail.id }],
         workflowIdConflictPolicy: 'USE_EXISTING',
       }));
+    await deps.audit.record({
+      actor: auditActor(request.principal!), action: 'outbox.retry', target: mail.id,
+      details: { kind: mail.kind, to: requeued.to, retries: requeued.retries }, ip: request.ip,
+    });
     const { html: _h, text: _t, ...summary } = requeued;
     return reply.status(202).send(summary);
   });

@@ -1,18 +1,24 @@
-// The console's session: log in with an API key (→ a signed HttpOnly cookie, see api/auth.ts), who am I, log out.
-// Needs authPlugin registered first (it resolves request.principal from the cookie on later requests).
+// The console's session: log in with an API key (→ a session row and a signed HttpOnly cookie carrying its id, see
+// api/auth.ts), who am I, log out (the row is deleted: the cookie is worth nothing after, wherever it was copied).
+// Needs authPlugin registered first (it resolves request.principal from the cookie on later requests and counts
+// failed logins with the other failed authentications).
 
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ApiKeyRepository } from '../../db/api-keys.js';
 import { ROLES } from '../../db/api-keys.js';
-import { AUTHENTICATION_REQUIRED, clearSessionCookieHeader, sessionCookieHeader } from '../auth.js';
+import { actorOf, type AuditLog } from '../../db/audit.js';
+import { AUTHENTICATION_REQUIRED, clearSessionCookieHeader, secureCookiesFor, sessionCookieHeader, SESSION_TTL_SECONDS } from '../auth.js';
 import { ErrorBody } from '../schemas.js';
 
 export interface SessionRouteOptions {
   keys: ApiKeyRepository;
   sessionSecret: string;
-  /** Adds `Secure` to the cookie (HTTPS). */
+  /** Adds `Secure` to the cookie (HTTPS); implied by an https `publicUrl`. */
   secureCookies?: boolean;
+  publicUrl?: string;
+  /** session.login, session.logout. */
+  audit: AuditLog;
 }
 
 export const RoleSchema = { ...Type.Union(ROLES.map((role) => Type.Literal(role))), errorMessage: `must be one of ${ROLES.join(', ')}` };
@@ -26,20 +32,29 @@ export const INVALID_KEY = 'Invalid API key';
 
 export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app, options) => {
   if (!app.hasRequestDecorator('principal')) throw new Error('sessionRoutes: register authPlugin first');
-  const secure = options.secureCookies ?? false;
+  const secure = secureCookiesFor(options);
+  const { audit, keys } = options;
 
   app.post<{ Body: Static<typeof LoginBody> }>('/api/session', {
     schema: {
       tags: ['access'],
       summary: 'Console login: exchanges an API key for a 12-hour session cookie (tpr_session)',
       body: LoginBody,
-      response: { 200: LoginResult, 401: ErrorBody },
+      response: { 200: LoginResult, 401: ErrorBody, 429: ErrorBody },
     },
   }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
-    const principal = await options.keys.verify(request.body.key);
-    if (!principal) return reply.code(401).send({ message: INVALID_KEY });
-    reply.header('set-cookie', sessionCookieHeader(principal, { secret: options.sessionSecret, secure }));
+    // Over the limit of failed authentications from this address: not even verified.
+    const wait = await app.authThrottle.blocked(request);
+    if (wait !== null) return app.authThrottle.refuse(reply, wait);
+    const principal = await keys.verify(request.body.key);
+    const session = principal ? await keys.openSession(principal.keyId, SESSION_TTL_SECONDS) : null;
+    if (!principal || !session) {
+      await app.authThrottle.failed(request);
+      return reply.code(401).send({ message: INVALID_KEY });
+    }
+    await audit.record({ actor: actorOf(principal), action: 'session.login', target: principal.keyId, ip: request.ip });
+    reply.header('set-cookie', sessionCookieHeader(session.id, { secret: options.sessionSecret, secure }));
     return { name: principal.name, role: principal.role };
   });
 
@@ -57,8 +72,10 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
   });
 
   app.delete('/api/session', {
-    schema: { tags: ['access'], summary: 'Console logout: deletes the session cookie', response: { 204: Type.Null() } },
-  }, async (_request, reply) => {
+    schema: { tags: ['access'], summary: 'Console logout: ends the session (its cookie is refused from then on) and deletes the cookie', response: { 204: Type.Null() } },
+  }, async (request, reply) => {
+    const ended = request.sessionId ? await keys.endSession(request.sessionId) : null;
+    if (ended) await audit.record({ actor: actorOf(ended), action: 'session.logout', target: ended.keyId, ip: request.ip });
     return reply.code(204).header('set-cookie', clearSessionCookieHeader({ secure })).send();
   });
 };

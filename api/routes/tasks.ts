@@ -1,4 +1,6 @@
 // Manager tasks: the inbox, a task, claim / release, and the resolution sent to the waiting workflow as an Update.
+// Only the task's holder resolves it: a task nobody holds is claimed by its resolver on the way, one held by another
+// manager is a 409 naming them (an admin may override, as they may release it). Each action is in the audit log.
 
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
@@ -6,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { MOTIFS, MOTIF_CODES } from '../../rules/motifs.js';
 import type { MotifCode } from '../../rules/types.js';
+import { actorOf as auditActor } from '../../db/audit.js';
 import { TaskConflict, type TaskRepository } from '../../db/tasks.js';
 import { resolveTaskUpdate, TASK_ACTIONS, type ResolutionOutcome } from '../../workflows/contract.js';
 import type { AppDependencies } from '../app.js';
@@ -51,7 +54,9 @@ function conflict(err: unknown): never {
 }
 
 export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: TaskRepository } }> = async (app, { deps }) => {
-  const { tasks, client } = deps;
+  const { tasks, client, audit } = deps;
+  const record = (request: FastifyRequest, action: 'task.claim' | 'task.release' | 'task.resolve' | 'task.pay', taskId: string, details?: Record<string, unknown>) =>
+    audit.record({ actor: auditActor(request.principal!), action, target: taskId, details: details ?? null, ip: request.ip });
   const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
 
   app.get('/api/motifs', {
@@ -79,20 +84,28 @@ export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: T
 
   app.post<{ Params: Static<typeof TaskParams> }>('/api/tasks/:id/claim', {
     schema: { tags: ['tasks'], summary: 'Take the task (409 when someone else has it or it is resolved)', params: TaskParams, response: { 200: Task, 404: ErrorBody, 409: ErrorBody } },
-  }, async (request) => tasks.claim(request.params.id, actorOf(request)).catch(conflict));
+  }, async (request) => {
+    const { task, claimed } = await tasks.acquire(request.params.id, actorOf(request)).catch(conflict);
+    if (claimed) await record(request, 'task.claim', task.id);
+    return task;
+  });
 
   app.post<{ Params: Static<typeof TaskParams> }>('/api/tasks/:id/release', {
     schema: { tags: ['tasks'], summary: 'Give the task back (its assignee, or an admin)', params: TaskParams, response: { 200: Task, 404: ErrorBody, 409: ErrorBody } },
   }, async (request) => {
-    const principal = (request as FastifyRequest & { principal?: { role: string } | null }).principal;
-    return tasks.release(request.params.id, actorOf(request), principal?.role === 'admin').catch(conflict);
+    const force = request.principal?.role === 'admin';
+    const holder = (await tasks.summary(request.params.id))?.assignee ?? null;
+    const task = await tasks.release(request.params.id, actorOf(request), force).catch(conflict);
+    await record(request, 'task.release', task.id, holder && holder !== actorOf(request) ? { holder } : undefined);
+    return task;
   });
 
   app.post<{ Params: Static<typeof TaskParams>; Body: Static<typeof ResolveBody> }>('/api/tasks/:id/resolve', {
     schema: {
       tags: ['tasks'],
       summary: 'Resolve the task: pay, reply with a motif, reanalyze or close. The waiting workflow applies it and answers (200 with the outcome); '
-        + 'when it has accepted the resolution but not applied it within a few seconds, 202 with the task as it is (the outcome follows; the same request again waits for it).',
+        + 'when it has accepted the resolution but not applied it within a few seconds, 202 with the task as it is (the outcome follows; the same request again waits for it). '
+        + 'Only its holder resolves a task: one nobody holds is claimed by the resolver; one another manager holds is a 409 naming them (admins may override).',
       params: TaskParams, body: ResolveBody,
       response: {
         200: Type.Object({ task: Task, outcome: Type.Object({}, { additionalProperties: true }) }),
@@ -123,6 +136,23 @@ export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: T
         });
       return outcome ? { task, outcome } : reply.status(202).send({ task, outcome: null });
     }
+    // Only the holder resolves: a free task is claimed on the way (atomically: a manager claiming it meanwhile wins,
+    // and this is a 409 naming them); an admin may override another's claim, as they may release it.
+    let override: string | null = null;
+    if (task.assignee && task.assignee !== resolution.by) {
+      if (request.principal?.role !== 'admin') {
+        throw new HttpError(409, `Task ${task.id} is claimed by ${task.assignee}: only they can resolve it (or release it first)`);
+      }
+      override = task.assignee;
+    } else if (!task.assignee) {
+      const { claimed } = await tasks.acquire(task.id, resolution.by).catch((err: unknown) => {
+        if (err instanceof TaskConflict && err.reason === 'claimed_by_other') {
+          throw new HttpError(409, `${err.message}: only they can resolve it (or release it first)`);
+        }
+        return conflict(err);
+      });
+      if (claimed) await record(request, 'task.claim', task.id, { by: 'resolve' });
+    }
     const refused = (err: unknown): never => {
       // The workflow's validator refused it before it entered the history (e.g. resolved meanwhile).
       if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, `Task ${task.id} cannot be resolved: ${(err.cause as Error | undefined)?.message ?? err.message}`);
@@ -140,6 +170,10 @@ export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: T
     const outcome = await withinDeadline(client, RESOLVE_WAIT_MS, () => update.result()).catch((err: unknown) => {
       if (err instanceof WorkflowUpdateFailedError) refused(err);
       return null; // accepted, not applied yet (or Temporal slow to answer): the outcome follows
+    });
+    // Accepted by the workflow: from here on it will be applied.
+    await record(request, action === 'pay' ? 'task.pay' : 'task.resolve', task.id, {
+      action, motif: resolution.motif, ...(override ? { override } : {}),
     });
     const current = (await tasks.summary(task.id))!;
     if (!outcome) return reply.status(202).send({ task: current, outcome: null });
