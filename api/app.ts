@@ -53,8 +53,6 @@ export interface AppDependencies {
   audit: AuditLog;
   /** Histories kept after Temporal's retention (db/archive.ts). */
   archive: ArchiveRepository;
-  /** The Temporal UI's origin (TEMPORAL_UI_ORIGIN): allowed to call the codec server with credentials. */
-  temporalUiOrigin?: string;
   /** The Temporal UI server (TEMPORAL_UI_URL), served under /temporal/ from this origin (api/routes/temporal-ui.ts). */
   temporalUiUrl?: string;
   /** Signs the console's session cookies (api/session-secret.ts). */
@@ -63,7 +61,10 @@ export interface AppDependencies {
   secureCookies?: boolean;
   /** The console's public URL (PUBLIC_URL): the origin its cookie-authenticated requests must come from. */
   publicUrl?: string;
-  /** Other origins allowed to send cookie-authenticated unsafe requests (TEMPORAL_UI_ORIGIN: the codec server's callers). */
+  /**
+   * Other origins allowed to send cookie-authenticated unsafe requests, and to call the codec server with credentials
+   * (CORS): TEMPORAL_UI_ORIGIN, the Temporal UI's own origins.
+   */
   trustedOrigins?: string[];
   /** Failed authentications allowed per client IP within the window, then 429 (AUTH_FAILURES_MAX, AUTH_FAILURES_WINDOW). */
   authFailureLimit?: { max: number; windowMs: number };
@@ -236,7 +237,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(taskRoutes, { deps });
   await app.register(outputRoutes, { deps });
   // Under a prefix: its CORS preflight route is /codec/*, nothing else.
-  await app.register(codecRoutes, { prefix: '/codec', deps, uiOrigin: deps.temporalUiOrigin });
+  await app.register(codecRoutes, { prefix: '/codec', deps, uiOrigins: deps.trustedOrigins ?? [] });
   await app.register(auditRoutes, { deps });
   if (deps.temporalUiUrl) await app.register(temporalUiRoutes, { upstream: deps.temporalUiUrl });
   await app.register(consoleRoutes);

@@ -35,6 +35,17 @@ export function authFailureLimitFromEnv(env: NodeJS.ProcessEnv): { max: number; 
   return { max: number('AUTH_FAILURES_MAX', 20, 1), windowMs: number('AUTH_FAILURES_WINDOW', 60, 1) * 1000 };
 }
 
+/** TEMPORAL_UI_ORIGIN: comma-separated origins (`http://127.0.0.1:8233`), each checked. */
+export function originsOf(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((o) => o.trim()).filter(Boolean).map((o) => {
+    try {
+      return new URL(o).origin;
+    } catch {
+      throw new Error(`TEMPORAL_UI_ORIGIN: « ${o} » is not an origin (e.g. http://127.0.0.1:8233)`);
+    }
+  });
+}
+
 /** The API's dependencies over one database and one Temporal client. */
 export function appDependencies(input: {
   client: Client; database: OpenDatabase; taskQueue: string; env?: NodeJS.ProcessEnv; dataDir?: string; temporalTimeoutMs?: number;
@@ -54,12 +65,11 @@ export function appDependencies(input: {
     keys: createApiKeyRepository(database.db),
     audit: createAuditLog(database.db),
     archive: createArchiveRepository(database.db),
-    temporalUiOrigin: env.TEMPORAL_UI_ORIGIN ? new URL(env.TEMPORAL_UI_ORIGIN).origin : undefined,
     temporalUiUrl: env.TEMPORAL_UI_URL || undefined,
     sessionSecret: loadSessionSecret({ env, dataDir: input.dataDir ?? env.DATA_DIR ?? join(REPO_ROOT, '.data') }),
     secureCookies: env.SECURE_COOKIES === 'true',
     publicUrl: env.PUBLIC_URL?.trim() || undefined,
-    trustedOrigins: (env.TEMPORAL_UI_ORIGIN ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    trustedOrigins: originsOf(env.TEMPORAL_UI_ORIGIN),
     authFailureLimit: authFailureLimitFromEnv(env),
     operatorName: env.OPERATOR_NAME?.trim() || 'traitement automatique',
     managersEmail: mailConfigFromEnv(env).managers,

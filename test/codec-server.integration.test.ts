@@ -21,7 +21,7 @@ const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new U
 
 beforeAll(async () => {
   p = await createPipeline('codec', baseCase().reference);
-  api = await p.startApi({ temporalUiOrigin: UI_ORIGIN });
+  api = await p.startApi({ trustedOrigins: [UI_ORIGIN] });
   await p.service.submit({ invoice: invoiceWith('7200000001'), receivedOn: '2016-02-23' });
   await p.client.workflow.getHandle(invoiceWorkflowId('7200000001')).result();
   const history = await p.client.workflow.getHandle(invoiceWorkflowId('7200000001')).fetchHistory();

@@ -46,14 +46,14 @@ function toJson(payloads: Payload[]): JsonPayloadT[] {
 
 export interface CodecRouteOptions {
   deps: AppDependencies;
-  /** The Temporal UI's origin (TEMPORAL_UI_ORIGIN), allowed to call with credentials; none: no cross-origin call. */
-  uiOrigin?: string;
+  /** The Temporal UI's origins (TEMPORAL_UI_ORIGIN), allowed to call with credentials; none: no cross-origin call. */
+  uiOrigins: readonly string[];
 }
 
-export const codecRoutes: FastifyPluginAsync<CodecRouteOptions> = async (app, { deps, uiOrigin }) => {
+export const codecRoutes: FastifyPluginAsync<CodecRouteOptions> = async (app, { deps, uiOrigins }) => {
   const codecs = deps.client.options.loadedDataConverter.payloadCodecs;
   await app.register(cors, {
-    origin: uiOrigin ? [uiOrigin] : false,
+    origin: uiOrigins.length ? [...uiOrigins] : false,
     credentials: true,
     methods: ['POST'],
     allowedHeaders: ['content-type', 'authorization', 'x-namespace'],
