@@ -33,8 +33,9 @@ describe('embedded PGlite database', () => {
       `select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
     expect(tables.map((row) => row.table_name)).toEqual([
-      'agica_records', 'api_keys', 'batches', 'beneficiaries', 'cards', 'catalogue', 'contract_rights', 'doctor_runs', 'insurers',
-      'invoices', 'manager_tasks', 'outbox', 'payment_acts', 'payments', 'practitioners', 'task_events', 'trame_files',
+      'agica_records', 'api_keys', 'archived_histories', 'audit_log', 'batches', 'beneficiaries', 'cards', 'catalogue',
+      'contract_rights', 'doctor_runs', 'insurers', 'invoices', 'manager_tasks', 'outbox', 'payment_acts', 'payments',
+      'practitioners', 'sessions', 'task_events', 'trame_files',
     ]);
   });
 

@@ -21,7 +21,7 @@ let api: RunningApi;
 beforeAll(async () => {
   p = await createPipeline('archive', baseCase().reference);
   api = await p.startApi();
-  for (const key of ['7300000001', '7300000002']) {
+  for (const key of ['8300000001', '8300000002']) {
     await p.service.submit({ invoice: invoiceWith(key, key.endsWith('2') ? toPractitioner : undefined), receivedOn: '2016-02-23' });
     await p.client.workflow.getHandle(invoiceWorkflowId(key)).result();
   }
@@ -42,39 +42,39 @@ describe('histories outlive Temporal', () => {
     });
     // A second sweep archives nothing again.
     expect((await archiving().archiveClosedHistories()).archived).toBe(0);
-    const [stored] = await archive.runs(invoiceWorkflowId('7300000001'));
+    const [stored] = await archive.runs(invoiceWorkflowId('8300000001'));
     expect(stored).toMatchObject({ workflowType: 'invoiceWorkflow', status: 'completed' });
-    const bytes = (await archive.history(invoiceWorkflowId('7300000001')))!.history;
+    const bytes = (await archive.history(invoiceWorkflowId('8300000001')))!.history;
     expect(bytes.toString('latin1')).not.toContain(NIR);
 
-    const before = await api.fetch('/api/invoices/7300000001/history', { role: 'auditor' });
+    const before = await api.fetch('/api/invoices/8300000001/history', { role: 'auditor' });
     expect(before.headers.get('x-history-source')).toBe('temporal');
     const fromTemporal = await before.json();
 
     const cli = (await ensureTemporalCli())!;
-    await run(cli, ['workflow', 'delete', '-w', invoiceWorkflowId('7300000001'), '--address', inject('temporalAddress')]);
+    await run(cli, ['workflow', 'delete', '-w', invoiceWorkflowId('8300000001'), '--address', inject('temporalAddress')]);
     await until('the workflow gone from Temporal', async () => {
       try {
-        await p.client.workflow.getHandle(invoiceWorkflowId('7300000001')).fetchHistory();
+        await p.client.workflow.getHandle(invoiceWorkflowId('8300000001')).fetchHistory();
         return false;
       } catch {
         return true;
       }
     });
 
-    const after = await api.fetch('/api/invoices/7300000001/history', { role: 'auditor' });
+    const after = await api.fetch('/api/invoices/8300000001/history', { role: 'auditor' });
     expect(after.status).toBe(200);
     expect(after.headers.get('x-history-source')).toBe('archive');
     expect(await after.json()).toEqual(fromTemporal);
-    const decoded = await api.fetch('/api/invoices/7300000001/history?decoded=true', { role: 'auditor' });
+    const decoded = await api.fetch('/api/invoices/8300000001/history?decoded=true', { role: 'auditor' });
     expect(decoded.headers.get('x-history-source')).toBe('archive');
     const input = (await decoded.json()).events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
     expect(JSON.parse(Buffer.from(input.data, 'base64').toString()).invoice.beneficiary.nir).toBe(NIR);
-    const timeline = await (await api.fetch('/api/invoices/7300000001/timeline', { role: 'manager' })).json();
+    const timeline = await (await api.fetch('/api/invoices/8300000001/timeline', { role: 'manager' })).json();
     expect(timeline.map((e: { kind: string }) => e.kind)).toEqual(expect.arrayContaining(['received', 'decided', 'finished']));
 
     // npm run replay -- <workflowId>: Temporal no longer has it, the archive does.
-    const replay = await run('npx', ['tsx', 'bin/replay.ts', invoiceWorkflowId('7300000001')], {
+    const replay = await run('npx', ['tsx', 'bin/replay.ts', invoiceWorkflowId('8300000001')], {
       cwd: new URL('..', import.meta.url).pathname,
       env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: p.database.url },
     });
@@ -90,7 +90,7 @@ describe('histories outlive Temporal', () => {
     const purged = await archiving(0).purgeArchivedHistories();
     expect(purged.purged).toBeGreaterThanOrEqual(2);
     expect(await archive.count()).toBe(0);
-    expect((await api.fetch('/api/invoices/7300000001/history', { role: 'auditor' })).status).toBe(404);
+    expect((await api.fetch('/api/invoices/8300000001/history', { role: 'auditor' })).status).toBe(404);
     const audit = await (await api.fetch('/api/audit?action=archive.purge', { role: 'auditor' })).json();
     expect(audit.entries).toHaveLength(2);
     expect(audit.entries[0]).toMatchObject({ actorName: 'system', details: { purged: purged.purged, retentionDays: 0 } });
@@ -107,7 +107,7 @@ describe('histories outlive Temporal', () => {
     await schedule.trigger();
     const archive = createArchiveRepository(p.database.db);
     await until('the scheduled run archived the remaining history', async () => (await archive.count()) >= 1);
-    expect((await archive.runs(invoiceWorkflowId('7300000002')))[0]).toMatchObject({ status: 'completed' });
+    expect((await archive.runs(invoiceWorkflowId('8300000002')))[0]).toMatchObject({ status: 'completed' });
     for (const id of [ids.archive, ids.purge]) await p.client.schedule.getHandle(id).delete();
   }, 120_000);
 });

@@ -22,9 +22,9 @@ const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new U
 beforeAll(async () => {
   p = await createPipeline('codec', baseCase().reference);
   api = await p.startApi({ trustedOrigins: [UI_ORIGIN] });
-  await p.service.submit({ invoice: invoiceWith('7200000001'), receivedOn: '2016-02-23' });
-  await p.client.workflow.getHandle(invoiceWorkflowId('7200000001')).result();
-  const history = await p.client.workflow.getHandle(invoiceWorkflowId('7200000001')).fetchHistory();
+  await p.service.submit({ invoice: invoiceWith('8200000001'), receivedOn: '2016-02-23' });
+  await p.client.workflow.getHandle(invoiceWorkflowId('8200000001')).result();
+  const history = await p.client.workflow.getHandle(invoiceWorkflowId('8200000001')).fetchHistory();
   const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
   stored = { metadata: Object.fromEntries(Object.entries(input.metadata!).map(([k, v]) => [k, b64(v)])), data: b64(input.data) };
 }, 120_000);
@@ -100,7 +100,7 @@ describe('the temporal CLI through the codec server', () => {
   const run = promisify(execFile);
   it('temporal workflow show --codec-endpoint decodes with a key; without it, ciphertext', async () => {
     const cli = (await ensureTemporalCli())!;
-    const args = ['workflow', 'show', '-w', invoiceWorkflowId('7200000001'), '--address', inject('temporalAddress'), '-o', 'json'];
+    const args = ['workflow', 'show', '-w', invoiceWorkflowId('8200000001'), '--address', inject('temporalAddress'), '-o', 'json'];
     // The CLI prints payloads' bytes in base64: the input's, read back.
     const input = (stdout: string) => {
       const payload = JSON.parse(stdout).events[0].workflowExecutionStartedEventAttributes.input.payloads[0];

@@ -47,7 +47,7 @@ function leaks(haystack: string | Buffer): string[] {
 let p: Pipeline;
 let api: RunningApi;
 const invoices: Invoice[] = [];
-const managerKeys = ['7100000003', '7100000004', '7100000005', '7100000006'];
+const managerKeys = ['8100000003', '8100000004', '8100000005', '8100000006'];
 
 beforeAll(async () => {
   const reference = caseWith(() => undefined).reference!;
@@ -56,7 +56,7 @@ beforeAll(async () => {
   p = await createPipeline('encryption', reference);
   api = await p.startApi();
   await seedReference(p.database.db, reference);
-  const keys = ['7100000001', '7100000002', ...managerKeys];
+  const keys = ['8100000001', '8100000002', ...managerKeys];
   keys.forEach((key, i) => {
     const person = PEOPLE[i % 2]!;
     const base = caseWith((c) => { c.invoice.archiveKey = key; c.invoice.invoiceNumber = `N-${key}`; }).invoice;
@@ -117,7 +117,7 @@ describe('a full run leaves no personal data in Temporal', () => {
   }, 240_000);
 
   it('the export is the ciphertext by default; decoded=true gives the data back, and both are audited', async () => {
-    const key = '7100000001';
+    const key = '8100000001';
     const encrypted = await api.fetch(`/api/invoices/${key}/history`, { role: 'auditor' });
     expect(encrypted.status).toBe(200);
     expect(encrypted.headers.get('x-history-payloads')).toBe('encrypted');
@@ -136,13 +136,13 @@ describe('a full run leaves no personal data in Temporal', () => {
   }, 120_000);
 
   it('the timeline (console) still reads the encrypted history: the steps and the decision', async () => {
-    const timeline = await (await api.fetch('/api/invoices/7100000002/timeline', { role: 'manager' })).json();
+    const timeline = await (await api.fetch('/api/invoices/8100000002/timeline', { role: 'manager' })).json();
     expect(timeline.map((e: { kind: string }) => e.kind)).toEqual(expect.arrayContaining(['received', 'step', 'decided']));
   });
 
   it('reads of personal data are audited; the audit log is for admins and auditors, and has no way to change it', async () => {
-    await api.fetch('/api/invoices/7100000002', { role: 'submitter' });
-    const entries = (await (await api.fetch('/api/audit?target=7100000002', { role: 'admin' })).json()).entries;
+    await api.fetch('/api/invoices/8100000002', { role: 'submitter' });
+    const entries = (await (await api.fetch('/api/audit?target=8100000002', { role: 'admin' })).json()).entries;
     expect(entries.map((e: { action: string; actorRole: string }) => `${e.action}:${e.actorRole}`))
       .toEqual(expect.arrayContaining(['invoice.read:submitter', 'timeline.read:manager']));
     expect((await api.fetch('/api/audit', { role: 'manager' })).status).toBe(403);
@@ -153,7 +153,7 @@ describe('a full run leaves no personal data in Temporal', () => {
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
     const lines = (await csv.text()).trim().split('\n');
     expect(lines[0]).toBe('id,at,actorKeyId,actorName,actorRole,action,target,details,ip');
-    expect(lines.some((l) => l.includes(',invoice.read,7100000002,'))).toBe(true);
+    expect(lines.some((l) => l.includes(',invoice.read,8100000002,'))).toBe(true);
     const exported = (await (await api.fetch('/api/audit?action=audit.export', { role: 'auditor' })).json()).entries;
     expect(exported[0]).toMatchObject({ actorRole: 'auditor', details: { format: 'csv' } });
   });
