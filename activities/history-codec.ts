@@ -4,6 +4,7 @@
 // history as it would be without encryption: the timeline reads it, the decoded export serves it.
 
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
+import { decode } from '@temporalio/common/lib/internal-non-workflow/codec-helpers.js';
 import { ENCRYPTED_ENCODING } from './encryption.js';
 
 const ENCRYPTED = new TextEncoder().encode(ENCRYPTED_ENCODING);
@@ -18,12 +19,6 @@ function sameBytes(a: unknown, b: Uint8Array): boolean {
 export function isEncryptedPayload(value: unknown): value is Payload {
   const metadata = (value as { metadata?: Record<string, unknown> } | null)?.metadata;
   return typeof metadata === 'object' && metadata !== null && sameBytes(metadata[METADATA_ENCODING_KEY], ENCRYPTED);
-}
-
-async function decodeOne(payload: Payload, codecs: readonly PayloadCodec[]): Promise<Payload> {
-  let decoded = [payload];
-  for (const codec of [...codecs].reverse()) decoded = await codec.decode(decoded);
-  return decoded[0]!;
 }
 
 /** Encrypted payloads met while walking `value`, with the place to put each one back. */
@@ -58,9 +53,8 @@ function restoreFailures(value: unknown): void {
 export async function decodePayloadsInPlace(value: unknown, codecs: readonly PayloadCodec[]): Promise<number> {
   const found: Parameters<typeof collect>[1] = [];
   collect(value, found);
-  for (const item of found) {
-    (item.holder as Record<string | number, unknown>)[item.key] = await decodeOne(item.payload, codecs);
-  }
+  const decoded = await decode([...codecs], found.map((item) => item.payload));
+  found.forEach((item, i) => { (item.holder as Record<string | number, unknown>)[item.key] = decoded[i]; });
   restoreFailures(value);
   return found.length;
 }

@@ -9,6 +9,7 @@ import cors from '@fastify/cors';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Payload } from '@temporalio/common';
+import { decode, encode } from '@temporalio/common/lib/internal-non-workflow/codec-helpers.js';
 import { PayloadDecryptionError } from '../../activities/encryption.js';
 import { actorOf } from '../../db/audit.js';
 import type { AppDependencies } from '../app.js';
@@ -74,8 +75,7 @@ export const codecRoutes: FastifyPluginAsync<CodecRouteOptions> = async (app, { 
     }, async (request) => {
       let payloads = fromJson(request.body.payloads);
       try {
-        if (direction === 'decode') for (const codec of [...codecs].reverse()) payloads = await codec.decode(payloads);
-        else for (const codec of codecs) payloads = await codec.encode(payloads);
+        payloads = await (direction === 'decode' ? decode : encode)(codecs, payloads);
       } catch (error) {
         if (error instanceof PayloadDecryptionError) throw new HttpError(422, `A payload cannot be decrypted: ${error.message}`);
         throw error;

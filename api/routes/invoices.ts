@@ -1,8 +1,6 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from '@sinclair/typebox';
 import { actorOf } from '../../db/audit.js';
 import type { InvoiceRecord } from '../../db/invoices.js';
 import type { Invoice } from '../../rules/types.js';
