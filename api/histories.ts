@@ -16,6 +16,8 @@ export interface LoadedHistory {
   /** Where it was read: the Temporal server, or the archive (the server no longer has it). */
   source: 'temporal' | 'archive';
   runId: string | null;
+  /** When the archived run closed (archive only). */
+  closedAt: string | null;
 }
 
 const isNotFound = (error: unknown) =>
@@ -23,17 +25,19 @@ const isNotFound = (error: unknown) =>
 
 /** The history of a workflow's run (its latest run without `runId`); null when neither Temporal nor the archive has it. */
 export async function loadHistory(
-  deps: { client: Client; archive: ArchiveRepository }, timeoutMs: number, workflowId: string, runId?: string,
+  deps: { client: Client; archive: Pick<ArchiveRepository, 'history'> }, timeoutMs: number, workflowId: string, runId?: string,
 ): Promise<LoadedHistory | null> {
   try {
     const history = await withinDeadline(deps.client, timeoutMs, () => deps.client.workflow.getHandle(workflowId, runId).fetchHistory());
-    return { history, source: 'temporal', runId: runId ?? null };
+    return { history, source: 'temporal', runId: runId ?? null, closedAt: null };
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
   const archived = await deps.archive.history(workflowId, runId);
   if (!archived) return null;
-  return { history: temporal.api.history.v1.History.decode(archived.history), source: 'archive', runId: archived.run.runId };
+  return {
+    history: temporal.api.history.v1.History.decode(archived.history), source: 'archive', runId: archived.run.runId, closedAt: archived.run.closedAt,
+  };
 }
 
 /** Decrypts every payload of the history in place with the client's codecs; returns how many were. */

@@ -6,8 +6,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Connection, WorkflowNotFoundError } from '@temporalio/client';
-import proto from '@temporalio/proto';
+import { Connection } from '@temporalio/client';
+import { loadHistory } from '../api/histories.js';
 import { createArchiveRepository } from '../db/archive.js';
 import { openDatabase, type OpenDatabase } from '../db/client.js';
 import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
@@ -15,6 +15,9 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig } from '../config.js';
 import { workflowBundle } from '../worker.js';
+
+/** A history fetched from the server may be long: more time than an API request's deadline. */
+const FETCH_TIMEOUT_MS = 60_000;
 
 interface Target { label: string; workflowId: string; load(): Promise<unknown> }
 
@@ -56,17 +59,18 @@ const targets: Target[] = names.map((name) => fromFiles
     async load() {
       connection ??= await Connection.connect({ address: config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS });
       const client = temporalClient(connection, { namespace: config.temporalNamespace, dataConverter });
-      try {
-        return await client.workflow.getHandle(name).fetchHistory();
-      } catch (error) {
-        if (!(error instanceof WorkflowNotFoundError) && (error as { code?: unknown }).code !== 5) throw error;
-      }
-      // Dropped by Temporal (retention, deletion): the archived copy, as the server had it.
-      database ??= await openDatabase(config.databaseUrl);
-      const archived = await createArchiveRepository(database.db).history(name);
-      if (!archived) return usage(`${name}: neither the Temporal server nor the archive has this workflow`);
-      process.stdout.write(`      ${name}: from the archive (run ${archived.run.runId}, closed ${archived.run.closedAt})\n`);
-      return proto.temporal.api.history.v1.History.decode(archived.history);
+      // Dropped by Temporal (retention, deletion): the archived copy, as the server had it. The database is opened
+      // only then.
+      const archive = {
+        async history(workflowId: string, runId?: string) {
+          database ??= await openDatabase(config.databaseUrl);
+          return createArchiveRepository(database.db).history(workflowId, runId);
+        },
+      };
+      const loaded = await loadHistory({ client, archive }, FETCH_TIMEOUT_MS, name);
+      if (!loaded) return usage(`${name}: neither the Temporal server nor the archive has this workflow`);
+      if (loaded.source === 'archive') process.stdout.write(`      ${name}: from the archive (run ${loaded.runId}, closed ${loaded.closedAt})\n`);
+      return loaded.history;
     },
   });
 
