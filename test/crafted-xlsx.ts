@@ -4,6 +4,7 @@
 
 import { crc32, constants, createDeflateRaw, deflateRawSync } from 'node:zlib';
 import { sampleRow, trameBuffer, zipEntry } from '../activities/trame/testing.js';
+import { zipEntries } from '../activities/trame/zip.js';
 
 export interface Part {
   name: string;
@@ -62,16 +63,7 @@ export function deflated(name: string, content: string | Buffer): Part {
 
 /** The parts of an .xlsx written by this program (names in file order), inflated. */
 export function partsOf(xlsx: Buffer): Map<string, string> {
-  const names: string[] = [];
-  let end = xlsx.length - 22;
-  while (xlsx.readUInt32LE(end) !== 0x06054b50) end--;
-  let at = xlsx.readUInt32LE(end + 16);
-  for (let i = 0; i < xlsx.readUInt16LE(end + 10); i++) {
-    const nameLength = xlsx.readUInt16LE(at + 28);
-    names.push(xlsx.toString('utf8', at + 46, at + 46 + nameLength));
-    at += 46 + nameLength + xlsx.readUInt16LE(at + 30) + xlsx.readUInt16LE(at + 32);
-  }
-  return new Map(names.map((n) => [n, zipEntry(xlsx, n)]));
+  return new Map([...zipEntries(xlsx).keys()].map((n) => [n, zipEntry(xlsx, n)]));
 }
 
 const MAIN = 'xl/worksheets/sheet1.xml';

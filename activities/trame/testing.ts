@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { inflateRawSync } from 'node:zlib';
 import type { TrameRow } from './rows.js';
 import { writeTrame, type WriteTrameOptions } from './write.js';
+import { storedData, zipEntries } from './zip.js';
 
 /** A practitioner-routed Acte déjà payé row with every column filled. */
 export function sampleRow(overrides: Partial<TrameRow> = {}): TrameRow {
@@ -52,25 +53,8 @@ export async function trameBuffer(
 
 /** The text of one part of a zip (e.g. `xl/worksheets/sheet1.xml`), from its central directory. */
 export function zipEntry(zip: Buffer, name: string): string {
-  let end = zip.length - 22;
-  while (end >= 0 && zip.readUInt32LE(end) !== 0x06054b50) end--;
-  if (end < 0) throw new Error('not a zip file');
-  const count = zip.readUInt16LE(end + 10);
-  let at = zip.readUInt32LE(end + 16);
-  for (let i = 0; i < count; i++) {
-    const method = zip.readUInt16LE(at + 10);
-    const size = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const extraLength = zip.readUInt16LE(at + 30);
-    const commentLength = zip.readUInt16LE(at + 32);
-    const local = zip.readUInt32LE(at + 42);
-    const entryName = zip.toString('utf8', at + 46, at + 46 + nameLength).replace(/^\//, '');
-    if (entryName === name) {
-      const dataStart = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-      const data = zip.subarray(dataStart, dataStart + size);
-      return (method === 8 ? inflateRawSync(data) : data).toString('utf8');
-    }
-    at += 46 + nameLength + extraLength + commentLength;
-  }
-  throw new Error(`no ${name} in the zip`);
+  const part = zipEntries(zip).get(name);
+  if (!part) throw new Error(`no ${name} in the zip`);
+  const data = storedData(zip, part);
+  return (part.method === 8 ? inflateRawSync(data) : data).toString('utf8');
 }

@@ -41,7 +41,8 @@ const LOCAL_HEADER = 0x04034b50;
 const MAX_ENTRIES = 10_000;
 const CHUNK = 64 * 1024;
 
-function entries(zip: Buffer): Map<string, Entry> {
+/** The parts a zip's central directory lists, in its order (zip64 included). Throws `ZipUnreadable`. */
+export function zipEntries(zip: Buffer): Map<string, Entry> {
   if (zip.length < 22) throw new ZipUnreadable('not a zip file');
   let end = zip.length - 22;
   const lowest = Math.max(0, zip.length - 22 - 0xffff);
@@ -113,6 +114,17 @@ class Counter extends Transform {
   }
 }
 
+/**
+ * A part's bytes as stored (compressed with `part.method`), found through its local header. The compressed size
+ * declared may lie too: the deflate stream says where it ends (a short one fails to inflate).
+ */
+export function storedData(zip: Buffer, part: Entry): Buffer {
+  const local = part.localOffset;
+  if (local + 30 > zip.length || zip.readUInt32LE(local) !== LOCAL_HEADER) throw new ZipUnreadable(`bad local header of ${part.name}`);
+  const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+  return zip.subarray(start, Math.min(zip.length, start + part.compressedSize));
+}
+
 /** The parts of a zip held in memory, each readable once as a stream of text, all of them within one bound. */
 export class BoundedZip {
   private readonly parts: Map<string, Entry>;
@@ -120,7 +132,7 @@ export class BoundedZip {
 
   /** Throws `ZipUnreadable` (not a zip) or `ZipTooLarge` (its parts declare more than the bound). */
   constructor(private readonly zip: Buffer, readonly maxBytes: number) {
-    this.parts = entries(zip);
+    this.parts = zipEntries(zip);
     let declared = 0;
     for (const part of this.parts.values()) declared += part.uncompressedSize;
     if (declared > maxBytes) throw new ZipTooLarge(maxBytes, true);
@@ -178,11 +190,7 @@ export class BoundedZip {
   private inflate(name: string): Readable {
     const part = this.parts.get(name);
     if (!part) throw new ZipUnreadable(`no part ${name}`);
-    const local = part.localOffset;
-    if (local + 30 > this.zip.length || this.zip.readUInt32LE(local) !== LOCAL_HEADER) throw new ZipUnreadable(`bad local header of ${name}`);
-    const start = local + 30 + this.zip.readUInt16LE(local + 26) + this.zip.readUInt16LE(local + 28);
-    // The compressed size declared may lie too: the deflate stream says where it ends (a short one fails to inflate).
-    const data = this.zip.subarray(start, Math.min(this.zip.length, start + part.compressedSize));
+    const data = storedData(this.zip, part);
     const source = Readable.from((function* chunks() {
       for (let i = 0; i < data.length; i += CHUNK) yield data.subarray(i, i + CHUNK);
     })(), { objectMode: false });
