@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     pool: 'forks',
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', '.data/**', '.tools/**'],
+    exclude: ['node_modules/**', '.data/**', '.tools/**', 'test/cluster/**'],
     testTimeout: 30_000,
     // Opening PGlite and applying the migrations in a beforeAll takes long on two busy cores.
     hookTimeout: 60_000,

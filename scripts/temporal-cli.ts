@@ -24,7 +24,7 @@ export const SEARCH_ATTRIBUTES = {
 
 export type Log = (message: string) => void;
 
-function isExecutable(path: string): boolean {
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;
@@ -43,7 +43,7 @@ export function findOnPath(name: string, path = process.env.PATH ?? ''): string 
   return null;
 }
 
-function findGo(searchPath: string, goRoots: (string | undefined)[]): string | null {
+export function findGo(searchPath: string = process.env.PATH ?? '', goRoots: (string | undefined)[] = [process.env.GOROOT, '/usr/local/go']): string | null {
   const onPath = findOnPath('go', searchPath);
   if (onPath) return onPath;
   for (const root of goRoots) {
@@ -53,7 +53,7 @@ function findGo(searchPath: string, goRoots: (string | undefined)[]): string | n
 }
 
 /** Streams a child's output to `log`, line by line. */
-function pipeLines(stream: NodeJS.ReadableStream | null, log: Log, prefix = ''): void {
+export function pipeLines(stream: NodeJS.ReadableStream | null, log: Log, prefix = ''): void {
   if (!stream) return;
   let pending = '';
   stream.setEncoding('utf8');
@@ -68,9 +68,10 @@ function pipeLines(stream: NodeJS.ReadableStream | null, log: Log, prefix = ''):
   });
 }
 
-async function goInstall(go: string, gobin: string, log: Log): Promise<void> {
-  const child = spawn(go, ['install', CLI_MODULE], {
-    env: { ...process.env, GOBIN: gobin },
+/** `go install <modules…>` into `gobin` (extra environment: e.g. GOTOOLCHAIN). */
+export async function goInstall(go: string, gobin: string, log: Log, modules: string[] = [CLI_MODULE], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  const child = spawn(go, ['install', ...modules], {
+    env: { ...process.env, ...env, GOBIN: gobin },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   pipeLines(child.stdout, log, '  go: ');
@@ -79,7 +80,7 @@ async function goInstall(go: string, gobin: string, log: Log): Promise<void> {
     child.once('error', reject);
     child.once('close', resolve);
   });
-  if (code !== 0) throw new Error(`go install ${CLI_MODULE} failed (exit ${code})`);
+  if (code !== 0) throw new Error(`go install ${modules.join(' ')} failed (exit ${code})`);
 }
 
 export interface EnsureOptions {

@@ -1,0 +1,82 @@
+// npm run cluster — the production topology on this machine (scripts/cluster.ts): two Temporal server nodes on
+// PostgreSQL behind HAProxy, the Temporal UI, two workers and two API replicas. Ctrl-C stops everything.
+// Environment: TEMPORAL_DATABASE_URL (admin connection to the PostgreSQL holding Temporal's databases, default
+// postgres://postgres@127.0.0.1:5432/postgres), TEMPORAL_DB (temporal → temporal + temporal_visibility),
+// DATABASE_URL (the product's; default database tprejects_cluster there), CLUSTER_API_PORTS (3000,3001),
+// CLUSTER_WORKERS (2), CLUSTER_APIS (2), DATA_DIR (.data/cluster), plus the product's own (README « Configuration »).
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { openDatabase } from '../db/client.js';
+import { createApiKeyRepository } from '../db/api-keys.js';
+import { formatCounts, seedReference } from '../db/seed.js';
+import { practitioners } from '../db/schema.js';
+import { exampleUniverse } from '../examples/universe.js';
+import { startCluster } from './cluster.js';
+import { restrictDataDir } from './data-dir.js';
+import { REPO_ROOT } from './temporal-cli.js';
+
+const say = (message: string) => console.error(message);
+process.umask(0o077);
+const dataDir = resolve(process.env.DATA_DIR ?? join(REPO_ROOT, '.data', 'cluster'));
+mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+restrictDataDir(dataDir);
+
+const count = (name: string, fallback: number) => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be an integer ≥ 1, not « ${process.env[name]} »`);
+  return value;
+};
+const apiPorts = (process.env.CLUSTER_API_PORTS ?? '3000,3001').split(',').map((p) => Number(p.trim()));
+if (apiPorts.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw new Error(`CLUSTER_API_PORTS: ports separated by commas, not « ${process.env.CLUSTER_API_PORTS} »`);
+
+const cluster = await startCluster({
+  dataDir,
+  temporalDb: process.env.TEMPORAL_DB || 'temporal',
+  databaseUrl: process.env.DATABASE_URL || undefined,
+  workers: count('CLUSTER_WORKERS', 2),
+  apis: count('CLUSTER_APIS', 2),
+  apiPorts,
+  log: say,
+});
+
+// Demo reference data on first start, and one API key per role, written once to a 0600 file.
+const database = await openDatabase(cluster.databaseUrl);
+if ((await database.db.select({ n: practitioners.number }).from(practitioners).limit(1)).length === 0) {
+  say(`Loaded the demo reference data (examples/cases/): ${formatCounts(await seedReference(database.db, exampleUniverse()))}`);
+}
+const devKeys = await createApiKeyRepository(database.db).ensureDevKeys();
+await database.close();
+let keys = '  API keys: already created (npm run keys -- list / create <role>, with DATABASE_URL set)';
+if (devKeys) {
+  const file = join(dataDir, 'dev-keys.txt');
+  writeFileSync(file, `${devKeys.map((k) => `    ${k.role.padEnd(10)} ${k.key}`).join('\n')}\n`, { mode: 0o600 });
+  keys = `  API keys: written to ${file} (mode 0600; delete it once read)`;
+}
+
+const line = (label: string, value: string) => `    ${label.padEnd(22)} ${value}`;
+console.log(`
+  Rejets TP Simple — production topology is running.
+${cluster.apis.map((api, i) => line(`API replica ${i + 1}`, `${api.url}/console/  (OpenAPI ${api.url}/docs, metrics ${api.url}/metrics)`)).join('\n')}
+${line('Temporal (HAProxy)', `${cluster.temporalAddress}  (stats ${cluster.haproxyStats})`)}
+${cluster.nodes.map((n) => line(`Temporal node ${n.name}`, `${n.frontend}  (metrics http://${n.metrics}/metrics, pid ${n.service.pid})`)).join('\n')}
+${cluster.uiUrl ? line('Temporal UI', `${cluster.apis[0]!.url}/temporal/  (through the API: console login, payloads decoded)`) : ''}
+${cluster.workers.map((w) => line(w.name, `metrics ${w.metricsUrl}  (pid ${w.pid})`)).join('\n')}
+${line('PostgreSQL', `${new URL(cluster.databaseUrl).host}: ${cluster.temporalDatabases.join(', ')}, ${new URL(cluster.databaseUrl).pathname.slice(1)}`)}
+${line('Logs', join(dataDir, 'logs'))}
+${keys}
+
+  Ctrl-C to stop.
+`);
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  say(`${signal}: stopping the topology…`);
+  await cluster.stop();
+  restrictDataDir(dataDir);
+  process.exit(0);
+}
+process.once('SIGINT', () => void stop('SIGINT'));
+process.once('SIGTERM', () => void stop('SIGTERM'));

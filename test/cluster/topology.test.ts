@@ -1,0 +1,283 @@
+// npm run test:cluster — the production topology (scripts/cluster.ts: two Temporal server nodes on PostgreSQL behind
+// HAProxy, two workers, two API replicas) under crashes. 500 claims and a 300-invoice batch are submitted through
+// both API replicas in turn; mid-way one Temporal node, one worker and one API replica are killed (SIGKILL) and
+// started again after a pause. Then: every claim decided exactly once, each PS e-mailed once per 10 batch rows and
+// each single reply once (a local stand-in for the Resend API), the batch closed « FIN OK », a console session
+// valid on both replicas, every overdue task escalated once, and `npm run doctor` finds nothing.
+// Its databases have names of their own (CI, the suite and a running `npm run cluster` share one PostgreSQL).
+// Environment: CLUSTER_TEST_KILL_AT (claims submitted before the kills, default 200), CLUSTER_TEST_PAUSE_MS (5000).
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKeyRepository } from '../../db/api-keys.js';
+import { openDatabase } from '../../db/client.js';
+import { seedReference } from '../../db/seed.js';
+import { baseCase } from '../../rules/testing/cases.js';
+import type { Invoice } from '../../rules/types.js';
+import { startCluster, type Cluster } from '../../scripts/cluster.js';
+import { REPO_ROOT } from '../../scripts/temporal-cli.js';
+import { startFakeResend, type FakeResend } from '../fake-resend.js';
+
+const SINGLES = 500;
+const BATCH = 300;
+const PRACTITIONERS = 30;
+const BATCH_ID = 'gto-cluster';
+const KILL_AT = Number(process.env.CLUSTER_TEST_KILL_AT ?? 200);
+const PAUSE_MS = Number(process.env.CLUSTER_TEST_PAUSE_MS ?? 5_000);
+const TASK_SLA = '20s';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const psNumber = (i: number) => String(713_000_000 + i);
+
+/** A quarter paid, half answered to the PS, a quarter returned to a manager (as in test/batch.integration.test.ts). */
+function invoicesOf(count: number, firstKey: number, label: string): Invoice[] {
+  const base = baseCase();
+  return Array.from({ length: count }, (_, i) => {
+    const invoice = structuredClone(base.invoice);
+    invoice.archiveKey = String(firstKey + i);
+    invoice.invoiceNumber = `${label}-${i}`;
+    invoice.practitionerNumber = psNumber(i % PRACTITIONERS);
+    invoice.adeliNumbers = [invoice.practitionerNumber];
+    if (i % 4 === 1) invoice.flags!.addressedToInsured = true;
+    if (i % 4 === 2) invoice.flags!.carePathRespected = false;
+    if (i % 4 === 3) invoice.adeliNumbers = [invoice.practitionerNumber, '750044778'];
+    return invoice;
+  });
+}
+
+const singles = invoicesOf(SINGLES, 8_500_000_000, 'C');
+const batch = invoicesOf(BATCH, 8_600_000_000, 'G');
+
+let cluster: Cluster;
+let resend: FakeResend;
+let keys: Record<'submitter' | 'manager' | 'admin' | 'auditor', string>;
+const dataDir = mkdtempSync(join(tmpdir(), 'tp-cluster-'));
+
+beforeAll(async () => {
+  resend = await startFakeResend({ latencyMs: 20 });
+  cluster = await startCluster({
+    dataDir,
+    temporalDb: `temporal_t${process.pid}_${Date.now().toString(36)}`,
+    env: { RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, TASK_SLA, MANAGERS_EMAIL: 'chefs@almerys.example' },
+    log: (m) => console.log(m),
+  });
+  const database = await openDatabase(cluster.databaseUrl);
+  try {
+    const base = baseCase();
+    await seedReference(database.db, {
+      ...base.reference,
+      practitioners: Array.from({ length: PRACTITIONERS }, (_, i) => ({
+        number: psNumber(i), name: `Cabinet ${i}`, headerEmail: `ps${i}@cabinets.example.org`, returnEmails: [],
+      })),
+    });
+    const repository = createApiKeyRepository(database.db);
+    keys = {} as typeof keys;
+    for (const role of ['submitter', 'manager', 'admin', 'auditor'] as const) keys[role] = (await repository.create({ role, name: `cluster-${role}` })).key;
+  } finally {
+    await database.close();
+  }
+}, 15 * 60_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+  await cluster?.dropDatabases();
+  await resend?.close();
+}, 120_000);
+
+/**
+ * A request to one replica, as a client behind a load balancer would make it: on a refused connection or a 502/503
+ * (a replica down, Temporal failing over) it is tried again on the other replica. Submissions are idempotent (the
+ * critère d'archivage, the batch id), so a retry never doubles anything.
+ */
+async function call(replica: number, path: string, init: { method?: string; json?: unknown; role?: keyof typeof keys; cookie?: string } = {}) {
+  const headers: Record<string, string> = {};
+  if (init.cookie) headers.cookie = init.cookie;
+  else headers.authorization = `Bearer ${keys[init.role ?? 'admin']}`;
+  if (init.json !== undefined) headers['content-type'] = 'application/json';
+  let lastError = '';
+  for (let attempt = 0; attempt < 120; attempt++) {
+    const api = cluster.apis[(replica + attempt) % cluster.apis.length]!;
+    try {
+      const response = await fetch(`${api.url}${path}`, {
+        method: init.method ?? 'GET', headers, body: init.json !== undefined ? JSON.stringify(init.json) : undefined,
+      });
+      if (response.status === 502 || response.status === 503 || response.status === 504) {
+        lastError = `${response.status} ${await response.text()}`;
+        await sleep(250);
+        continue;
+      }
+      return response;
+    } catch (error) {
+      lastError = (error as Error).message;
+      await sleep(100);
+    }
+  }
+  throw new Error(`${init.method ?? 'GET'} ${path}: no replica answered (${lastError})`);
+}
+
+async function json(response: Response, status: number) {
+  const text = await response.text();
+  expect(response.status, text).toBe(status);
+  return text ? JSON.parse(text) : null;
+}
+
+describe('the production topology under crashes', () => {
+  let cookie = '';
+
+  it('serves a console session on both API replicas', async () => {
+    const login = await fetch(`${cluster.apis[0]!.url}/api/session`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: keys.manager }),
+    });
+    expect(login.status).toBe(200);
+    cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    for (const api of cluster.apis) {
+      const me = await fetch(`${api.url}/api/session`, { headers: { cookie } });
+      expect(me.status, api.name).toBe(200);
+      expect(await me.json()).toMatchObject({ role: 'manager' });
+    }
+  });
+
+  it('decides 500 claims and a 300-invoice batch exactly once, through kills of a node, a worker and an API replica', async () => {
+    const t0 = Date.now();
+    const pages = [batch.slice(0, 100), batch.slice(100, 200), batch.slice(200)];
+    let killed = false;
+    const restarts: Promise<void>[] = [];
+    const submitted: string[] = [];
+
+    // Claims go out 10 at a time, alternately through each replica; the batch's pages between them.
+    for (let i = 0; i < SINGLES; i += 10) {
+      const chunk = singles.slice(i, i + 10);
+      await Promise.all(chunk.map(async (invoice, j) => {
+        const response = await call((i / 10 + j) % 2, '/api/invoices', { method: 'POST', role: 'submitter', json: { invoice, receivedOn: '2016-02-23' } });
+        const body = await json(response, 202);
+        expect(body.id).toBe(invoice.archiveKey);
+        submitted.push(invoice.archiveKey);
+      }));
+      if (i === 100) await json(await call(0, '/api/batches', { method: 'POST', role: 'submitter', json: { batchId: BATCH_ID, receivedOn: '2016-02-23', invoices: pages[0], open: true } }), 202);
+      if (i === 250) await json(await call(1, `/api/batches/${BATCH_ID}/invoices`, { method: 'POST', role: 'submitter', json: { invoices: pages[1] } }), 200);
+      if (i === 400) {
+        await json(await call(0, `/api/batches/${BATCH_ID}/invoices`, { method: 'POST', role: 'submitter', json: { invoices: pages[2] } }), 200);
+        await json(await call(1, `/api/batches/${BATCH_ID}/close`, { method: 'POST', role: 'submitter' }), 202);
+      }
+
+      if (!killed && submitted.length >= KILL_AT) {
+        killed = true;
+        const [node, worker, api] = [cluster.nodes[0]!, cluster.workers[0]!, cluster.apis[1]!];
+        console.log(`cluster: ${submitted.length} claims in after ${((Date.now() - t0) / 1000).toFixed(1)} s; kill -9 ${node.service.name}, ${worker.name}, ${api.name}`);
+        await Promise.all([node.service.kill(), worker.kill(), api.kill()]);
+        // Started again after a pause, while submissions go on through what is left.
+        restarts.push((async () => {
+          await sleep(PAUSE_MS);
+          await node.service.start();
+          await worker.start();
+          await api.start();
+          console.log(`cluster: ${node.service.name}, ${worker.name} and ${api.name} back after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        })());
+      }
+    }
+    await Promise.all(restarts);
+    console.log(`cluster: everything submitted after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    // Every claim reaches its decision (paid, replied, or a manager's task), and the batch closes.
+    const sql = postgres(cluster.databaseUrl, { max: 2, onnotice: () => undefined });
+    try {
+      const deadline = Date.now() + 10 * 60_000;
+      for (;;) {
+        const [row] = await sql`select count(*)::int as undecided from invoices where status in ('analyzing', 'awaiting_reply')`;
+        const [{ total }] = await sql`select count(*)::int as total from invoices`;
+        const progress = await json(await call(0, `/api/batches/${BATCH_ID}`, { role: 'manager' }), 200);
+        if (total === SINGLES + BATCH && row!.undecided === 0 && progress.status === 'closed') break;
+        if (Date.now() > deadline) throw new Error(`not all decided: ${row!.undecided} undecided of ${total}, batch ${JSON.stringify(progress)}`);
+        await sleep(1000);
+      }
+      console.log(`cluster: all ${SINGLES + BATCH} decided and the batch closed after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+      // Decided exactly once: one row, one workflow, one decision per claim; one task per manager claim.
+      const statuses = Object.fromEntries((await sql`select status, count(*)::int as n from invoices group by status`).map((r) => [r.status, r.n]));
+      expect(statuses).toEqual({ paid: 125 + 75, replied: 250 + 150, awaiting_manager: 125 + 75 });
+      const [{ tasks, claims }] = await sql`select count(*)::int as tasks, count(distinct archive_key)::int as claims from manager_tasks`;
+      expect({ tasks, claims }).toEqual({ tasks: 200, claims: 200 });
+      const connection = await Connection.connect({ address: cluster.temporalAddress });
+      try {
+        // SQL visibility on PostgreSQL answers the same as the database: one invoice workflow per claim.
+        const { count } = await connection.workflowService.countWorkflowExecutions({ namespace: 'default', query: `WorkflowType = 'invoiceWorkflow'` });
+        expect(Number(count)).toBe(SINGLES + BATCH);
+        const { count: failed } = await connection.workflowService.countWorkflowExecutions({ namespace: 'default', query: `ExecutionStatus = 'Failed' OR ExecutionStatus = 'Terminated'` });
+        expect(Number(failed)).toBe(0);
+      } finally {
+        await connection.close();
+      }
+
+      const progress = await json(await call(1, `/api/batches/${BATCH_ID}`, { role: 'manager' }), 200);
+      expect(progress).toMatchObject({ status: 'closed', gtoClosure: 'FIN OK', decided: BATCH, emailed: 150 });
+
+      // E-mails: each single reply once; each PS once per 10 batch rows (150 rows over 30 PS: 5 each → 1 e-mail).
+      const byKey = new Map<string, number>();
+      for (const d of resend.deliveries) byKey.set(d.idempotencyKey ?? '', (byKey.get(d.idempotencyKey ?? '') ?? 0) + 1);
+      expect([...byKey.entries()].filter(([, n]) => n > 1)).toEqual([]);
+      const batchMails = resend.deliveries.filter((d) => d.idempotencyKey?.startsWith(`ps-reply:${BATCH_ID}:`));
+      const rowsPerPs = new Map<string, number>();
+      for (const invoice of batch.filter((_, i) => i % 4 === 1 || i % 4 === 2)) rowsPerPs.set(invoice.practitionerNumber!, (rowsPerPs.get(invoice.practitionerNumber!) ?? 0) + 1);
+      const expectedBatchMails = [...rowsPerPs.values()].reduce((sum, rows) => sum + Math.ceil(rows / 10), 0);
+      expect(batchMails).toHaveLength(expectedBatchMails);
+      const singleReplies = resend.deliveries.filter((d) => /^ps-reply:85\d{8}-0:/.test(d.idempotencyKey ?? ''));
+      expect(singleReplies).toHaveLength(250);
+      const repliedSingles = singles.filter((_, i) => i % 4 === 1 || i % 4 === 2).map((inv) => inv.archiveKey).sort();
+      expect(singleReplies.map((d) => /^ps-reply:(\d{10})-0:/.exec(d.idempotencyKey!)![1]).sort()).toEqual(repliedSingles);
+    } finally {
+      await sql.end();
+    }
+  }, 25 * 60_000);
+
+  it('escalates every overdue task once', async () => {
+    // TASK_SLA is 20 s: by now or shortly, every one of the 200 tasks is overdue.
+    const deadline = Date.now() + 5 * 60_000;
+    let escalations: string[] = [];
+    for (;;) {
+      escalations = resend.deliveries.map((d) => d.idempotencyKey ?? '').filter((k) => k.startsWith('escalation:'));
+      if (escalations.length >= 200 || Date.now() > deadline) break;
+      await sleep(1000);
+    }
+    await sleep(3000); // a second notification would arrive now
+    escalations = resend.deliveries.map((d) => d.idempotencyKey ?? '').filter((k) => k.startsWith('escalation:'));
+    expect(escalations).toHaveLength(200);
+    expect(new Set(escalations).size).toBe(200);
+    const overdue = await json(await call(1, '/api/tasks?overdue=true&limit=1', { role: 'manager' }), 200);
+    expect(overdue.total).toBe(200);
+    const sql = postgres(cluster.databaseUrl, { max: 1, onnotice: () => undefined });
+    try {
+      const [{ escalated }] = await sql`select count(*)::int as escalated from manager_tasks where escalated_at is not null`;
+      expect(escalated).toBe(200);
+    } finally {
+      await sql.end();
+    }
+  }, 6 * 60_000);
+
+  it('keeps the console session created before the restart valid on both replicas', async () => {
+    for (const api of cluster.apis) {
+      const me = await fetch(`${api.url}/api/session`, { headers: { cookie } });
+      expect(me.status, api.name).toBe(200);
+    }
+  });
+
+  it('leaves nothing for npm run doctor to find', async () => {
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'bin', 'doctor.ts'), '--json', '--dry-run', '--deep'], {
+        env: { ...cluster.env }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.once('error', reject);
+      child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`doctor exited ${code}: ${err}`))));
+    });
+    const report = JSON.parse(output);
+    expect(report.findings).toEqual([]);
+  }, 120_000);
+});
