@@ -100,7 +100,9 @@ async function call(replica: number, path: string, init: { method?: string; json
   else headers.authorization = `Bearer ${keys[init.role ?? 'admin']}`;
   if (init.json !== undefined) headers['content-type'] = 'application/json';
   let lastError = '';
-  for (let attempt = 0; attempt < 120; attempt++) {
+  // A node's shards move to the other node within seconds to tens of seconds: a client keeps trying for two minutes.
+  const deadline = Date.now() + 120_000;
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
     const api = cluster.apis[(replica + attempt) % cluster.apis.length]!;
     try {
       const response = await fetch(`${api.url}${path}`, {
