@@ -31,7 +31,7 @@ export function cachedFigures(read: () => Promise<ProductFigures>, ttlMs = FIGUR
   };
 }
 
-/** The product's gauges on `registry`, each set from `figures()` when scraped. */
+/** The product's gauges on `registry`, each set from `figures()` when scraped (to be scraped only when there are figures). */
 export function registerProductGauges(registry: Registry, figures: () => Promise<ProductFigures | null>): void {
   const gauge = <L extends string>(
     name: string, help: string, labelNames: readonly L[], set: (g: Gauge<L>, f: ProductFigures) => void,
@@ -44,11 +44,6 @@ export function registerProductGauges(registry: Registry, figures: () => Promise
     },
   });
 
-  new Gauge({
-    name: 'tprejects_figures_up', help: 'Whether the tprejects_* figures below could be read from the database (1) or not (0) at this scrape',
-    registers: [registry],
-    async collect() { this.set((await figures()) ? 1 : 0); },
-  });
   gauge('tprejects_claims_received', 'Claims received (one per critère d\'archivage), whatever their status', [], (g, f) => {
     g.set(Object.values(f.claimsByStatus).reduce((a, b) => a + b, 0));
   });
@@ -77,11 +72,11 @@ export function registerProductGauges(registry: Registry, figures: () => Promise
   gauge('tprejects_emails_account_refusals', 'E-mails the provider refuses for reasons of ours (API key, sender), retried until someone fixes it', [], (g, f) => {
     g.set(f.emails.accountRefusals);
   });
-  gauge('tprejects_doctor_last_run_timestamp_seconds', 'When the last `npm run doctor` ran (Unix time; absent when it never ran)', [], (g, f) => {
-    if (f.doctor) g.set(f.doctor.ranAt.getTime() / 1000);
+  gauge('tprejects_doctor_last_run_timestamp_seconds', 'When the last `npm run doctor` ran (Unix time; 0: it never ran)', [], (g, f) => {
+    g.set(f.doctor ? f.doctor.ranAt.getTime() / 1000 : 0);
   });
   gauge('tprejects_doctor_last_run_repaired', 'Findings the last `npm run doctor` repaired', [], (g, f) => {
-    if (f.doctor) g.set(f.doctor.repaired);
+    g.set(f.doctor?.repaired ?? 0);
   });
   gauge('tprejects_doctor_findings', 'Findings of the last `npm run doctor`, by kind (row_without_workflow, mail_stuck_sending…)', ['kind'], (g, f) => {
     for (const [kind, n] of Object.entries(f.doctor?.findingsByKind ?? {})) g.set({ kind }, n);
@@ -117,16 +112,27 @@ export const metricsRoutes = fp<MetricsOptions>(async (app, { deps, token }) => 
     }, reply.elapsedTime / 1000);
   });
 
+  // The product's gauges: a registry of their own, left out of a scrape when the database could not be read (rather
+  // than zeros that look like figures).
   const repository = createMetricsRepository(deps.database.db);
-  registerProductGauges(registry, cachedFigures(() => repository.figures(), FIGURES_TTL_MS, (error) => {
+  const figures = cachedFigures(() => repository.figures(), FIGURES_TTL_MS, (error) => {
     app.log.error({ err: sanitizeError(error) }, 'metrics: the figures could not be read');
-  }));
+  });
+  const product = new Registry();
+  registerProductGauges(product, figures);
+  const figuresUp = new Gauge({
+    name: 'tprejects_figures_up',
+    help: 'Whether the product\'s figures (tprejects_claims*, tprejects_tasks*, tprejects_emails*, tprejects_doctor*) could be read from the database for this scrape (1), or are left out (0)',
+    registers: [registry],
+  });
 
   app.get('/metrics', {
     schema: { hide: true },
     config: { routeToken: token || undefined },
   }, async (_request, reply) => {
-    const text = await registry.metrics();
+    const read = await figures();
+    figuresUp.set(read ? 1 : 0);
+    const text = `${await registry.metrics()}\n${read ? await product.metrics() : ''}`;
     return reply.type(registry.contentType).send(text);
   });
 }, { fastify: '5.x', name: 'tpr-metrics' });
