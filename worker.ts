@@ -5,10 +5,11 @@
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, DEFAULT_TASK_SLA_MS, type ActivityDependencies } from './activities/index.js';
 import { mailConfigFromEnv } from './activities/mail/config.js';
-import { createMailer, transportFromEnv } from './activities/mail/mailer.js';
+import { createMailer, transportFromEnv, type MailTransport } from './activities/mail/mailer.js';
+import { startWorkerMetrics } from './activities/metrics.js';
 import { createArchiveActivities, DEFAULT_ARCHIVE_RETENTION_MS, ensureArchiveSchedules } from './activities/archive.js';
 import { FAILURE_CONVERTER_PATH } from './activities/encryption.js';
 import { withFailureTypes } from './activities/failures.js';
@@ -50,10 +51,15 @@ export function parseDuration(value: string): number {
 
 /**
  * The worker's real dependencies, from the database, a Temporal client (a batch's activities start its invoices'
- * workflows and signal them) and the environment (TASK_SLA, MAIL_*, RESEND_*, …).
+ * workflows and signal them) and the environment (TASK_SLA, MAIL_*, RESEND_*, …). `observe.transport` wraps the mail
+ * transport (the worker's metrics count its outcomes).
  */
-export function dependenciesFrom(database: OpenDatabase, temporal: Client, env: NodeJS.ProcessEnv = process.env): ActivityDependencies {
+export function dependenciesFrom(
+  database: OpenDatabase, temporal: Client, env: NodeJS.ProcessEnv = process.env,
+  observe: { transport?: (transport: MailTransport) => MailTransport } = {},
+): ActivityDependencies {
   const mail = mailConfigFromEnv(env);
+  const transport = transportFromEnv(env);
   return {
     ports: createPostgresPorts(database.db),
     invoices: createInvoiceRepository(database.db),
@@ -61,7 +67,7 @@ export function dependenciesFrom(database: OpenDatabase, temporal: Client, env: 
     outputs: createOutputRepository(database.db),
     batches: createBatchRepository(database.db),
     messenger: createWorkflowMessenger(temporal),
-    mailer: createMailer({ db: database.db, transport: transportFromEnv(env) }),
+    mailer: createMailer({ db: database.db, transport: observe.transport?.(transport) ?? transport }),
     mailFrom: mail.from,
     managersEmail: mail.managers,
     consoleUrl: env.PUBLIC_URL ? `${env.PUBLIC_URL.replace(/\/$/, '')}` : undefined,
@@ -86,9 +92,11 @@ export interface WorkerOptions {
   maxCachedWorkflows?: number;
   /** The shared data converter (payloads encrypted): activities/temporal.ts dataConverterFromEnv. */
   dataConverter: DataConverter;
+  /** Worker interceptors (the worker's metrics count its activities: activities/metrics.ts). */
+  interceptors?: WorkerInterceptors;
 }
 
-export async function createWorker({ connection, namespace = 'default', taskQueue, deps, maxCachedWorkflows, dataConverter }: WorkerOptions): Promise<Worker> {
+export async function createWorker({ connection, namespace = 'default', taskQueue, deps, maxCachedWorkflows, dataConverter, interceptors }: WorkerOptions): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,
@@ -97,11 +105,15 @@ export async function createWorker({ connection, namespace = 'default', taskQueu
     activities: { ...createActivities(deps), ...withFailureTypes(createArchiveActivities(deps.archiving)) },
     maxCachedWorkflows: maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     dataConverter,
+    interceptors,
   });
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // WORKER_METRICS_PORT: installs the SDK runtime with its Prometheus exporter, before any connection.
+  const metrics = await startWorkerMetrics();
+  if (metrics) console.error(`worker: metrics on http://${metrics.address}/metrics`);
   const database = await openDatabase(config.databaseUrl);
   const address = config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
   const connection = await NativeConnection.connect({ address });
@@ -109,8 +121,8 @@ async function main(): Promise<void> {
   const dataConverter = dataConverterFromEnv();
   const client = temporalClient(clientConnection, { namespace: config.temporalNamespace, dataConverter });
   const worker = await createWorker({
-    connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, deps: dependenciesFrom(database, client),
-    dataConverter,
+    connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, deps: dependenciesFrom(database, client, process.env, metrics?.observe),
+    dataConverter, interceptors: metrics?.interceptors,
     maxCachedWorkflows: config.maxCachedWorkflows,
   });
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM by itself (the SDK's shutdownSignals): it stops polling,
@@ -126,6 +138,7 @@ async function main(): Promise<void> {
     await connection.close();
     await clientConnection.close();
     await database.close();
+    await metrics?.close();
   }
 }
 

@@ -32,6 +32,7 @@ import { batchRoutes } from './routes/batches.js';
 import { codecRoutes } from './routes/codec.js';
 import { temporalUiRoutes } from './routes/temporal-ui.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { invoiceRoutes, invoiceTimelineRoutes } from './routes/invoices.js';
 import { keyRoutes } from './routes/keys.js';
 import { outputRoutes } from './routes/outputs.js';
@@ -78,6 +79,8 @@ export interface AppDependencies {
   temporalTimeoutMs?: number;
   /** A request without an answer after this many ms is answered 503 (default REQUEST_TIMEOUT_MS, api/deadlines.ts). */
   requestTimeoutMs?: number;
+  /** Also accepted on GET /metrics as `Authorization: Bearer <token>` (METRICS_TOKEN); unset: admins only. */
+  metricsToken?: string;
   /** Bounds on a Trame upload (default: from the environment, config.ts loadTrameLimits). */
   trameLimits?: TrameLimits;
   logger?: boolean;
@@ -227,6 +230,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // Every route registered from here on checks its role (api/auth.ts ROUTE_ROLES): 401 without credentials, 403 wrong role.
   guardRoutes(app);
   await app.register(healthRoutes, { deps });
+  await app.register(metricsRoutes, { deps, token: deps.metricsToken });
   await app.register(sessionRoutes, {
     keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies, publicUrl: deps.publicUrl, audit: deps.audit,
   });

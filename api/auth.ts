@@ -13,7 +13,7 @@
 // ROUTE_ROLES is the route → roles matrix as data; `guardRoutes(app)` applies it to every route registered after it
 // (any /api route it does not name is admin-only).
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
@@ -31,6 +31,14 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Failed authentications per client IP (authPlugin): for routes that verify credentials themselves (login). */
     authThrottle: AuthThrottle;
+  }
+  interface FastifyContextConfig {
+    /**
+     * A Bearer token this route accepts besides API keys and sessions (GET /metrics: METRICS_TOKEN), compared in
+     * constant time. A request presenting it has no principal, passes the route's role guard and is no failed
+     * authentication; a wrong one is verified as an API key (and counted as a failure).
+     */
+    routeToken?: string;
   }
 }
 
@@ -138,6 +146,15 @@ function bearerOf(header: string | undefined): string | null | undefined {
   return match ? match[1]! : null; // null: a header that is not a Bearer key
 }
 
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/** Whether the request presents its route's own token (`config.routeToken`): digests compared in constant time. */
+export function presentsRouteToken(request: FastifyRequest): boolean {
+  const expected = request.routeOptions.config?.routeToken;
+  const bearer = bearerOf(request.headers.authorization);
+  return typeof expected === 'string' && expected !== '' && typeof bearer === 'string' && timingSafeEqual(sha256(bearer), sha256(expected));
+}
+
 /** Whether the request carried credentials of any kind (to tell "log in" from "your credentials are bad"). */
 export function hasCredentials(request: FastifyRequest): boolean {
   return request.headers.authorization !== undefined || cookieValue(request.headers.cookie, SESSION_COOKIE) !== undefined;
@@ -221,6 +238,8 @@ export const authPlugin = fp<AuthOptions>(
       // Over the limit of failures: refused before anything is verified, a right key included.
       const wait = await throttle.blocked(request);
       if (wait !== null) return throttle.refuse(reply, wait);
+
+      if (bearer !== undefined && presentsRouteToken(request)) return undefined; // the route's own token: no principal
 
       if (bearer !== undefined) {
         // Never falls back to the cookie.
@@ -353,6 +372,9 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   { method: 'GET', url: '/api/audit', roles: ['auditor'], what: 'the audit log (list)' },
   { method: 'GET', url: '/api/audit/*', roles: ['auditor'], what: 'the audit log (export)' },
 
+  // Operations: Prometheus metrics (also Authorization: Bearer <METRICS_TOKEN> when set, api/routes/metrics.ts)
+  { method: 'GET', url: '/metrics', roles: ['admin'], what: 'Prometheus metrics (admins, or the METRICS_TOKEN)' },
+
   // Administration
   { method: '*', url: '/api/keys', roles: ['admin'], what: 'list and create API keys' },
   { method: '*', url: '/api/keys/*', roles: ['admin'], what: 'revoke an API key' },
@@ -401,7 +423,7 @@ export function guardRoutes(app: FastifyInstance, rules: readonly RouteRule[] = 
     }
     if (guards.size === 0) return;
     const methodOf = (request: FastifyRequest) => (request.method === 'HEAD' && !guards.has('HEAD') ? 'GET' : request.method);
-    const guard: RoleGuard = async (request, reply) => guards.get(methodOf(request))?.(request, reply);
+    const guard: RoleGuard = async (request, reply) => (presentsRouteToken(request) ? undefined : guards.get(methodOf(request))?.(request, reply));
     const existing = route.onRequest === undefined ? [] : [route.onRequest].flat();
     route.onRequest = [guard, ...existing] as RouteOptions['onRequest'];
   });

@@ -71,6 +71,7 @@ export function appDependencies(input: {
     publicUrl: env.PUBLIC_URL?.trim() || undefined,
     trustedOrigins: originsOf(env.TEMPORAL_UI_ORIGIN),
     authFailureLimit: authFailureLimitFromEnv(env),
+    metricsToken: env.METRICS_TOKEN?.trim() || undefined,
     operatorName: env.OPERATOR_NAME?.trim() || 'traitement automatique',
     managersEmail: mailConfigFromEnv(env).managers,
     taskQueue: input.taskQueue,
