@@ -57,9 +57,16 @@ export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 2;
 function connectionOptions(url: string, options: OpenOptions) {
   const fromEnv = Number(process.env.PGCONNECT_TIMEOUT);
   const connectTimeout = options.connectTimeoutSeconds ?? (fromEnv > 0 ? fromEnv : DEFAULT_CONNECT_TIMEOUT_SECONDS);
+  // DATABASE_POOL_MAX: connections a process keeps at most (postgres.js's default, 10, when unset). Every replica
+  // counts against the server's max_connections, with Temporal's own pools (deploy/README.md « Connections »).
+  const poolMax = Number(process.env.DATABASE_POOL_MAX);
+  if (process.env.DATABASE_POOL_MAX && !(Number.isInteger(poolMax) && poolMax >= 1)) {
+    throw new Error(`DATABASE_POOL_MAX must be an integer ≥ 1, not « ${process.env.DATABASE_POOL_MAX} »`);
+  }
   return {
     onnotice: () => undefined,
     ...(/[?&]connect_timeout=/.test(url) ? {} : { connect_timeout: connectTimeout }),
+    ...(poolMax ? { max: poolMax } : {}),
   };
 }
 

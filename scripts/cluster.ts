@@ -21,6 +21,22 @@ export const DYNAMIC_CONFIG = join(REPO_ROOT, 'deploy', 'temporal', 'dynamicconf
 export const HAPROXY_CONFIG = join(REPO_ROOT, 'deploy', 'haproxy', 'temporal-frontend.cfg');
 const UI_CONFIG_ROOT = join(REPO_ROOT, 'deploy', 'temporal');
 
+/**
+ * A free port below 32768: Temporal keeps membership ports in a smallint column (cluster_membership.rpc_port), so the
+ * ephemeral range (32768+) that `freePort()` draws from is refused there.
+ */
+async function lowFreePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      return await freePort(port);
+    } catch {
+      // taken: another
+    }
+  }
+  throw new Error('no free port between 20000 and 32000');
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A child process of the topology, which can be killed (-9) and started again with the same arguments. */
@@ -303,7 +319,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const ports: Record<string, number> = {};
       for (const key of ['FRONTEND_GRPC_PORT', 'FRONTEND_HTTP_PORT', 'FRONTEND_MEMBERSHIP_PORT', 'HISTORY_GRPC_PORT',
         'HISTORY_MEMBERSHIP_PORT', 'MATCHING_GRPC_PORT', 'MATCHING_MEMBERSHIP_PORT', 'WORKER_GRPC_PORT',
-        'WORKER_MEMBERSHIP_PORT', 'PROMETHEUS_PORT']) ports[key] = await freePort();
+        'WORKER_MEMBERSHIP_PORT', 'PROMETHEUS_PORT']) ports[key] = await lowFreePort();
       const frontend = `127.0.0.1:${ports.FRONTEND_GRPC_PORT}`;
       const metrics = `127.0.0.1:${ports.PROMETHEUS_PORT}`;
       const env: NodeJS.ProcessEnv = {
@@ -317,6 +333,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         BIND_ON_IP: '127.0.0.1', TEMPORAL_BROADCAST_ADDRESS: '127.0.0.1',
         TEMPORAL_FRONTEND_ADDRESS: temporalAddress,
         DYNAMIC_CONFIG_FILE_PATH: DYNAMIC_CONFIG,
+        // Each of a node's four services keeps its own pools: 4 × (4 + 2) connections a node at most, so that two
+        // nodes, the workers and the APIs stay well within PostgreSQL's default max_connections (100).
+        SQL_MAX_CONNS: process.env.SQL_MAX_CONNS ?? '4',
+        SQL_MAX_IDLE_CONNS: process.env.SQL_MAX_IDLE_CONNS ?? '4',
+        SQL_VIS_MAX_CONNS: process.env.SQL_VIS_MAX_CONNS ?? '2',
         LOG_LEVEL: process.env.TEMPORAL_LOG_LEVEL ?? 'warn',
       };
       const service = new Service(`temporal-${name}`, bins.server, ['--allow-no-auth', '--config-file', SERVER_CONFIG, 'start'], env,
@@ -395,6 +416,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         : (loadKeyring({ env: {}, dataDir: options.dataDir }), { PAYLOAD_KEYS_FILE: join(options.dataDir, PAYLOAD_KEYS_FILE) })),
       PAYLOAD_KEYS_REQUIRED: 'true',
       SESSION_SECRET: loadSessionSecret({ env: process.env, dataDir: options.dataDir }),
+      DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX ?? '5',
       DATA_DIR: options.dataDir,
       ...options.env,
     };
