@@ -71,7 +71,8 @@ describe('docker-compose.yml', () => {
     expect(code).not.toMatch(/auto-setup/);
     const temporal = service('temporal');
     expect(temporal).toMatch(new RegExp(`image: temporalio/server:\\$\\{TEMPORAL_VERSION:-${TEMPORAL_SERVER_VERSION.replaceAll('.', '\\.')}\\}\\n`));
-    expect(code).toMatch(new RegExp(`image: temporalio/admin-tools:\\$\\{TEMPORAL_ADMINTOOLS_VERSION:-${TEMPORAL_SERVER_VERSION.replaceAll('.', '\\.')}\\}\\n`));
+    // The admin tools (schema tool, CLI) follow the server's version.
+    expect(code).toMatch(new RegExp(`image: temporalio/admin-tools:\\$\\{TEMPORAL_ADMINTOOLS_VERSION:-\\$\\{TEMPORAL_VERSION:-${TEMPORAL_SERVER_VERSION.replaceAll('.', '\\.')}\\}\\}\\n`));
     expect(service('temporal-ui')).toMatch(new RegExp(`image: temporalio/ui:\\$\\{TEMPORAL_UI_VERSION:-${TEMPORAL_UI_VERSION.replaceAll('.', '\\.')}\\}\\n`));
 
     // deploy/temporal mounted read-only; the server's --config-file (its environment variable) is server.yaml in it.
@@ -183,7 +184,9 @@ const DUMMY_SECRETS = { POSTGRES_PASSWORD: 'x', SESSION_SECRET: 'x'.repeat(48), 
 
 function runCompose(args: string[], env: Record<string, string | undefined>) {
   const clean = { ...process.env };
-  for (const name of ['POSTGRES_PASSWORD', 'SESSION_SECRET', 'PAYLOAD_KEYS', 'METRICS_TOKEN', 'COMPOSE_FILE', 'COMPOSE_PROJECT_NAME']) delete clean[name];
+  // The file's defaults, not this shell's overrides.
+  for (const name of ['POSTGRES_PASSWORD', 'SESSION_SECRET', 'PAYLOAD_KEYS', 'METRICS_TOKEN', 'COMPOSE_FILE', 'COMPOSE_PROJECT_NAME',
+    'COMPOSE_PROFILES', 'TEMPORAL_VERSION', 'TEMPORAL_ADMINTOOLS_VERSION', 'TEMPORAL_UI_VERSION', 'PUBLIC_URL']) delete clean[name];
   return spawnSync(validator!.command, [...validator!.args, '--project-directory', ROOT, '-f', join(ROOT, 'docker-compose.yml'), ...args], {
     encoding: 'utf8', cwd: ROOT, timeout: 60_000, env: { ...clean, ...env },
   });
@@ -222,6 +225,8 @@ describe(`docker compose config${validator ? ` (${validator.version})` : ''}`, (
     expect(Object.keys(s).sort()).toEqual(['api', 'haproxy', 'postgres', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker']);
     expect(s.temporal!.image).toBe(`temporalio/server:${TEMPORAL_SERVER_VERSION}`);
     expect(s['temporal-schema']!.image).toBe(`temporalio/admin-tools:${TEMPORAL_SERVER_VERSION}`);
+    expect(runCompose(['config', '--images'], { ...DUMMY_SECRETS, TEMPORAL_VERSION: '9.9.9' }).stdout.split('\n'))
+      .toEqual(expect.arrayContaining(['temporalio/server:9.9.9', 'temporalio/admin-tools:9.9.9']));
     expect(s['temporal-ui']!.image).toBe(`temporalio/ui:${TEMPORAL_UI_VERSION}`);
     expect(s.temporal!.deploy?.replicas).toBe(2);
     expect(s.worker!.deploy?.replicas).toBe(2);
