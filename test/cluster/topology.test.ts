@@ -122,14 +122,17 @@ async function call(replica: number, path: string, init: { method?: string; json
   throw new Error(`${init.method ?? 'GET'} ${path}: no replica answered (${lastError})`);
 }
 
-async function json(response: Response, status: number) {
+/** The body, once the status is one of `statuses` (a retried write answers 200 where the first one answered 202). */
+async function json(response: Response, ...statuses: number[]) {
   const text = await response.text();
-  expect(response.status, text).toBe(status);
+  expect(statuses, `${response.status} ${text}`).toContain(response.status);
   return text ? JSON.parse(text) : null;
 }
 
 describe('the production topology under crashes', () => {
   let cookie = '';
+  /** The checks after the crash test only mean something when every claim was decided. */
+  let decided = false;
 
   it('serves a console session on both API replicas', async () => {
     const login = await fetch(`${cluster.apis[0]!.url}/api/session`, {
@@ -156,14 +159,14 @@ describe('the production topology under crashes', () => {
       const chunk = singles.slice(i, i + 10);
       await Promise.all(chunk.map(async (invoice, j) => {
         const response = await call((i / 10 + j) % 2, '/api/invoices', { method: 'POST', role: 'submitter', json: { invoice, receivedOn: '2016-02-23' } });
-        const body = await json(response, 202);
+        const body = await json(response, 202, 200);
         expect(body.id).toBe(invoice.archiveKey);
         submitted.push(invoice.archiveKey);
       }));
-      if (i === 100) await json(await call(0, '/api/batches', { method: 'POST', role: 'submitter', json: { batchId: BATCH_ID, receivedOn: '2016-02-23', invoices: pages[0], open: true } }), 202);
-      if (i === 250) await json(await call(1, `/api/batches/${BATCH_ID}/invoices`, { method: 'POST', role: 'submitter', json: { invoices: pages[1] } }), 200);
+      if (i === 100) await json(await call(0, '/api/batches', { method: 'POST', role: 'submitter', json: { batchId: BATCH_ID, receivedOn: '2016-02-23', invoices: pages[0], open: true } }), 202, 200);
+      if (i === 250) await json(await call(1, `/api/batches/${BATCH_ID}/invoices`, { method: 'POST', role: 'submitter', json: { invoices: pages[1] } }), 202, 200);
       if (i === 400) {
-        await json(await call(0, `/api/batches/${BATCH_ID}/invoices`, { method: 'POST', role: 'submitter', json: { invoices: pages[2] } }), 200);
+        await json(await call(0, `/api/batches/${BATCH_ID}/invoices`, { method: 'POST', role: 'submitter', json: { invoices: pages[2] } }), 202, 200);
         await json(await call(1, `/api/batches/${BATCH_ID}/close`, { method: 'POST', role: 'submitter' }), 202);
       }
 
@@ -234,9 +237,11 @@ describe('the production topology under crashes', () => {
     } finally {
       await sql.end();
     }
+    decided = true;
   }, 25 * 60_000);
 
-  it('escalates every overdue task once', async () => {
+  it('escalates every overdue task once', async (context) => {
+    if (!decided) context.skip('the claims were not all decided');
     // TASK_SLA is 20 s: by now or shortly, every one of the 200 tasks is overdue.
     const deadline = Date.now() + 5 * 60_000;
     let escalations: string[] = [];
@@ -267,7 +272,28 @@ describe('the production topology under crashes', () => {
     }
   });
 
-  it('leaves nothing for npm run doctor to find', async () => {
+  it('exposes Prometheus metrics on each API replica, each worker and each Temporal node', async () => {
+    for (const api of cluster.apis) {
+      const text = await (await call(cluster.apis.indexOf(api), '/metrics', { role: 'admin' })).text();
+      expect(text, api.name).toMatch(/^tprejects_claims_received \d+/m);
+      expect(text).toMatch(/^tprejects_tasks_escalated\{[^}]*\} \d+/m);
+      expect(text).toMatch(/^tprejects_emails_stuck_sending 0$/m);
+      for (const invoice of [singles[0]!, batch[0]!]) expect(text).not.toContain(invoice.beneficiary!.nir); // never a NIR
+    }
+    expect(await (await fetch(`${cluster.apis[0]!.url}/metrics`)).status).toBe(401);
+    for (const worker of cluster.workers) {
+      const text = await (await fetch(worker.metricsUrl)).text();
+      expect(text, worker.name).toMatch(/^temporal_worker_task_slots_available\{/m);
+      expect(text).toMatch(/^tprejects_worker_activities_total\{/m);
+    }
+    for (const node of cluster.nodes) {
+      const text = await (await fetch(`http://${node.metrics}/metrics`)).text();
+      expect(text, node.name).toMatch(/^persistence_requests\{/m);
+    }
+  });
+
+  it('leaves nothing for npm run doctor to find', async (context) => {
+    if (!decided) context.skip('the claims were not all decided');
     const output = await new Promise<string>((resolve, reject) => {
       const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'bin', 'doctor.ts'), '--json', '--dry-run', '--deep'], {
         env: { ...cluster.env }, stdio: ['ignore', 'pipe', 'pipe'],
