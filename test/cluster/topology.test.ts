@@ -5,7 +5,9 @@
 // each single reply once (a local stand-in for the Resend API), the batch closed « FIN OK », a console session
 // valid on both replicas, every overdue task escalated once, and `npm run doctor` finds nothing.
 // Its databases have names of their own (CI, the suite and a running `npm run cluster` share one PostgreSQL).
-// Environment: CLUSTER_TEST_KILL_AT (claims submitted before the kills, default 200), CLUSTER_TEST_PAUSE_MS (5000).
+// Environment: CLUSTER_TEST_KILLS, the kill schedule: `<claims submitted>:<service>,<service>…` entries separated by
+// `;` (default `200:temporal-a,worker-1,api-2`; services: temporal-a, temporal-b, worker-N, api-N, haproxy,
+// temporal-ui), each killed with SIGKILL and started again CLUSTER_TEST_PAUSE_MS later (default 5000).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -27,7 +29,11 @@ const SINGLES = 500;
 const BATCH = 300;
 const PRACTITIONERS = 30;
 const BATCH_ID = 'gto-cluster';
-const KILL_AT = Number(process.env.CLUSTER_TEST_KILL_AT ?? 200);
+const KILLS = (process.env.CLUSTER_TEST_KILLS ?? '200:temporal-a,worker-1,api-2').split(';').filter((e) => e.trim()).map((entry) => {
+  const m = /^\s*(\d+)\s*:\s*([\w,\s-]+)$/.exec(entry);
+  if (!m) throw new Error(`CLUSTER_TEST_KILLS: « ${entry} » is not <claims>:<service>,<service>…`);
+  return { at: Number(m[1]), services: m[2]!.split(',').map((s) => s.trim()).filter(Boolean) };
+}).sort((a, b) => a.at - b.at);
 const PAUSE_MS = Number(process.env.CLUSTER_TEST_PAUSE_MS ?? 5_000);
 const TASK_SLA = '20s';
 
@@ -150,8 +156,18 @@ describe('the production topology under crashes', () => {
   it('decides 500 claims and a 300-invoice batch exactly once, through kills of a node, a worker and an API replica', async () => {
     const t0 = Date.now();
     const pages = [batch.slice(0, 100), batch.slice(100, 200), batch.slice(200)];
-    let killed = false;
+    const kills = [...KILLS];
     const restarts: Promise<void>[] = [];
+    const services = new Map([
+      ...cluster.nodes.map((n) => [n.service.name, n.service] as const),
+      ...cluster.workers.map((w) => [w.name, w] as const),
+      ...cluster.apis.map((a) => [a.name, a] as const),
+      ['haproxy', cluster.haproxy] as const,
+      ...(cluster.ui ? [['temporal-ui', cluster.ui] as const] : []),
+    ]);
+    for (const { services: names } of kills) {
+      for (const name of names) if (!services.has(name)) throw new Error(`CLUSTER_TEST_KILLS: no service « ${name} » (${[...services.keys()].join(', ')})`);
+    }
     const submitted: string[] = [];
 
     // Claims go out 10 at a time, alternately through each replica; the batch's pages between them.
@@ -170,18 +186,16 @@ describe('the production topology under crashes', () => {
         await json(await call(1, `/api/batches/${BATCH_ID}/close`, { method: 'POST', role: 'submitter' }), 202);
       }
 
-      if (!killed && submitted.length >= KILL_AT) {
-        killed = true;
-        const [node, worker, api] = [cluster.nodes[0]!, cluster.workers[0]!, cluster.apis[1]!];
-        console.log(`cluster: ${submitted.length} claims in after ${((Date.now() - t0) / 1000).toFixed(1)} s; kill -9 ${node.service.name}, ${worker.name}, ${api.name}`);
-        await Promise.all([node.service.kill(), worker.kill(), api.kill()]);
-        // Started again after a pause, while submissions go on through what is left.
+      while (kills.length > 0 && submitted.length >= kills[0]!.at) {
+        const { services: names } = kills.shift()!;
+        const targets = names.map((name) => services.get(name)!);
+        console.log(`cluster: ${submitted.length} claims in after ${((Date.now() - t0) / 1000).toFixed(1)} s; kill -9 ${names.join(', ')}`);
+        await Promise.all(targets.map((service) => service.kill()));
+        // Started again after a pause (Temporal nodes first, the API last), while submissions go on through the rest.
         restarts.push((async () => {
           await sleep(PAUSE_MS);
-          await node.service.start();
-          await worker.start();
-          await api.start();
-          console.log(`cluster: ${node.service.name}, ${worker.name} and ${api.name} back after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+          for (const service of targets) await service.start();
+          console.log(`cluster: ${names.join(', ')} back after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         })());
       }
     }
