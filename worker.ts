@@ -109,6 +109,23 @@ export async function createWorker({ connection, namespace = 'default', taskQueu
   });
 }
 
+/**
+ * `attempt()` until it succeeds, retrying with a growing pause (0.5 s → 5 s) for at most `timeoutMs`: a worker
+ * started while Temporal (or its load balancer) restarts waits for it instead of exiting.
+ */
+export async function withRetries<T>(what: string, attempt: () => Promise<T>, timeoutMs: number, log = console.error): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let pause = 500; ; pause = Math.min(pause * 2, 5_000)) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() + pause > deadline) throw error;
+      log(`worker: ${what} failed (${(error as Error).message.split('\n')[0]}); trying again in ${pause / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   // WORKER_METRICS_PORT: installs the SDK runtime with its Prometheus exporter, before any connection.
@@ -116,8 +133,10 @@ async function main(): Promise<void> {
   if (metrics) console.error(`worker: metrics on http://${metrics.address}/metrics`);
   const database = await openDatabase(config.databaseUrl);
   const address = config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
-  const connection = await NativeConnection.connect({ address });
-  const clientConnection = await Connection.connect({ address });
+  // WORKER_CONNECT_TIMEOUT (default 60 s): how long a starting worker waits for Temporal before giving up (exit 1).
+  const connectTimeoutMs = process.env.WORKER_CONNECT_TIMEOUT ? parseDuration(process.env.WORKER_CONNECT_TIMEOUT) : 60_000;
+  const connection = await withRetries(`connecting to Temporal at ${address}`, () => NativeConnection.connect({ address }), connectTimeoutMs);
+  const clientConnection = await withRetries(`connecting to Temporal at ${address}`, () => Connection.connect({ address }), connectTimeoutMs);
   const dataConverter = dataConverterFromEnv();
   const client = temporalClient(clientConnection, { namespace: config.temporalNamespace, dataConverter });
   const worker = await createWorker({
@@ -130,7 +149,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => console.error(`worker: ${signal} received, finishing the tasks in progress…`));
   }
-  await ensureArchiveSchedules(client, config.taskQueue);
+  await withRetries('creating the archive schedules', () => ensureArchiveSchedules(client, config.taskQueue), connectTimeoutMs);
   console.error(`worker: polling task queue « ${config.taskQueue} » on ${config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS} (${database.kind})`);
   try {
     await worker.run();

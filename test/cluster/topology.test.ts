@@ -191,12 +191,17 @@ describe('the production topology under crashes', () => {
         const targets = names.map((name) => services.get(name)!);
         console.log(`cluster: ${submitted.length} claims in after ${((Date.now() - t0) / 1000).toFixed(1)} s; kill -9 ${names.join(', ')}`);
         await Promise.all(targets.map((service) => service.kill()));
-        // Started again after a pause (Temporal nodes first, the API last), while submissions go on through the rest.
-        restarts.push((async () => {
+        // Started again after a pause (the load balancer and the Temporal nodes first, the APIs last), while submissions
+        // go on through the rest.
+        // A failed restart fails the test once the submissions are done (never an unhandled rejection meanwhile).
+        const order = (name: string) => ['haproxy', 'temporal', 'worker', 'temporal-ui', 'api'].findIndex((p) => name.startsWith(p));
+        const restart = (async () => {
           await sleep(PAUSE_MS);
-          for (const service of targets) await service.start();
+          for (const service of [...targets].sort((a, b) => order(a.name) - order(b.name))) await service.start();
           console.log(`cluster: ${names.join(', ')} back after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-        })());
+        })();
+        restart.catch(() => undefined);
+        restarts.push(restart);
       }
     }
     await Promise.all(restarts);
