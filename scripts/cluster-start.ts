@@ -3,7 +3,8 @@
 // Environment: TEMPORAL_DATABASE_URL (admin connection to the PostgreSQL holding Temporal's databases, default
 // postgres://postgres@127.0.0.1:5432/postgres), TEMPORAL_DB (temporal → temporal + temporal_visibility),
 // DATABASE_URL (the product's; default database tprejects_cluster there), CLUSTER_API_PORTS (3000,3001),
-// CLUSTER_WORKERS (2), CLUSTER_APIS (2), DATA_DIR (.data/cluster), plus the product's own (README « Configuration »).
+// CLUSTER_TEMPORAL_PORT (7233, HAProxy: what `temporal --address` and other tools use), CLUSTER_WORKERS (2),
+// CLUSTER_APIS (2), DATA_DIR (.data/cluster), plus the product's own (README « Configuration »).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -37,6 +38,7 @@ const cluster = await startCluster({
   workers: count('CLUSTER_WORKERS', 2),
   apis: count('CLUSTER_APIS', 2),
   apiPorts,
+  temporalPort: count('CLUSTER_TEMPORAL_PORT', 7233),
   log: say,
 });
 

@@ -159,6 +159,8 @@ export interface ClusterOptions {
   env?: NodeJS.ProcessEnv;
   /** Fixed API ports (default: free ports). */
   apiPorts?: number[];
+  /** The load balancer's port, what clients use (default: a free port). */
+  temporalPort?: number;
   log?: Log;
 }
 
@@ -310,7 +312,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   try {
     // Temporal nodes: each runs frontend, history, matching and worker, with ports of its own.
-    const lbPort = await freePort();
+    const lbPort = await freePort(options.temporalPort ?? 0).catch((error: Error) => {
+      throw new Error(`the Temporal load balancer's port ${options.temporalPort} is taken (${error.message}): set CLUSTER_TEMPORAL_PORT`);
+    });
     const lbStatsPort = await freePort();
     const temporalAddress = `127.0.0.1:${lbPort}`;
     const pg = new URL(adminUrl);
