@@ -11,8 +11,8 @@ import { openDatabase } from '../db/client.js';
 import { cpus } from 'node:os';
 import { createBatchRepository } from '../db/batches.js';
 import { seedReference } from '../db/seed.js';
-import { baseCase } from '../rules/testing/cases.js';
 import { ensureTemporalCli, freePort, startDevServer } from '../scripts/temporal-cli.js';
+import { mixedClaims } from '../test/datasets.js';
 import { startFakeResend } from '../test/fake-resend.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
@@ -38,22 +38,8 @@ if (!binary) throw new Error('the Temporal CLI is needed: npm run setup');
 const server = await startDevServer({ binary, port: await freePort(), uiPort: false });
 const resend = await startFakeResend();
 const database = await openDatabase(process.env.DATABASE_URL ?? '', { pgliteDir: 'memory://' });
-const base = baseCase();
-const practitioners = Array.from({ length: PRACTITIONERS }, (_, i) => ({
-  number: String(712_000_000 + i), name: `Cabinet ${i}`, headerEmail: `ps${i}@cabinets.example.org`, returnEmails: [],
-}));
-await seedReference(database.db, { ...base.reference, practitioners });
-const invoices = Array.from({ length: N }, (_, i) => {
-  const invoice = structuredClone(base.invoice);
-  invoice.archiveKey = String(8_000_000_000 + i);
-  invoice.invoiceNumber = `B-${i}`;
-  invoice.practitionerNumber = practitioners[i % PRACTITIONERS].number;
-  invoice.adeliNumbers = [invoice.practitionerNumber];
-  if (i % 4 === 1) invoice.flags!.addressedToInsured = true;
-  if (i % 4 === 2) invoice.flags!.carePathRespected = false;
-  if (i % 4 === 3) invoice.adeliNumbers = [invoice.practitionerNumber, '750044778'];
-  return invoice;
-});
+const { reference, invoices } = mixedClaims({ count: N, firstKey: 8_000_000_000, practitioners: PRACTITIONERS, firstPractitioner: 712_000_000, label: 'B' });
+await seedReference(database.db, reference);
 
 const env = { ...process.env, RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url };
 const native = await NativeConnection.connect({ address: server.address });

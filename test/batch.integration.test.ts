@@ -9,35 +9,17 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readTrame } from '../activities/trame/read.js';
 import { TRAME_COLUMNS } from '../activities/trame/write.js';
-import { baseCase } from '../rules/testing/cases.js';
-import type { Invoice, ReferenceData } from '../rules/types.js';
 import { batchStatusQuery } from '../workflows/contract.js';
 import type { batchWorkflow } from '../workflows/batch.js';
+import { mixedClaims } from './datasets.js';
 import { startFakeResend, type FakeResend } from './fake-resend.js';
 import { createPipeline, type Pipeline, type RunningApi } from './harness.js';
 
 const N = 1000;
 const PRACTITIONERS = 30;
-const psNumber = (i: number) => String(712_000_000 + i);
 
-function dataSet(): { reference: ReferenceData; invoices: Invoice[] } {
-  const base = baseCase();
-  const practitioners = Array.from({ length: PRACTITIONERS }, (_, i) => ({
-    number: psNumber(i), name: `Cabinet infirmier ${i}`, headerEmail: `ps${i}@cabinets.example.org`, returnEmails: [],
-  }));
-  const invoices = Array.from({ length: N }, (_, i) => {
-    const invoice = structuredClone(base.invoice);
-    invoice.archiveKey = String(8_000_000_000 + i);
-    invoice.invoiceNumber = `B-${i}`;
-    invoice.practitionerNumber = psNumber(i % PRACTITIONERS);
-    invoice.adeliNumbers = [invoice.practitionerNumber];
-    // A quarter paid, half answered to the PS, a quarter returned to a manager.
-    if (i % 4 === 1) invoice.flags!.addressedToInsured = true;
-    if (i % 4 === 2) invoice.flags!.carePathRespected = false;
-    if (i % 4 === 3) invoice.adeliNumbers = [invoice.practitionerNumber, '750044778'];
-    return invoice;
-  });
-  return { reference: { ...base.reference, practitioners }, invoices };
+function dataSet() {
+  return mixedClaims({ count: N, firstKey: 8_000_000_000, practitioners: PRACTITIONERS, firstPractitioner: 712_000_000, label: 'B' });
 }
 
 let p: Pipeline;

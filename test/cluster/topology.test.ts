@@ -19,10 +19,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyRepository } from '../../db/api-keys.js';
 import { openDatabase } from '../../db/client.js';
 import { seedReference } from '../../db/seed.js';
-import { baseCase } from '../../rules/testing/cases.js';
-import type { Invoice } from '../../rules/types.js';
 import { startCluster, type Cluster } from '../../scripts/cluster.js';
 import { REPO_ROOT } from '../../scripts/temporal-cli.js';
+import { mixedClaims } from '../datasets.js';
 import { startFakeResend, type FakeResend } from '../fake-resend.js';
 
 const SINGLES = 500;
@@ -38,26 +37,9 @@ const PAUSE_MS = Number(process.env.CLUSTER_TEST_PAUSE_MS ?? 5_000);
 const TASK_SLA = '20s';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const psNumber = (i: number) => String(713_000_000 + i);
 
-/** A quarter paid, half answered to the PS, a quarter returned to a manager (as in test/batch.integration.test.ts). */
-function invoicesOf(count: number, firstKey: number, label: string): Invoice[] {
-  const base = baseCase();
-  return Array.from({ length: count }, (_, i) => {
-    const invoice = structuredClone(base.invoice);
-    invoice.archiveKey = String(firstKey + i);
-    invoice.invoiceNumber = `${label}-${i}`;
-    invoice.practitionerNumber = psNumber(i % PRACTITIONERS);
-    invoice.adeliNumbers = [invoice.practitionerNumber];
-    if (i % 4 === 1) invoice.flags!.addressedToInsured = true;
-    if (i % 4 === 2) invoice.flags!.carePathRespected = false;
-    if (i % 4 === 3) invoice.adeliNumbers = [invoice.practitionerNumber, '750044778'];
-    return invoice;
-  });
-}
-
-const singles = invoicesOf(SINGLES, 8_500_000_000, 'C');
-const batch = invoicesOf(BATCH, 8_600_000_000, 'G');
+const { reference, invoices: singles } = mixedClaims({ count: SINGLES, firstKey: 8_500_000_000, practitioners: PRACTITIONERS, firstPractitioner: 713_000_000, label: 'C' });
+const { invoices: batch } = mixedClaims({ count: BATCH, firstKey: 8_600_000_000, practitioners: PRACTITIONERS, firstPractitioner: 713_000_000, label: 'G' });
 
 let cluster: Cluster;
 let resend: FakeResend;
@@ -74,13 +56,7 @@ beforeAll(async () => {
   });
   const database = await openDatabase(cluster.databaseUrl);
   try {
-    const base = baseCase();
-    await seedReference(database.db, {
-      ...base.reference,
-      practitioners: Array.from({ length: PRACTITIONERS }, (_, i) => ({
-        number: psNumber(i), name: `Cabinet ${i}`, headerEmail: `ps${i}@cabinets.example.org`, returnEmails: [],
-      })),
-    });
+    await seedReference(database.db, reference);
     const repository = createApiKeyRepository(database.db);
     keys = {} as typeof keys;
     for (const role of ['submitter', 'manager', 'admin', 'auditor'] as const) keys[role] = (await repository.create({ role, name: `cluster-${role}` })).key;
