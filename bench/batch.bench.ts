@@ -4,7 +4,7 @@
 // time of each phase, the peak memory of the process, the batch's history length and how many workflow tasks took
 // too long. Database: DATABASE_URL when set (use a database of its own), else an in-memory PGlite.
 
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createInvoiceService } from '../api/invoice-service.js';
 import { openDatabase } from '../db/client.js';

@@ -1,10 +1,10 @@
 // The pipeline's invoices: one row per claim, written by the workflow's activities (idempotent), read by the API.
 
-import { and, asc, desc, eq, gt, ilike, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ilike, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { AnalysisResult, Invoice, IsoDate } from '../rules/types.js';
 import type { InvoiceStatus } from '../workflows/contract.js';
 import type { Database } from './client.js';
-import { batches, invoices } from './schema.js';
+import { invoices } from './schema.js';
 
 export interface InvoiceRecord {
   id: string;

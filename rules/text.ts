@@ -25,8 +25,10 @@ export function isBlank(value: string | null | undefined): boolean {
 }
 
 /** Control characters (U+0000–U+001F, U+007F): never in a stored text. */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
 export const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F]/;
 /** The same, tab and line breaks allowed (free-text comments). */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
 export const CONTROL_CHARACTERS_BUT_TAB_AND_LINES = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 /** A lone surrogate: not well-formed Unicode (with the `u` flag a surrogate pair is one code point). */
 export const LONE_SURROGATE = /\p{Cs}/u;

@@ -99,7 +99,7 @@ export class Service {
       await this.ready(this);
     } catch (error) {
       await this.kill();
-      throw new Error(`${this.name} did not start: ${(error as Error).message}\n${this.tail()}`);
+      throw new Error(`${this.name} did not start: ${(error as Error).message}\n${this.tail()}`, { cause: error });
     }
   }
 

@@ -7,7 +7,7 @@
 
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { ensureArchiveSchedules } from '../activities/archive.js';
 import { dataConverterFromEnv, ensureSearchAttributes, temporalClient } from '../activities/temporal.js';

@@ -60,7 +60,6 @@ export async function startConsoleStack(label: string, c: CaseFile, options: { e
     const manager = { name: 'Claire Martin', key: (await api.deps.keys.create({ role: 'manager', name: 'Claire Martin' })).key };
     const auditor = { name: 'Sophie Bernard', key: (await api.deps.keys.create({ role: 'auditor', name: 'Sophie Bernard' })).key };
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    const pending = new Map<object, string>();
     const stack: ConsoleStack = {
       pipeline, api, base: api.base, people: { manager, auditor },
       async submit(caseFile) {

@@ -23,7 +23,7 @@ const INTEGRATION = /\.integration\.test\.ts$/;
 /** False only when vitest tells us which files run and none is an integration test. */
 function needsServers(project: TestProject): boolean {
   if (project.config.watch) return true;
-  let paths: string[] = [];
+  let paths: string[];
   try {
     paths = project.vitest.state.getPaths(); // experimental API: fall back to "yes" if it changes
   } catch {
@@ -61,7 +61,7 @@ async function createDatabase(): Promise<{ url: string; teardown: Teardown }> {
     await admin.unsafe(`create database "${name}"`);
   } catch (error) {
     await admin.end();
-    throw new Error(`cannot create the test database on ${new URL(adminUrl).host}: ${(error as Error).message}`);
+    throw new Error(`cannot create the test database on ${new URL(adminUrl).host}: ${(error as Error).message}`, { cause: error });
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;

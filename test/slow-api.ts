@@ -2,7 +2,7 @@
 // it (SIGKILL) between the rows and the workflow. Environment: TEMPORAL_ADDRESS, DATABASE_URL, TASK_QUEUE,
 // START_DELAY_MS. Prints `listening <url>`, then `starting <workflowId>` before each start.
 
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
 import { buildApp } from '../api/app.js';
 import { appDependencies } from '../api/server.js';

@@ -1,7 +1,7 @@
 // A real worker process whose reference lookups are slowed down, so that a test can kill it (SIGKILL) in the
 // middle of an analysis. Environment: TEMPORAL_ADDRESS, DATABASE_URL, TASK_QUEUE, LOOKUP_DELAY_MS.
 
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { openDatabase } from '../db/client.js';
 import type { Ports } from '../rules/ports.js';

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { baseCase, caseWith, invoiceWith, toManager, toPractitioner } from '../rules/testing/cases.js';
+import { baseCase, invoiceWith, toManager, toPractitioner } from '../rules/testing/cases.js';
 import type { Invoice } from '../rules/types.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { batchStatusQuery } from '../workflows/contract.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { deflated, manyRows, partsOf, reordered, zipBomb, zipOf } from '../../test/crafted-xlsx.js';
 import {
   compareWithOriginal, MAX_REPORTED_ERRORS, readTrame, readTramePages, TrameErrors, TrameTooLarge, type ImportedTrameRow,

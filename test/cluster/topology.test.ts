@@ -239,14 +239,13 @@ describe('the production topology under crashes', () => {
     if (!decided) context.skip('the claims were not all decided');
     // TASK_SLA is 20 s: by now or shortly, every one of the 200 tasks is overdue.
     const deadline = Date.now() + 5 * 60_000;
-    let escalations: string[] = [];
     for (;;) {
-      escalations = resend.deliveries.map((d) => d.idempotencyKey ?? '').filter((k) => k.startsWith('escalation:'));
+      const escalations = resend.deliveries.map((d) => d.idempotencyKey ?? '').filter((k) => k.startsWith('escalation:'));
       if (escalations.length >= 200 || Date.now() > deadline) break;
       await sleep(1000);
     }
     await sleep(3000); // a second notification would arrive now
-    escalations = resend.deliveries.map((d) => d.idempotencyKey ?? '').filter((k) => k.startsWith('escalation:'));
+    const escalations = resend.deliveries.map((d) => d.idempotencyKey ?? '').filter((k) => k.startsWith('escalation:'));
     expect(escalations).toHaveLength(200);
     expect(new Set(escalations).size).toBe(200);
     const overdue = await json(await call(1, '/api/tasks?overdue=true&limit=1', { role: 'manager' }), 200);
