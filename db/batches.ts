@@ -9,7 +9,7 @@
 import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { differingFields } from '../rules/compare.js';
 import type { Invoice, IsoDate } from '../rules/types.js';
-import { invoiceWorkflowId } from '../workflows/contract.js';
+import { invoiceWorkflowId } from '../rules/claims.js';
 import type { Database } from './client.js';
 import { batches, invoices, trameFiles } from './schema.js';
 

@@ -3,7 +3,7 @@
 
 import { and, asc, desc, eq, gt, inArray, lt, notInArray, sql } from 'drizzle-orm';
 import type { Invoice, IsoDate } from '../rules/types.js';
-import type { InvoiceStatus } from '../workflows/contract.js';
+import type { InvoiceStatus } from '../rules/claims.js';
 import type { Database } from './client.js';
 import { FINAL_STATUSES } from './invoices.js';
 import { batches, doctorRuns, invoices, outbox } from './schema.js';

@@ -2,7 +2,7 @@
 
 import { and, asc, desc, eq, gt, ilike, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { AnalysisResult, Invoice, IsoDate } from '../rules/types.js';
-import type { InvoiceStatus } from '../workflows/contract.js';
+import type { InvoiceStatus } from '../rules/claims.js';
 import type { Database } from './client.js';
 import { invoices } from './schema.js';
 

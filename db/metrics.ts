@@ -5,7 +5,7 @@
 import { desc, sql } from 'drizzle-orm';
 import { MAIL_KINDS, MAIL_STATUSES } from '../activities/mail/mailer.js';
 import { MOTIF_CODES } from '../rules/motifs.js';
-import { INVOICE_STATUSES } from '../workflows/contract.js';
+import { INVOICE_STATUSES } from '../rules/claims.js';
 import type { Database } from './client.js';
 import { doctorRuns, invoices, managerTasks, outbox } from './schema.js';
 

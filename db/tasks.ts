@@ -6,7 +6,7 @@ import { AppError } from '../rules/errors.js';
 import { MOTIFS, motifDefinition } from '../rules/motifs.js';
 import { normalizeName } from '../rules/text.js';
 import type { AnalysisResult, Invoice, MotifCode, Practitioner } from '../rules/types.js';
-import type { TaskResolution } from '../workflows/contract.js';
+import type { TaskResolution } from '../rules/claims.js';
 import type { Database } from './client.js';
 import { invoices, managerTasks, practitioners, taskEvents } from './schema.js';
 

@@ -11,13 +11,10 @@ export const TASK_QUEUE = 'tp-rejects';
 export const INVOICE_WORKFLOW_TYPE = 'invoiceWorkflow';
 export const BATCH_WORKFLOW_TYPE = 'batchWorkflow';
 
-/** One invoice = one claim = one workflow: the id comes from the critère d'archivage (NUO), which identifies the claim. */
-export function invoiceWorkflowId(archiveKey: string): string {
-  return `invoice-${archiveKey}`;
-}
-
-export const INVOICE_STATUSES = ['analyzing', 'paid', 'awaiting_manager', 'awaiting_reply', 'replied', 'closed'] as const;
-export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
+// A claim's statuses, task actions and workflow ids: rules/claims.ts (db/ stores them too).
+import { invoiceWorkflowId, type InvoiceStatus, type TaskResolution } from '../rules/claims.js';
+export { INVOICE_STATUSES, invoiceWorkflowId, batchWorkflowId, TASK_ACTIONS } from '../rules/claims.js';
+export type { InvoiceStatus, TaskAction, TaskResolution } from '../rules/claims.js';
 
 export interface InvoiceWorkflowInput {
   invoice: Invoice;
@@ -91,20 +88,6 @@ export const SEARCH_ATTRIBUTE_KEYS = [statusKey, motifKey, practitionerKey, batc
 
 // ---- Manager tasks (spec §5 « Human tasks ») ----
 
-export const TASK_ACTIONS = ['pay', 'reply', 'reanalyze', 'close'] as const;
-/** pay: force the payment; reply: answer with a motif (routed by the motif table); reanalyze: run the analysis
- * again on the current reference data; close: handled inside Almerys. */
-export type TaskAction = (typeof TASK_ACTIONS)[number];
-
-export interface TaskResolution {
-  taskId: string;
-  action: TaskAction;
-  /** With `reply`: the motif to answer with. */
-  motif?: MotifCode | null;
-  comment?: string | null;
-  /** Who resolved it (API key id / name), recorded with the time. */
-  by: string;
-}
 
 /** The outcome of a resolution, as the workflow applied it. */
 export interface ResolutionOutcome {
@@ -119,9 +102,6 @@ export const resolveTaskUpdate = defineUpdate<ResolutionOutcome, [TaskResolution
 
 // ---- Batches (« document multi factures ») ----
 
-export function batchWorkflowId(batchId: string): string {
-  return `batch-${batchId}`;
-}
 
 export interface InvoiceDecided {
   archiveKey: string;
