@@ -16,21 +16,23 @@
 
 import {
   condition, getExternalWorkflowHandle, log, patched, proxyActivities, proxyLocalActivities, setHandler,
-  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import { analysisFailed, applyFacts, startAnalysis, STEP_CODES } from '../rules/analyze.js';
+import {
+  analysisFailed, applyFacts, managerReply, newAnalysis, runAnalysis, startAnalysis, type StepRunner,
+} from '../rules/analyze.js';
 import type { StepInput } from '../rules/context.js';
 import { routeAfterMailRefusal } from '../rules/routing.js';
-import type { AnalysisResult, Finding, TraceLine } from '../rules/types.js';
+import type { AnalysisResult } from '../rules/types.js';
 import {
-  invoiceDecidedSignal, motifKey, replyRefusedSignal, replySentSignal, resolveTaskUpdate, statusKey,
+  invoiceDecidedSignal, replyRefusedSignal, replySentSignal, resolveTaskUpdate,
   statusQuery, type InvoiceState, type InvoiceStatus, type InvoiceWorkflowInput, type ReplyRefused, type ReplySent,
   type ResolutionOutcome, type TaskResolution,
 } from './contract.js';
 import { finalFailure, mailFailureReason } from './failures.js';
 import { invoiceWorkflowV2 } from './invoice-v2.js';
 import { checkResolution } from './resolution.js';
+import { setStatus } from './status.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -66,6 +68,12 @@ const notice = proxyActivities<Activities>({
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', backoffCoefficient: 2 },
 });
+
+/** The analysis loop's steps, each a local activity: its finding and trace line are in the history. */
+const stepsAsActivities: StepRunner = {
+  runStep: (code, input) => local.runAnalysisStep(code, input),
+  conclude: (input, finding, trace) => local.concludeAnalysis(input, finding, trace),
+};
 
 /** Gates v3: the claim's row first, failures as decisions, detached escalation notices. */
 export const CLAIM_ROW_FIRST = 'claim-row-first';
@@ -155,21 +163,10 @@ class InvoiceClaim {
 
   // « Est-ce que la facture est liquidée ? » … « Est-ce que la validation de la saisie est possible ? »: G0 → G8.
   private async analyse(): Promise<AnalysisResult> {
-    this.step = startAnalysis(this.input.invoice, this.input.receivedOn);
-    const trace: TraceLine[] = [];
-    this.state.trace = trace;
+    const progress = newAnalysis(this.input.invoice, this.input.receivedOn);
+    this.state.trace = progress.trace;
     try {
-      let finding: Finding | null = null;
-      for (const code of STEP_CODES) {
-        const outcome = await local.runAnalysisStep(code, this.step);
-        trace.push(outcome.trace);
-        this.step = applyFacts(this.step, outcome.facts);
-        if (outcome.finding) {
-          finding = outcome.finding;
-          break;
-        }
-      }
-      const { result, facts } = await local.concludeAnalysis(this.step, finding, trace);
+      const { result, facts } = await runAnalysis(progress, stepsAsActivities);
       this.calculated = { amount: facts.calculatedAmount ?? null, rc: facts.calculatedRc ?? null };
       return result;
     } catch (error) {
@@ -178,7 +175,9 @@ class InvoiceClaim {
       if (!failure) throw error;
       log.warn('analysis failed: handed to a manager', { archiveKey: this.archiveKey, type: failure.type });
       this.calculated = { amount: null, rc: null };
-      return analysisFailed(this.input.invoice, trace, failure.message);
+      return analysisFailed(this.input.invoice, progress.trace, failure.message);
+    } finally {
+      this.step = progress.input;
     }
   }
 
@@ -198,11 +197,7 @@ class InvoiceClaim {
   }
 
   private setStatus(status: InvoiceStatus): void {
-    this.state.status = status;
-    upsertSearchAttributes([
-      { key: statusKey, value: status },
-      ...(this.state.motif ? [{ key: motifKey, value: this.state.motif }] : []),
-    ]);
+    setStatus(this.state, status);
   }
 
   /** Answers the Update of the task being resolved, with the state it led to. */
@@ -282,16 +277,7 @@ class InvoiceClaim {
       case 'reply': { // answered with the manager's motif, routed by the motif table
         if (this.factsMissing) await this.analyse(); // the facts routing reads, as the reference data are now
         this.factsMissing = false;
-        const result = this.result!;
-        const keep = r.motif === result.motif;
-        const finding: Finding = {
-          motif: r.motif!,
-          detail: keep ? result.detail : [],
-          error: keep ? result.error : null,
-          date: keep ? result.date : null,
-          comment: r.comment?.trim() || (keep ? result.comment : null),
-        };
-        const trace = result.trace.filter((t) => t.step !== 'Routing');
+        const { finding, trace } = managerReply(this.result!, r.motif!, r.comment);
         // The PS as AGAPS knows it now: the manager may have fixed the address the provider refused.
         this.step = applyFacts(this.step, { practitioner: undefined });
         let next: AnalysisResult;
