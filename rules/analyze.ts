@@ -1,6 +1,8 @@
 // The analysis: steps G0…G8 in the spec's order, first match wins; then Paid, and the route.
-// `analyzeInvoice` runs it all in one go (CLI, tests); a workflow runs the same steps one by one through
-// `runAnalysisStep` and finishes with `concludeAnalysis`, so both give the same result by construction.
+// The loop is written once, `runAnalysis`, and driven by a `StepRunner`: `analyzeInvoice` runs the steps in process
+// against the ports (CLI, tests); a workflow runs each step as a local activity (`runAnalysisStep`, then
+// `concludeAnalysis`), so that its history shows every finding — and both give the same result by construction.
+// Pure and deterministic apart from what the runner does: the workflow sandbox imports it.
 
 import {
   INITIAL_FACTS, readInvoice, UnclassifiableCase, type AnalysisFacts, type StepInput, type StepOutcome,
@@ -17,7 +19,7 @@ import { identifyBeneficiary } from './steps/g5-identify-beneficiary.js';
 import { checkRightsAtCareDate } from './steps/g6-check-rights-at-care-date.js';
 import { checkInvoiceContent } from './steps/g7-check-invoice-content.js';
 import { enterAndValueInvoice } from './steps/g8-enter-and-value-invoice.js';
-import type { AnalysisResult, Finding, Invoice, IsoDate, StepCode, TraceLine } from './types.js';
+import type { AnalysisResult, Finding, Invoice, IsoDate, MotifCode, StepCode, TraceLine } from './types.js';
 
 export type AnalysisStep = (input: StepInput, ports: Ports) => Promise<StepOutcome>;
 
@@ -130,24 +132,85 @@ export function analysisFailed(invoice: Invoice, trace: TraceLine[], message: st
   ]);
 }
 
+/**
+ * A manager's « répondre avec un motif »: their motif as the finding, to be routed again by the motif table
+ * (`concludeAnalysis`). Answering with the analysis' own motif keeps what it found (detail, error, date, comment);
+ * the manager's comment, when there is one, wins. The trace is the analysis' without its routing line.
+ */
+export function managerReply(
+  previous: AnalysisResult,
+  motif: MotifCode,
+  comment: string | null | undefined,
+): { finding: Finding; trace: TraceLine[] } {
+  const keep = motif === previous.motif;
+  return {
+    finding: {
+      motif,
+      detail: keep ? previous.detail : [],
+      error: keep ? previous.error : null,
+      date: keep ? previous.date : null,
+      comment: comment?.trim() || (keep ? previous.comment : null),
+    },
+    trace: previous.trace.filter((t) => t.step !== 'Routing'),
+  };
+}
+
 export interface Analysis {
   result: AnalysisResult;
   facts: AnalysisFacts;
 }
 
-/** Runs the whole analysis of one invoice against the ports. */
-export async function analyzeInvoice(invoice: Invoice, receivedOn: IsoDate, ports: Ports): Promise<Analysis> {
-  let input = startAnalysis(invoice, receivedOn);
-  const trace: TraceLine[] = [];
+/** How the loop's steps are carried out: in process against the ports, or one local activity each. */
+export interface StepRunner {
+  /** One step G0…G8: its trace line, the facts it learnt, its finding if it fired. */
+  runStep(code: StepCode, input: StepInput): Promise<StepOutcome>;
+  /** Once the steps are done: Paid, or the finding with its route (`concludeAnalysis`). */
+  conclude(input: StepInput, finding: Finding | null, trace: TraceLine[]): Promise<Analysis>;
+}
+
+/**
+ * An analysis under way, as far as it got: the next step's input (the facts learnt so far) and one trace line per
+ * step done. Owned by the caller, so that it can show the trace while it grows, and read how far an analysis that
+ * failed went.
+ */
+export interface AnalysisProgress {
+  input: StepInput;
+  trace: TraceLine[];
+}
+
+/** A new analysis of `invoice`, before G0. */
+export function newAnalysis(invoice: Invoice, receivedOn: IsoDate): AnalysisProgress {
+  return { input: startAnalysis(invoice, receivedOn), trace: [] };
+}
+
+/**
+ * The analysis loop: G0 → G8 in order, each step's trace line kept and its facts passed on, stopping at the first
+ * step that finds a motif; then the conclusion (Paid, or the finding routed). A runner's error propagates, with
+ * `progress` left where it happened.
+ */
+export async function runAnalysis(progress: AnalysisProgress, runner: StepRunner): Promise<Analysis> {
   let finding: Finding | null = null;
-  for (const step of ANALYSIS_STEPS) {
-    const outcome = await runAnalysisStep(step.code, input, ports);
-    trace.push(outcome.trace);
-    input = applyFacts(input, outcome.facts);
+  for (const code of STEP_CODES) {
+    const outcome = await runner.runStep(code, progress.input);
+    progress.trace.push(outcome.trace);
+    progress.input = applyFacts(progress.input, outcome.facts);
     if (outcome.finding) {
       finding = outcome.finding;
       break;
     }
   }
-  return concludeAnalysis(input, finding, trace, ports);
+  return runner.conclude(progress.input, finding, progress.trace);
+}
+
+/** The steps run in process, against the ports. */
+export function inProcess(ports: Ports): StepRunner {
+  return {
+    runStep: (code, input) => runAnalysisStep(code, input, ports),
+    conclude: (input, finding, trace) => concludeAnalysis(input, finding, trace, ports),
+  };
+}
+
+/** Runs the whole analysis of one invoice against the ports. */
+export async function analyzeInvoice(invoice: Invoice, receivedOn: IsoDate, ports: Ports): Promise<Analysis> {
+  return runAnalysis(newAnalysis(invoice, receivedOn), inProcess(ports));
 }

@@ -5,22 +5,21 @@
 
 import {
   condition, getExternalWorkflowHandle, log, patched, proxyActivities, proxyLocalActivities, setHandler,
-  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import { applyFacts, startAnalysis, STEP_CODES } from '../rules/analyze.js';
-import type { StepInput } from '../rules/context.js';
-import type { AnalysisResult, Finding, TraceLine } from '../rules/types.js';
+import { managerReply, newAnalysis, runAnalysis, type AnalysisProgress, type StepRunner } from '../rules/analyze.js';
+import type { AnalysisResult } from '../rules/types.js';
 import {
-  invoiceDecidedSignal, motifKey, replySentSignal, resolveTaskUpdate, statusKey, statusQuery,
-  type InvoiceState, type InvoiceStatus, type InvoiceWorkflowInput, type ReplySent, type ResolutionOutcome,
-  type TaskResolution,
+  invoiceDecidedSignal, replySentSignal, resolveTaskUpdate, statusQuery, type InvoiceState, type InvoiceStatus,
+  type InvoiceWorkflowInput, type ReplySent, type ResolutionOutcome, type TaskResolution,
 } from './contract.js';
 import { checkResolution } from './resolution.js';
+import { setStatus } from './status.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const analysis = proxyLocalActivities<Activities>({
+/** The analysis steps and, since v2, the claim's own rows (received, decision, status): short idempotent writes. */
+const local = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '200 ms', maximumInterval: '10 seconds', backoffCoefficient: 2 },
 });
@@ -30,11 +29,11 @@ const records = proxyActivities<Activities>({
   retry: { initialInterval: '500 ms', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
 
-/** The claim's own rows (received, decision, status): short idempotent writes. */
-const localRecords = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200 ms', maximumInterval: '10 seconds', backoffCoefficient: 2 },
-});
+/** The analysis loop's steps, each a local activity. */
+const steps: StepRunner = {
+  runStep: (code, input) => local.runAnalysisStep(code, input),
+  conclude: (input, finding, trace) => local.concludeAnalysis(input, finding, trace),
+};
 
 const mail = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -68,33 +67,22 @@ export async function invoiceWorkflowV2(input: InvoiceWorkflowInput): Promise<In
   // Since v2 the claim's own rows are written by local activities (no extra round trip through the server);
   // histories of the first release (regular activities, no manager wait, no reply) still replay on their path.
   const v2 = patched(TASKS_AND_REPLIES);
-  const rows = v2 ? localRecords : records;
+  const rows = v2 ? local : records;
 
   await rows.recordInvoiceReceived(input);
 
   // « Est-ce que la facture est liquidée ? » … « Est-ce que la validation de la saisie est possible ? »: G0 → G8.
-  let step: StepInput = startAnalysis(input.invoice, input.receivedOn);
+  let progress: AnalysisProgress = newAnalysis(input.invoice, input.receivedOn);
   async function analyse(): Promise<AnalysisResult> {
-    step = startAnalysis(input.invoice, input.receivedOn);
-    const trace: TraceLine[] = [];
-    state.trace = trace;
-    let finding: Finding | null = null;
-    for (const code of STEP_CODES) {
-      const outcome = await analysis.runAnalysisStep(code, step);
-      trace.push(outcome.trace);
-      step = applyFacts(step, outcome.facts);
-      if (outcome.finding) {
-        finding = outcome.finding;
-        break;
-      }
-    }
-    const { result, facts } = await analysis.concludeAnalysis(step, finding, trace);
+    progress = newAnalysis(input.invoice, input.receivedOn);
+    state.trace = progress.trace;
+    const { result, facts } = await runAnalysis(progress, steps);
     calculated = { amount: facts.calculatedAmount ?? null, rc: facts.calculatedRc ?? null };
     return result;
   }
   let calculated: { amount: number | null; rc: number | null } = { amount: null, rc: null };
 
-  async function decide(result: AnalysisResult): Promise<InvoiceStatus> {
+  async function decide(result: AnalysisResult): Promise<void> {
     state.decision = result;
     state.trace = result.trace;
     state.motif = result.motif;
@@ -102,27 +90,18 @@ export async function invoiceWorkflowV2(input: InvoiceWorkflowInput): Promise<In
     // Paid: no reply, no Trame row. Otherwise the practitioner's reply or the manager's task.
     const status: InvoiceStatus = result.outcome === 'paid' ? 'paid' : result.route === 'practitioner' ? 'awaiting_reply' : 'awaiting_manager';
     await rows.recordDecision({ archiveKey, status, decision: result, calculatedAmount: calculated.amount, calculatedRc: calculated.rc });
-    setStatus(status);
-    return status;
-  }
-
-  function setStatus(status: InvoiceStatus) {
-    state.status = status;
-    upsertSearchAttributes([
-      { key: statusKey, value: status },
-      ...(state.motif ? [{ key: motifKey, value: state.motif }] : []),
-    ]);
+    setStatus(state, status);
   }
 
   let result = await analyse();
-  let status = await decide(result);
-  log.info('invoice decided', { archiveKey, status, motif: result.motif, route: result.route });
+  await decide(result);
+  log.info('invoice decided', { archiveKey, status: state.status, motif: result.motif, route: result.route });
 
   if (!v2) return state;
 
   // A batch collects its invoices' decisions (its e-mails and Trame need all of them).
   if (input.batchWorkflowId) {
-    await getExternalWorkflowHandle(input.batchWorkflowId).signal(invoiceDecidedSignal, { archiveKey, status, route: result.route });
+    await getExternalWorkflowHandle(input.batchWorkflowId).signal(invoiceDecidedSignal, { archiveKey, status: state.status, route: result.route });
   }
 
   let resolved: string | null = null; // the task whose resolution awaits its outcome
@@ -133,12 +112,12 @@ export async function invoiceWorkflowV2(input: InvoiceWorkflowInput): Promise<In
   let taskCount = 0;
 
   for (;;) {
-    if (status === 'paid') {
+    if (state.status === 'paid') {
       settle(null);
       return state;
     }
 
-    if (status === 'awaiting_reply') {
+    if (state.status === 'awaiting_reply') {
       settle(null);
       if (input.batchWorkflowId && taskCount === 0) {
         // In a batch, the batch e-mails each PS once with all its rows (at most 10 a mail), then tells us.
@@ -147,13 +126,13 @@ export async function invoiceWorkflowV2(input: InvoiceWorkflowInput): Promise<In
         // Alone (or after a manager's reply): this claim's own e-mail.
         replySent = await mail.sendPractitionerReply({ archiveKey, decision: result, attempt: taskCount });
       }
-      await localRecords.recordReplySent({ archiveKey, emailId: replySent!.emailId, sentAt: replySent!.sentAt });
-      setStatus('replied');
+      await local.recordReplySent({ archiveKey, emailId: replySent!.emailId, sentAt: replySent!.sentAt });
+      setStatus(state, 'replied');
       return state;
     }
 
     // A manager's task: the workflow waits for the decision (spec §5 « Human tasks »).
-    const task = await localRecords.openManagerTask({
+    const task = await local.openManagerTask({
       archiveKey, seq: ++taskCount, decision: result, batchId: input.batchId ?? null,
       practitionerNumber: input.invoice.practitionerNumber ?? null,
     });
@@ -168,37 +147,29 @@ export async function invoiceWorkflowV2(input: InvoiceWorkflowInput): Promise<In
     }
     const r: TaskResolution = resolution!;
     resolved = r.taskId;
-    await localRecords.resolveManagerTask(r);
+    await local.resolveManagerTask(r);
     state.task = null;
     log.info('task resolved', { archiveKey, taskId: r.taskId, action: r.action, motif: r.motif ?? null });
 
     switch (r.action) {
       case 'pay': // « forcer le paiement »
-        await localRecords.recordStatus({ archiveKey, status: 'paid' });
-        setStatus('paid');
-        status = 'paid';
+        await local.recordStatus({ archiveKey, status: 'paid' });
+        setStatus(state, 'paid');
         break;
       case 'close': // handled inside Almerys
-        await localRecords.recordStatus({ archiveKey, status: 'closed' });
-        setStatus('closed');
+        await local.recordStatus({ archiveKey, status: 'closed' });
+        setStatus(state, 'closed');
         settle(null);
         return state;
       case 'reply': { // answered with the manager's motif, routed by the motif table
-        const keep = r.motif === result.motif;
-        const finding: Finding = {
-          motif: r.motif!,
-          detail: keep ? result.detail : [],
-          error: keep ? result.error : null,
-          date: keep ? result.date : null,
-          comment: r.comment?.trim() || (keep ? result.comment : null),
-        };
-        result = (await analysis.concludeAnalysis(step, finding, result.trace.filter((t) => t.step !== 'Routing'))).result;
-        status = await decide(result);
+        const { finding, trace } = managerReply(result, r.motif!, r.comment);
+        result = (await local.concludeAnalysis(progress.input, finding, trace)).result;
+        await decide(result);
         break;
       }
       case 'reanalyze': // after the reference data was fixed
         result = await analyse();
-        status = await decide(result);
+        await decide(result);
         break;
     }
   }

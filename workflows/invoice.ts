@@ -16,21 +16,22 @@
 
 import {
   condition, getExternalWorkflowHandle, log, patched, proxyActivities, proxyLocalActivities, setHandler,
-  upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
-import { analysisFailed, applyFacts, startAnalysis, STEP_CODES } from '../rules/analyze.js';
+import type { createActivities, KnownClaim } from '../activities/index.js';
+import {
+  analysisFailed, applyFacts, managerReply, newAnalysis, runAnalysis, type Analysis, type StepRunner,
+} from '../rules/analyze.js';
 import type { StepInput } from '../rules/context.js';
 import { routeAfterMailRefusal } from '../rules/routing.js';
 import type { AnalysisResult, Finding, TraceLine } from '../rules/types.js';
 import {
-  invoiceDecidedSignal, motifKey, replyRefusedSignal, replySentSignal, resolveTaskUpdate, statusKey,
-  statusQuery, type InvoiceState, type InvoiceStatus, type InvoiceWorkflowInput, type ReplyRefused, type ReplySent,
-  type ResolutionOutcome, type TaskResolution,
+  invoiceDecidedSignal, replyRefusedSignal, replySentSignal, statusQuery, type InvoiceState, type InvoiceStatus,
+  type InvoiceWorkflowInput, type ReplyRefused, type ReplySent, type TaskResolution,
 } from './contract.js';
 import { finalFailure, mailFailureReason } from './failures.js';
 import { invoiceWorkflowV2 } from './invoice-v2.js';
-import { checkResolution } from './resolution.js';
+import { TaskDecisions } from './resolution.js';
+import { setStatus } from './status.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -67,6 +68,12 @@ const notice = proxyActivities<Activities>({
   retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', backoffCoefficient: 2 },
 });
 
+/** The analysis loop's steps, each a local activity: its finding and trace line are in the history. */
+const stepsAsActivities: StepRunner = {
+  runStep: (code, input) => local.runAnalysisStep(code, input),
+  conclude: (input, finding, trace) => local.concludeAnalysis(input, finding, trace),
+};
+
 /** Gates v3: the claim's row first, failures as decisions, detached escalation notices. */
 export const CLAIM_ROW_FIRST = 'claim-row-first';
 export { TASKS_AND_REPLIES } from './invoice-v2.js';
@@ -76,237 +83,262 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   return new InvoiceClaim(input).run();
 }
 
+/** Where a decision leads. Paid: no reply, no Trame row; otherwise the practitioner's reply or a manager's task. */
+function statusAfter(result: AnalysisResult): InvoiceStatus {
+  if (result.outcome === 'paid') return 'paid';
+  return result.route === 'practitioner' ? 'awaiting_reply' : 'awaiting_manager';
+}
+
+/** One claim, from its row to its end: the phases of the MO, one method each. */
 class InvoiceClaim {
   private readonly archiveKey: string;
+  /** What the `status` query shows, and what the workflow returns; its status is set by `setStatus` (status.ts) only. */
   private readonly state: InvoiceState;
-  private status: InvoiceStatus = 'analyzing';
-  private result: AnalysisResult | null = null;
-  private step: StepInput;
+  /** The decision the claim acts on: the analysis', the manager's motif routed, or the route after a refusal. */
+  private decision: AnalysisResult | null = null;
+  /** The analysis' input as its last run left it (the facts it learnt), which a manager's reply is routed with. */
+  private analysisInput: StepInput;
   /** G8's amounts as this run's analysis computed them; null: not analysed in this run (the row keeps its own). */
   private calculated: { amount: number | null; rc: number | null } | null = null;
+  /** Manager tasks opened so far (the next one's number); after the first, replies are the claim's own e-mails. */
   private taskCount = 0;
   /** Resumed from the row: the analysis facts (AGICA presence, the PS) are looked up again before they are needed. */
   private factsMissing = false;
 
   // Messages
-  private resolution: TaskResolution | null = null;
-  private readonly outcomes = new Map<string, ResolutionOutcome>();
-  /** The task whose resolution is being applied: its Update is answered once the outcome is known. */
-  private resolving: string | null = null;
+  private readonly managers: TaskDecisions;
+  /** From the batch that e-mails the PS with its other rows (or this claim's own e-mail). */
   private replySent: ReplySent | null = null;
   private replyRefused: ReplyRefused | null = null;
 
   constructor(private readonly input: InvoiceWorkflowInput) {
     this.archiveKey = input.invoice.archiveKey;
     this.state = { archiveKey: this.archiveKey, status: 'analyzing', trace: [], decision: null, motif: null, route: null, task: null };
-    this.step = startAnalysis(input.invoice, input.receivedOn);
+    this.analysisInput = newAnalysis(input.invoice, input.receivedOn).input;
     setHandler(statusQuery, () => this.state);
     // Manager decisions arrive as an Update: validated before they enter the history, answered once applied.
-    setHandler(resolveTaskUpdate, async (r) => {
-      this.resolution = r;
-      await condition(() => this.outcomes.has(r.taskId));
-      return this.outcomes.get(r.taskId)!;
-    }, { validator: (r) => checkResolution(this.state.task?.id ?? null, this.resolution !== null, r) });
+    this.managers = new TaskDecisions(() => this.state.task?.id ?? null);
     setHandler(replySentSignal, (sent) => { this.replySent = sent; });
     setHandler(replyRefusedSignal, (refused) => { this.replyRefused ??= refused; });
   }
 
+  /**
+   * The MO: analyse → decide → paid | reply to the PS | a manager's task (escalated when overdue) → the manager's
+   * decision applied (pay, reply, reanalyse, close) → … until the claim is paid, replied or closed.
+   */
   async run(): Promise<InvoiceState> {
     // The row first: what the database already knows of this claim wins over starting again.
     const known = await local.openClaim(this.input);
-    if (known.decision) {
-      this.resume(known.status, known.decision, known.taskCount);
-      // A manager's resolution recorded by the run before, which died before applying it: applied now.
-      if (known.unapplied) this.status = await this.apply(known.unapplied);
-    } else {
-      this.status = await this.decide(await this.analyse());
-      log.info('invoice decided', { archiveKey: this.archiveKey, status: this.status, motif: this.result!.motif, route: this.result!.route });
-      // Batches of the first releases wait for their children's decisions.
-      if (this.input.batchWorkflowId) {
-        await getExternalWorkflowHandle(this.input.batchWorkflowId)
-          .signal(invoiceDecidedSignal, { archiveKey: this.archiveKey, status: this.status, route: this.result!.route });
-      }
-    }
+    if (known.decision) await this.resume(known);
+    else await this.analyseAndDecide();
     for (;;) {
-      switch (this.status) {
+      switch (this.state.status) {
         case 'awaiting_reply':
-          this.status = await this.reply();
+          await this.replyToPractitioner();
           break;
         case 'awaiting_manager':
-          this.status = await this.waitForManager();
+          await this.apply(await this.waitForManager());
           break;
         default: // paid, replied, closed
-          this.settle(null);
+          this.answerManager(null);
           return this.state;
       }
     }
   }
 
+  /** Answers the manager whose decision is being applied: the claim's status now, and the next task if any. */
+  private answerManager(nextTaskId: string | null): void {
+    this.managers.answer(this.state.status, nextTaskId);
+  }
+
+  // ---- Analyse → decide ----
+
+  /** A new claim: analysed, decided, and its batch (first releases) told. */
+  private async analyseAndDecide(): Promise<void> {
+    await this.decide(await this.analyse());
+    log.info('invoice decided', { archiveKey: this.archiveKey, status: this.state.status, motif: this.decision!.motif, route: this.decision!.route });
+    // Batches of the first releases wait for their children's decisions.
+    if (this.input.batchWorkflowId) {
+      await getExternalWorkflowHandle(this.input.batchWorkflowId)
+        .signal(invoiceDecidedSignal, { archiveKey: this.archiveKey, status: this.state.status, route: this.decision!.route });
+    }
+  }
+
   /** A run started again on a claim already decided: its state from the row, no new analysis. */
-  private resume(status: InvoiceStatus, decision: AnalysisResult, taskCount: number): void {
-    this.result = decision;
-    this.status = status;
-    this.taskCount = taskCount;
+  private async resume(known: KnownClaim): Promise<void> {
+    const decision = known.decision!;
+    this.decision = decision;
+    this.taskCount = known.taskCount;
     this.factsMissing = true;
     Object.assign(this.state, { decision, trace: decision.trace, motif: decision.motif, route: decision.route });
-    this.setStatus(status);
-    log.info('invoice resumed from its row', { archiveKey: this.archiveKey, status });
+    setStatus(this.state, known.status);
+    log.info('invoice resumed from its row', { archiveKey: this.archiveKey, status: known.status });
+    // A manager's resolution recorded by the run before, which died before applying it: applied now.
+    if (known.unapplied) await this.apply(known.unapplied);
   }
 
   // « Est-ce que la facture est liquidée ? » … « Est-ce que la validation de la saisie est possible ? »: G0 → G8.
+  // An analysis that fails the same way every time is a decision too: « Manque consigne » for a manager, with the
+  // error in front of them.
   private async analyse(): Promise<AnalysisResult> {
-    this.step = startAnalysis(this.input.invoice, this.input.receivedOn);
-    const trace: TraceLine[] = [];
-    this.state.trace = trace;
+    const progress = newAnalysis(this.input.invoice, this.input.receivedOn);
+    this.state.trace = progress.trace; // the query shows the steps as they are done
     try {
-      let finding: Finding | null = null;
-      for (const code of STEP_CODES) {
-        const outcome = await local.runAnalysisStep(code, this.step);
-        trace.push(outcome.trace);
-        this.step = applyFacts(this.step, outcome.facts);
-        if (outcome.finding) {
-          finding = outcome.finding;
-          break;
-        }
-      }
-      const { result, facts } = await local.concludeAnalysis(this.step, finding, trace);
-      this.calculated = { amount: facts.calculatedAmount ?? null, rc: facts.calculatedRc ?? null };
-      return result;
+      return this.keepAmounts(await runAnalysis(progress, stepsAsActivities));
     } catch (error) {
-      // The same error on every attempt: a manager decides, with the error in front of them.
       const failure = finalFailure(error);
       if (!failure) throw error;
       log.warn('analysis failed: handed to a manager', { archiveKey: this.archiveKey, type: failure.type });
       this.calculated = { amount: null, rc: null };
-      return analysisFailed(this.input.invoice, trace, failure.message);
+      return analysisFailed(this.input.invoice, progress.trace, failure.message);
+    } finally {
+      this.analysisInput = progress.input;
     }
   }
 
-  private async decide(result: AnalysisResult): Promise<InvoiceStatus> {
-    this.result = result;
+  private keepAmounts({ result, facts }: Analysis): AnalysisResult {
+    this.calculated = { amount: facts.calculatedAmount ?? null, rc: facts.calculatedRc ?? null };
+    return result;
+  }
+
+  /** The decision recorded on the claim's row, and the status it leads to. */
+  private async decide(result: AnalysisResult): Promise<void> {
+    this.decision = result;
     Object.assign(this.state, { decision: result, trace: result.trace, motif: result.motif, route: result.route });
-    // Paid: no reply, no Trame row. Otherwise the practitioner's reply or the manager's task.
-    const status: InvoiceStatus = result.outcome === 'paid' ? 'paid' : result.route === 'practitioner' ? 'awaiting_reply' : 'awaiting_manager';
+    const status = statusAfter(result);
     await local.recordDecision({
       archiveKey: this.archiveKey, status, decision: result,
       ...(this.calculated ? { calculatedAmount: this.calculated.amount, calculatedRc: this.calculated.rc } : {}),
       // After a manager's decision, the reply is the claim's own e-mail (never a batch's, even one still e-mailing).
       ...(status === 'awaiting_reply' && this.taskCount > 0 ? { replyBy: 'invoice' as const } : {}),
     });
-    this.setStatus(status);
-    return status;
+    setStatus(this.state, status);
   }
 
-  private setStatus(status: InvoiceStatus): void {
-    this.state.status = status;
-    upsertSearchAttributes([
-      { key: statusKey, value: status },
-      ...(this.state.motif ? [{ key: motifKey, value: this.state.motif }] : []),
-    ]);
-  }
-
-  /** Answers the Update of the task being resolved, with the state it led to. */
-  private settle(nextTaskId: string | null): void {
-    if (this.resolving) this.outcomes.set(this.resolving, { taskId: this.resolving, status: this.state.status, nextTaskId });
-    this.resolving = null;
-  }
+  // ---- Reply to the practitioner ----
 
   /** The reply e-mailed to the PS; a refusal hands the claim to a manager. */
-  private async reply(): Promise<InvoiceStatus> {
-    this.settle(null);
-    const result = this.result!;
-    // The first reply of a claim in a batch (or adopted by one) goes in the batch's e-mail to the PS, with its other
-    // rows; after a manager's decision, or alone, the claim's own e-mail.
+  private async replyToPractitioner(): Promise<void> {
+    this.answerManager(null);
+    const refusal = await this.emailReply();
+    if (refusal !== null) {
+      log.warn('reply refused: handed to a manager', { archiveKey: this.archiveKey });
+      await this.decide(routeAfterMailRefusal(this.decision!, refusal));
+      return;
+    }
+    const sent = this.replySent!;
+    await local.recordReplySent({ archiveKey: this.archiveKey, emailId: sent.emailId, sentAt: sent.sentAt });
+    setStatus(this.state, 'replied');
+  }
+
+  /**
+   * The reply's e-mail: the first reply of a claim in a batch (or adopted by one) goes in the batch's e-mail to the
+   * PS, with its other rows; after a manager's decision, or alone, the claim's own e-mail. Null once sent, else why
+   * it was refused.
+   */
+  private async emailReply(): Promise<string | null> {
     const owner = this.taskCount === 0 ? await local.claimReply({ archiveKey: this.archiveKey }) : 'invoice';
     if (owner === 'batch') {
       await condition(() => this.replySent !== null || this.replyRefused !== null);
     } else {
       try {
-        this.replySent = await mail.sendPractitionerReply({ archiveKey: this.archiveKey, decision: result, attempt: this.taskCount });
+        this.replySent = await mail.sendPractitionerReply({ archiveKey: this.archiveKey, decision: this.decision!, attempt: this.taskCount });
       } catch (error) {
         const reason = mailFailureReason(error);
         if (!reason) throw error;
         this.replyRefused = { emailId: null, reason };
       }
     }
-    if (!this.replySent && this.replyRefused) {
-      const { reason } = this.replyRefused;
-      this.replyRefused = null;
-      log.warn('reply refused: handed to a manager', { archiveKey: this.archiveKey });
-      return this.decide(routeAfterMailRefusal(result, reason));
-    }
-    const sent = this.replySent!;
-    await local.recordReplySent({ archiveKey: this.archiveKey, emailId: sent.emailId, sentAt: sent.sentAt });
-    this.setStatus('replied');
-    return 'replied';
+    if (this.replySent || !this.replyRefused) return null;
+    const { reason } = this.replyRefused;
+    this.replyRefused = null;
+    return reason;
   }
 
-  // A manager's task: the workflow waits for the decision (spec §5 « Human tasks »).
-  private async waitForManager(): Promise<InvoiceStatus> {
+  // ---- Wait for a manager (spec §5 « Human tasks ») ----
+
+  /** A manager's task: opened, waited on — escalated once when overdue —, its decision recorded. */
+  private async waitForManager(): Promise<TaskResolution> {
+    const task = await this.openTask();
+    if (!(await this.managers.arrivesWithin(task.slaMs))) {
+      await this.escalate(task.taskId);
+      await this.managers.arrival();
+    }
+    return this.closeTask();
+  }
+
+  private async openTask(): Promise<{ taskId: string; slaMs: number }> {
     const task = await local.openManagerTask({
-      archiveKey: this.archiveKey, seq: ++this.taskCount, decision: this.result!, batchId: this.input.batchId ?? null,
+      archiveKey: this.archiveKey, seq: ++this.taskCount, decision: this.decision!, batchId: this.input.batchId ?? null,
       practitionerNumber: this.input.invoice.practitionerNumber ?? null,
     });
     this.state.task = { id: task.taskId, dueAt: task.dueAt, escalated: false };
-    this.settle(task.taskId);
-    this.resolution = null;
-    if (!(await condition(() => this.resolution !== null, task.slaMs))) {
-      // Overdue (99 % of requests are treated within 48 h): escalated once, the managers told — without waiting for
-      // the notice: the claim keeps listening for its manager whatever becomes of the e-mail.
-      await local.flagEscalation({ taskId: task.taskId });
-      this.state.task.escalated = true;
-      void notice.notifyEscalation({ taskId: task.taskId })
-        .catch((error: unknown) => local.recordTaskEvent({
-          taskId: task.taskId, kind: 'notice_failed', details: { message: finalFailure(error)?.message ?? String(error) },
-        }))
-        .catch((error: unknown) => log.error('escalation notice failure not recorded', { taskId: task.taskId, error: String(error) }));
-      await condition(() => this.resolution !== null);
-    }
-    const r: TaskResolution = this.resolution!;
-    this.resolving = r.taskId;
+    this.answerManager(task.taskId); // a decision that led back to a manager: answered with this task
+    this.managers.expectNew();
+    return task;
+  }
+
+  /**
+   * Overdue (99 % of requests are treated within 48 h): escalated once, the managers told — without waiting for the
+   * notice: the claim keeps listening for its manager whatever becomes of the e-mail.
+   */
+  private async escalate(taskId: string): Promise<void> {
+    await local.flagEscalation({ taskId });
+    this.state.task!.escalated = true;
+    void notice.notifyEscalation({ taskId })
+      .catch((error: unknown) => local.recordTaskEvent({
+        taskId, kind: 'notice_failed', details: { message: finalFailure(error)?.message ?? String(error) },
+      }))
+      .catch((error: unknown) => log.error('escalation notice failure not recorded', { taskId, error: String(error) }));
+  }
+
+  /** The manager's decision recorded on the task, which closes; applied next. */
+  private async closeTask(): Promise<TaskResolution> {
+    const r = this.managers.take();
     await local.resolveManagerTask(r);
     this.state.task = null;
     log.info('task resolved', { archiveKey: this.archiveKey, taskId: r.taskId, action: r.action, motif: r.motif ?? null });
-    return this.apply(r);
+    return r;
   }
 
-  private async apply(r: TaskResolution): Promise<InvoiceStatus> {
+  // ---- The manager's decision applied ----
+
+  private async apply(r: TaskResolution): Promise<void> {
     switch (r.action) {
       case 'pay': // « forcer le paiement »
-      case 'close': { // handled inside Almerys
-        const status = r.action === 'pay' ? 'paid' : 'closed';
-        await local.recordStatus({ archiveKey: this.archiveKey, status });
-        this.setStatus(status);
-        return status;
-      }
-      case 'reply': { // answered with the manager's motif, routed by the motif table
-        if (this.factsMissing) await this.analyse(); // the facts routing reads, as the reference data are now
-        this.factsMissing = false;
-        const result = this.result!;
-        const keep = r.motif === result.motif;
-        const finding: Finding = {
-          motif: r.motif!,
-          detail: keep ? result.detail : [],
-          error: keep ? result.error : null,
-          date: keep ? result.date : null,
-          comment: r.comment?.trim() || (keep ? result.comment : null),
-        };
-        const trace = result.trace.filter((t) => t.step !== 'Routing');
-        // The PS as AGAPS knows it now: the manager may have fixed the address the provider refused.
-        this.step = applyFacts(this.step, { practitioner: undefined });
-        let next: AnalysisResult;
-        try {
-          next = (await local.concludeAnalysis(this.step, finding, trace)).result;
-        } catch (error) {
-          const failure = finalFailure(error);
-          if (!failure) throw error;
-          next = analysisFailed(this.input.invoice, trace, failure.message);
-        }
-        return this.decide(next);
-      }
+        return this.end('paid');
+      case 'close': // handled inside Almerys
+        return this.end('closed');
+      case 'reply': // answered with the manager's motif, routed by the motif table
+        return this.replyWithMotif(r);
       case 'reanalyze': // after the reference data was fixed
         this.factsMissing = false;
         return this.decide(await this.analyse());
+    }
+  }
+
+  private async end(status: 'paid' | 'closed'): Promise<void> {
+    await local.recordStatus({ archiveKey: this.archiveKey, status });
+    setStatus(this.state, status);
+  }
+
+  private async replyWithMotif(r: TaskResolution): Promise<void> {
+    if (this.factsMissing) await this.analyse(); // the facts routing reads, as the reference data are now
+    this.factsMissing = false;
+    const { finding, trace } = managerReply(this.decision!, r.motif!, r.comment);
+    // The PS as AGAPS knows it now: the manager may have fixed the address the provider refused.
+    this.analysisInput = applyFacts(this.analysisInput, { practitioner: undefined });
+    await this.decide(await this.route(finding, trace));
+  }
+
+  /** A finding routed (`concludeAnalysis`); a routing that fails every time goes to a manager with its error. */
+  private async route(finding: Finding, trace: TraceLine[]): Promise<AnalysisResult> {
+    try {
+      return (await local.concludeAnalysis(this.analysisInput, finding, trace)).result;
+    } catch (error) {
+      const failure = finalFailure(error);
+      if (!failure) throw error;
+      return analysisFailed(this.input.invoice, trace, failure.message);
     }
   }
 }

@@ -1,9 +1,13 @@
-// The resolve Update's validator: what can be applied to the invoice's open task. It runs before the Update enters
-// the history, so a refused resolution leaves no trace and the API answers 409.
+// A claim's manager decisions: the resolve Update's validator, and the Update's protocol (received, applied,
+// answered). The validator runs before the Update enters the history, so a refused resolution leaves no trace and
+// the API answers 409.
 
+import { condition, setHandler } from '@temporalio/workflow';
 import { isMotifCode, motifDefinition } from '../rules/motifs.js';
 import { hasForbiddenCharacters } from '../rules/text.js';
-import { TASK_ACTIONS, type TaskResolution } from './contract.js';
+import {
+  resolveTaskUpdate, TASK_ACTIONS, type InvoiceStatus, type ResolutionOutcome, type TaskResolution,
+} from './contract.js';
 
 
 export function checkResolution(openTaskId: string | null, alreadyResolving: boolean, r: TaskResolution): void {
@@ -19,5 +23,56 @@ export function checkResolution(openTaskId: string | null, alreadyResolving: boo
   // Never stored (the API refuses them first).
   if (hasForbiddenCharacters(r.by) || (r.comment != null && hasForbiddenCharacters(r.comment, true))) {
     throw new Error('the comment and the name must not hold control characters');
+  }
+}
+
+/**
+ * The decisions on a claim's manager tasks, one at a time, as the `resolveTask` Update brings them: received (for
+ * the open task only, and only once), taken by the workflow to apply, then answered with where it led — the
+ * claim's status then, and the next task when it leads back to a manager. Until the next task opens, any other
+ * resolution is refused.
+ */
+export class TaskDecisions {
+  /** The decision received for the open task; null while the task waits for one. */
+  private received: TaskResolution | null = null;
+  /** The task whose decision is being applied: its Update is answered once the claim gets where it leads. */
+  private applying: string | null = null;
+  private readonly answers = new Map<string, ResolutionOutcome>();
+
+  /** Registers the Update's handler; `openTaskId` says which task a resolution may be for. */
+  constructor(openTaskId: () => string | null) {
+    setHandler(resolveTaskUpdate, async (r) => {
+      this.received = r;
+      await condition(() => this.answers.has(r.taskId));
+      return this.answers.get(r.taskId)!;
+    }, { validator: (r) => checkResolution(openTaskId(), this.received !== null, r) });
+  }
+
+  /** A new task is open: its decision is awaited (the one received before was an earlier task's). */
+  expectNew(): void {
+    this.received = null;
+  }
+
+  /** Whether the open task's decision comes within `ms` (its service level). */
+  arrivesWithin(ms: number): Promise<boolean> {
+    return condition(() => this.received !== null, ms);
+  }
+
+  /** Waits for the open task's decision, for as long as it takes. */
+  arrival(): Promise<void> {
+    return condition(() => this.received !== null);
+  }
+
+  /** The decision received, taken to be applied: `answer` tells its Update where it led. */
+  take(): TaskResolution {
+    const r = this.received!;
+    this.applying = r.taskId;
+    return r;
+  }
+
+  /** Answers the decision being applied, if any: the claim's status now, and the task it led to. */
+  answer(status: InvoiceStatus, nextTaskId: string | null): void {
+    if (this.applying) this.answers.set(this.applying, { taskId: this.applying, status, nextTaskId });
+    this.applying = null;
   }
 }
