@@ -1,14 +1,13 @@
 // The worker: builds the real dependencies once (database, ports), registers the workflows and
 // `createActivities(deps)`, and shuts down gracefully on SIGTERM / SIGINT.
-//   npm run worker            (TEMPORAL_ADDRESS, DATABASE_URL, TASK_QUEUE: see config.ts)
+//   npm run worker            (TEMPORAL_ADDRESS, DATABASE_URL, TASK_QUEUE, DATA_DIR…: config.ts)
 
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, DEFAULT_TASK_SLA_MS, type ActivityDependencies } from './activities/index.js';
-import { mailConfigFromEnv } from './activities/mail/config.js';
-import { createMailer, transportFromEnv, type MailTransport } from './activities/mail/mailer.js';
+import { createMailer, transportFor, type MailTransport } from './activities/mail/mailer.js';
 import { startWorkerMetrics } from './activities/metrics.js';
 import { createArchiveActivities, DEFAULT_ARCHIVE_RETENTION_MS, ensureArchiveSchedules } from './activities/archive.js';
 import { FAILURE_CONVERTER_PATH } from './activities/encryption.js';
@@ -16,11 +15,11 @@ import { withFailureTypes } from './activities/failures.js';
 import { createArchiveRepository } from './db/archive.js';
 import { createAuditLog } from './db/audit.js';
 import { createWorkflowMessenger } from './activities/messenger.js';
-import { dataConverterFromEnv, temporalClient } from './activities/temporal.js';
+import { dataConverterOf, temporalClient } from './activities/temporal.js';
 import { createBatchRepository } from './db/batches.js';
 import { createOutputRepository } from './db/outputs.js';
 import { createTaskRepository } from './db/tasks.js';
-import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_TEMPORAL_ADDRESS, loadConfig } from './config.js';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_TEMPORAL_ADDRESS, loadConfig, type Config } from './config.js';
 import { openDatabase, type OpenDatabase } from './db/client.js';
 import { createInvoiceRepository } from './db/invoices.js';
 import { createPostgresPorts } from './db/ports.js';
@@ -41,25 +40,16 @@ const quietBundlerLogger = {
   error: (message: string) => console.error(message),
 };
 
-/** `48h`, `30m`, `2s`, `500ms` or a number of milliseconds. */
-export function parseDuration(value: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
-  if (!m) throw new Error(`not a duration: « ${value} » (e.g. 48h, 30m, 2s, 500ms)`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
-  return Math.round(Number(m[1]) * unit);
-}
-
 /**
  * The worker's real dependencies, from the database, a Temporal client (a batch's activities start its invoices'
- * workflows and signal them) and the environment (TASK_SLA, MAIL_*, RESEND_*, …). `observe.transport` wraps the mail
- * transport (the worker's metrics count its outcomes).
+ * workflows and signal them) and the configuration (TASK_SLA, MAIL_*, RESEND_*, …: config.ts). `observe.transport`
+ * wraps the mail transport (the worker's metrics count its outcomes).
  */
 export function dependenciesFrom(
-  database: OpenDatabase, temporal: Client, env: NodeJS.ProcessEnv = process.env,
+  database: OpenDatabase, temporal: Client, config: Config,
   observe: { transport?: (transport: MailTransport) => MailTransport } = {},
 ): ActivityDependencies {
-  const mail = mailConfigFromEnv(env);
-  const transport = transportFromEnv(env);
+  const transport = transportFor(config.mail);
   return {
     ports: createPostgresPorts(database.db),
     invoices: createInvoiceRepository(database.db),
@@ -68,17 +58,17 @@ export function dependenciesFrom(
     batches: createBatchRepository(database.db),
     messenger: createWorkflowMessenger(temporal),
     mailer: createMailer({ db: database.db, transport: observe.transport?.(transport) ?? transport }),
-    mailFrom: mail.from,
-    managersEmail: mail.managers,
-    consoleUrl: env.PUBLIC_URL ? `${env.PUBLIC_URL.replace(/\/$/, '')}` : undefined,
-    operatorName: env.OPERATOR_NAME?.trim() || 'traitement automatique',
-    taskSlaMs: env.TASK_SLA ? parseDuration(env.TASK_SLA) : DEFAULT_TASK_SLA_MS,
+    mailFrom: config.mail.from,
+    managersEmail: config.mail.managers,
+    consoleUrl: config.publicUrl?.replace(/\/$/, ''),
+    operatorName: config.operatorName,
+    taskSlaMs: config.taskSlaMs ?? DEFAULT_TASK_SLA_MS,
     archiving: {
       archive: createArchiveRepository(database.db),
       audit: createAuditLog(database.db),
       temporal,
-      archiveRetentionMs: env.ARCHIVE_RETENTION ? parseDuration(env.ARCHIVE_RETENTION) : DEFAULT_ARCHIVE_RETENTION_MS,
-      taskQueue: env.ARCHIVE_TASK_QUEUE || undefined,
+      archiveRetentionMs: config.archiveRetentionMs ?? DEFAULT_ARCHIVE_RETENTION_MS,
+      taskQueue: config.archiveTaskQueue,
     },
   };
 }
@@ -90,7 +80,7 @@ export interface WorkerOptions {
   deps: ActivityDependencies;
   /** Workflows kept in memory between their tasks: the worker's memory bound (config.ts). */
   maxCachedWorkflows?: number;
-  /** The shared data converter (payloads encrypted): activities/temporal.ts dataConverterFromEnv. */
+  /** The shared data converter (payloads encrypted): activities/temporal.ts dataConverterOf. */
   dataConverter: DataConverter;
   /** Worker interceptors (the worker's metrics count its activities: activities/metrics.ts). */
   interceptors?: WorkerInterceptors;
@@ -127,20 +117,21 @@ export async function withRetries<T>(what: string, attempt: () => Promise<T>, ti
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(process.env);
   // WORKER_METRICS_PORT: installs the SDK runtime with its Prometheus exporter, before any connection.
-  const metrics = await startWorkerMetrics();
+  const metrics = await startWorkerMetrics(config.workerMetrics);
   if (metrics) console.error(`worker: metrics on http://${metrics.address}/metrics`);
-  const database = await openDatabase(config.databaseUrl);
+  // Without DATABASE_URL: PGlite under DATA_DIR, as npm start.
+  const database = await openDatabase(config.databaseUrl, config.database);
   const address = config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
   // WORKER_CONNECT_TIMEOUT (default 60 s): how long a starting worker waits for Temporal before giving up (exit 1).
-  const connectTimeoutMs = process.env.WORKER_CONNECT_TIMEOUT ? parseDuration(process.env.WORKER_CONNECT_TIMEOUT) : 60_000;
+  const connectTimeoutMs = config.workerConnectTimeoutMs;
   const connection = await withRetries(`connecting to Temporal at ${address}`, () => NativeConnection.connect({ address }), connectTimeoutMs);
   const clientConnection = await withRetries(`connecting to Temporal at ${address}`, () => Connection.connect({ address }), connectTimeoutMs);
-  const dataConverter = dataConverterFromEnv();
+  const dataConverter = dataConverterOf(config);
   const client = temporalClient(clientConnection, { namespace: config.temporalNamespace, dataConverter });
   const worker = await createWorker({
-    connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, deps: dependenciesFrom(database, client, process.env, metrics?.observe),
+    connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, deps: dependenciesFrom(database, client, config, metrics?.observe),
     dataConverter, interceptors: metrics?.interceptors,
     maxCachedWorkflows: config.maxCachedWorkflows,
   });

@@ -20,6 +20,7 @@ import {
   METADATA_ENCODING_KEY, ValueError, type DataConverter, type LoadedDataConverter, type Payload, type PayloadCodec,
 } from '@temporalio/common';
 import proto from '@temporalio/proto';
+import { loadConfig, type Environment } from '../config.js';
 import { AppError } from '../rules/errors.js';
 
 const { temporal } = proto; // a CommonJS module: no named exports under Node's ESM loader
@@ -86,29 +87,37 @@ export function ephemeralKeyring(): string {
 }
 
 export interface KeyringSource {
-  env?: NodeJS.ProcessEnv;
+  /** PAYLOAD_KEYS' text (the Config's `payloadKeys.keys`). */
+  keys?: string;
+  /** PAYLOAD_KEYS_FILE (the Config's `payloadKeys.file`). */
+  file?: string;
+  /** Instead of `keys` and `file`: an environment, read by config.ts (tests). */
+  env?: Environment;
   /** Where the embedded default keeps its generated keyring. */
   dataDir?: string;
   /** Refuse to generate one (a deployment must be given its keys). */
   required?: boolean;
 }
 
-export function loadKeyring({ env = process.env, dataDir, required = false }: KeyringSource = {}): Keyring {
-  if (env.PAYLOAD_KEYS) return parseKeyring(env.PAYLOAD_KEYS);
-  if (env.PAYLOAD_KEYS_FILE) return parseKeyring(readFileSync(env.PAYLOAD_KEYS_FILE, 'utf8'), env.PAYLOAD_KEYS_FILE);
+/** `keys`, else the file `file`, else the one kept in `dataDir` (generated there the first time, unless `required`). */
+export function loadKeyring(source: KeyringSource = {}): Keyring {
+  const { dataDir, required = false } = source;
+  const { keys, file } = source.env ? loadConfig(source.env).payloadKeys : source;
+  if (keys) return parseKeyring(keys);
+  if (file) return parseKeyring(readFileSync(file, 'utf8'), file);
   if (required || !dataDir) {
     throw new Error('No payload encryption key: set PAYLOAD_KEYS (id:base64key, 32 bytes: openssl rand -base64 32) or PAYLOAD_KEYS_FILE');
   }
-  const file = join(dataDir, PAYLOAD_KEYS_FILE);
+  const kept = join(dataDir, PAYLOAD_KEYS_FILE);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   try {
     // 'wx': never overwrite a keyring another process has just written — a lost key makes every history unreadable.
-    writeFileSync(file, `${formatKeyring({ activeKeyId: 'k0', keys: new Map([['k0', newKey()]]) }).replace(/^k0/, newKeyId())}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(kept, `${formatKeyring({ activeKeyId: 'k0', keys: new Map([['k0', newKey()]]) }).replace(/^k0/, newKeyId())}\n`, { mode: 0o600, flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  chmodSync(file, 0o600);
-  return parseKeyring(readFileSync(file, 'utf8'), file);
+  chmodSync(kept, 0o600);
+  return parseKeyring(readFileSync(kept, 'utf8'), kept);
 }
 
 /** AES-256-GCM: iv (12 bytes) ‖ ciphertext ‖ tag (16 bytes); the key id is authenticated data. */

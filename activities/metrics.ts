@@ -14,27 +14,13 @@ import type { AddressInfo } from 'node:net';
 import { CancelledFailure } from '@temporalio/common';
 import { DefaultLogger, Runtime, type Logger, type WorkerInterceptors } from '@temporalio/worker';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { DEFAULT_WORKER_METRICS_HOST, type WorkerMetricsConfig } from '../config.js';
 import { MAIL_KINDS, mailErrorKind, isMailRejected, InvalidMailError, type MailTransport } from './mail/mailer.js';
 
-export const DEFAULT_WORKER_METRICS_HOST = '127.0.0.1';
 /** How long the SDK core's exporter may take to answer before /metrics answers without its metrics. */
 const CORE_SCRAPE_TIMEOUT_MS = 2000;
 
-export interface WorkerMetricsConfig {
-  port: number;
-  host: string;
-  /** METRICS_TOKEN: required as `Authorization: Bearer <token>` when set. */
-  token?: string;
-}
-
-/** WORKER_METRICS_PORT (unset: no metrics endpoint), WORKER_METRICS_HOST, METRICS_TOKEN. */
-export function workerMetricsConfig(env: NodeJS.ProcessEnv = process.env): WorkerMetricsConfig | null {
-  const raw = env.WORKER_METRICS_PORT?.trim();
-  if (!raw) return null;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`WORKER_METRICS_PORT must be a port number, not « ${raw} »`);
-  return { port, host: env.WORKER_METRICS_HOST?.trim() || DEFAULT_WORKER_METRICS_HOST, token: env.METRICS_TOKEN?.trim() || undefined };
-}
+export { DEFAULT_WORKER_METRICS_HOST, type WorkerMetricsConfig } from '../config.js';
 
 /** The product's counters of one worker process, on a registry of its own. */
 export function createWorkerCounters() {
@@ -192,11 +178,10 @@ export interface WorkerMetrics extends WorkerMetricsServer {
 }
 
 /**
- * The worker process' metrics when WORKER_METRICS_PORT is set, else null (and nothing installed). Installs the SDK
- * runtime: call it before any connection to Temporal.
+ * The worker process' metrics when WORKER_METRICS_PORT is set (the Config's `workerMetrics`), else null (and nothing
+ * installed). Installs the SDK runtime: call it before any connection to Temporal.
  */
-export async function startWorkerMetrics(env: NodeJS.ProcessEnv = process.env): Promise<WorkerMetrics | null> {
-  const config = workerMetricsConfig(env);
+export async function startWorkerMetrics(config: WorkerMetricsConfig | null): Promise<WorkerMetrics | null> {
   if (!config) return null;
   const core = installRuntimeWithMetrics(await freeLoopbackPort());
   const counters = createWorkerCounters();

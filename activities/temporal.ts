@@ -2,7 +2,7 @@
 
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { dataDirOf } from '../config.js';
+import { loadConfig, type Config, type Environment } from '../config.js';
 import { dataConverterFor, loadKeyring } from './encryption.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/contract.js';
 
@@ -12,8 +12,13 @@ const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_
  * The data converter every process shares (activities/encryption.ts): payloads encrypted with the keyring of
  * PAYLOAD_KEYS / PAYLOAD_KEYS_FILE, else the one generated under DATA_DIR (embedded default).
  */
-export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {
-  return dataConverterFor(loadKeyring({ env, dataDir: dataDirOf(env), required: env.PAYLOAD_KEYS_REQUIRED === 'true' }));
+export function dataConverterOf(config: Pick<Config, 'payloadKeys' | 'dataDir'>): DataConverter {
+  return dataConverterFor(loadKeyring({ ...config.payloadKeys, dataDir: config.dataDir }));
+}
+
+/** The data converter of an environment (tests, benchmarks): dataConverterOf(loadConfig(env)). */
+export function dataConverterFromEnv(env: Environment): DataConverter {
+  return dataConverterOf(loadConfig(env));
 }
 
 /** A Temporal client that encrypts what it sends and decrypts what it reads. */

@@ -5,18 +5,23 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfig, type Environment } from '../config.js';
 import { MIN_SESSION_SECRET_LENGTH } from './auth.js';
 
 export const SESSION_SECRET_FILE = 'session-secret';
 
 export interface SessionSecretSource {
-  env?: Record<string, string | undefined>;
-  /** Where the generated secret is kept (e.g. `<repo>/.data`); created if missing. */
+  /** SESSION_SECRET (the Config's `sessionSecret`); unset: the one kept in `dataDir`. */
+  secret?: string;
+  /** Instead of `secret`: an environment, read by config.ts (tests). */
+  env?: Environment;
+  /** Where the generated secret is kept (the Config's `dataDir`); created if missing. */
   dataDir: string;
 }
 
-export function loadSessionSecret({ env = process.env, dataDir }: SessionSecretSource): string {
-  const fromEnv = env.SESSION_SECRET;
+export function loadSessionSecret(source: SessionSecretSource): string {
+  const { dataDir } = source;
+  const fromEnv = source.env ? loadConfig(source.env).sessionSecret : source.secret;
   if (fromEnv !== undefined && fromEnv !== '') {
     if (fromEnv.length < MIN_SESSION_SECRET_LENGTH) {
       throw new Error(`SESSION_SECRET must have at least ${MIN_SESSION_SECRET_LENGTH} characters (e.g. openssl rand -base64 32)`);

@@ -15,6 +15,7 @@ import { ensureTemporalCli, freePort, startDevServer } from '../scripts/temporal
 import { mixedClaims } from '../test/datasets.js';
 import { startFakeResend } from '../test/fake-resend.js';
 import type { batchWorkflow } from '../workflows/batch.js';
+import { loadConfig } from '../config.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
 import { ephemeralKeyring } from '../activities/encryption.js';
 import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
@@ -33,7 +34,7 @@ Runtime.install({
     else console.error(`${entry.level} ${entry.message}`);
   }),
 });
-const binary = await ensureTemporalCli();
+const binary = await ensureTemporalCli(undefined, loadConfig(process.env).tools);
 if (!binary) throw new Error('the Temporal CLI is needed: npm run setup');
 const server = await startDevServer({ binary, port: await freePort(), uiPort: false });
 const resend = await startFakeResend();
@@ -46,7 +47,7 @@ const native = await NativeConnection.connect({ address: server.address });
 const connection = await Connection.connect({ address: server.address });
 const dataConverter = dataConverterFromEnv({ PAYLOAD_KEYS: ephemeralKeyring(), ...env });
 const client = temporalClient(connection, { dataConverter });
-const worker = await createWorker({ connection: native, taskQueue: 'bench-batch', deps: dependenciesFrom(database, client, env), dataConverter });
+const worker = await createWorker({ connection: native, taskQueue: 'bench-batch', deps: dependenciesFrom(database, client, loadConfig(env)), dataConverter });
 const service = createInvoiceService({ client, db: database.db, taskQueue: 'bench-batch' });
 const batches = createBatchRepository(database.db);
 

@@ -15,6 +15,7 @@ import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js'
 import { openDatabase } from '../db/client.js';
 import { seedReference } from '../db/seed.js';
 import { exampleUniverse, loadExampleCases } from '../examples/universe.js';
+import { loadConfig } from '../config.js';
 import { Service, startCluster } from '../scripts/cluster.js';
 import { TEMPORAL_SERVER_VERSION } from '../scripts/temporal-server.js';
 import { REPO_ROOT } from '../scripts/temporal-cli.js';
@@ -25,6 +26,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
 const cluster = await startCluster({
+  config: loadConfig(process.env),
   dataDir, temporalDb: `temporal_bench_${process.pid}`, apis: 0, ui: false, env: { RESEND_API_KEY: '' }, log: () => undefined,
 });
 const noopWorkers = [1, 2].map((i) => new Service(`noop-worker-${i}`, join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'bench', 'noop-worker.ts')],

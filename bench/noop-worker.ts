@@ -18,7 +18,7 @@ const worker = await Worker.create({
     logger: new DefaultLogger('WARN'),
   }),
   activities: { async noop() {} },
-  dataConverter: dataConverterFromEnv(),
+  dataConverter: dataConverterFromEnv(process.env),
 });
 console.log('ready');
 await worker.run();

@@ -14,6 +14,7 @@ import { openDatabase } from '../db/client.js';
 import { seedReference } from '../db/seed.js';
 import { exampleUniverse, loadExampleCases } from '../examples/universe.js';
 import { ensureTemporalCli, freePort, startDevServer } from '../scripts/temporal-cli.js';
+import { loadConfig } from '../config.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
 import { ephemeralKeyring } from '../activities/encryption.js';
 import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
@@ -23,7 +24,7 @@ const THROUGHPUT_N = Number(process.env.BENCH_THROUGHPUT ?? 500);
 const CONCURRENCY = 50;
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
-const binary = await ensureTemporalCli();
+const binary = await ensureTemporalCli(undefined, loadConfig(process.env).tools);
 if (!binary) throw new Error('the Temporal CLI is needed: npm run setup');
 const server = await startDevServer({ binary, port: await freePort(), uiPort: false });
 const database = await openDatabase(process.env.DATABASE_URL ?? '', { pgliteDir: 'memory://' });
@@ -38,7 +39,7 @@ const client = temporalClient(connection, { dataConverter });
 const service = createInvoiceService({ client, db: database.db, taskQueue: 'bench-invoices' });
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-'));
 const invoiceWorker = await createWorker({
-  connection: native, taskQueue: 'bench-invoices', deps: dependenciesFrom(database, client, { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '' }),
+  connection: native, taskQueue: 'bench-invoices', deps: dependenciesFrom(database, client, loadConfig({ ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '' })),
   dataConverter,
 });
 const noopWorker = await Worker.create({

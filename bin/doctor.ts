@@ -20,21 +20,20 @@
 //
 // Exit 0 when it ran (findings or not: they are in its output), 2 when it cannot reach the database or Temporal (or
 // its arguments are wrong), 1 on any other error.
-// Environment: DATABASE_URL (else the embedded PGlite: stop `npm start` first), TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-// TASK_QUEUE. Each run is recorded; /health shows admins the last one.
+// Environment (config.ts): DATABASE_URL (else the embedded PGlite under DATA_DIR: stop `npm start` first),
+// TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TASK_QUEUE. Each run is recorded; /health shows admins the last one.
 
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { createWorkflowMessenger } from '../activities/messenger.js';
 import { inParallel } from '../activities/parallel.js';
-import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
-import { DEFAULT_TEMPORAL_ADDRESS, loadConfig } from '../config.js';
+import { dataConverterOf, temporalClient } from '../activities/temporal.js';
+import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, parseDuration } from '../config.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { createConsistencyRepository, type DoctorFinding, type UnfinishedClaim } from '../db/consistency.js';
 import { safeMessage, unavailableDependency } from '../rules/errors.js';
 import { batchStatusQuery, batchWorkflowId, replySentSignal } from '../workflows/contract.js';
-import { parseDuration } from '../worker.js';
 
 export interface DoctorOptions {
   db: Database;
@@ -214,13 +213,13 @@ async function main(): Promise<number> {
     console.log('usage: npm run doctor -- [--json] [--dry-run] [--deep] [--grace <duration, default 5s>]');
     return 0;
   }
-  const config = loadConfig();
+  const config = loadConfig(process.env);
   const repair = !values['dry-run'];
   const address = config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
   let database;
   let connection;
   try {
-    database = await openDatabase(config.databaseUrl);
+    database = await openDatabase(config.databaseUrl, config.database);
     await database.execute('select 1');
   } catch (error) {
     console.error(`doctor: cannot reach the database: ${safeMessage(error)}`);
@@ -237,7 +236,7 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
-    const client = temporalClient(connection, { namespace: config.temporalNamespace, dataConverter: dataConverterFromEnv() });
+    const client = temporalClient(connection, { namespace: config.temporalNamespace, dataConverter: dataConverterOf(config) });
     const report = await runDoctor({ db: database.db, client, taskQueue: config.taskQueue, repair, graceMs: values.grace ? parseDuration(values.grace) : undefined, deep: values.deep || undefined });
     console.log(values.json ? JSON.stringify({ ...report, dryRun: !repair }, null, 2) : print(report, repair));
     return 0;

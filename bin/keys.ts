@@ -1,9 +1,10 @@
 // `npm run keys -- create <role> [--name <name>]`: provisions an API key and prints it as the last word of its output.
 // `npm run keys -- list`: every key (never the key itself). `npm run keys -- revoke <id>`.
-// Uses DATABASE_URL, else the embedded PGlite (which only one process can open: stop `npm start` first).
+// Uses DATABASE_URL, else the embedded PGlite under DATA_DIR (which only one process can open: stop `npm start` first).
 // Exit 0: done; 2: bad arguments (usage printed); 1: unknown key id (revoke) or database error.
 // Creations and revocations are in the audit log (actor « cli »); a revocation ends the key's console sessions.
 
+import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import { createAuditLog, SYSTEM_ACTOR } from '../db/audit.js';
 import { createApiKeyRepository, isRole, ROLES, type ApiKeyInfo, type Role } from '../db/api-keys.js';
@@ -85,7 +86,8 @@ async function main(argv: string[]): Promise<number> {
 
   let database;
   try {
-    database = await openDatabase();
+    const config = loadConfig(process.env);
+    database = await openDatabase(config.databaseUrl, config.database);
     const keys = createApiKeyRepository(database.db);
     const audit = createAuditLog(database.db);
     const actor = { ...SYSTEM_ACTOR, name: 'cli' };

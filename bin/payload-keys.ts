@@ -8,11 +8,11 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dataDirOf } from '../config.js';
+import { loadConfig } from '../config.js';
 import { formatKeyring, loadKeyring, newKey, newKeyId, PAYLOAD_KEYS_FILE } from '../activities/encryption.js';
 
 const [command] = process.argv.slice(2).filter((a) => a !== '--');
-const env = process.env;
+const config = loadConfig(process.env);
 
 function usage(): never {
   process.stderr.write('usage: npm run payload-keys -- list | new | rotate\n');
@@ -21,7 +21,7 @@ function usage(): never {
 
 switch (command) {
   case 'list': {
-    const keyring = loadKeyring({ env, dataDir: dataDirOf(env) });
+    const keyring = loadKeyring({ ...config.payloadKeys, required: false, dataDir: config.dataDir });
     for (const id of keyring.keys.keys()) process.stdout.write(`${id}${id === keyring.activeKeyId ? '  (active: encrypts)' : ''}\n`);
     break;
   }
@@ -32,12 +32,12 @@ switch (command) {
     break;
   }
   case 'rotate': {
-    if (env.PAYLOAD_KEYS || env.PAYLOAD_KEYS_FILE) {
+    if (config.payloadKeys.keys || config.payloadKeys.file) {
       process.stderr.write('PAYLOAD_KEYS / PAYLOAD_KEYS_FILE are set: rotate there (npm run payload-keys -- new gives the entry to add first).\n');
       process.exit(2);
     }
-    const dir = dataDirOf(env);
-    const current = loadKeyring({ env, dataDir: dir });
+    const dir = config.dataDir;
+    const current = loadKeyring({ dataDir: dir });
     const id = newKeyId();
     const keys = new Map([[id, newKey()], ...current.keys]);
     writeFileSync(join(dir, PAYLOAD_KEYS_FILE), `${formatKeyring({ activeKeyId: id, keys })}\n`, { mode: 0o600 });

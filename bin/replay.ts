@@ -10,7 +10,7 @@ import { Connection } from '@temporalio/client';
 import { loadHistory } from '../api/histories.js';
 import { createArchiveRepository } from '../db/archive.js';
 import { openDatabase, type OpenDatabase } from '../db/client.js';
-import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
+import { dataConverterOf, temporalClient } from '../activities/temporal.js';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig } from '../config.js';
@@ -35,10 +35,10 @@ if (names.length === 0) usage('--file needs at least one history file');
 
 let connection: Connection | undefined;
 let database: OpenDatabase | undefined;
-const config = loadConfig();
+const config = loadConfig(process.env);
 // Encrypted payloads are decrypted with the keyring (PAYLOAD_KEYS, PAYLOAD_KEYS_FILE, or DATA_DIR's): a history
 // encrypted with a key not in it fails to replay, naming the key.
-const dataConverter = dataConverterFromEnv();
+const dataConverter = dataConverterOf(config);
 const targets: Target[] = names.map((name) => fromFiles
   ? {
     label: name,
@@ -63,7 +63,7 @@ const targets: Target[] = names.map((name) => fromFiles
       // only then.
       const archive = {
         async history(workflowId: string, runId?: string) {
-          database ??= await openDatabase(config.databaseUrl);
+          database ??= await openDatabase(config.databaseUrl, config.database);
           return createArchiveRepository(database.db).history(workflowId, runId);
         },
       };

@@ -1,9 +1,10 @@
-// `npm run seed -- <file.json> [more.json]`: loads reference data into DATABASE_URL (else the embedded PGlite).
+// `npm run seed -- <file.json> [more.json]`: loads reference data into DATABASE_URL (else the embedded PGlite under DATA_DIR).
 // Each file is a bare `reference` object, a case file `{ receivedOn, invoice, reference }`, or a spec example
 // `{ case: { …, reference } }`. All files are checked before anything is written, then loaded in one transaction.
 // Exit 0: loaded; 2: invalid input; 1: database error.
 
 import { readFile } from 'node:fs/promises';
+import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import {
   formatCounts, referenceOf, ReferenceValidationError, seedReferences, validateReference,
@@ -35,7 +36,8 @@ async function main(files: string[]): Promise<number> {
 
   let database;
   try {
-    database = await openDatabase();
+    const config = loadConfig(process.env);
+    database = await openDatabase(config.databaseUrl, config.database);
     const counts = await seedReferences(database.db, references);
     console.log(`Seeded ${database.kind} from ${files.length} file(s), rows upserted: ${formatCounts(counts)}`);
     return 0;

@@ -4,16 +4,17 @@
 
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { loadConfig } from '../config.js';
 import { unwrapCaseFile } from '../rules/case-file.js';
 
-const api = (process.env.API_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
+const { apiUrl: api, apiKey } = loadConfig(process.env).submit;
 const files = process.argv.slice(2).filter((a) => a !== '--');
 if (files.length === 0) {
   console.error('usage: npm run submit -- <case.json> [more.json …]   (API_URL, default http://127.0.0.1:3000)');
   process.exit(2);
 }
 const headers: Record<string, string> = { 'content-type': 'application/json' };
-if (process.env.API_KEY) headers.authorization = `Bearer ${process.env.API_KEY}`;
+if (apiKey) headers.authorization = `Bearer ${apiKey}`;
 
 let failed = 0;
 for (const file of files) {

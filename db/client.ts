@@ -1,11 +1,12 @@
-// Opens the project's database: PostgreSQL when a URL is given, else an embedded PGlite under .data/pglite.
-// Migrations (db/migrations/) are applied on every open; they are no-ops once applied.
+// Opens the project's database: PostgreSQL when a URL is given, else an embedded PGlite (`<DATA_DIR>/pglite`: the
+// Config's `database.pgliteDir`). Migrations (db/migrations/) are applied on every open; they are no-ops once applied.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql, type SQLWrapper } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { DEFAULT_DATA_DIR } from '../config.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -30,14 +31,18 @@ export interface OpenOptions {
   pgliteDir?: string;
   /**
    * Seconds to wait for PostgreSQL to accept a connection and answer its start-up, so that a request fails fast
-   * (503) when it is down or hung. Default: the URL's `?connect_timeout=`, else PGCONNECT_TIMEOUT, else 2.
+   * (503) when it is down or hung. Default: the URL's `?connect_timeout=`, else 2 (PGCONNECT_TIMEOUT: config.ts).
    */
   connectTimeoutSeconds?: number;
+  /**
+   * Connections a process keeps at most (DATABASE_POOL_MAX; postgres.js's default, 10, when unset). Every replica
+   * counts against the server's max_connections, with Temporal's own pools (deploy/README.md « Connections »).
+   */
+  poolMax?: number;
 }
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
-export const DEFAULT_PGLITE_DIR = join(REPO_ROOT, '.data', 'pglite');
+export const DEFAULT_PGLITE_DIR = join(DEFAULT_DATA_DIR, 'pglite');
 
 /** Any constant: serialises concurrent migrators (API and worker replicas starting together). */
 const MIGRATION_LOCK = 7_346_110_512;
@@ -55,14 +60,8 @@ export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 2;
 
 /** postgres.js options shared by every connection: the connect timeout (unless the URL sets it), no notices. */
 function connectionOptions(url: string, options: OpenOptions) {
-  const fromEnv = Number(process.env.PGCONNECT_TIMEOUT);
-  const connectTimeout = options.connectTimeoutSeconds ?? (fromEnv > 0 ? fromEnv : DEFAULT_CONNECT_TIMEOUT_SECONDS);
-  // DATABASE_POOL_MAX: connections a process keeps at most (postgres.js's default, 10, when unset). Every replica
-  // counts against the server's max_connections, with Temporal's own pools (deploy/README.md « Connections »).
-  const poolMax = Number(process.env.DATABASE_POOL_MAX);
-  if (process.env.DATABASE_POOL_MAX && !(Number.isInteger(poolMax) && poolMax >= 1)) {
-    throw new Error(`DATABASE_POOL_MAX must be an integer ≥ 1, not « ${process.env.DATABASE_POOL_MAX} »`);
-  }
+  const connectTimeout = options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS;
+  const poolMax = options.poolMax;
   return {
     onnotice: () => undefined,
     ...(/[?&]connect_timeout=/.test(url) ? {} : { connect_timeout: connectTimeout }),
@@ -117,10 +116,8 @@ export async function connectPostgres(url: string, options: OpenOptions = {}): P
   };
 }
 
-export async function openDatabase(
-  url: string | undefined = process.env.DATABASE_URL,
-  options: OpenOptions = {},
-): Promise<OpenDatabase> {
+/** PostgreSQL at `url` (DATABASE_URL), else PGlite in `options.pgliteDir`. */
+export async function openDatabase(url: string | undefined, options: OpenOptions = {}): Promise<OpenDatabase> {
   if (url) {
     await migratePostgres(url, options);
     return connectPostgres(url, options);

@@ -4,10 +4,11 @@
 // postgres://postgres@127.0.0.1:5432/postgres), TEMPORAL_DB (temporal → temporal + temporal_visibility),
 // DATABASE_URL (the product's; default database tprejects_cluster there), CLUSTER_API_PORTS (3000,3001),
 // CLUSTER_TEMPORAL_PORT (7233, HAProxy: what `temporal --address` and other tools use), CLUSTER_WORKERS (2),
-// CLUSTER_APIS (2), DATA_DIR (.data/cluster), plus the product's own (README « Configuration »).
+// CLUSTER_APIS (2), DATA_DIR (.data/cluster), plus the product's own (README « Configuration »), all read by config.ts.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import { createApiKeyRepository } from '../db/api-keys.js';
 import { formatCounts, seedReference } from '../db/seed.js';
@@ -15,35 +16,28 @@ import { practitioners } from '../db/schema.js';
 import { exampleUniverse } from '../examples/universe.js';
 import { startCluster } from './cluster.js';
 import { restrictDataDir } from './data-dir.js';
-import { REPO_ROOT } from './temporal-cli.js';
 
 const say = (message: string) => console.error(message);
 process.umask(0o077);
-const dataDir = resolve(process.env.DATA_DIR ?? join(REPO_ROOT, '.data', 'cluster'));
+const config = loadConfig(process.env);
+const { dataDir } = config.cluster;
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 restrictDataDir(dataDir);
 
-const count = (name: string, fallback: number) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be an integer ≥ 1, not « ${process.env[name]} »`);
-  return value;
-};
-const apiPorts = (process.env.CLUSTER_API_PORTS ?? '3000,3001').split(',').map((p) => Number(p.trim()));
-if (apiPorts.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw new Error(`CLUSTER_API_PORTS: ports separated by commas, not « ${process.env.CLUSTER_API_PORTS} »`);
-
 const cluster = await startCluster({
+  config,
   dataDir,
-  temporalDb: process.env.TEMPORAL_DB || 'temporal',
-  databaseUrl: process.env.DATABASE_URL || undefined,
-  workers: count('CLUSTER_WORKERS', 2),
-  apis: count('CLUSTER_APIS', 2),
-  apiPorts,
-  temporalPort: count('CLUSTER_TEMPORAL_PORT', 7233),
+  temporalDb: config.cluster.temporalDb,
+  databaseUrl: config.databaseUrl,
+  workers: config.cluster.workers,
+  apis: config.cluster.apis,
+  apiPorts: [...config.cluster.apiPorts],
+  temporalPort: config.cluster.temporalPort,
   log: say,
 });
 
 // Demo reference data on first start, and one API key per role, written once to a 0600 file.
-const database = await openDatabase(cluster.databaseUrl);
+const database = await openDatabase(cluster.databaseUrl, config.database);
 if ((await database.db.select({ n: practitioners.number }).from(practitioners).limit(1)).length === 0) {
   say(`Loaded the demo reference data (examples/cases/): ${formatCounts(await seedReference(database.db, exampleUniverse()))}`);
 }

@@ -12,6 +12,7 @@ import postgres from 'postgres';
 import { loadKeyring, PAYLOAD_KEYS_FILE } from '../activities/encryption.js';
 import { ensureSearchAttributes } from '../activities/temporal.js';
 import { loadSessionSecret } from '../api/session-secret.js';
+import type { Config, Environment } from '../config.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/contract.js';
 import { ensureTemporalServer, type TemporalServerBinaries } from './temporal-server.js';
 import { findOnPath, freePort, REPO_ROOT, type Log } from './temporal-cli.js';
@@ -141,7 +142,13 @@ export class Service {
 }
 
 export interface ClusterOptions {
-  /** Admin connection to the PostgreSQL that holds every database (TEMPORAL_DATABASE_URL). */
+  /**
+   * The configuration (config.ts): TEMPORAL_DATABASE_URL, TEMPORAL_NAMESPACE, the Temporal nodes' SQL_* pools and
+   * TEMPORAL_LOG_LEVEL, TEMPORAL_RETENTION_DAYS, PAYLOAD_KEYS*, SESSION_SECRET, DATABASE_POOL_MAX, PATH; its
+   * environment is passed on to the workers and API replicas.
+   */
+  config: Config;
+  /** Admin connection to the PostgreSQL that holds every database (default: TEMPORAL_DATABASE_URL). */
   adminUrl?: string;
   /** Temporal's databases: `<temporalDb>` and `<temporalDb>_visibility` (default temporal / temporal_visibility). */
   temporalDb?: string;
@@ -225,13 +232,15 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<s
  * Creates (when missing) and migrates Temporal's two databases with the schema tool and its embedded PostgreSQL
  * schemas: `setup-schema -v 0.0` on a new database, then `update-schema` to the server's version.
  */
-export async function migrateTemporalDatabases(sqlTool: string, adminUrl: string, names: { default: string; visibility: string }, log: Log): Promise<void> {
+export async function migrateTemporalDatabases(
+  sqlTool: string, adminUrl: string, names: { default: string; visibility: string }, log: Log, environment: Environment = {},
+): Promise<void> {
   const url = new URL(adminUrl);
   const base = [
     '--plugin', 'postgres12', '--ep', url.hostname, '-p', url.port || '5432',
     '-u', decodeURIComponent(url.username || 'postgres'),
   ];
-  const env = { ...process.env, SQL_PASSWORD: decodeURIComponent(url.password) };
+  const env = { ...environment, SQL_PASSWORD: decodeURIComponent(url.password) };
   for (const [db, schema] of [[names.default, 'postgresql/v12/temporal'], [names.visibility, 'postgresql/v12/visibility']] as const) {
     const created = await ensureDatabase(adminUrl, db);
     if (created) {
@@ -283,7 +292,9 @@ async function ensureNamespace(connection: Connection, namespace: string, retent
 /** Brings the topology up; on failure, stops what it started. */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const log = options.log ?? console.error;
-  const adminUrl = options.adminUrl ?? process.env.TEMPORAL_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const { config } = options;
+  const { tools } = config;
+  const adminUrl = options.adminUrl ?? config.cluster.temporalDatabaseUrl;
   const temporalDb = options.temporalDb ?? 'temporal';
   const names = { default: temporalDb, visibility: `${temporalDb}_visibility` };
   const workers = options.workers ?? 2;
@@ -291,12 +302,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const logs = join(options.dataDir, 'logs');
   mkdirSync(logs, { recursive: true, mode: 0o700 });
 
-  const haproxyBin = findOnPath('haproxy', `${process.env.PATH ?? ''}:/usr/sbin:/usr/local/sbin`);
+  const haproxyBin = findOnPath('haproxy', `${tools.searchPath}:/usr/sbin:/usr/local/sbin`);
   if (!haproxyBin) throw new Error('HAProxy is not installed (Debian: apt-get install -y haproxy)');
-  const bins: TemporalServerBinaries = await ensureTemporalServer(log);
+  const bins: TemporalServerBinaries = await ensureTemporalServer(tools, log);
 
   log(`PostgreSQL ${new URL(adminUrl).host}: Temporal's databases ${names.default}, ${names.visibility}`);
-  await migrateTemporalDatabases(bins.sql, adminUrl, names, log);
+  await migrateTemporalDatabases(bins.sql, adminUrl, names, log, tools.environment);
   let databaseUrl = options.databaseUrl;
   let productDb: string | null = null;
   if (!databaseUrl) {
@@ -327,7 +338,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const frontend = `127.0.0.1:${ports.FRONTEND_GRPC_PORT}`;
       const metrics = `127.0.0.1:${ports.PROMETHEUS_PORT}`;
       const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
+        PATH: tools.searchPath || undefined,
         ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
         PROMETHEUS_ENDPOINT: metrics,
         POSTGRES_SEEDS: pg.hostname, DB_PORT: pg.port || '5432',
@@ -339,10 +350,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         DYNAMIC_CONFIG_FILE_PATH: DYNAMIC_CONFIG,
         // Each of a node's four services keeps its own pools: 4 × (4 + 2) connections a node at most, so that two
         // nodes, the workers and the APIs stay well within PostgreSQL's default max_connections (100).
-        SQL_MAX_CONNS: process.env.SQL_MAX_CONNS ?? '4',
-        SQL_MAX_IDLE_CONNS: process.env.SQL_MAX_IDLE_CONNS ?? '4',
-        SQL_VIS_MAX_CONNS: process.env.SQL_VIS_MAX_CONNS ?? '2',
-        LOG_LEVEL: process.env.TEMPORAL_LOG_LEVEL ?? 'warn',
+        SQL_MAX_CONNS: String(config.cluster.sqlMaxConns),
+        SQL_MAX_IDLE_CONNS: String(config.cluster.sqlMaxIdleConns),
+        SQL_VIS_MAX_CONNS: String(config.cluster.sqlVisMaxConns),
+        LOG_LEVEL: config.cluster.temporalLogLevel,
       };
       const service = new Service(`temporal-${name}`, bins.server, ['--allow-no-auth', '--config-file', SERVER_CONFIG, 'start'], env,
         join(logs, `temporal-${name}.log`), async () => {
@@ -365,7 +376,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await Promise.all(nodes.map((n) => n.service.start()));
 
     const haproxy = new Service('haproxy', haproxyBin, ['-db', '-f', HAPROXY_CONFIG], {
-      PATH: process.env.PATH,
+      PATH: tools.searchPath || undefined,
       TEMPORAL_LB_BIND: temporalAddress,
       TEMPORAL_LB_STATS_BIND: `127.0.0.1:${lbStatsPort}`,
       TEMPORAL_NODE_A: nodes[0]!.frontend,
@@ -381,10 +392,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await haproxy.start();
 
     // The namespace and the invoice workflows' search attributes, seen by both nodes before anything uses them.
-    const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+    const namespace = config.temporalNamespace;
     const admin = await connectable(temporalAddress);
     try {
-      await ensureNamespace(admin, namespace, Number(process.env.TEMPORAL_RETENTION_DAYS ?? 30));
+      await ensureNamespace(admin, namespace, config.cluster.temporalRetentionDays);
       await until('the namespace', async () => (await admin.workflowService.describeNamespace({ namespace }), true), 60_000);
       await until('the search attributes', async () => (await ensureSearchAttributes(admin, namespace), true), 60_000);
     } finally {
@@ -409,18 +420,18 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const uiPort = await freePort();
     const apiOrigins = apiPorts.map((p) => `http://127.0.0.1:${p}`);
     const shared: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...tools.environment,
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: namespace,
       // PAYLOAD_KEYS or PAYLOAD_KEYS_FILE when given, else a keyring generated once under the data folder (0600) —
       // kept across restarts: a lost key makes every history written with it unreadable.
-      ...(process.env.PAYLOAD_KEYS || process.env.PAYLOAD_KEYS_FILE
+      ...(config.payloadKeys.keys || config.payloadKeys.file
         ? {}
-        : (loadKeyring({ env: {}, dataDir: options.dataDir }), { PAYLOAD_KEYS_FILE: join(options.dataDir, PAYLOAD_KEYS_FILE) })),
+        : (loadKeyring({ dataDir: options.dataDir }), { PAYLOAD_KEYS_FILE: join(options.dataDir, PAYLOAD_KEYS_FILE) })),
       PAYLOAD_KEYS_REQUIRED: 'true',
-      SESSION_SECRET: loadSessionSecret({ env: process.env, dataDir: options.dataDir }),
-      DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX ?? '5',
+      SESSION_SECRET: loadSessionSecret({ secret: config.sessionSecret, dataDir: options.dataDir }),
+      DATABASE_POOL_MAX: String(config.database.poolMax ?? 5),
       DATA_DIR: options.dataDir,
       ...options.env,
     };
@@ -431,7 +442,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     if (options.ui !== false) {
       uiUrl = `http://127.0.0.1:${uiPort}/temporal`;
       ui = new Service('temporal-ui', bins.ui, ['--root', UI_CONFIG_ROOT, '--config', 'ui', '--env', 'temporal-ui', 'start'], {
-        PATH: process.env.PATH,
+        PATH: tools.searchPath || undefined,
         TEMPORAL_ADDRESS: temporalAddress,
         TEMPORAL_UI_PORT: String(uiPort),
         TEMPORAL_UI_PUBLIC_PATH: '/temporal',

@@ -20,7 +20,8 @@ import { startFakeResend } from '../test/fake-resend.js';
 import { beforeAgicaLookup } from '../test/faulty-ports.js';
 import { resolveTaskUpdate, statusQuery, type TaskAction } from '../workflows/contract.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
-import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
+import { dataConverterOf, temporalClient } from '../activities/temporal.js';
+import { loadConfig } from '../config.js';
 import { ensureTemporalCli, freePort, REPO_ROOT, startDevServer } from './temporal-cli.js';
 
 const OUT = join(REPO_ROOT, 'test', 'histories');
@@ -61,7 +62,7 @@ const claims: { name: string; change: (c: Case) => void; manager?: (resolve: Res
 ];
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
-const binary = await ensureTemporalCli();
+const binary = await ensureTemporalCli(console.error, loadConfig(process.env).tools);
 if (!binary) throw new Error('the Temporal CLI is needed: npm run setup');
 const server = await startDevServer({ binary, port: await freePort(), uiPort: false });
 const resend = await startFakeResend();
@@ -74,9 +75,10 @@ try {
   const dataDir = mkdtempSync(join(tmpdir(), 'histories-'));
   const env = { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, TASK_SLA: '2s' };
   const connection = await Connection.connect({ address: server.address });
-  const dataConverter = dataConverterFromEnv(env);
+  const config = loadConfig(env);
+  const dataConverter = dataConverterOf(config);
   const client = temporalClient(connection, { dataConverter });
-  const deps = dependenciesFrom(database, client, env);
+  const deps = dependenciesFrom(database, client, config);
   // AGICA fails the same way every time for one invoice number: the analysis ends as a manager task.
   const worker = await createWorker({
     connection: native, taskQueue, dataConverter,

@@ -2,15 +2,15 @@
 //   the Temporal dev server (SQLite under .data/, Web UI), PGlite under .data/ unless DATABASE_URL is set,
 //   the demo data (examples/cases/) on first start, a worker, the API and its OpenAPI page.
 // With TEMPORAL_ADDRESS set, no dev server is started: the worker and API use that server.
-// Environment: PORT (3000), DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233),
-// DATA_DIR (.data).
+// Environment (config.ts): PORT (3000), DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233),
+// DATA_DIR (.data), and the others of README « Configuration ».
 
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { ensureArchiveSchedules } from '../activities/archive.js';
-import { dataConverterFromEnv, ensureSearchAttributes, temporalClient } from '../activities/temporal.js';
+import { dataConverterOf, ensureSearchAttributes, temporalClient } from '../activities/temporal.js';
 import { startApi } from '../api/server.js';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
@@ -20,37 +20,40 @@ import { createApiKeyRepository } from '../db/api-keys.js';
 import { exampleUniverse } from '../examples/universe.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
 import { restrictDataDir } from './data-dir.js';
-import { ensureTemporalCli, REPO_ROOT, SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './temporal-cli.js';
+import { ensureTemporalCli, SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './temporal-cli.js';
 
 const say = (message: string) => console.error(message);
-const config = loadConfig();
-const dataDir = resolve(process.env.DATA_DIR ?? join(REPO_ROOT, '.data'));
+let config = loadConfig(process.env);
+const { dataDir } = config;
 // Health data lives here (PGlite, temporal.db, e-mail files, keys): the folder is the user's alone, and so is every
 // file this process and its children (the Temporal dev server) create in it.
 process.umask(0o077);
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 restrictDataDir(dataDir);
-const dataConverter = dataConverterFromEnv({ ...process.env, DATA_DIR: dataDir });
+const dataConverter = dataConverterOf(config);
 
 let devServer: DevServer | undefined;
 let temporalAddress = config.temporalAddress;
 let uiUrl: string | null = null;
 let stopTemporal: (() => Promise<void>) | undefined;
 if (!temporalAddress) {
-  const port = Number(process.env.TEMPORAL_PORT ?? 7233);
-  const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? port + 1000);
+  const port = config.temporalPort;
+  const uiPort = config.temporalUiPort;
   const dbFile = join(dataDir, 'temporal.db');
-  const binary = await ensureTemporalCli(say);
+  const binary = await ensureTemporalCli(say, config.tools);
   if (binary) {
     say(`Starting the Temporal dev server on 127.0.0.1:${port} (state in ${dbFile})…`);
     // Its Web UI is served by the API under /temporal/ (same origin as the console: the codec server gets the
     // session cookie, so logged-in managers, auditors and admins read decoded payloads; anyone else, ciphertext).
-    const apiBase = (process.env.PUBLIC_URL || `http://127.0.0.1:${config.port}`).replace(/\/$/, '');
+    const apiBase = (config.publicUrl || `http://127.0.0.1:${config.port}`).replace(/\/$/, '');
     devServer = await startDevServer({
       binary, port, uiPort, dbFile, log: say, uiPublicPath: '/temporal', uiCodecEndpoint: `${apiBase}/codec`,
     });
-    process.env.TEMPORAL_UI_URL = devServer.uiUrl ?? '';
-    process.env.TEMPORAL_UI_ORIGIN ||= `http://127.0.0.1:${uiPort}`;
+    config = {
+      ...config,
+      temporalUiUrl: devServer.uiUrl ?? undefined,
+      temporalUiOrigins: config.temporalUiOrigins.length > 0 ? config.temporalUiOrigins : [`http://127.0.0.1:${uiPort}`],
+    };
     temporalAddress = devServer.address;
     uiUrl = devServer.uiUrl;
     stopTemporal = () => devServer!.stop();
@@ -71,7 +74,7 @@ if (!temporalAddress) {
 }
 
 say(config.databaseUrl ? 'Opening PostgreSQL (DATABASE_URL)…' : `Opening the embedded database (PGlite, ${join(dataDir, 'pglite')})…`);
-const database = await openDatabase(config.databaseUrl, { pgliteDir: join(dataDir, 'pglite') });
+const database = await openDatabase(config.databaseUrl, config.database);
 // PGlite sets its own files' modes (0666, whatever the umask): taken back now, and again at stop. In between, a file
 // it creates is still behind the folders' 0700.
 restrictDataDir(dataDir);
@@ -89,12 +92,12 @@ await ensureSearchAttributes(connection, config.temporalNamespace);
 const native = await NativeConnection.connect({ address: temporalAddress });
 const worker = await createWorker({
   connection: native, namespace: config.temporalNamespace, taskQueue: config.taskQueue, dataConverter,
-  deps: dependenciesFrom(database, temporalClient(connection, { namespace: config.temporalNamespace, dataConverter })),
+  deps: dependenciesFrom(database, temporalClient(connection, { namespace: config.temporalNamespace, dataConverter }), config),
   maxCachedWorkflows: config.maxCachedWorkflows,
 });
 const workerRun = worker.run();
 await ensureArchiveSchedules(temporalClient(connection, { namespace: config.temporalNamespace, dataConverter }), config.taskQueue);
-const api = await startApi({ ...config, temporalAddress }, database, { dataDir, dataConverter, logger: true });
+const api = await startApi({ ...config, temporalAddress }, database, { dataConverter, logger: true });
 // The dev keys are shown once on a terminal and never written into a log: when stdout is not a terminal (redirected
 // to a file, a service's journal), they go into <DATA_DIR>/dev-keys.txt (mode 0600) and only its path is printed.
 const devKeyList = devKeys?.map((k) => `    ${k.role.padEnd(10)} ${k.key}`).join('\n');
@@ -114,7 +117,7 @@ console.log(`
     API          ${api.address}/api/invoices
     OpenAPI      ${api.address}/docs
     Health       ${api.address}/health
-    Temporal UI  ${process.env.TEMPORAL_UI_URL ? `${api.address}/temporal/ (payloads decoded for managers, auditors and admins logged into the console)` : uiUrl ?? `(external server ${temporalAddress})`}
+    Temporal UI  ${config.temporalUiUrl ? `${api.address}/temporal/ (payloads decoded for managers, auditors and admins logged into the console)` : uiUrl ?? `(external server ${temporalAddress})`}
 ${keyLines}
   Try:  API_KEY=<submitter key> npm run submit -- examples/cases/a_controler.json
   Ctrl-C to stop.

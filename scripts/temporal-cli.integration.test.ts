@@ -3,6 +3,7 @@ import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureTemporalCli, freePort, SEARCH_ATTRIBUTES, startDevServer } from './temporal-cli.js';
+import { loadConfig } from '../config.js';
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -43,7 +44,7 @@ describe('the run\'s Temporal dev server', () => {
 
 describe('startDevServer', () => {
   it('starts a headless server with its own namespace, and stop() frees the port', async () => {
-    const binary = await ensureTemporalCli(() => undefined);
+    const binary = await ensureTemporalCli(() => undefined, loadConfig(process.env).tools);
     if (!binary) return; // no CLI on this machine: the SDK's download is covered by the global setup
     const port = await freePort();
     const server = await startDevServer({ binary, port, uiPort: false, namespace: 'tp-rejects-test', log: () => undefined });

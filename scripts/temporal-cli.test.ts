@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config.js';
 import { ensureTemporalCli, findOnPath, freePort, startDevServer } from './temporal-cli.js';
 
 describe('ensureTemporalCli', () => {
@@ -26,19 +27,19 @@ describe('ensureTemporalCli', () => {
   it('prefers TEMPORAL_CLI, without building anything', async () => {
     process.env.TEMPORAL_CLI = fake;
     const log: string[] = [];
-    expect(await ensureTemporalCli((line) => log.push(line))).toBe(fake);
+    expect(await ensureTemporalCli((line) => log.push(line), loadConfig(process.env).tools)).toBe(fake);
     expect(log).toEqual([]);
   });
 
   it('refuses a TEMPORAL_CLI that is not executable', async () => {
     process.env.TEMPORAL_CLI = join(dir, 'not-executable');
-    await expect(ensureTemporalCli(() => undefined)).rejects.toThrow(/not an executable file/);
+    await expect(ensureTemporalCli(() => undefined, loadConfig(process.env).tools)).rejects.toThrow(/not an executable file/);
   });
 
   it('then takes `temporal` from PATH', async () => {
     delete process.env.TEMPORAL_CLI;
     process.env.PATH = `/nonexistent:${dir}:${saved.PATH}`;
-    expect(await ensureTemporalCli(() => undefined)).toBe(fake);
+    expect(await ensureTemporalCli(() => undefined, loadConfig(process.env).tools)).toBe(fake);
   });
 
   it('otherwise builds it with go install into the tools folder, streaming go\'s output', async () => {

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
+import type { Environment } from '../config.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const LOCAL_BIN = join(REPO_ROOT, '.tools', 'bin');
@@ -33,8 +34,8 @@ export function isExecutable(path: string): boolean {
   }
 }
 
-/** The first executable `name` on PATH, or null. */
-export function findOnPath(name: string, path = process.env.PATH ?? ''): string | null {
+/** The first executable `name` on `path` (PATH: the Config's `tools.searchPath`), or null. */
+export function findOnPath(name: string, path: string): string | null {
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);
@@ -43,7 +44,8 @@ export function findOnPath(name: string, path = process.env.PATH ?? ''): string 
   return null;
 }
 
-export function findGo(searchPath: string = process.env.PATH ?? '', goRoots: (string | undefined)[] = [process.env.GOROOT, '/usr/local/go']): string | null {
+/** `go` on `searchPath`, else in one of `goRoots` (the Config's `tools`: PATH, GOROOT, /usr/local/go). */
+export function findGo(searchPath: string, goRoots: (string | undefined)[]): string | null {
   const onPath = findOnPath('go', searchPath);
   if (onPath) return onPath;
   for (const root of goRoots) {
@@ -68,10 +70,15 @@ export function pipeLines(stream: NodeJS.ReadableStream | null, log: Log, prefix
   });
 }
 
-/** `go install <modules…>` into `gobin` (extra environment: e.g. GOTOOLCHAIN). */
-export async function goInstall(go: string, gobin: string, log: Log, modules: string[] = [CLI_MODULE], env: NodeJS.ProcessEnv = {}): Promise<void> {
+/**
+ * `go install <modules…>` into `gobin`, in the environment `base` (the Config's `tools.environment`) plus `env` (e.g.
+ * GOTOOLCHAIN).
+ */
+export async function goInstall(
+  go: string, gobin: string, log: Log, modules: string[] = [CLI_MODULE], env: Environment = {}, base: Environment = {},
+): Promise<void> {
   const child = spawn(go, ['install', ...modules], {
-    env: { ...process.env, ...env, GOBIN: gobin },
+    env: { ...base, ...env, GOBIN: gobin },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   pipeLines(child.stdout, log, '  go: ');
@@ -83,13 +90,18 @@ export async function goInstall(go: string, gobin: string, log: Log, modules: st
   if (code !== 0) throw new Error(`go install ${modules.join(' ')} failed (exit ${code})`);
 }
 
+/** Where to look: the Config's `tools` (TEMPORAL_CLI, PATH, GOROOT), and where to build. */
 export interface EnsureOptions {
+  /** TEMPORAL_CLI: this binary, nothing else. */
+  temporalCli?: string;
   /** Where the CLI is built (default `<repo>/.tools/bin`). */
   binDir?: string;
-  /** Default: PATH. */
+  /** PATH (default: none). */
   searchPath?: string;
-  /** Go installations tried when `go` is not on the path (default: GOROOT, /usr/local/go). */
+  /** Go installations tried when `go` is not on the path (default: /usr/local/go). */
   goRoots?: (string | undefined)[];
+  /** The environment `go install` runs in (default: none but GOBIN). */
+  environment?: Environment;
 }
 
 /**
@@ -98,26 +110,26 @@ export interface EnsureOptions {
  * own dev server (machines with internet access).
  */
 export async function ensureTemporalCli(log: Log = console.error, options: EnsureOptions = {}): Promise<string | null> {
-  const fromEnv = process.env.TEMPORAL_CLI;
+  const fromEnv = options.temporalCli;
   if (fromEnv) {
     if (!isExecutable(fromEnv)) throw new Error(`TEMPORAL_CLI=${fromEnv} is not an executable file`);
     return fromEnv;
   }
-  const searchPath = options.searchPath ?? process.env.PATH ?? '';
+  const searchPath = options.searchPath ?? '';
   const onPath = findOnPath('temporal', searchPath);
   if (onPath) return onPath;
   const binDir = options.binDir ?? LOCAL_BIN;
   const local = join(binDir, 'temporal');
   if (isExecutable(local)) return local;
 
-  const go = findGo(searchPath, options.goRoots ?? [process.env.GOROOT, '/usr/local/go']);
+  const go = findGo(searchPath, options.goRoots ?? ['/usr/local/go']);
   if (!go) {
     log('No Temporal CLI and no Go toolchain: falling back to the SDK\'s download of the dev server.');
     return null;
   }
   log(`Building the Temporal CLI, this takes a few minutes the first time (go install ${CLI_MODULE} → ${local})`);
   const started = Date.now();
-  await goInstall(go, binDir, log);
+  await goInstall(go, binDir, log, [CLI_MODULE], {}, options.environment);
   if (!isExecutable(local)) throw new Error(`go install succeeded but ${local} is missing`);
   log(`Temporal CLI built in ${Math.round((Date.now() - started) / 1000)} s: ${local}`);
   return local;

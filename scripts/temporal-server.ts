@@ -7,6 +7,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ToolsConfig } from '../config.js';
 import { findGo, goInstall, isExecutable, REPO_ROOT, type Log } from './temporal-cli.js';
 
 export const TEMPORAL_SERVER_VERSION = '1.30.9';
@@ -29,19 +30,19 @@ export interface TemporalServerBinaries {
   ui: string;
 }
 
-export function temporalServerDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.TEMPORAL_SERVER_DIR || join(REPO_ROOT, '.tools', `temporal-server-${TEMPORAL_SERVER_VERSION}`);
+export function temporalServerDir(tools: Pick<ToolsConfig, 'temporalServerDir'>): string {
+  return tools.temporalServerDir || join(REPO_ROOT, '.tools', `temporal-server-${TEMPORAL_SERVER_VERSION}`);
 }
 
 /** The three binaries, built with Go when missing (minutes the first time, seconds from Go's build cache). */
-export async function ensureTemporalServer(log: Log = console.error, env: NodeJS.ProcessEnv = process.env): Promise<TemporalServerBinaries> {
-  const dir = temporalServerDir(env);
+export async function ensureTemporalServer(tools: ToolsConfig, log: Log = console.error): Promise<TemporalServerBinaries> {
+  const dir = temporalServerDir(tools);
   const bins: TemporalServerBinaries = { server: join(dir, 'bin', 'server'), sql: join(dir, 'bin', 'sql'), ui: join(dir, 'ui', 'server') };
   const missingServer = !isExecutable(bins.server) || !isExecutable(bins.sql);
   const missingUi = !isExecutable(bins.ui);
   if (!missingServer && !missingUi) return bins;
 
-  const go = findGo();
+  const go = findGo(tools.searchPath, tools.goRoots);
   if (!go) {
     throw new Error(
       `No Temporal server in ${dir} and no Go toolchain to build it: install Go (https://go.dev/dl/), ` +
@@ -52,13 +53,13 @@ export async function ensureTemporalServer(log: Log = console.error, env: NodeJS
   if (missingServer) {
     log(`Building the Temporal server v${TEMPORAL_SERVER_VERSION} and its schema tool with ${GO_TOOLCHAIN} (several minutes the first time)…`);
     mkdirSync(join(dir, 'bin'), { recursive: true });
-    await goInstall(go, join(dir, 'bin'), log, [MODULES.server, MODULES.sql], { GOTOOLCHAIN: GO_TOOLCHAIN });
+    await goInstall(go, join(dir, 'bin'), log, [MODULES.server, MODULES.sql], { GOTOOLCHAIN: GO_TOOLCHAIN }, tools.environment);
   }
   if (missingUi) {
     // Its binary is also called `server`: a folder of its own.
     log(`Building the Temporal UI server v${TEMPORAL_UI_VERSION}…`);
     mkdirSync(join(dir, 'ui'), { recursive: true });
-    await goInstall(go, join(dir, 'ui'), log, [MODULES.ui], { GOTOOLCHAIN: GO_TOOLCHAIN });
+    await goInstall(go, join(dir, 'ui'), log, [MODULES.ui], { GOTOOLCHAIN: GO_TOOLCHAIN }, tools.environment);
   }
   for (const path of Object.values(bins)) if (!isExecutable(path)) throw new Error(`go install succeeded but ${path} is missing`);
   log(`Temporal server ready in ${Math.round((Date.now() - started) / 1000)} s: ${dir}`);

@@ -12,6 +12,7 @@ import { baseCase, invoiceWith, toPractitioner } from '../rules/testing/cases.js
 import { ensureTemporalCli } from '../scripts/temporal-cli.js';
 import { invoiceWorkflowId } from '../workflows/contract.js';
 import { createPipeline, until, type Pipeline, type RunningApi } from './harness.js';
+import { loadConfig } from '../config.js';
 
 const run = promisify(execFile);
 const NIR = baseCase().invoice.beneficiary!.nir!;
@@ -51,7 +52,7 @@ describe('histories outlive Temporal', () => {
     expect(before.headers.get('x-history-source')).toBe('temporal');
     const fromTemporal = await before.json();
 
-    const cli = (await ensureTemporalCli())!;
+    const cli = (await ensureTemporalCli(undefined, loadConfig(process.env).tools))!;
     await run(cli, ['workflow', 'delete', '-w', invoiceWorkflowId('8300000001'), '--address', inject('temporalAddress')]);
     await until('the workflow gone from Temporal', async () => {
       try {

@@ -9,6 +9,7 @@ import { baseCase, invoiceWith } from '../rules/testing/cases.js';
 import { ensureTemporalCli } from '../scripts/temporal-cli.js';
 import { invoiceWorkflowId } from '../workflows/contract.js';
 import { createPipeline, type Pipeline, type RunningApi } from './harness.js';
+import { loadConfig } from '../config.js';
 
 const UI_ORIGIN = 'http://127.0.0.1:18233';
 const NIR = baseCase().invoice.beneficiary!.nir!;
@@ -99,7 +100,7 @@ describe('POST /codec/decode and /codec/encode', () => {
 describe('the temporal CLI through the codec server', () => {
   const run = promisify(execFile);
   it('temporal workflow show --codec-endpoint decodes with a key; without it, ciphertext', async () => {
-    const cli = (await ensureTemporalCli())!;
+    const cli = (await ensureTemporalCli(undefined, loadConfig(process.env).tools))!;
     const args = ['workflow', 'show', '-w', invoiceWorkflowId('8200000001'), '--address', inject('temporalAddress'), '-o', 'json'];
     // The CLI prints payloads' bytes in base64: the input's, read back.
     const input = (stdout: string) => {

@@ -91,7 +91,7 @@ describe('a full run leaves no personal data in Temporal', () => {
     // Straight from the server: the workflow service, no data converter in between.
     const workflowIds = [batchWorkflowId('crypt-1'), ...invoices.map((i) => invoiceWorkflowId(i.archiveKey))];
     const bundle = await workflowBundle();
-    const dataConverter = dataConverterFromEnv();
+    const dataConverter = dataConverterFromEnv(process.env);
     for (const workflowId of workflowIds) {
       const events: unknown[] = [];
       let nextPageToken: Uint8Array | undefined;

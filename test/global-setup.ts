@@ -8,6 +8,7 @@ import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../db/client.js';
 import { ensureTemporalCli, freePort, SEARCH_ATTRIBUTES, startDevServer } from '../scripts/temporal-cli.js';
+import { loadConfig } from '../config.js';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -38,7 +39,7 @@ async function startTemporal(): Promise<{ address: string; teardown: Teardown }>
   const existing = process.env.TEST_TEMPORAL_ADDRESS;
   if (existing) return { address: existing, teardown: async () => undefined };
 
-  const binary = await ensureTemporalCli();
+  const binary = await ensureTemporalCli(undefined, loadConfig(process.env).tools);
   if (binary) {
     const server = await startDevServer({ binary, port: await freePort(), uiPort: false });
     return { address: server.address, teardown: server.stop };

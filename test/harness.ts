@@ -18,7 +18,8 @@ import { appDependencies } from '../api/server.js';
 import type { ActivityDependencies } from '../activities/index.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
 import { ephemeralKeyring } from '../activities/encryption.js';
-import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
+import { dataConverterOf, temporalClient } from '../activities/temporal.js';
+import { loadConfig } from '../config.js';
 
 // One payload keyring per test process, inherited by the processes it spawns (slow workers, slow APIs, npm start).
 process.env.PAYLOAD_KEYS ||= ephemeralKeyring();
@@ -80,7 +81,8 @@ export async function createPipeline(
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '', SESSION_SECRET: 'x'.repeat(40),
     // Archive sweeps see this pipeline's workflows only (the run's Temporal server is shared by every test file).
     ARCHIVE_TASK_QUEUE: taskQueue, ...options.env };
-  const dataConverter = dataConverterFromEnv(env);
+  const config = loadConfig(env);
+  const dataConverter = dataConverterOf(config);
   const client = temporalClient(connection, { dataConverter });
 
   const pipeline: Pipeline = {
@@ -88,14 +90,14 @@ export async function createPipeline(
     service: createInvoiceService({ client, db: database.db, taskQueue }),
     async startWorker(options = {}) {
       const native = await NativeConnection.connect({ address });
-      const deps = dependenciesFrom(database, client, env);
+      const deps = dependenciesFrom(database, client, config);
       const worker = await createWorker({ connection: native, taskQueue, deps: options.deps?.(deps) ?? deps, dataConverter });
       const stopped = worker.run();
       workers.push({ worker, stopped, connection: native });
       return { worker, stopped };
     },
     async startApi(overrides = {}) {
-      const deps = { ...appDependencies({ client, database, taskQueue, env, dataDir }), ...overrides };
+      const deps = { ...appDependencies({ client, database, taskQueue, config }), ...overrides };
       const app = await buildApp(deps);
       apps.push(app);
       const base = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -15,6 +15,7 @@ import { statusQuery } from '../workflows/contract.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import type { invoiceWorkflow } from '../workflows/invoice.js';
 import { createActivities } from '../activities/index.js';
+import { loadConfig } from '../config.js';
 import { dependenciesFrom } from '../worker.js';
 import { startFakeResend, type FakeResend } from './fake-resend.js';
 import { beforeAgicaLookup } from './faulty-ports.js';
@@ -250,7 +251,7 @@ describe('one PS refused inside a 75-invoice batch', () => {
     const answered = refusedKeys[0]!;
     expect((await api.fetch(`/api/tasks/${answered}-1/resolve`, { method: 'POST', role: 'manager', json: { action: 'reply', motif: 'facture_assure' } })).status).toBe(200);
     expect((await p.client.workflow.getHandle<typeof invoiceWorkflow>(`invoice-${answered}`).result()).status).toBe('replied');
-    const activities = createActivities(dependenciesFrom(p.database, p.client, { ...process.env, ...withResend() }));
+    const activities = createActivities(dependenciesFrom(p.database, p.client, loadConfig({ ...process.env, ...withResend() })));
     expect(await activities.sendPractitionerReplies({ batchId: 'gto-refus', practitionerNumber: practitioners[2]!.number })).toEqual({ emails: 0, rows: 0 });
     const carrying = resend.deliveries.filter((d) => String(d.email.text).includes(answered));
     expect(carrying).toHaveLength(1);

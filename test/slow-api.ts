@@ -3,20 +3,22 @@
 // START_DELAY_MS. Prints `listening <url>`, then `starting <workflowId>` before each start.
 
 import { Connection } from '@temporalio/client';
-import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
+import { dataConverterOf, temporalClient } from '../activities/temporal.js';
 import { buildApp } from '../api/app.js';
 import { appDependencies } from '../api/server.js';
+import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 
 const delay = Number(process.env.START_DELAY_MS ?? 5000);
-const database = await openDatabase(process.env.DATABASE_URL);
-const client = temporalClient(await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! }), { dataConverter: dataConverterFromEnv() });
+const config = loadConfig(process.env);
+const database = await openDatabase(config.databaseUrl, config.database);
+const client = temporalClient(await Connection.connect({ address: config.temporalAddress! }), { dataConverter: dataConverterOf(config) });
 const start = client.workflow.start.bind(client.workflow);
 client.workflow.start = (async (type: never, options: { workflowId: string }) => {
   process.stdout.write(`starting ${options.workflowId}\n`);
   await new Promise((r) => setTimeout(r, delay));
   return start(type, options as never);
 }) as typeof client.workflow.start;
-const app = await buildApp(appDependencies({ client, database, taskQueue: process.env.TASK_QUEUE!, env: process.env }));
+const app = await buildApp(appDependencies({ client, database, config }));
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
 process.stdout.write(`listening ${url}\n`);

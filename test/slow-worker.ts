@@ -3,10 +3,11 @@
 
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import type { Ports } from '../rules/ports.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
-import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
+import { dataConverterOf, temporalClient } from '../activities/temporal.js';
 
 const delay = Number(process.env.LOOKUP_DELAY_MS ?? 500);
 /** A pause after a manager task's row is written, before the workflow task that wrote it completes. */
@@ -26,12 +27,13 @@ function slow<T extends object>(port: T): T {
 }
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
-const database = await openDatabase(process.env.DATABASE_URL);
-const dataConverter = dataConverterFromEnv();
-const client = temporalClient(await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! }), { dataConverter });
-const deps = dependenciesFrom(database, client);
+const config = loadConfig(process.env);
+const database = await openDatabase(config.databaseUrl, config.database);
+const dataConverter = dataConverterOf(config);
+const client = temporalClient(await Connection.connect({ address: config.temporalAddress! }), { dataConverter });
+const deps = dependenciesFrom(database, client, config);
 const ports: Ports = { agica: slow(deps.ports.agica), protips: slow(deps.ports.protips), valerys: slow(deps.ports.valerys), agaps: slow(deps.ports.agaps) };
-const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+const connection = await NativeConnection.connect({ address: config.temporalAddress! });
 const tasks = {
   ...deps.tasks,
   async open(input: Parameters<typeof deps.tasks.open>[0]) {
@@ -43,6 +45,6 @@ const tasks = {
     return opened;
   },
 };
-const worker = await createWorker({ connection, taskQueue: process.env.TASK_QUEUE!, deps: { ...deps, ports, tasks }, dataConverter });
+const worker = await createWorker({ connection, taskQueue: config.taskQueue, deps: { ...deps, ports, tasks }, dataConverter });
 process.stdout.write('ready\n');
 await worker.run();

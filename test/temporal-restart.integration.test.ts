@@ -12,6 +12,7 @@ import type { batchWorkflow } from '../workflows/batch.js';
 import { ensureTemporalCli, freePort, startDevServer, type DevServer } from '../scripts/temporal-cli.js';
 import { startFakeResend, type FakeResend } from './fake-resend.js';
 import { createPipeline, type Pipeline } from './harness.js';
+import { loadConfig } from '../config.js';
 
 const N = 300;
 const PRACTITIONERS = 12;
@@ -27,7 +28,7 @@ let p: Pipeline;
 const start = () => startDevServer({ binary, port, uiPort: false, dbFile, log: () => undefined });
 
 beforeAll(async () => {
-  binary = (await ensureTemporalCli())!;
+  binary = (await ensureTemporalCli(undefined, loadConfig(process.env).tools))!;
   port = await freePort();
   dbFile = join(mkdtempSync(join(tmpdir(), 'temporal-restart-')), 'temporal.db');
   server = await start();

@@ -19,7 +19,8 @@ import { and, desc, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
 import { Resend } from 'resend';
 import type { Database } from '../../db/client.js';
 import { outbox } from '../../db/schema.js';
-import { mailConfigFromEnv } from './config.js';
+import type { Environment } from '../../config.js';
+import { mailConfigFromEnv, type MailConfig } from './config.js';
 import {
   InvalidMailError, isMailRejected, MailTransportError, mailErrorKind, providerError, refusalOf, type MailErrorKind,
 } from './errors.js';
@@ -444,11 +445,15 @@ export function createFileTransport({ dir }: { dir: string }): MailTransport {
 }
 
 /** Resend when RESEND_API_KEY is set (RESEND_BASE_URL honoured), else files under DATA_DIR/outbox (.data/outbox). */
-export function transportFromEnv(env: NodeJS.ProcessEnv = process.env): MailTransport {
-  const config = mailConfigFromEnv(env);
+export function transportFor(config: MailConfig): MailTransport {
   if (config.resendApiKey) {
-    // `env` decides, not process.env (which the SDK would read when no base URL is given).
+    // The configuration decides, not process.env (which the SDK would read when no base URL is given).
     return createResendTransport({ apiKey: config.resendApiKey, baseUrl: config.resendBaseUrl ?? RESEND_DEFAULT_BASE_URL });
   }
   return createFileTransport({ dir: config.outboxDir });
+}
+
+/** The transport of an environment (tests): transportFor(mailConfigFromEnv(env)). */
+export function transportFromEnv(env: Environment): MailTransport {
+  return transportFor(mailConfigFromEnv(env));
 }

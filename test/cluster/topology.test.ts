@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyRepository } from '../../db/api-keys.js';
 import { openDatabase } from '../../db/client.js';
 import { seedReference } from '../../db/seed.js';
+import { loadConfig } from '../../config.js';
 import { startCluster, type Cluster } from '../../scripts/cluster.js';
 import { REPO_ROOT } from '../../scripts/temporal-cli.js';
 import { mixedClaims } from '../datasets.js';
@@ -49,6 +50,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'tp-cluster-'));
 beforeAll(async () => {
   resend = await startFakeResend({ latencyMs: 20 });
   cluster = await startCluster({
+    config: loadConfig(process.env),
     dataDir,
     temporalDb: `temporal_t${process.pid}_${Date.now().toString(36)}`,
     env: { RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, TASK_SLA, MANAGERS_EMAIL: 'chefs@almerys.example' },
