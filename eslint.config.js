@@ -1,6 +1,8 @@
 // ESLint (flat config): typescript-eslint's recommended rules, and the layers of the code as import rules.
 //
 //   rules/       the MO's logic, pure: imports nothing of the project
+//   config.ts    the configuration (the one reader of process.env): imports nothing of the project; every layer but
+//                rules/ and workflows/ may use it
 //   workflows/   deterministic: rules/, its own files (the contract), and only *types* of activities/
 //   db/          repositories: rules/ and db/
 //   activities/  side effects: rules/, db/, the workflows' contract
@@ -14,7 +16,7 @@ import { builtinModules } from 'node:module';
 
 /** `../` any number of times, then one of the project's top-level folders or files. */
 const up = (...targets) => `^(\\.\\./)+(${targets.join('|')})(/|\\.js$|$)`;
-const HIGHER = { api: 'api', entry: 'worker|config|scripts|bin|bench|test' };
+const HIGHER = { api: 'api', entry: 'worker|scripts|bin|bench|test' };
 const message = (layer, allowed) => `${layer} may import ${allowed} only (eslint.config.js: the layers)`;
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
@@ -38,8 +40,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },
+  layer(['config.ts'], [
+    { regex: '^[.]{1,2}/', message: 'config.ts imports nothing of the project: every layer reads it' },
+  ]),
   layer(['rules/**/*.ts'], [
-    { regex: up('workflows', 'activities', 'db', 'api', 'examples', HIGHER.entry), message: message('rules/', 'rules/ (and libraries)') },
+    { regex: up('workflows', 'activities', 'db', 'api', 'examples', 'config', HIGHER.entry), message: message('rules/', 'rules/ (and libraries)') },
   ], nodeBuiltins.map((name) => ({ name, message: 'rules/ are pure, and run in the workflows\' sandbox: no Node module' }))),
   layer(['db/**/*.ts'], [
     { regex: up('workflows', 'activities', 'api', 'examples', HIGHER.entry), message: message('db/', 'rules/ and db/') },
@@ -67,7 +72,7 @@ export default tseslint.config(
     },
   },
   layer(['workflows/**/*.ts'], [
-    { regex: up('db', 'api', 'examples', HIGHER.entry), message: message('workflows/', 'rules/, workflows/ and types of activities/') },
+    { regex: up('db', 'api', 'examples', 'config', HIGHER.entry), message: message('workflows/', 'rules/, workflows/ and types of activities/') },
     { regex: up('activities'), allowTypeImports: true, message: 'workflows/ may import only types of activities/ (a workflow runs activities through proxies)' },
     // Packages: the workflow SDK and its common types only (bundled into the sandbox); Node modules never.
     { regex: '^(?![.]|@temporalio/(workflow|common)(/|$))', message: 'workflows/ may import @temporalio/workflow, @temporalio/common and relative modules only' },

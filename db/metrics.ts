@@ -3,7 +3,7 @@
 // (statuses, motif codes, routes, age buckets, finding kinds): no critère, no NIR, no name ever leaves here.
 
 import { desc, sql } from 'drizzle-orm';
-import { MAIL_KINDS, MAIL_STATUSES } from '../activities/mail/mailer.js';
+import { MAIL_KINDS, MAIL_STATUSES } from './outbox.js';
 import { MOTIF_CODES } from '../rules/motifs.js';
 import { INVOICE_STATUSES } from '../rules/claims.js';
 import type { Database } from './client.js';

@@ -57,7 +57,8 @@ export function isMailRejected(error: unknown): error is MailRejectedError {
 }
 
 /** What an outbox row records of its last failure (`outbox.error_kind`). */
-export type MailErrorKind = 'transport' | 'account' | 'address' | 'rejected' | 'invalid';
+export type { MailErrorKind } from '../../db/outbox.js';
+import type { MailErrorKind } from '../../db/outbox.js';
 
 export function mailErrorKind(error: unknown): MailErrorKind {
   if (error instanceof MailAddressRefusedError) return 'address';
