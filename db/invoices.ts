@@ -256,7 +256,6 @@ function decisionColumns(input: DecisionRecord) {
     motif: input.decision.motif,
     route: input.decision.route,
     decision: input.decision,
-    trace: input.decision.trace,
     ...(input.calculatedAmount !== undefined ? { calculatedAmount: input.calculatedAmount, calculatedRc: input.calculatedRc ?? null } : {}),
     ...(input.replyBy ? { replyBy: input.replyBy } : {}),
     updatedAt: sql`now()`,

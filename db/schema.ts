@@ -187,7 +187,6 @@ export const invoices = pgTable(
     invoice: jsonb('invoice').notNull(),
     receivedOn: date('received_on').notNull(),
     decision: jsonb('decision'),
-    trace: jsonb('trace'),
     /** G8's calculated amounts (Trame: MONTANT CALCULÉ, PART RC CALCULÉE), when the analysis got that far. */
     calculatedAmount: numeric('calculated_amount', { mode: 'number' }),
     calculatedRc: numeric('calculated_rc', { mode: 'number' }),
