@@ -1,9 +1,7 @@
 // Output activities (spec §7): the practitioners' e-mails (exactly once, through the outbox), the Trame SSTT
 // workbook, the escalation notice of an overdue task, the GTO closure « FIN OK ».
 
-import { PassThrough } from 'node:stream';
 import { Context } from '@temporalio/activity';
-import { dayInFrance } from '../rules/dates.js';
 import { AppError } from '../rules/errors.js';
 import { invoiceNumberCell, routeAfterMailRefusal } from '../rules/routing.js';
 import { motifLabel } from '../rules/motifs.js';
@@ -17,8 +15,8 @@ import { composeEscalationEmail, composePractitionerEmails } from './mail/compos
 import type { createMailer } from './mail/mailer.js';
 import type { WorkflowMessenger } from './messenger.js';
 import { inParallel } from './parallel.js';
-import { trameRowFor, type TrameRow } from './trame/rows.js';
-import { writeTrame } from './trame/write.js';
+import type { TrameRow } from './trame/rows.js';
+import { buildTrameRows, trameWorkbook } from './trame/service.js';
 
 export interface OutputDependencies {
   invoices: InvoiceRepository;
@@ -86,43 +84,6 @@ class BatchNotDecided extends AppError {
 const BATCH_PAGE = 500;
 /** A batch's invoices in analysis at a time. */
 const BATCH_WINDOW = 200;
-
-/** Collects a stream into one Buffer. */
-async function toBuffer(write: (out: NodeJS.WritableStream) => Promise<unknown>): Promise<Buffer> {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<void>((resolve, reject) => { out.on('end', resolve); out.on('error', reject); });
-  await write(out);
-  if (!out.writableEnded) out.end();
-  await done;
-  return Buffer.concat(chunks);
-}
-
-/** Trame rows of the rejected invoices among `records` (« une ligne par facture non payée »), in their order. */
-export async function buildTrameRows(
-  records: InvoiceRecord[], deps: Pick<OutputDependencies, 'outputs' | 'operatorName'>,
-): Promise<TrameRow[]> {
-  const rejected = records.filter((r) => r.decision && r.decision.outcome === 'rejected');
-  const practitioners = await deps.outputs.practitionersWithAddress(
-    rejected.map((r) => r.invoice.practitionerNumber).filter((n): n is string => Boolean(n)),
-  );
-  const treatedOn = dayInFrance(new Date());
-  return rejected.map((r) => trameRowFor({
-    invoice: r.invoice,
-    decision: r.decision!,
-    practitioner: r.invoice.practitionerNumber ? practitioners.get(r.invoice.practitionerNumber) ?? null : null,
-    calculatedAmount: r.calculatedAmount,
-    calculatedRc: r.calculatedRc,
-    operator: deps.operatorName,
-    treatedOn,
-  }));
-}
-
-/** A workbook in memory. */
-export function trameWorkbook(rows: TrameRow[]): Promise<Buffer> {
-  return toBuffer((out) => writeTrame(rows, out));
-}
 
 export function createOutputActivities(deps: OutputDependencies) {
   const { invoices, tasks, outputs, batches, messenger, mailer } = deps;
@@ -322,15 +283,4 @@ export function createOutputActivities(deps: OutputDependencies) {
       return { status: sent.status, sentAt: sent.sentAt };
     },
   };
-}
-
-/** The Trame of the rows still open for managers (an API export, not a workflow activity). */
-export async function openManagerTrame(
-  deps: Pick<OutputDependencies, 'invoices' | 'outputs' | 'operatorName'>,
-): Promise<{ content: Buffer; rowCount: number }> {
-  const keys = await deps.outputs.openManagerArchiveKeys();
-  const byKey = await deps.invoices.byKeys(keys);
-  const records = keys.flatMap((k) => byKey.get(k) ?? []);
-  const rows = await buildTrameRows(records, deps);
-  return { content: await trameWorkbook(rows), rowCount: rows.length };
 }

@@ -8,7 +8,7 @@
 // invoices in one query, their Trame rows as written rebuilt together; only the rows to close are kept, and their
 // tasks are looked up a page at a time too.
 
-import { buildTrameRows } from '../activities/outputs.js';
+import { buildTrameRows } from '../activities/trame/service.js';
 import {
   compareWithOriginal, readTramePages, TrameErrors, type ImportedTrameRow, type TrameImportError,
   type TrameReadLimits,

@@ -2,7 +2,7 @@
 
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { openManagerTrame } from '../../activities/outputs.js';
+import { openManagerTrame } from '../../activities/trame/service.js';
 import { MAIL_STATUSES } from '../../activities/mail/mailer.js';
 import { mailRetryWorkflow, mailRetryWorkflowId } from '../../workflows/mail.js';
 import { actorOf as auditActor } from '../../db/audit.js';
