@@ -13,7 +13,7 @@ import {
   compareWithOriginal, readTramePages, TrameErrors, type ImportedTrameRow, type TrameImportError,
   type TrameReadLimits,
 } from '../activities/trame/read.js';
-import { ARCHIVE_KEY } from '../activities/trame/write.js';
+import { ARCHIVE_KEY_PATTERN as ARCHIVE_KEY } from '../rules/schema.js';
 import type { Principal } from '../db/api-keys.js';
 import { openTasksOf, type OpenTask } from '../db/trame-import.js';
 import { formatFrenchDate } from '../rules/dates.js';

@@ -7,7 +7,7 @@ import { AppError } from '../rules/errors.js';
 import { getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { isIsoDate } from '../rules/dates.js';
-import { textErrors } from '../rules/schema.js';
+import { NIR_PATTERN, PRACTITIONER_NUMBER_PATTERN, textErrors } from '../rules/schema.js';
 import { normalizeInvoiceNumber, normalizeName } from '../rules/text.js';
 import type {
   AgicaRecord, Beneficiary, Card, CatalogueEntry, Insurer, Payment, Period, Practitioner, PractitionerAddress, ReferenceData,
@@ -33,9 +33,8 @@ export class ReferenceValidationError extends AppError {
   }
 }
 
-/** 13 characters, no key; Corsica `2A`/`2B` in positions 6-7 (spec §2). */
-const NIR = /^\d{5}(\d{2}|2[AB])\d{6}$/;
-const PS_NUMBER = /^\d{9}$/;
+const NIR = NIR_PATTERN;
+const PS_NUMBER = PRACTITIONER_NUMBER_PATTERN;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const ADDRESS_FIELDS = [
   'streetNumber', 'streetNumberComplement', 'streetType', 'streetName', 'complement', 'postalCode', 'city',

@@ -26,11 +26,18 @@ export const MULTILINE = 'x-multiline';
 /** A free text of at most `maxLength` characters that may hold tabs and line breaks. */
 export const multilineText = (maxLength: number) => msg(Type.String({ maxLength, [MULTILINE]: true }), tooLong(maxLength));
 
+/** Critère d'archivage: 10 digits. */
+export const ARCHIVE_KEY_PATTERN = /^[0-9]{10}$/;
+/** N° PS: 9 digits. */
+export const PRACTITIONER_NUMBER_PATTERN = /^[0-9]{9}$/;
+/** NIR: 13 characters, no key; Corsica `2A`/`2B` in positions 6-7 (spec §2). The one pattern of the project. */
+export const NIR_PATTERN = /^[0-9]{5}(?:[0-9]{2}|2[ABab])[0-9]{6}$/;
+
 export const IsoDateSchema = msg(Type.String({ format: 'iso-date' }), 'must be a date written YYYY-MM-DD');
-export const ArchiveKeySchema = msg(Type.String({ pattern: '^[0-9]{10}$' }), "must be 10 digits (critère d'archivage)");
-export const PractitionerNumberSchema = msg(Type.String({ pattern: '^[0-9]{9}$' }), 'must be 9 digits (N° PS)');
+export const ArchiveKeySchema = msg(Type.String({ pattern: ARCHIVE_KEY_PATTERN.source }), "must be 10 digits (critère d'archivage)");
+export const PractitionerNumberSchema = msg(Type.String({ pattern: PRACTITIONER_NUMBER_PATTERN.source }), 'must be 9 digits (N° PS)');
 export const NirSchema = msg(
-  Type.String({ pattern: '^[0-9]{5}(?:[0-9]{2}|2[ABab])[0-9]{6}$' }),
+  Type.String({ pattern: NIR_PATTERN.source }),
   'must be 13 characters without key: digits, 2A or 2B allowed at positions 6-7 (NIR)',
 );
 const Amount = msg(Type.Number({ minimum: 0 }), 'must be a number ≥ 0');

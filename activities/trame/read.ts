@@ -23,9 +23,9 @@ import { CONTENT_ERRORS, MISSING_DETAILS } from '../../rules/sublists.js';
 import type { IsoDate } from '../../rules/types.js';
 import type { TrameRow } from './rows.js';
 import {
-  ARCHIVE_KEY, MAIN_SHEET, NIR, PRACTITIONER_NUMBER, TRAME_COLUMNS, columnLetter, unneutralise,
-  type TrameColumn, type TrameColumnKey,
-} from './write.js';
+  ARCHIVE_KEY_PATTERN as ARCHIVE_KEY, NIR_PATTERN as NIR, PRACTITIONER_NUMBER_PATTERN as PRACTITIONER_NUMBER,
+} from '../../rules/schema.js';
+import { MAIN_SHEET, TRAME_COLUMNS, columnLetter, unneutralise, type TrameColumn, type TrameColumnKey } from './write.js';
 import { XmlGuard } from './xml-guard.js';
 import { BoundedZip, ZipTooLarge } from './zip.js';
 

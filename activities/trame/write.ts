@@ -22,6 +22,7 @@
 // Header cells are locked. Cells below the last row keep Excel's default (locked): nobody adds rows to a Trame
 // this program wrote — rows are matched back to invoices by critère d'archivage.
 
+import { ARCHIVE_KEY_PATTERN, NIR_PATTERN, PRACTITIONER_NUMBER_PATTERN } from '../../rules/schema.js';
 import { AppError } from '../../rules/errors.js';
 import { createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
@@ -257,10 +258,9 @@ export function cellValue(col: TrameColumn, row: TrameRow): string | number | Da
 
 // ---- Format checks (« Consignes de saisie »), before anything is written ----
 
-export const ARCHIVE_KEY = /^\d{10}$/;
-export const PRACTITIONER_NUMBER = /^\d{9}$/;
-/** 13 characters, no key; Corsica `2A`/`2B` in positions 6-7 (spec §2). */
-export const NIR = /^\d{5}(?:\d{2}|2[ABab])\d{6}$/;
+const ARCHIVE_KEY = ARCHIVE_KEY_PATTERN;
+const PRACTITIONER_NUMBER = PRACTITIONER_NUMBER_PATTERN;
+const NIR = NIR_PATTERN;
 
 export class TrameFormatError extends AppError {
   override readonly name = 'TrameFormatError';
