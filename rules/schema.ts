@@ -1,4 +1,5 @@
-// Input schemas (TypeBox → JSON Schema), shared by `npm run analyze`, `npm run seed` and the API.
+// Input schemas (TypeBox → JSON Schema) of `npm run analyze` and the API; `npm run seed` (db/seed.ts) shares their
+// text checks and patterns, its own checker validating the rest of the reference data.
 // Formats per the MO's « Consignes de saisie »: critère d'archivage 10 digits, N° PS 9 digits, NIR 13 characters
 // without key (2A/2B allowed for Corsica), ISO dates, amounts ≥ 0. Any field but `archiveKey` may be null or
 // absent: G3 reports what is missing. Unknown properties are ignored by the rules.
