@@ -7,6 +7,7 @@
 //   db/          repositories: rules/ and db/
 //   activities/  side effects: rules/, db/, the workflows' contract
 //   api/         the HTTP API: anything below it; nothing but api/ and the entry points imports it
+//   temporal.ts  the Temporal clients and data converter of the processes (worker, API, CLIs)
 //   entry points worker.ts, scripts/, bin/, bench/, test/: anything
 // `npm test` runs it (test/lint.test.ts); `npx eslint .` shows the same.
 
@@ -16,7 +17,7 @@ import { builtinModules } from 'node:module';
 
 /** `../` any number of times, then one of the project's top-level folders or files. */
 const up = (...targets) => `^(\\.\\./)+(${targets.join('|')})(/|\\.js$|$)`;
-const HIGHER = { api: 'api', entry: 'worker|scripts|bin|bench|test' };
+const HIGHER = { api: 'api', entry: 'worker|temporal|scripts|bin|bench|test' };
 const message = (layer, allowed) => `${layer} may import ${allowed} only (eslint.config.js: the layers)`;
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 

@@ -15,7 +15,7 @@ import { withFailureTypes } from './activities/failures.js';
 import { createArchiveRepository } from './db/archive.js';
 import { createAuditLog } from './db/audit.js';
 import { createWorkflowMessenger } from './activities/messenger.js';
-import { dataConverterOf, temporalClient } from './activities/temporal.js';
+import { dataConverterOf, temporalClient } from './temporal.js';
 import { createBatchRepository } from './db/batches.js';
 import { createOutputRepository } from './db/outputs.js';
 import { createTaskRepository } from './db/tasks.js';
@@ -80,7 +80,7 @@ export interface WorkerOptions {
   deps: ActivityDependencies;
   /** Workflows kept in memory between their tasks: the worker's memory bound (config.ts). */
   maxCachedWorkflows?: number;
-  /** The shared data converter (payloads encrypted): activities/temporal.ts dataConverterOf. */
+  /** The shared data converter (payloads encrypted): temporal.ts dataConverterOf. */
   dataConverter: DataConverter;
   /** Worker interceptors (the worker's metrics count its activities: activities/metrics.ts). */
   interceptors?: WorkerInterceptors;

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { dataConverterOf, temporalClient } from '../activities/temporal.js';
+import { dataConverterOf, temporalClient } from '../temporal.js';
 import { createMailer, transportFor } from '../activities/mail/mailer.js';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, type Config, type Environment } from '../config.js';
 import { createApiKeyRepository } from '../db/api-keys.js';

@@ -18,7 +18,7 @@ import type { batchWorkflow } from '../workflows/batch.js';
 import { loadConfig } from '../config.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
 import { ephemeralKeyring } from '../activities/encryption.js';
-import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
+import { dataConverterFromEnv, temporalClient } from '../temporal.js';
 
 const N = Number(process.argv[2] ?? process.env.BENCH_BATCH_SIZE ?? 1000);
 if (!Number.isInteger(N) || N < 1) throw new Error(`usage: npm run bench:batch -- <number of invoices> (not « ${process.argv[2]} »)`);

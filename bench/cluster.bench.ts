@@ -11,7 +11,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { createInvoiceService } from '../api/invoice-service.js';
-import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
+import { dataConverterFromEnv, temporalClient } from '../temporal.js';
 import { openDatabase } from '../db/client.js';
 import { seedReference } from '../db/seed.js';
 import { exampleUniverse, loadExampleCases } from '../examples/universe.js';

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { FAILURE_CONVERTER_PATH } from '../activities/encryption.js';
-import { dataConverterFromEnv } from '../activities/temporal.js';
+import { dataConverterFromEnv } from '../temporal.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });

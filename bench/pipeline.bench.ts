@@ -17,7 +17,7 @@ import { ensureTemporalCli, freePort, startDevServer } from '../scripts/temporal
 import { loadConfig } from '../config.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
 import { ephemeralKeyring } from '../activities/encryption.js';
-import { dataConverterFromEnv, temporalClient } from '../activities/temporal.js';
+import { dataConverterFromEnv, temporalClient } from '../temporal.js';
 
 const LATENCY_N = Number(process.env.BENCH_LATENCY ?? 100);
 const THROUGHPUT_N = Number(process.env.BENCH_THROUGHPUT ?? 500);

@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { createWorkflowMessenger } from '../activities/messenger.js';
 import { inParallel } from '../activities/parallel.js';
-import { dataConverterOf, temporalClient } from '../activities/temporal.js';
+import { dataConverterOf, temporalClient } from '../temporal.js';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, parseDuration } from '../config.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { createConsistencyRepository, type DoctorFinding, type UnfinishedClaim } from '../db/consistency.js';

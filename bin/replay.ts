@@ -10,7 +10,7 @@ import { Connection } from '@temporalio/client';
 import { loadHistory } from '../api/histories.js';
 import { createArchiveRepository } from '../db/archive.js';
 import { openDatabase, type OpenDatabase } from '../db/client.js';
-import { dataConverterOf, temporalClient } from '../activities/temporal.js';
+import { dataConverterOf, temporalClient } from '../temporal.js';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig } from '../config.js';

@@ -10,7 +10,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import postgres from 'postgres';
 import { loadKeyring, PAYLOAD_KEYS_FILE } from '../activities/encryption.js';
-import { ensureSearchAttributes } from '../activities/temporal.js';
+import { ensureSearchAttributes } from '../temporal.js';
 import { loadSessionSecret } from '../api/session-secret.js';
 import type { Config, Environment } from '../config.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/contract.js';

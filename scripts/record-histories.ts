@@ -20,7 +20,7 @@ import { startFakeResend } from '../test/fake-resend.js';
 import { beforeAgicaLookup } from '../test/faulty-ports.js';
 import { resolveTaskUpdate, statusQuery, type TaskAction } from '../workflows/contract.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
-import { dataConverterOf, temporalClient } from '../activities/temporal.js';
+import { dataConverterOf, temporalClient } from '../temporal.js';
 import { loadConfig } from '../config.js';
 import { ensureTemporalCli, freePort, REPO_ROOT, startDevServer } from './temporal-cli.js';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { ensureArchiveSchedules } from '../activities/archive.js';
-import { dataConverterOf, ensureSearchAttributes, temporalClient } from '../activities/temporal.js';
+import { dataConverterOf, ensureSearchAttributes, temporalClient } from '../temporal.js';
 import { startApi } from '../api/server.js';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';

@@ -7,7 +7,7 @@ import { Worker } from '@temporalio/worker';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataConverterFromEnv } from '../activities/temporal.js';
+import { dataConverterFromEnv } from '../temporal.js';
 import { seedReference } from '../db/seed.js';
 import { caseWith, toManager, toPractitioner } from '../rules/testing/cases.js';
 import type { Invoice } from '../rules/types.js';

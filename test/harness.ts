@@ -18,7 +18,7 @@ import { appDependencies } from '../api/server.js';
 import type { ActivityDependencies } from '../activities/index.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
 import { ephemeralKeyring } from '../activities/encryption.js';
-import { dataConverterOf, temporalClient } from '../activities/temporal.js';
+import { dataConverterOf, temporalClient } from '../temporal.js';
 import { loadConfig } from '../config.js';
 
 // One payload keyring per test process, inherited by the processes it spawns (slow workers, slow APIs, npm start).

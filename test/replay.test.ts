@@ -11,7 +11,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { ephemeralKeyring } from '../activities/encryption.js';
-import { dataConverterFromEnv } from '../activities/temporal.js';
+import { dataConverterFromEnv } from '../temporal.js';
 import { workflowBundle } from '../worker.js';
 
 const dir = join(import.meta.dirname, 'histories');

@@ -3,7 +3,7 @@
 // START_DELAY_MS. Prints `listening <url>`, then `starting <workflowId>` before each start.
 
 import { Connection } from '@temporalio/client';
-import { dataConverterOf, temporalClient } from '../activities/temporal.js';
+import { dataConverterOf, temporalClient } from '../temporal.js';
 import { buildApp } from '../api/app.js';
 import { appDependencies } from '../api/server.js';
 import { loadConfig } from '../config.js';

@@ -7,7 +7,7 @@ import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import type { Ports } from '../rules/ports.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
-import { dataConverterOf, temporalClient } from '../activities/temporal.js';
+import { dataConverterOf, temporalClient } from '../temporal.js';
 
 const delay = Number(process.env.LOOKUP_DELAY_MS ?? 500);
 /** A pause after a manager task's row is written, before the workflow task that wrote it completes. */

@@ -1,10 +1,10 @@
-// Temporal plumbing shared by the worker, the API and the CLIs.
+// Temporal plumbing shared by the processes (the worker, the API, the CLIs): the data converter, clients, search attributes.
 
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { loadConfig, type Config, type Environment } from '../config.js';
-import { dataConverterFor, loadKeyring } from './encryption.js';
-import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/contract.js';
+import { loadConfig, type Config, type Environment } from './config.js';
+import { dataConverterFor, loadKeyring } from './activities/encryption.js';
+import { SEARCH_ATTRIBUTE_KEYS } from './workflows/contract.js';
 
 const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
 
