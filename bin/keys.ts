@@ -4,6 +4,7 @@
 // Exit 0: done; 2: bad arguments (usage printed); 1: unknown key id (revoke) or database error.
 // Creations and revocations are in the audit log (actor « cli »); a revocation ends the key's console sessions.
 
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import { createAuditLog, SYSTEM_ACTOR } from '../db/audit.js';
@@ -19,21 +20,16 @@ type Command = { kind: 'create'; role: Role; name: string } | { kind: 'list' } |
 class UsageError extends Error {}
 
 function parse(argv: string[]): Command {
-  const [command, ...rest] = argv;
-  const positional: string[] = [];
+  // node:util's parser, not strict, so that each problem is named in the usage's own words.
+  const { positionals, tokens } = parseArgs({ args: argv, options: { name: { type: 'string' } }, allowPositionals: true, strict: false, tokens: true });
+  const [command, ...positional] = positionals;
   let name: string | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    if (arg === '--name' || arg.startsWith('--name=')) {
-      if (command !== 'create') throw new UsageError(`--name only goes with create`);
-      const value = arg === '--name' ? rest[++i] : arg.slice('--name='.length);
-      if (value === undefined || value.trim() === '') throw new UsageError('--name needs a value');
-      name = value.trim();
-    } else if (arg.startsWith('--')) {
-      throw new UsageError(`unknown option ${arg}`);
-    } else {
-      positional.push(arg);
-    }
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    if (token.name !== 'name') throw new UsageError(`unknown option ${token.rawName}`);
+    if (command !== 'create') throw new UsageError('--name only goes with create');
+    if (token.value === undefined || token.value.trim() === '') throw new UsageError('--name needs a value');
+    name = token.value.trim();
   }
   switch (command) {
     case 'create': {
