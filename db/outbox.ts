@@ -33,17 +33,9 @@ export interface OutgoingMail {
   retries?: number;
 }
 
-/** The outbox row. */
-export interface SentMail {
-  id: string;
-  kind: MailKind;
+/** The outbox row: the e-mail as written, and what became of it. */
+export interface SentMail extends Omit<OutgoingMail, 'batchId' | 'practitionerNumber' | 'archiveKeys' | 'retries'> {
   status: MailStatus;
-  from: string;
-  to: string[];
-  bcc: string[];
-  subject: string;
-  html: string;
-  text: string;
   batchId: string | null;
   practitionerNumber: string | null;
   archiveKeys: string[];

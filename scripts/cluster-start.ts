@@ -15,7 +15,7 @@ import { formatCounts, seedReference } from '../db/seed.js';
 import { practitioners } from '../db/schema.js';
 import { exampleUniverse } from '../examples/universe.js';
 import { startCluster } from './cluster.js';
-import { restrictDataDir } from './data-dir.js';
+import { restrictDataDir, stopOnSignals } from './data-dir.js';
 
 const say = (message: string) => console.error(message);
 process.umask(0o077);
@@ -65,14 +65,7 @@ ${keys}
   Ctrl-C to stop.
 `);
 
-let stopping = false;
-async function stop(signal: string) {
-  if (stopping) return;
-  stopping = true;
+stopOnSignals(dataDir, async (signal) => {
   say(`${signal}: stopping the topology…`);
   await cluster.stop();
-  restrictDataDir(dataDir);
-  process.exit(0);
-}
-process.once('SIGINT', () => void stop('SIGINT'));
-process.once('SIGTERM', () => void stop('SIGTERM'));
+});

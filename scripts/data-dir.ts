@@ -15,3 +15,19 @@ export function restrictDataDir(dir: string): void {
     else if ((lstatSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
   }
 }
+
+/**
+ * On Ctrl-C or SIGTERM, once: `stop()`, then the data folder's modes taken back (files created meanwhile), then exit 0.
+ * For the commands that run the whole product in the foreground (npm start, npm run cluster).
+ */
+export function stopOnSignals(dataDir: string, stop: (signal: NodeJS.Signals) => Promise<void>): void {
+  let stopping = false;
+  const handle = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    await stop(signal);
+    restrictDataDir(dataDir);
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void handle(signal));
+}

@@ -19,7 +19,7 @@ import { practitioners } from '../db/schema.js';
 import { createApiKeyRepository } from '../db/api-keys.js';
 import { exampleUniverse } from '../examples/universe.js';
 import { createWorker, dependenciesFrom } from '../worker.js';
-import { restrictDataDir } from './data-dir.js';
+import { restrictDataDir, stopOnSignals } from './data-dir.js';
 import { ensureTemporalCli, SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './temporal-cli.js';
 
 const say = (message: string) => console.error(message);
@@ -123,10 +123,7 @@ ${keyLines}
   Ctrl-C to stop.
 `);
 
-let stopping = false;
-async function stop(signal: string) {
-  if (stopping) return;
-  stopping = true;
+stopOnSignals(dataDir, async (signal) => {
   say(`${signal}: stopping…`);
   await api.close();
   // The SDK's worker stops itself on SIGINT/SIGTERM too (its default shutdownSignals).
@@ -136,8 +133,4 @@ async function stop(signal: string) {
   await connection.close();
   await database.close();
   await stopTemporal?.();
-  restrictDataDir(dataDir);
-  process.exit(0);
-}
-process.once('SIGINT', () => void stop('SIGINT'));
-process.once('SIGTERM', () => void stop('SIGTERM'));
+});
