@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Invoice } from '../../rules/types.js';
 import { batchStatusQuery, batchWorkflowId } from '../../workflows/contract.js';
-import type { AppDependencies } from '../app.js';
+import { ANY_ROLE, READERS } from '../auth.js';
 import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { badRequest, notFound } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
@@ -28,13 +28,13 @@ function refuseRepeats(invoices: { archiveKey: string }[]): void {
   if (repeats.length) throw badRequest(repeats);
 }
 
-export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
-  const { service, outputs, batches, client } = deps;
-  const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
+export const batchRoutes: FastifyPluginAsync = async (app) => {
+  const { invoiceService: service, outputs, batches, temporal: client } = app;
+  const timeout = app.settings.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
 
   app.post<{ Body: Static<typeof SubmitBatchBody> }>('/api/batches', {
     bodyLimit: BATCH_BODY_LIMIT,
-    config: { answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
+    config: { roles: ['submitter'], answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
       tags: ['batches'],
       summary: 'Submit a « multi factures » document (its GTO task id as batchId): one workflow per invoice, then the e-mails, the Trame and « FIN OK ». '
@@ -56,7 +56,7 @@ export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async 
 
   app.post<{ Params: Static<typeof BatchParams>; Body: Static<typeof BatchPageBody> }>('/api/batches/:id/invoices', {
     bodyLimit: BATCH_BODY_LIMIT,
-    config: { answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
+    config: { roles: ['submitter'], answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
       tags: ['batches'],
       summary: 'Append a page of up to 5 000 invoices to an open batch (the same page again changes nothing). 409 once the batch is closed to new invoices.',
@@ -71,6 +71,7 @@ export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async 
   });
 
   app.post<{ Params: Static<typeof BatchParams> }>('/api/batches/:id/close', {
+    config: { roles: ['submitter'] },
     schema: {
       tags: ['batches'],
       summary: 'No more invoices: closes an open batch to new pages and starts it (its invoices\' workflows, then e-mails, Trame, « FIN OK »). Idempotent.',
@@ -80,6 +81,7 @@ export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async 
   }, async (request, reply) => reply.status(202).send(await service.completeBatch(request.params.id)));
 
   app.get<{ Params: Static<typeof BatchParams> }>('/api/batches/:id', {
+    config: { roles: ANY_ROLE },
     schema: {
       tags: ['batches'],
       summary: 'A batch\'s progress: decided, routed, e-mailed, conflicts left out, its Trame and its GTO closure',
@@ -101,6 +103,7 @@ export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async 
   });
 
   app.get<{ Params: Static<typeof BatchParams> }>('/api/batches/:id/trame.xlsx', {
+    config: { roles: READERS },
     schema: { tags: ['batches'], summary: 'The batch\'s Trame SSTT workbook', params: BatchParams, response: { 404: ErrorBody } },
   }, async (request, reply) => {
     const latest = await outputs.latestTrameOfBatch(request.params.id);

@@ -35,7 +35,9 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
   const secure = secureCookiesFor(options);
   const { audit, keys } = options;
 
+  // Public: logging in is how one gets credentials; the two others answer from the principal, if any.
   app.post<{ Body: Static<typeof LoginBody> }>('/api/session', {
+    config: { public: true },
     schema: {
       tags: ['access'],
       summary: 'Console login: exchanges an API key for a 12-hour session cookie (tpr_session)',
@@ -59,6 +61,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
   });
 
   app.get('/api/session', {
+    config: { public: true },
     schema: {
       tags: ['access'],
       summary: 'The caller (session cookie or Bearer key)',
@@ -72,6 +75,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
   });
 
   app.delete('/api/session', {
+    config: { public: true },
     schema: { tags: ['access'], summary: 'Console logout: ends the session (its cookie is refused from then on) and deletes the cookie', response: { 204: Type.Null() } },
   }, async (request, reply) => {
     const ended = request.sessionId ? await keys.endSession(request.sessionId) : null;
