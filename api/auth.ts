@@ -4,7 +4,8 @@
 // before the body is read, and refuses to start an application with a route that declares neither.
 //
 // Sessions are kept server-side (table `sessions`, db/api-keys.ts): the cookie carries a random session id, signed
-// with the session secret (api/session-secret.ts) so that a forged one is refused without a query. Each request
+// with the session secret (api/session-secret.ts; @fastify/cookie parses and signs) so that a forged one is refused
+// without a query. Each request
 // checks the row and its key: logging out or revoking the key ends the session at once, on every API replica.
 //
 // Around that: a cookie-authenticated POST/PUT/PATCH/DELETE must come from the console's own origin (or a trusted
@@ -12,8 +13,9 @@
 // (bad keys, bad cookies, bad logins) are counted per client IP: past the limit, every request presenting
 // credentials from that IP is answered 429 before any of them is verified, until the window ends.
 
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
+import fastifyCookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { isRole, ROLES, type ApiKeyRepository, type Principal, type Role } from '../db/api-keys.js';
@@ -94,23 +96,15 @@ export const csrfForeignOrigin = (origin: string) =>
 
 // ---- Session cookie ----
 
-const hmac = (payload: string, secret: string) => createHmac('sha256', secret).update(`session:${payload}`, 'utf8').digest('base64url');
-
-/** The cookie value for a session id: `<id>.<hmac-sha256>`. */
+/** The cookie value for a session id: `<id>.<hmac-sha256>` (@fastify/cookie's signature). */
 export function signSession(sessionId: string, secret: string): string {
-  return `${sessionId}.${hmac(sessionId, secret)}`;
+  return fastifyCookie.sign(sessionId, secret);
 }
 
 /** The session id a cookie value was signed for; null when malformed or tampered with (the row says if it is alive). */
 export function readSession(value: string, secret: string): string | null {
-  const parts = value.split('.');
-  if (parts.length !== 2) return null;
-  const [id, mac] = parts as [string, string];
-  if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
-  const expected = Buffer.from(hmac(id, secret));
-  const given = Buffer.from(mac);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  return id;
+  const { valid, value: id } = fastifyCookie.unsign(value, secret);
+  return valid && id !== null && /^[A-Za-z0-9_-]{43}$/.test(id) ? id : null;
 }
 
 /** Whether the session cookie gets `Secure`: asked for, or the console is served over https. */
@@ -136,18 +130,20 @@ export function clearSessionCookieHeader(options: { secure?: boolean } = {}): st
   return `${SESSION_COOKIE}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; ${cookieAttributes(options.secure ?? false)}`;
 }
 
+const unquoted = (value: string) => (value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value);
+
 /** The value of one cookie in a Cookie header (the first one of that name). */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq < 0 || pair.slice(0, eq).trim() !== name) continue;
-    let value = pair.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-    return value;
-  }
-  return undefined;
+  const value = fastifyCookie.parse(header)[name];
+  return value === undefined ? undefined : unquoted(value);
 }
+
+/** The request's session cookie (parsed by @fastify/cookie), if it sent one. */
+const sessionCookieOf = (request: FastifyRequest): string | undefined => {
+  const value = request.cookies?.[SESSION_COOKIE];
+  return value === undefined ? undefined : unquoted(value);
+};
 
 function bearerOf(header: string | undefined): string | null | undefined {
   if (header === undefined) return undefined; // no header
@@ -166,7 +162,7 @@ export function presentsRouteToken(request: FastifyRequest): boolean {
 
 /** Whether the request carried credentials of any kind (to tell "log in" from "your credentials are bad"). */
 export function hasCredentials(request: FastifyRequest): boolean {
-  return request.headers.authorization !== undefined || cookieValue(request.headers.cookie, SESSION_COOKIE) !== undefined;
+  return request.headers.authorization !== undefined || sessionCookieOf(request) !== undefined;
 }
 
 // ---- CSRF: where a cookie-authenticated unsafe request comes from ----
@@ -220,6 +216,9 @@ export const authPlugin = fp<AuthOptions>(
     const limit = options.failureLimit ?? DEFAULT_FAILURE_LIMIT;
 
     if (!app.hasDecorator('createRateLimit')) await app.register(rateLimit, { global: false });
+    // Cookies parsed before the principal is looked for (its hook comes first). Signatures are checked with the
+    // session secret given here (readSession), whatever secret another registration may have.
+    if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie, { hook: 'onRequest' });
     const failures = app.createRateLimit({ max: limit.max, timeWindow: limit.windowMs });
     const throttle: AuthThrottle = {
       async blocked(request) {
@@ -241,7 +240,7 @@ export const authPlugin = fp<AuthOptions>(
     app.addHook('onRequest', async (request, reply) => {
       if (STATIC_PATHS.test(request.url)) return;
       const bearer = bearerOf(request.headers.authorization);
-      const cookie = bearer === undefined ? cookieValue(request.headers.cookie, SESSION_COOKIE) : undefined;
+      const cookie = bearer === undefined ? sessionCookieOf(request) : undefined;
       if (bearer === undefined && cookie === undefined) return; // anonymous: nothing to verify
 
       // Over the limit of failures: refused before anything is verified, a right key included.
