@@ -2,11 +2,11 @@
 // admins and auditors; and an export (NDJSON or CSV) of a period, itself recorded.
 
 import { Readable } from 'node:stream';
-import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { AUDIT_ACTIONS, type AuditEntry } from '../../db/audit.js';
 import { actorOf } from '../auth.js';
-import { ErrorBody } from '../schemas.js';
+import { Download, ErrorBody } from '../schemas.js';
 
 const Instant = Type.String({ format: 'date-time', description: 'ISO 8601 instant' });
 const AuditQuery = Type.Object({
@@ -40,8 +40,8 @@ function csvCell(value: unknown): string {
 }
 const csvLine = (entry: AuditEntry) => CSV_COLUMNS.map((c) => csvCell(entry[c])).join(',');
 
-export const auditRoutes: FastifyPluginAsync = async (app) => {
-  app.get<{ Querystring: Static<typeof AuditQuery> }>('/api/audit', {
+export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/api/audit', {
     config: { roles: ['auditor'] },
     schema: {
       tags: ['access'],
@@ -55,13 +55,13 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
     return { entries, next: entries.length === limit ? entries.at(-1)!.id : null };
   });
 
-  app.get<{ Querystring: Static<typeof ExportQuery> }>('/api/audit/export', {
+  app.get('/api/audit/export', {
     config: { roles: ['auditor'] },
     schema: {
       tags: ['access'],
       summary: 'The audit log of a period, oldest first, as NDJSON (default) or CSV; the export is itself recorded',
       querystring: ExportQuery,
-      response: { 400: ErrorBody },
+      response: { 200: Download<Readable>('NDJSON or CSV'), 400: ErrorBody },
     },
   }, async (request, reply) => {
     const { format = 'ndjson', from, to } = request.query;

@@ -6,7 +6,7 @@
 // CORS: only the configured Temporal UI origin, credentials allowed.
 
 import cors from '@fastify/cors';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Payload } from '@temporalio/common';
 import { decode, encode } from '@temporalio/common/lib/internal-non-workflow/codec-helpers.js';
@@ -49,7 +49,7 @@ export interface CodecRouteOptions {
   uiOrigins: readonly string[];
 }
 
-export const codecRoutes: FastifyPluginAsync<CodecRouteOptions> = async (app, { uiOrigins }) => {
+export const codecRoutes: FastifyPluginAsyncTypebox<CodecRouteOptions> = async (app, { uiOrigins }) => {
   const codecs = app.temporal.options.loadedDataConverter.payloadCodecs;
   // The CORS preflight route (@fastify/cors: OPTIONS /codec/*) needs no credentials: browsers send none with it.
   app.addHook('onRoute', (route) => {
@@ -64,7 +64,7 @@ export const codecRoutes: FastifyPluginAsync<CodecRouteOptions> = async (app, { 
   });
 
   for (const direction of ['decode', 'encode'] as const) {
-    app.post<{ Body: Static<typeof CodecBody> }>(`/${direction}`, {
+    app.post(`/${direction}`, {
       schema: {
         tags: ['access'],
         summary: direction === 'decode'

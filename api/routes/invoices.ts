@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { InvoiceRecord } from '../../db/invoices.js';
 import type { Invoice } from '../../rules/types.js';
@@ -8,9 +9,9 @@ import { actorOf, ANY_ROLE, READERS } from '../auth.js';
 import { TEMPORAL_TIMEOUT_MS } from '../deadlines.js';
 import { decodeHistory, loadHistory } from '../histories.js';
 import { notFound } from '../errors.js';
-import { invoiceTimeline } from '../timeline.js';
+import { invoiceTimeline, type TimelineEntry } from '../timeline.js';
 import {
-  ErrorBody, IdParams, InvoiceList, InvoiceListQuery, InvoiceView, Receipt, SubmitInvoiceBody,
+  ErrorBody, IdParams, InvoiceList, JsonOf, InvoiceListQuery, InvoiceView, Receipt, SubmitInvoiceBody,
 } from '../schemas.js';
 
 function view(record: InvoiceRecord) {
@@ -64,10 +65,10 @@ async function sendHistory(
     .send(historyToJSON(loaded.history));
 }
 
-export const invoiceRoutes: FastifyPluginAsync = async (app) => {
+export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { invoiceService: service, invoices } = app;
 
-  app.post<{ Body: Static<typeof SubmitInvoiceBody> }>('/api/invoices', {
+  app.post('/api/invoices', {
     config: { roles: ['submitter'] },
     schema: {
       tags: ['invoices'],
@@ -82,7 +83,7 @@ export const invoiceRoutes: FastifyPluginAsync = async (app) => {
     return reply.status(202).header('location', `/api/invoices/${receipt.id}`).send(receipt);
   });
 
-  app.get<{ Querystring: Static<typeof InvoiceListQuery> }>('/api/invoices', {
+  app.get('/api/invoices', {
     config: { roles: READERS },
     schema: {
       tags: ['invoices'],
@@ -102,7 +103,7 @@ export const invoiceRoutes: FastifyPluginAsync = async (app) => {
     };
   });
 
-  app.get<{ Params: Static<typeof IdParams> }>('/api/invoices/:id', {
+  app.get('/api/invoices/:id', {
     config: { roles: ANY_ROLE },
     schema: {
       tags: ['invoices'],
@@ -118,7 +119,7 @@ export const invoiceRoutes: FastifyPluginAsync = async (app) => {
     return view(record);
   });
 
-  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof HistoryQuery> }>('/api/invoices/:id/history', {
+  app.get('/api/invoices/:id/history', {
     config: { roles: READERS },
     schema: {
       tags: ['invoices'],
@@ -135,7 +136,7 @@ export const invoiceRoutes: FastifyPluginAsync = async (app) => {
     return sendHistory(app, request, reply, invoiceWorkflowId(request.params.id), { target: record.archiveKey, decoded: request.query.decoded });
   });
 
-  app.get<{ Params: Static<typeof WorkflowParams>; Querystring: Static<typeof HistoryQuery> }>('/api/histories/:workflowId', {
+  app.get('/api/histories/:workflowId', {
     config: { roles: READERS },
     schema: {
       tags: ['invoices'],
@@ -151,15 +152,15 @@ export const invoiceRoutes: FastifyPluginAsync = async (app) => {
   });
 };
 
-export const invoiceTimelineRoutes: FastifyPluginAsync = async (app) => {
+export const invoiceTimelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { invoices, temporal: client, tasks, mailer } = app;
   const timeout = app.settings.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
-  app.get<{ Params: Static<typeof IdParams> }>('/api/invoices/:id/timeline', {
+  app.get('/api/invoices/:id/timeline', {
     config: { roles: READERS },
     schema: {
       tags: ['invoices'],
       summary: 'What happened to the claim, and when: received, each analysis step, decision, tasks, e-mail, end',
-      params: IdParams, response: { 404: ErrorBody, 503: ErrorBody },
+      params: IdParams, response: { 200: Type.Array(JsonOf<TimelineEntry>('A moment of the claim\'s life')), 404: ErrorBody, 503: ErrorBody },
     },
   }, async (request) => {
     const record = await invoices.get(request.params.id);

@@ -1,8 +1,8 @@
 // API keys, admin only: list (never a key nor its hash), create (the key is in the answer, once), revoke.
 // Needs authPlugin registered first.
 
-import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { ApiKeyRepository } from '../../db/api-keys.js';
 import type { AuditLog } from '../../db/audit.js';
 import { actorOf } from '../auth.js';
@@ -40,7 +40,7 @@ const KeyIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 
 
 const denied = { 401: ErrorBody, 403: ErrorBody };
 
-export const keyRoutes: FastifyPluginAsync<KeyRouteOptions> = async (app, { keys, audit }) => {
+export const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app, { keys, audit }) => {
   if (!app.hasRequestDecorator('principal')) throw new Error('keyRoutes: register authPlugin first');
   const admins = { roles: ['admin'] } as const;
 
@@ -49,7 +49,7 @@ export const keyRoutes: FastifyPluginAsync<KeyRouteOptions> = async (app, { keys
     schema: { tags: ['access'], summary: 'Every API key, revoked ones included', response: { 200: KeyList, ...denied } },
   }, async () => ({ items: await keys.list() }));
 
-  app.post<{ Body: Static<typeof CreateKeyBody> }>('/api/keys', {
+  app.post('/api/keys', {
     config: admins,
     schema: {
       tags: ['access'],
@@ -66,7 +66,7 @@ export const keyRoutes: FastifyPluginAsync<KeyRouteOptions> = async (app, { keys
     return reply.code(201).header('cache-control', 'no-store').send(created);
   });
 
-  app.delete<{ Params: Static<typeof KeyIdParams> }>('/api/keys/:id', {
+  app.delete('/api/keys/:id', {
     config: admins,
     schema: {
       tags: ['access'],
@@ -78,6 +78,6 @@ export const keyRoutes: FastifyPluginAsync<KeyRouteOptions> = async (app, { keys
     if (!(await keys.revoke(request.params.id))) return reply.code(404).send({ message: `API key ${request.params.id} not found` });
     await audit.record({ actor: actorOf(request), action: 'key.revoke', target: request.params.id, ip: request.ip });
     request.log.info({ keyId: request.params.id, by: request.principal?.keyId }, 'API key revoked');
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 };

@@ -1,15 +1,15 @@
 // Outputs: the e-mails sent (or written to .data/outbox/), the Trame SSTT of open manager rows, and its re-import.
 
-import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { openManagerTrame } from '../../activities/outputs.js';
-import { MAIL_STATUSES } from '../../activities/mail/mailer.js';
+import { MAIL_STATUSES, type SentMail } from '../../activities/mail/mailer.js';
 import { mailRetryWorkflow, mailRetryWorkflowId } from '../../workflows/mail.js';
 import { actorOf, READERS } from '../auth.js';
 import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { HttpError, notFound } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
-import { BatchFilterSchema, ErrorBody, limitSchema, OffsetSchema } from '../schemas.js';
+import { BatchFilterSchema, ErrorBody, JsonOf, limitSchema, OffsetSchema } from '../schemas.js';
 import { importTrame } from '../trame-import.js';
 import { MAX_REPORTED_ERRORS, TrameTooLarge } from '../../activities/trame/read.js';
 import { loadTrameLimits } from '../../config.js';
@@ -30,10 +30,10 @@ const RetryBody = Type.Union([Type.Null(), Type.Object({
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-export const outputRoutes: FastifyPluginAsync = async (app) => {
+export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { mailer, temporal: client, settings } = app;
 
-  app.get<{ Querystring: Static<typeof OutboxQuery> }>('/api/outbox', {
+  app.get('/api/outbox', {
     config: { roles: READERS },
     schema: { tags: ['outputs'], summary: 'E-mails to practitioners and escalations, newest first', querystring: OutboxQuery },
   }, async (request) => {
@@ -45,16 +45,16 @@ export const outputRoutes: FastifyPluginAsync = async (app) => {
     };
   });
 
-  app.get<{ Params: { id: string } }>('/api/outbox/:id', {
+  app.get('/api/outbox/:id', {
     config: { roles: READERS },
-    schema: { tags: ['outputs'], summary: 'One e-mail: headers, HTML and text', params: Type.Object({ id: Type.String({ maxLength: 300 }) }), response: { 404: ErrorBody } },
+    schema: { tags: ['outputs'], summary: 'One e-mail: headers, HTML and text', params: Type.Object({ id: Type.String({ maxLength: 300 }) }), response: { 200: JsonOf<SentMail>('The e-mail'), 404: ErrorBody } },
   }, async (request) => {
     const mail = await mailer.get(request.params.id);
     if (!mail) throw notFound(`E-mail ${request.params.id}`);
     return mail;
   });
 
-  app.post<{ Params: { id: string }; Body: Static<typeof RetryBody> }>('/api/outbox/:id/retry', {
+  app.post('/api/outbox/:id/retry', {
     config: { roles: ['manager'] },
     schema: {
       tags: ['outputs'],

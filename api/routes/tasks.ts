@@ -2,12 +2,12 @@
 // Only the task's holder resolves it: a task nobody holds is claimed by its resolver on the way, one held by another
 // manager is a 409 naming them (an admin may override, as they may release it). Each action is in the audit log.
 
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { MOTIF_CODES } from '../../rules/motifs.js';
-import type { MotifCode } from '../../rules/types.js';
 import { TaskConflict } from '../../db/tasks.js';
 import { resolveTaskUpdate, TASK_ACTIONS, type ResolutionOutcome } from '../../workflows/contract.js';
 import { actorName, actorOf, READERS } from '../auth.js';
@@ -41,25 +41,25 @@ export const ResolveBody = Type.Object({
 
 const Task = Type.Object({}, { additionalProperties: true, description: 'A manager task (TaskSummary; with decision, invoice, practitioner and events for one task)' });
 
-export const taskRoutes: FastifyPluginAsync = async (app) => {
+export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { tasks, temporal: client, audit } = app;
   const record = (request: FastifyRequest, action: 'task.claim' | 'task.release' | 'task.resolve' | 'task.pay', taskId: string, details?: Record<string, unknown>) =>
     audit.record({ actor: actorOf(request), action, target: taskId, details: details ?? null, ip: request.ip });
   const timeout = app.settings.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
 
-  app.get<{ Querystring: Static<typeof TaskListQuery> }>('/api/tasks', {
+  app.get('/api/tasks', {
     config: { roles: READERS },
     schema: { tags: ['tasks'], summary: 'The inbox: tasks filtered, overdue first, with counts per motif', querystring: TaskListQuery },
   }, async (request) => {
     const { status, motif, assignee, overdue, ps, q, limit = 50, offset = 0 } = request.query;
     const result = await tasks.list({
-      status, motif: motif as MotifCode | undefined, assignee: assignee === 'me' ? actorName(request) : assignee,
+      status, motif, assignee: assignee === 'me' ? actorName(request) : assignee,
       overdue, practitionerNumber: ps, q, limit, offset,
     });
     return { ...result, limit, offset };
   });
 
-  app.get<{ Params: Static<typeof TaskParams> }>('/api/tasks/:id', {
+  app.get('/api/tasks/:id', {
     config: { roles: READERS },
     schema: { tags: ['tasks'], summary: 'A task: the invoice, the analysis trace, the suggested motif and reply, who did what', params: TaskParams, response: { 200: Task, 404: ErrorBody } },
   }, async (request) => {
@@ -68,7 +68,7 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     return task;
   });
 
-  app.post<{ Params: Static<typeof TaskParams> }>('/api/tasks/:id/claim', {
+  app.post('/api/tasks/:id/claim', {
     config: { roles: ['manager'] },
     schema: { tags: ['tasks'], summary: 'Take the task (409 when someone else has it or it is resolved)', params: TaskParams, response: { 200: Task, 404: ErrorBody, 409: ErrorBody } },
   }, async (request) => {
@@ -77,7 +77,7 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     return task;
   });
 
-  app.post<{ Params: Static<typeof TaskParams> }>('/api/tasks/:id/release', {
+  app.post('/api/tasks/:id/release', {
     config: { roles: ['manager'] },
     schema: { tags: ['tasks'], summary: 'Give the task back (its assignee, or an admin)', params: TaskParams, response: { 200: Task, 404: ErrorBody, 409: ErrorBody } },
   }, async (request) => {
@@ -88,7 +88,7 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     return task;
   });
 
-  app.post<{ Params: Static<typeof TaskParams>; Body: Static<typeof ResolveBody> }>('/api/tasks/:id/resolve', {
+  app.post('/api/tasks/:id/resolve', {
     config: { roles: ['manager'] },
     schema: {
       tags: ['tasks'],
@@ -107,7 +107,7 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     if (action === 'reply' && !motif) throw new HttpError(400, 'A reply needs a motif', [{ path: 'motif', message: 'is required with the action reply' }]);
     const task = await tasks.summary(request.params.id);
     if (!task) throw notFound(`Task ${request.params.id}`);
-    const resolution = { taskId: task.id, action, motif: (motif as MotifCode | undefined) ?? null, comment: comment ?? null, by: actorName(request) };
+    const resolution = { taskId: task.id, action, motif: motif ?? null, comment: comment ?? null, by: actorName(request) };
     const handle = client.workflow.getHandle(task.workflowId);
     if (task.status !== 'open') {
       // The same resolution sent again (a client retrying after a 202): its outcome as the workflow gave it, not a
