@@ -9,6 +9,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 
 export const CONSOLE_ROOT = fileURLToPath(new URL('.', import.meta.url));
@@ -47,6 +48,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 const CONSOLE_PREFIX = '/console';
+const DeepLink = Type.Object({ '*': Type.String({ maxLength: 500 }) });
 
 /** Whether a path under /console/ names a file the console serves (one of its extensions, no dotfile). */
 function served(pathName: string): boolean {
@@ -56,9 +58,11 @@ function served(pathName: string): boolean {
 
 export const consoleRoutes: FastifyPluginAsync = async (app) => {
   await app.register(async (console) => {
-    // The console's routes (@fastify/static's included) are public: its files hold nothing but code.
+    // The console's routes (@fastify/static's included) are public: its files hold nothing but code. The rest of the
+    // path is checked like any input (no control character…): a deep link or a file name.
     console.addHook('onRoute', (route) => {
       route.config = { ...route.config, public: true };
+      if (route.url.endsWith('*')) route.schema = { ...route.schema, params: DeepLink };
     });
     await console.register(fastifyStatic, {
       root: CONSOLE_ROOT,
