@@ -18,7 +18,7 @@ import fp from 'fastify-plugin';
 import fastifyCookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { isRole, ROLES, type ApiKeyRepository, type Principal, type Role } from '../db/api-keys.js';
+import { isRole, type ApiKeyRepository, type Principal, type Role } from '../db/api-keys.js';
 import { actorOf as auditActorOf, type AuditActor } from '../db/audit.js';
 
 export { ROLES, type Principal, type Role } from '../db/api-keys.js';
