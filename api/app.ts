@@ -7,26 +7,15 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { Client } from '@temporalio/client';
 import type { TSchema } from '@sinclair/typebox';
 import { createValidator, textProblem, type FieldError } from '../rules/schema.js';
 import multipart from '@fastify/multipart';
-import type { createMailer } from '../activities/mail/mailer.js';
-import type { ApiKeyRepository } from '../db/api-keys.js';
-import type { TrameLimits } from '../config.js';
-import type { ArchiveRepository } from '../db/archive.js';
-import type { AuditLog } from '../db/audit.js';
-import type { BatchRepository } from '../db/batches.js';
-import type { InvoiceRepository } from '../db/invoices.js';
-import type { OpenDatabase } from '../db/client.js';
-import type { OutputRepository } from '../db/outputs.js';
-import type { TaskRepository } from '../db/tasks.js';
-import { authPlugin, guardRoutes } from './auth.js';
+import { authPlugin } from './auth.js';
+import { externalServices, repositories, settingsOf, type AppDependencies } from './dependencies.js';
 import { CONSOLE_CSP, consoleRoutes } from './console/routes.js';
 import { REQUEST_TIMEOUT_MS, NOT_ANSWERING } from './deadlines.js';
-import { badRequest, classifyError, HttpError, sanitizeError } from './errors.js';
+import { badRequest, HttpError, sanitizeError, toHttpError } from './errors.js';
 import { apiLoggerOptions } from './logging.js';
-import type { InvoiceService } from './invoice-service.js';
 import { auditRoutes } from './routes/audit.js';
 import { batchRoutes } from './routes/batches.js';
 import { codecRoutes } from './routes/codec.js';
@@ -36,55 +25,11 @@ import { metricsRoutes } from './routes/metrics.js';
 import { invoiceRoutes, invoiceTimelineRoutes } from './routes/invoices.js';
 import { keyRoutes } from './routes/keys.js';
 import { outputRoutes } from './routes/outputs.js';
+import { referenceRoutes } from './routes/reference.js';
 import { sessionRoutes } from './routes/session.js';
 import { taskRoutes } from './routes/tasks.js';
 
-export interface AppDependencies {
-  client: Client;
-  /** `ping` (a probe on a connection of its own) is used by /health when given, else `execute('select 1')`. */
-  database: Pick<OpenDatabase, 'execute' | 'db'> & Partial<Pick<OpenDatabase, 'ping'>>;
-  invoices: InvoiceRepository;
-  service: InvoiceService;
-  tasks: TaskRepository;
-  outputs: OutputRepository;
-  batches: BatchRepository;
-  mailer: ReturnType<typeof createMailer>;
-  keys: ApiKeyRepository;
-  /** The append-only audit log (db/audit.ts): state-changing actions and reads of personal data. */
-  audit: AuditLog;
-  /** Histories kept after Temporal's retention (db/archive.ts). */
-  archive: ArchiveRepository;
-  /** The Temporal UI server (TEMPORAL_UI_URL), served under /temporal/ from this origin (api/routes/temporal-ui.ts). */
-  temporalUiUrl?: string;
-  /** Signs the console's session cookies (api/session-secret.ts). */
-  sessionSecret: string;
-  /** `Secure` on the session cookie (SECURE_COOKIES=true; implied by an https PUBLIC_URL). */
-  secureCookies?: boolean;
-  /** The console's public URL (PUBLIC_URL): the origin its cookie-authenticated requests must come from. */
-  publicUrl?: string;
-  /**
-   * Other origins allowed to send cookie-authenticated unsafe requests, and to call the codec server with credentials
-   * (CORS): TEMPORAL_UI_ORIGIN, the Temporal UI's own origins.
-   */
-  trustedOrigins?: string[];
-  /** Failed authentications allowed per client IP within the window, then 429 (AUTH_FAILURES_MAX, AUTH_FAILURES_WINDOW). */
-  authFailureLimit?: { max: number; windowMs: number };
-  /** « OPERATEUR SSTT » in the Trame exports. */
-  operatorName: string;
-  /** Where escalations go (MANAGERS_EMAIL): a refused escalation sent again goes there. */
-  managersEmail: string[];
-  /** The workers' task queue (workflows the API starts: e-mails sent again). */
-  taskQueue: string;
-  /** Deadline of each Temporal call made for a request (ms; default TEMPORAL_TIMEOUT_MS, api/deadlines.ts). */
-  temporalTimeoutMs?: number;
-  /** A request without an answer after this many ms is answered 503 (default REQUEST_TIMEOUT_MS, api/deadlines.ts). */
-  requestTimeoutMs?: number;
-  /** Also accepted on GET /metrics as `Authorization: Bearer <token>` (METRICS_TOKEN); unset: admins only. */
-  metricsToken?: string;
-  /** Bounds on a Trame upload (default: from the environment, config.ts loadTrameLimits). */
-  trameLimits?: TrameLimits;
-  logger?: boolean;
-}
+export type { AppDependencies } from './dependencies.js';
 
 const bodyValidator = createValidator();
 const queryValidator = createValidator({ coerce: true });
@@ -115,8 +60,6 @@ function malformedQuery(url: string): FieldError[] {
   return errors;
 }
 
-const errorBody = (err: HttpError) => ({ message: err.message, ...(err.errors ? { errors: err.errors } : {}) });
-
 export { loggedPath } from './logging.js';
 
 /** The Content-Security-Policy of every response (the console's), as helmet's directives. */
@@ -146,8 +89,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // A path that is not valid percent-encoding: the same 400 as any bad input (fastify's own has another shape).
     frameworkErrors: (error, _request, frameworkReply) => {
       const reply = frameworkReply as FastifyReply;
-      if (error.code === 'FST_ERR_BAD_URL') return reply.status(400).send(errorBody(badRequest([{ path: 'params', message: PERCENT_ENCODING }])));
-      return reply.status(error.statusCode ?? 400).send({ message: error.message });
+      const http = error.code === 'FST_ERR_BAD_URL'
+        ? badRequest([{ path: 'params', message: PERCENT_ENCODING }])
+        : new HttpError(error.statusCode ?? 400, error.message, undefined, { code: error.code });
+      return reply.status(http.statusCode).send(http.body());
     },
   });
 
@@ -175,18 +120,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     };
   });
 
+  // Every error, ours or not, answered the same way (api/errors.ts toHttpError).
   app.setErrorHandler((err, request, reply) => {
-    if (err instanceof HttpError) return reply.status(err.statusCode).send(errorBody(err));
-    const e = err as { statusCode?: number; message: string; code?: string };
-    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      // fastify's own 4xx: malformed JSON, unsupported media type, body too large…
-      return reply.status(e.statusCode).send({ message: e.message });
+    const http = toHttpError(err);
+    if (http.unexpected) {
+      // sanitizeError: a failed query's parameters (a NIR, health data) never reach the log.
+      if (http.statusCode < 500) request.log.warn({ err: sanitizeError(err) }, http.message);
+      else request.log.error({ err: sanitizeError(err) }, http.message);
     }
-    const { statusCode, message } = classifyError(err);
-    // sanitizeError: a failed query's parameters (a NIR, health data) never reach the log.
-    if (statusCode < 500) request.log.warn({ err: sanitizeError(err) }, message);
-    else request.log.error({ err: sanitizeError(err) }, message);
-    return reply.status(statusCode).send({ message });
+    return reply.status(http.statusCode).send(http.body());
   });
 
   app.setNotFoundHandler((request, reply) => reply.status(404).send({ message: `No route ${request.method} ${request.url}` }));
@@ -220,31 +162,41 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       ],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(multipart);
+  // The services and repositories the routes read from the instance (api/dependencies.ts).
+  await app.register(externalServices, { client: deps.client, database: deps.database, settings: settingsOf(deps) });
+  await app.register(repositories, deps);
   await app.register(authPlugin, {
     keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies, publicUrl: deps.publicUrl,
     trustedOrigins: deps.trustedOrigins, failureLimit: deps.authFailureLimit,
   });
-  // Every route registered from here on checks its role (api/auth.ts ROUTE_ROLES): 401 without credentials, 403 wrong role.
-  guardRoutes(app);
-  await app.register(healthRoutes, { deps });
-  await app.register(metricsRoutes, { deps, token: deps.metricsToken });
+  // The OpenAPI UI and document: public.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true };
+    });
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
+  // Every route registered from here on declares who may call it (`config.roles`, or `config.public`), checked by
+  // authPlugin: 401 without credentials, 403 wrong role; a route declaring neither stops the app at startup.
+  await app.register(healthRoutes);
+  await app.register(metricsRoutes);
   await app.register(sessionRoutes, {
     keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies, publicUrl: deps.publicUrl, audit: deps.audit,
   });
   await app.register(keyRoutes, { keys: deps.keys, audit: deps.audit });
-  await app.register(invoiceRoutes, { deps });
-  await app.register(invoiceTimelineRoutes, { deps });
-  await app.register(batchRoutes, { deps });
-  await app.register(taskRoutes, { deps });
-  await app.register(outputRoutes, { deps });
+  await app.register(invoiceRoutes);
+  await app.register(invoiceTimelineRoutes);
+  await app.register(batchRoutes);
+  await app.register(referenceRoutes);
+  await app.register(taskRoutes);
+  await app.register(outputRoutes);
   // Under a prefix: its CORS preflight route is /codec/*, nothing else.
-  await app.register(codecRoutes, { prefix: '/codec', deps, uiOrigins: deps.trustedOrigins ?? [] });
-  await app.register(auditRoutes, { deps });
+  await app.register(codecRoutes, { prefix: '/codec', uiOrigins: deps.trustedOrigins ?? [] });
+  await app.register(auditRoutes);
   if (deps.temporalUiUrl) await app.register(temporalUiRoutes, { upstream: deps.temporalUiUrl });
   await app.register(consoleRoutes);
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/'));
+  app.get('/', { schema: { hide: true }, config: { public: true } }, async (_request, reply) => reply.redirect('/console/'));
   return app;
 }

@@ -1,23 +1,25 @@
 // Authentication and roles. Every request gets `request.principal` (or null) from `Authorization: Bearer <key>`,
-// else from the console's session cookie `tpr_session`; routes are guarded with `requireRole(...)`.
+// else from the console's session cookie `tpr_session`. Every route declares who may call it, beside its schema:
+// `config: { roles: ['manager', 'auditor'] }` (admins always may), or `config: { public: true }`; authPlugin checks it
+// before the body is read, and refuses to start an application with a route that declares neither.
 //
 // Sessions are kept server-side (table `sessions`, db/api-keys.ts): the cookie carries a random session id, signed
-// with the session secret (api/session-secret.ts) so that a forged one is refused without a query. Each request
+// with the session secret (api/session-secret.ts; @fastify/cookie parses and signs) so that a forged one is refused
+// without a query. Each request
 // checks the row and its key: logging out or revoking the key ends the session at once, on every API replica.
 //
 // Around that: a cookie-authenticated POST/PUT/PATCH/DELETE must come from the console's own origin (or a trusted
 // one, e.g. the Temporal UI's for the codec server): a CSRF defence on top of SameSite=Strict. Failed authentications
 // (bad keys, bad cookies, bad logins) are counted per client IP: past the limit, every request presenting
 // credentials from that IP is answered 429 before any of them is verified, until the window ends.
-//
-// ROUTE_ROLES is the route → roles matrix as data; `guardRoutes(app)` applies it to every route registered after it
-// (any /api route it does not name is admin-only).
 
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
+import fastifyCookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { isRole, ROLES, type ApiKeyRepository, type Principal, type Role } from '../db/api-keys.js';
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { isRole, type ApiKeyRepository, type Principal, type Role } from '../db/api-keys.js';
+import { actorOf as auditActorOf, type AuditActor } from '../db/audit.js';
 
 export { ROLES, type Principal, type Role } from '../db/api-keys.js';
 
@@ -31,8 +33,17 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Failed authentications per client IP (authPlugin): for routes that verify credentials themselves (login). */
     authThrottle: AuthThrottle;
+    /** Who may call each route registered after authPlugin, as the routes declare it (the route → roles matrix). */
+    routeAccess: RouteAccess[];
   }
   interface FastifyContextConfig {
+    /**
+     * Who may call the route (`admin` always may): no credentials → 401, another role → 403, answered before the
+     * body is read. Every route declares `roles` or `public`.
+     */
+    roles?: readonly Role[];
+    /** Anyone may call the route (it may still look at `request.principal` itself: /api/session, /temporal/). */
+    public?: boolean;
     /**
      * A Bearer token this route accepts besides API keys and sessions (GET /metrics: METRICS_TOKEN), compared in
      * constant time. A request presenting it has no principal, passes the route's role guard and is no failed
@@ -85,23 +96,15 @@ export const csrfForeignOrigin = (origin: string) =>
 
 // ---- Session cookie ----
 
-const hmac = (payload: string, secret: string) => createHmac('sha256', secret).update(`session:${payload}`, 'utf8').digest('base64url');
-
-/** The cookie value for a session id: `<id>.<hmac-sha256>`. */
+/** The cookie value for a session id: `<id>.<hmac-sha256>` (@fastify/cookie's signature). */
 export function signSession(sessionId: string, secret: string): string {
-  return `${sessionId}.${hmac(sessionId, secret)}`;
+  return fastifyCookie.sign(sessionId, secret);
 }
 
 /** The session id a cookie value was signed for; null when malformed or tampered with (the row says if it is alive). */
 export function readSession(value: string, secret: string): string | null {
-  const parts = value.split('.');
-  if (parts.length !== 2) return null;
-  const [id, mac] = parts as [string, string];
-  if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
-  const expected = Buffer.from(hmac(id, secret));
-  const given = Buffer.from(mac);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  return id;
+  const { valid, value: id } = fastifyCookie.unsign(value, secret);
+  return valid && id !== null && /^[A-Za-z0-9_-]{43}$/.test(id) ? id : null;
 }
 
 /** Whether the session cookie gets `Secure`: asked for, or the console is served over https. */
@@ -127,18 +130,20 @@ export function clearSessionCookieHeader(options: { secure?: boolean } = {}): st
   return `${SESSION_COOKIE}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; ${cookieAttributes(options.secure ?? false)}`;
 }
 
+const unquoted = (value: string) => (value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value);
+
 /** The value of one cookie in a Cookie header (the first one of that name). */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq < 0 || pair.slice(0, eq).trim() !== name) continue;
-    let value = pair.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-    return value;
-  }
-  return undefined;
+  const value = fastifyCookie.parse(header)[name];
+  return value === undefined ? undefined : unquoted(value);
 }
+
+/** The request's session cookie (parsed by @fastify/cookie), if it sent one. */
+const sessionCookieOf = (request: FastifyRequest): string | undefined => {
+  const value = request.cookies?.[SESSION_COOKIE];
+  return value === undefined ? undefined : unquoted(value);
+};
 
 function bearerOf(header: string | undefined): string | null | undefined {
   if (header === undefined) return undefined; // no header
@@ -157,7 +162,7 @@ export function presentsRouteToken(request: FastifyRequest): boolean {
 
 /** Whether the request carried credentials of any kind (to tell "log in" from "your credentials are bad"). */
 export function hasCredentials(request: FastifyRequest): boolean {
-  return request.headers.authorization !== undefined || cookieValue(request.headers.cookie, SESSION_COOKIE) !== undefined;
+  return request.headers.authorization !== undefined || sessionCookieOf(request) !== undefined;
 }
 
 // ---- CSRF: where a cookie-authenticated unsafe request comes from ----
@@ -211,6 +216,9 @@ export const authPlugin = fp<AuthOptions>(
     const limit = options.failureLimit ?? DEFAULT_FAILURE_LIMIT;
 
     if (!app.hasDecorator('createRateLimit')) await app.register(rateLimit, { global: false });
+    // Cookies parsed before the principal is looked for (its hook comes first). Signatures are checked with the
+    // session secret given here (readSession), whatever secret another registration may have.
+    if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie, { hook: 'onRequest' });
     const failures = app.createRateLimit({ max: limit.max, timeWindow: limit.windowMs });
     const throttle: AuthThrottle = {
       async blocked(request) {
@@ -232,7 +240,7 @@ export const authPlugin = fp<AuthOptions>(
     app.addHook('onRequest', async (request, reply) => {
       if (STATIC_PATHS.test(request.url)) return;
       const bearer = bearerOf(request.headers.authorization);
-      const cookie = bearer === undefined ? cookieValue(request.headers.cookie, SESSION_COOKIE) : undefined;
+      const cookie = bearer === undefined ? sessionCookieOf(request) : undefined;
       if (bearer === undefined && cookie === undefined) return; // anonymous: nothing to verify
 
       // Over the limit of failures: refused before anything is verified, a right key included.
@@ -267,17 +275,77 @@ export const authPlugin = fp<AuthOptions>(
       }
       return undefined;
     });
+
+    // Roles: each route's own declaration, checked once the principal is known (the route's token stands in for it).
+    const guards = new Map<readonly Role[], RoleGuard>();
+    const guardOf = (roles: readonly Role[]) => {
+      let guard = guards.get(roles);
+      if (!guard) guards.set(roles, (guard = requireRole(...roles)));
+      return guard;
+    };
+    app.addHook('onRequest', async (request, reply) => {
+      const roles = request.routeOptions.config?.roles;
+      if (!roles || presentsRouteToken(request)) return undefined;
+      return guardOf(roles)(request, reply);
+    });
+
+    // Every route registered from here on says who may call it; one that forgets stops the application at startup.
+    const routes: RouteOptions[] = [];
+    app.addHook('onRoute', (route) => {
+      routes.push(route);
+    });
+    const access: RouteAccess[] = [];
+    app.decorate('routeAccess', access);
+    app.addHook('onReady', async () => {
+      const missing: string[] = [];
+      for (const route of routes) {
+        const { roles, public: open } = route.config ?? {};
+        const name = `${[route.method].flat().join(',')} ${route.url}`;
+        if (roles && open) throw new Error(`auth: ${name} declares both roles and public`);
+        if (!roles && !open) {
+          missing.push(name);
+          continue;
+        }
+        if (roles) guardOf(roles); // an unknown role is refused here
+        for (const method of [route.method].flat()) access.push({ method: method.toUpperCase(), url: route.url, roles: roles ?? 'public' });
+      }
+      if (missing.length) {
+        throw new Error(`auth: no roles declared on ${missing.join(', ')}: add config: { roles: [...] } (or config: { public: true })`);
+      }
+    });
   },
   { fastify: '5.x', name: 'tpr-auth' },
 );
+
+/** Who may call a route: its roles (`admin` always may), or anyone. */
+export interface RouteAccess {
+  method: string;
+  url: string;
+  roles: readonly Role[] | 'public';
+}
+
+/** Roles that read across claims (lists, histories, tasks, outputs). */
+export const READERS: readonly Role[] = ['manager', 'auditor'];
+/** Every role but admin (who always may): a claim's submitter reads it too. */
+export const ANY_ROLE: readonly Role[] = ['submitter', 'manager', 'auditor'];
+
+/** Who is acting, for the audit log: the request's principal (a route with declared roles always has one). */
+export function actorOf(request: FastifyRequest): AuditActor {
+  if (!request.principal) throw new Error('actorOf: the request has no principal');
+  return auditActorOf(request.principal);
+}
+
+/** The name of who is acting (a task's assignee): the principal's name (the API key's name), else `anonymous`. */
+export function actorName(request: FastifyRequest): string {
+  return request.principal?.name ?? 'anonymous';
+}
 
 // ---- Guards ----
 
 export type RoleGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
 
 /**
- * A hook (use it as `preHandler` or, to answer before the body is read, `onRequest`) letting through the given
- * roles, and `admin` always. No credentials → 401 with `WWW-Authenticate: Bearer`; invalid ones → 401; a principal
+ * A hook letting through the given roles, and `admin` always (authPlugin applies it from each route's `config.roles`). No credentials → 401 with `WWW-Authenticate: Bearer`; invalid ones → 401; a principal
  * without the role → 403. With no role given, admin only.
  */
 export function requireRole(...roles: Role[]): RoleGuard {
@@ -300,131 +368,4 @@ export function requireRole(...roles: Role[]): RoleGuard {
     }
     return undefined;
   };
-}
-
-// ---- The route → roles matrix ----
-
-export type RouteMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | '*';
-
-export interface RouteRule {
-  method: RouteMethod;
-  /**
-   * A fastify route path. `:param` matches a parameter of the route (not a literal segment: `/api/invoices/search`
-   * does not match `/api/invoices/:id`); a final `*` matches one or more further segments.
-   */
-  url: string;
-  /** Who may call it (`admin` always may), or 'public' for no authentication. */
-  roles: readonly Role[] | 'public';
-  what: string;
-}
-
-const READERS: readonly Role[] = ['manager', 'auditor'];
-
-/** First match wins: specific rules come before general ones. Any other /api route is admin-only (guardRoutes). */
-export const ROUTE_ROLES: readonly RouteRule[] = [
-  // Public
-  { method: 'GET', url: '/health', roles: 'public', what: 'health check' },
-  { method: 'GET', url: '/docs', roles: 'public', what: 'OpenAPI UI' },
-  { method: 'GET', url: '/docs/*', roles: 'public', what: 'OpenAPI UI and document' },
-  { method: '*', url: '/api/session', roles: 'public', what: 'console login (POST), current principal (GET, 401 when none), logout (DELETE)' },
-
-  // Submission and results
-  { method: 'POST', url: '/api/invoices', roles: ['submitter'], what: 'submit an invoice claim' },
-  { method: 'POST', url: '/api/batches', roles: ['submitter'], what: 'submit a batch' },
-  { method: 'POST', url: '/api/batches/*', roles: ['submitter'], what: 'append a page of invoices to an open batch, close it' },
-  { method: 'GET', url: '/api/invoices/:id', roles: ['submitter', 'manager', 'auditor'], what: 'one invoice and its decision' },
-  { method: 'GET', url: '/api/batches/:id', roles: ['submitter', 'manager', 'auditor'], what: 'one batch and its results' },
-
-  // Reading across invoices: list, search, timeline, histories
-  { method: 'GET', url: '/api/invoices', roles: READERS, what: 'list and search invoices' },
-  { method: 'GET', url: '/api/invoices/*', roles: READERS, what: 'search, timeline, workflow history (/history) of invoices' },
-  { method: 'GET', url: '/api/batches', roles: READERS, what: 'list batches' },
-  { method: 'GET', url: '/api/batches/*', roles: READERS, what: "a batch's details, Trame and e-mails" },
-  { method: 'GET', url: '/api/histories', roles: READERS, what: 'workflow histories (export, replay)' },
-  { method: 'GET', url: '/api/histories/*', roles: READERS, what: 'workflow histories (export, replay)' },
-
-  // Reference read by every role: motif codes and their reply texts (a resolve form, a decision's motif)
-  { method: 'GET', url: '/api/motifs', roles: ['submitter', 'manager', 'auditor'], what: 'motif codes and reply texts' },
-
-  // Manager tasks
-  { method: 'GET', url: '/api/tasks', roles: READERS, what: 'list manager tasks' },
-  { method: 'GET', url: '/api/tasks/*', roles: READERS, what: 'one task and its events' },
-  { method: 'POST', url: '/api/tasks/*', roles: ['manager'], what: 'claim, release, resolve a task' },
-
-  // Outputs: e-mail outbox, Trame SSTT files
-  { method: 'GET', url: '/api/outbox', roles: READERS, what: 'e-mail outbox' },
-  { method: 'GET', url: '/api/outbox/*', roles: READERS, what: 'one e-mail' },
-  { method: 'POST', url: '/api/outbox/*', roles: ['manager'], what: 'send a refused e-mail again (the address fixed)' },
-  { method: 'GET', url: '/api/trames', roles: READERS, what: 'list Trame files' },
-  { method: 'GET', url: '/api/trames/*', roles: READERS, what: 'download a Trame file' },
-  { method: 'POST', url: '/api/trames', roles: ['manager'], what: 'upload a completed Trame' },
-  { method: 'POST', url: '/api/trames/*', roles: ['manager'], what: 'upload a completed Trame' },
-
-  // The Temporal Web UI under /temporal/: its own check (a console session of a manager, auditor or admin, else the
-  // login page), api/routes/temporal-ui.ts
-  { method: '*', url: '/temporal', roles: 'public', what: 'Temporal Web UI (checks the session itself)' },
-  { method: '*', url: '/temporal/*', roles: 'public', what: 'Temporal Web UI (checks the session itself)' },
-
-  // Codec server (Temporal UI, temporal CLI --codec-endpoint): reads and writes personal data, audited
-  { method: 'POST', url: '/codec/*', roles: ['manager', 'auditor'], what: 'decode / encode payloads (Temporal codec server)' },
-
-  // The audit log: read-only, for admins and auditors
-  { method: 'GET', url: '/api/audit', roles: ['auditor'], what: 'the audit log (list)' },
-  { method: 'GET', url: '/api/audit/*', roles: ['auditor'], what: 'the audit log (export)' },
-
-  // Operations: Prometheus metrics (also Authorization: Bearer <METRICS_TOKEN> when set, api/routes/metrics.ts)
-  { method: 'GET', url: '/metrics', roles: ['admin'], what: 'Prometheus metrics (admins, or the METRICS_TOKEN)' },
-
-  // Administration
-  { method: '*', url: '/api/keys', roles: ['admin'], what: 'list and create API keys' },
-  { method: '*', url: '/api/keys/*', roles: ['admin'], what: 'revoke an API key' },
-  { method: '*', url: '/api/reference', roles: ['admin'], what: 'reference data' },
-  { method: '*', url: '/api/reference/*', roles: ['admin'], what: 'reference data' },
-];
-
-const segmentsOf = (url: string) => url.split('?')[0]!.replace(/\/+$/, '').split('/').slice(1);
-const isParam = (segment: string) => segment.startsWith(':') || segment === '*';
-
-function urlMatches(pattern: string, url: string): boolean {
-  const want = segmentsOf(pattern);
-  const got = segmentsOf(url);
-  const rest = want[want.length - 1] === '*';
-  const fixed = rest ? want.length - 1 : want.length;
-  if (rest ? got.length <= fixed : got.length !== fixed) return false;
-  for (let i = 0; i < fixed; i++) {
-    const w = want[i]!;
-    const g = got[i]!;
-    if (w.startsWith(':') ? !isParam(g) : w !== g) return false;
-  }
-  return true;
-}
-
-/** The first rule of the matrix matching a route (its declared path, e.g. `/api/invoices/:id`); HEAD counts as GET. */
-export function ruleFor(method: string, url: string, rules: readonly RouteRule[] = ROUTE_ROLES): RouteRule | undefined {
-  const m = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
-  return rules.find((rule) => (rule.method === '*' || rule.method === m) && urlMatches(rule.url, url));
-}
-
-/**
- * Applies the matrix to every route registered after this call, in this instance and its children: a guard is
- * prepended to the route's `onRequest` hooks (so that a caller without the role is answered before its body is read).
- * Routes under /api that no rule names are admin-only; other routes (static console pages) stay public.
- */
-export function guardRoutes(app: FastifyInstance, rules: readonly RouteRule[] = ROUTE_ROLES): void {
-  app.addHook('onRoute', (route: RouteOptions) => {
-    const url = route.url;
-    const guards = new Map<string, RoleGuard>();
-    for (const method of [route.method].flat().map((m) => m.toUpperCase())) {
-      const rule = ruleFor(method, url, rules);
-      if (rule?.roles === 'public') continue;
-      if (!rule && !/^\/api(\/|$)/.test(url)) continue;
-      if (!rule) app.log.warn(`auth: no ROUTE_ROLES rule for ${method} ${url}: admin only`);
-      guards.set(method, rule ? requireRole(...(rule.roles as Role[])) : requireRole('admin'));
-    }
-    if (guards.size === 0) return;
-    const methodOf = (request: FastifyRequest) => (request.method === 'HEAD' && !guards.has('HEAD') ? 'GET' : request.method);
-    const guard: RoleGuard = async (request, reply) => (presentsRouteToken(request) ? undefined : guards.get(methodOf(request))?.(request, reply));
-    const existing = route.onRequest === undefined ? [] : [route.onRequest].flat();
-    route.onRequest = [guard, ...existing] as RouteOptions['onRequest'];
-  });
 }

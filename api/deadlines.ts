@@ -9,19 +9,28 @@ export const TEMPORAL_TIMEOUT_MS = 2_500;
 export const TEMPORAL_UPDATE_TIMEOUT_MS = 10_000;
 
 /**
- * `fn`'s Temporal calls under a deadline `ms` from now. Settles by the deadline even while the client is waiting to
- * retry an unavailable server (its backoff may sleep past the deadline): the error is then a ServiceError, a 503.
+ * `promise`, or a rejection once `signal` aborts (`reason`, else the signal's own), whichever comes first. With
+ * `AbortSignal.timeout(ms)`: a bound on a wait that settles by then whatever the awaited call is doing.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, reason?: () => unknown): Promise<T> {
+  const why = () => (reason ? reason() : signal.reason);
+  if (signal.aborted) return Promise.reject(why());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(why());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * `fn`'s Temporal calls under a deadline `ms` from now: the calls in flight are cancelled then (the connection's abort
+ * signal and gRPC deadline), and the answer settles by then even while the client is waiting to retry an unavailable
+ * server (its backoff may sleep past the deadline): the error is then a ServiceError, a 503.
  */
 export async function withinDeadline<T>(client: Client, ms: number, fn: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ServiceError(`Temporal did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([client.connection.withDeadline(Date.now() + ms, fn), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const signal = AbortSignal.timeout(ms);
+  const calls = client.connection.withAbortSignal(signal, () => client.connection.withDeadline(Date.now() + ms, fn));
+  return untilAborted(calls, signal, () => new ServiceError(`Temporal did not answer within ${ms} ms`));
 }
 
 /** How long /health waits for the database's answer on its own connection: /health answers within 2 s. */

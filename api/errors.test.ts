@@ -2,7 +2,14 @@ import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyError, sanitizeError, VALUE_NOT_STORED } from './errors.js';
+import { HttpError, sanitizeError, toHttpError, VALUE_NOT_STORED } from './errors.js';
+import { TaskConflict } from '../db/tasks.js';
+
+/** The status and message the API answers for an error. */
+const classifyError = (err: unknown) => {
+  const http = toHttpError(err);
+  return { statusCode: http.statusCode, message: http.message };
+};
 
 const NIR = '1850369123045';
 
@@ -51,12 +58,27 @@ describe('sanitizeError', () => {
   });
 });
 
-describe('classifyError', () => {
+describe('toHttpError', () => {
   it('503 when PostgreSQL or Temporal cannot be reached, 500 otherwise', () => {
     expect(classifyError(Object.assign(new Error('x'), { code: 'CONNECT_TIMEOUT' })).statusCode).toBe(503);
     expect(classifyError(new Error('x', { cause: Object.assign(new Error('y'), { code: 'ECONNREFUSED' }) })).statusCode).toBe(503);
     expect(classifyError(Object.assign(new Error('x'), { name: 'ServiceError' })).statusCode).toBe(503);
     expect(classifyError(new TypeError('x'))).toEqual({ statusCode: 500, message: 'Internal error' });
+  });
+
+  it('one class: a stable code, retryable when the same request may succeed later; our own errors kept as they are', () => {
+    const down = toHttpError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }));
+    expect(down).toBeInstanceOf(HttpError);
+    expect(down).toMatchObject({ statusCode: 503, code: 'database_unavailable', retryable: true });
+    expect(toHttpError(Object.assign(new Error('x'), { name: 'ServiceError' }))).toMatchObject({ code: 'temporal_unavailable', retryable: true });
+    expect(toHttpError(new TypeError('x'))).toMatchObject({ code: 'internal_error', retryable: false });
+    const mine = new HttpError(409, 'Task 1 is already resolved');
+    expect(toHttpError(mine)).toBe(mine);
+    expect(toHttpError(new TaskConflict('resolved', 'Task t is resolved'))).toMatchObject({ statusCode: 409, message: 'Task t is resolved', code: 'task_conflict' });
+    expect(toHttpError(new TaskConflict('not_found', 'Task t not found')).statusCode).toBe(404);
+    // fastify's own 4xx: its status and message.
+    expect(classifyError(Object.assign(new Error('Body is too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' })))
+      .toEqual({ statusCode: 413, message: 'Body is too large' });
   });
 });
 

@@ -71,6 +71,12 @@ export const BatchReceipt = Type.Object({
   conflicts: Type.Array(BatchConflictSchema, { description: 'The invoices of this request left out, and why' }),
 });
 
+/** A download, sent as it is (a Buffer or a stream: never serialised): `T` is what the handler sends. */
+export const Download = <T>(description: string) => Type.Unsafe<T>({ type: 'string', format: 'binary', description });
+
+/** JSON whose shape is `T` (a type of the rules or the repositories), documented as an object. */
+export const JsonOf = <T>(description: string) => Type.Unsafe<T>(Type.Object({}, { additionalProperties: true, description }));
+
 export const ErrorBody = Type.Object({
   message: Type.String(),
   errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),

@@ -18,7 +18,7 @@ import type { Principal } from '../db/api-keys.js';
 import { openTasksOf, type OpenTask } from '../db/trame-import.js';
 import { formatFrenchDate } from '../rules/dates.js';
 import { resolveTaskUpdate } from '../workflows/contract.js';
-import type { AppDependencies } from './app.js';
+import type { AppDependencies } from './dependencies.js';
 import { TEMPORAL_UPDATE_TIMEOUT_MS } from './deadlines.js';
 import { TaskConflict } from '../db/tasks.js';
 
@@ -54,7 +54,10 @@ const ARCHIVE_KEY_HEADER = "CRITERE D'ARCHIVAGE";
 interface ToClose { row: number; archiveKey: string; manager: string; treatedOn: string }
 
 /** Throws `TrameTooLarge` for a file past the limits (nothing applied). */
-export async function importTrame(deps: AppDependencies, content: Buffer, options: TrameImportOptions): Promise<TrameImportReport> {
+/** What an import reads and changes. */
+export type TrameImportDependencies = Pick<AppDependencies, 'invoices' | 'outputs' | 'tasks' | 'database' | 'client' | 'operatorName' | 'temporalTimeoutMs'>;
+
+export async function importTrame(deps: TrameImportDependencies, content: Buffer, options: TrameImportOptions): Promise<TrameImportReport> {
   const errors = new TrameErrors();
   const toClose: ToClose[] = [];
   const ignored: TrameImportReport['ignored'] = [];
@@ -110,7 +113,7 @@ export async function importTrame(deps: AppDependencies, content: Buffer, option
 }
 
 /** Closes one row's task in the uploader's name, or says why not in the report. */
-async function closeRow(deps: AppDependencies, principal: Principal, item: ToClose, task: OpenTask | undefined, report: TrameImportReport): Promise<void> {
+async function closeRow(deps: TrameImportDependencies, principal: Principal, item: ToClose, task: OpenTask | undefined, report: TrameImportReport): Promise<void> {
   const { row, archiveKey } = item;
   if (!task) {
     report.ignored.push({ row, archiveKey, reason: 'no open task (already treated)' });

@@ -5,6 +5,7 @@ import { api, events, ApiError } from './lib/api.js';
 import { h, icon, clear, replace } from './lib/dom.js';
 import { formatNumber } from './lib/format.js';
 import { store, setMotifs } from './lib/store.js';
+import { setLabels } from './lib/labels.js';
 import { avatar, errorState, loading, roleLabel } from './lib/ui.js';
 
 const APP_NAME = 'Rejets TP';
@@ -218,11 +219,9 @@ export async function start() {
     }
   }
   if (store.session) {
-    try {
-      setMotifs(await api('/api/motifs'));
-    } catch {
-      setMotifs([]);
-    }
+    const [motifs, labels] = await Promise.all([api('/api/motifs').catch(() => []), api('/api/labels').catch(() => null)]);
+    setMotifs(motifs);
+    setLabels(labels);
     const [outbox, batches] = await Promise.all([probe('/api/outbox?limit=1'), probe('/api/batches/sonde-console')]);
     store.features.outbox = outbox;
     store.features.batches = batches;

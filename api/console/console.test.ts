@@ -1,5 +1,5 @@
-// The console's plain-JavaScript modules that need no browser: the copied labels still match the rules, and the
-// formats (French dates, NIR masking) do what the pages rely on.
+// The console's plain-JavaScript modules that need no browser: the labels are the rules' own, served by the API
+// (GET /api/labels), and the formats (French dates, NIR masking) do what the pages rely on.
 
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -7,19 +7,23 @@ import { ANALYSIS_STEPS } from '../../rules/analyze.js';
 import { MOTIFS } from '../../rules/motifs.js';
 import { CONTENT_ERRORS, MISSING_DETAILS } from '../../rules/sublists.js';
 import { INVOICE_STATUSES as CONTRACT_STATUSES, TASK_ACTIONS } from '../../workflows/contract.js';
+import { consoleLabels } from '../routes/reference.js';
 
 // The console's modules are browser JavaScript without type declarations: loaded by URL, typed loosely.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const load = (path: string): Promise<any> => import(pathToFileURL(new URL(path, import.meta.url).pathname).href);
 
 describe('api/console/lib/labels.js', () => {
-  it('has the analysis steps of rules/analyze.ts, in order, with their titles', async () => {
+  it('has the analysis steps of rules/analyze.ts, in order, with their titles, as GET /api/labels serves them (no copy)', async () => {
     const labels = await load('./lib/labels.js');
+    expect(labels.ANALYSIS_STEPS).toEqual([]);
+    labels.setLabels(JSON.parse(JSON.stringify(consoleLabels())));
     expect(labels.ANALYSIS_STEPS).toEqual(ANALYSIS_STEPS.map(({ code, title }) => ({ code, title })));
   });
 
-  it('has the two sub-lists of rules/sublists.ts, verbatim and in the MO order', async () => {
+  it('has the two sub-lists of rules/sublists.ts, verbatim and in the MO order, as GET /api/labels serves them', async () => {
     const labels = await load('./lib/labels.js');
+    labels.setLabels(JSON.parse(JSON.stringify(consoleLabels())));
     expect(labels.MISSING_DETAILS).toEqual(MISSING_DETAILS.map(({ code, label }) => ({ code, label })));
     expect(labels.CONTENT_ERRORS).toEqual(CONTENT_ERRORS.map(({ code, label }) => ({ code, label })));
     expect(labels.missingDetailLabel('part_rc')).toBe('Montant de la part RC');

@@ -1,12 +1,12 @@
-// The managers' web console: static files (HTML, JavaScript modules, CSS) served at /console/.
+// The managers' web console: static files (HTML, JavaScript modules, CSS) served at /console/ by @fastify/static.
 // No build step: the browser loads the modules of this folder as they are. Every path under /console/ that is
-// not one of the console's files gets index.html, so that deep links (/console/taches/2901122401-1) work;
-// a missing script, style sheet or image is a 404 instead (a page would otherwise fail in a confusing way).
+// not one of the console's files gets index.html (the plugin's not-found handler), so that deep links
+// (/console/taches/2901122401-1) work; a missing script, style sheet or image is a 404 instead (a page would
+// otherwise fail in a confusing way).
 //
 // Register it at the root, without a prefix: `await app.register(consoleRoutes)`.
 
-import { stat } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
@@ -38,57 +38,68 @@ export const CONSOLE_CSP = [
   "object-src 'none'",
 ].join('; ');
 
-function securityHeaders(reply: FastifyReply): void {
-  reply
-    .header('content-security-policy', CONSOLE_CSP)
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
-    .header('x-frame-options', 'DENY')
-    // Revalidated on every load (ETag / Last-Modified): a new version of the console is picked up at once.
-    .header('cache-control', 'no-cache');
-}
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': CONSOLE_CSP,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  // Revalidated on every load (ETag / Last-Modified): a new version of the console is picked up at once.
+  'cache-control': 'no-cache',
+};
 
-/** The file under CONSOLE_ROOT that `rest` names, if the console serves it. */
-async function servedFile(rest: string): Promise<string | null> {
-  if (!rest || rest.endsWith('/')) return null;
-  if (rest.split('/').some((part) => part.startsWith('.') || part === '')) return null;
-  if (!SERVED_EXTENSIONS.has(extname(rest).toLowerCase())) return null;
-  const full = normalize(join(CONSOLE_ROOT, rest));
-  if (!full.startsWith(CONSOLE_ROOT.endsWith(sep) ? CONSOLE_ROOT : CONSOLE_ROOT + sep)) return null;
-  try {
-    return (await stat(full)).isFile() ? full.slice(CONSOLE_ROOT.length).split(sep).join('/').replace(/^\//, '') : null;
-  } catch {
-    return null;
-  }
+const CONSOLE_PREFIX = '/console';
+const DeepLink = Type.Object({ '*': Type.String({ maxLength: 500 }) });
+
+/** Whether a path under /console/ names a file the console serves (one of its extensions, no dotfile). */
+function served(pathName: string): boolean {
+  const parts = pathName.split('/').filter(Boolean);
+  return parts.length > 0 && !parts.some((part) => part.startsWith('.')) && SERVED_EXTENSIONS.has(extname(pathName).toLowerCase());
 }
 
 export const consoleRoutes: FastifyPluginAsync = async (app) => {
-  // `serve: false`: only reply.sendFile; the two routes below decide what is sent. The decorator may already exist
-  // when the application registers @fastify/static elsewhere: sendFile is then called with our root explicitly.
-  await app.register(fastifyStatic, {
-    root: CONSOLE_ROOT,
-    serve: false,
-    decorateReply: !app.hasReplyDecorator('sendFile'),
-  });
+  await app.register(async (console) => {
+    // The console's routes (@fastify/static's included) are public: its files hold nothing but code. The rest of the
+    // path is checked like any input (no control character…): a deep link or a file name.
+    console.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true };
+      if (route.url.endsWith('*')) route.schema = { ...route.schema, params: DeepLink };
+    });
+    await console.register(fastifyStatic, {
+      root: CONSOLE_ROOT,
+      prefix: '/',
+      // The decorator may already exist when the application registers @fastify/static elsewhere.
+      decorateReply: !console.hasReplyDecorator('sendFile'),
+      index: false,
+      redirect: false,
+      cacheControl: false,
+      dotfiles: 'deny',
+      allowedPath: served,
+      setHeaders: (reply) => {
+        reply.headers(SECURITY_HEADERS);
+      },
+    });
 
-  const sendOptions = { cacheControl: false, dotfiles: 'deny' as const };
-
-  const serve = async (rest: string, reply: FastifyReply) => {
-    securityHeaders(reply);
-    const file = await servedFile(rest);
-    if (file) return reply.sendFile(file, CONSOLE_ROOT, sendOptions);
-    if (ASSET_EXTENSIONS.has(extname(rest).toLowerCase())) {
-      return reply.status(404).type('application/json; charset=utf-8').send({ message: `No file /console/${rest}` });
-    }
-    return reply.type('text/html; charset=utf-8').sendFile('index.html', CONSOLE_ROOT, sendOptions);
-  };
-
-  const hide = { schema: { hide: true } };
-  app.get('/console', hide, async (_request, reply) => serve('', reply));
-  // The rest of the path is checked like any input (no control character…): a deep link or a file name.
-  const DeepLink = Type.Object({ '*': Type.String({ maxLength: 500 }) });
-  app.get<{ Params: { '*': string } }>('/console/*', { schema: { hide: true, params: DeepLink } }, async (request, reply) =>
-    serve(request.params['*'] ?? '', reply));
+    const index = (reply: FastifyReply) =>
+      reply.headers(SECURITY_HEADERS).type('text/html; charset=utf-8').sendFile('index.html', CONSOLE_ROOT, { cacheControl: false });
+    // /console and /console/.
+    console.get('/', { schema: { hide: true } }, async (_request, reply) => index(reply));
+    // Anything else under /console/: a missing asset is a 404, any other path a deep link (the index page).
+    console.setNotFoundHandler(async (request, reply) => {
+      const rest = request.url.split('?')[0]!.slice(CONSOLE_PREFIX.length + 1);
+      if (ASSET_EXTENSIONS.has(extname(decodeURIComponentSafe(rest)).toLowerCase())) {
+        return reply.status(404).headers(SECURITY_HEADERS).type('application/json; charset=utf-8').send({ message: `No file /console/${rest}` });
+      }
+      return index(reply);
+    });
+  }, { prefix: CONSOLE_PREFIX });
 };
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
 
 export default consoleRoutes;

@@ -2,11 +2,11 @@
 // admins and auditors; and an export (NDJSON or CSV) of a period, itself recorded.
 
 import { Readable } from 'node:stream';
-import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
-import { AUDIT_ACTIONS, actorOf, type AuditEntry } from '../../db/audit.js';
-import type { AppDependencies } from '../app.js';
-import { ErrorBody } from '../schemas.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { AUDIT_ACTIONS, type AuditEntry } from '../../db/audit.js';
+import { actorOf } from '../auth.js';
+import { Download, ErrorBody } from '../schemas.js';
 
 const Instant = Type.String({ format: 'date-time', description: 'ISO 8601 instant' });
 const AuditQuery = Type.Object({
@@ -40,8 +40,9 @@ function csvCell(value: unknown): string {
 }
 const csvLine = (entry: AuditEntry) => CSV_COLUMNS.map((c) => csvCell(entry[c])).join(',');
 
-export const auditRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
-  app.get<{ Querystring: Static<typeof AuditQuery> }>('/api/audit', {
+export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/api/audit', {
+    config: { roles: ['auditor'] },
     schema: {
       tags: ['access'],
       summary: 'The audit log, newest first: every state-changing action and every read of personal data (never editable)',
@@ -50,25 +51,26 @@ export const auditRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async 
     },
   }, async (request) => {
     const { action, target, actor, from, to, before, limit = 100 } = request.query;
-    const entries = await deps.audit.list({ action, target, actorKeyId: actor, from, to, before, limit });
+    const entries = await app.audit.list({ action, target, actorKeyId: actor, from, to, before, limit });
     return { entries, next: entries.length === limit ? entries.at(-1)!.id : null };
   });
 
-  app.get<{ Querystring: Static<typeof ExportQuery> }>('/api/audit/export', {
+  app.get('/api/audit/export', {
+    config: { roles: ['auditor'] },
     schema: {
       tags: ['access'],
       summary: 'The audit log of a period, oldest first, as NDJSON (default) or CSV; the export is itself recorded',
       querystring: ExportQuery,
-      response: { 400: ErrorBody },
+      response: { 200: Download<Readable>('NDJSON or CSV'), 400: ErrorBody },
     },
   }, async (request, reply) => {
     const { format = 'ndjson', from, to } = request.query;
-    await deps.audit.record({ actor: actorOf(request.principal!), action: 'audit.export', ip: request.ip, details: { format, from: from ?? null, to: to ?? null } });
+    await app.audit.record({ actor: actorOf(request), action: 'audit.export', ip: request.ip, details: { format, from: from ?? null, to: to ?? null } });
     // Streamed in pages of 5 000, by id: bounded memory whatever the period.
     async function* lines() {
       if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\n`;
       for (let after = 0; ;) {
-        const page = await deps.audit.list({ from, to, order: 'oldest', limit: 5000, after });
+        const page = await app.audit.list({ from, to, order: 'oldest', limit: 5000, after });
         if (page.length) yield `${page.map((e) => (format === 'csv' ? csvLine(e) : JSON.stringify(e))).join('\n')}\n`;
         if (page.length < 5000) return;
         after = page.at(-1)!.id;

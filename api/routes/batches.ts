@@ -2,15 +2,15 @@
 // A batch is its GTO task: `batchId` is its idempotency key — the same request again answers the batch as it is (200),
 // other invoices under the same id are a 409 naming them.
 
-import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Invoice } from '../../rules/types.js';
 import { batchStatusQuery, batchWorkflowId } from '../../workflows/contract.js';
-import type { AppDependencies } from '../app.js';
+import { ANY_ROLE, READERS } from '../auth.js';
 import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { badRequest, notFound } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
-import { BatchIdSchema, BatchPageBody, BatchReceipt, ErrorBody, SubmitBatchBody } from '../schemas.js';
+import { BatchIdSchema, BatchPageBody, BatchReceipt, Download, ErrorBody, JsonOf, SubmitBatchBody } from '../schemas.js';
 
 const BatchParams = Type.Object({ id: BatchIdSchema });
 
@@ -28,13 +28,13 @@ function refuseRepeats(invoices: { archiveKey: string }[]): void {
   if (repeats.length) throw badRequest(repeats);
 }
 
-export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
-  const { service, outputs, batches, client } = deps;
-  const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
+export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { invoiceService: service, outputs, batches, temporal: client } = app;
+  const timeout = app.settings.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
 
-  app.post<{ Body: Static<typeof SubmitBatchBody> }>('/api/batches', {
+  app.post('/api/batches', {
     bodyLimit: BATCH_BODY_LIMIT,
-    config: { answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
+    config: { roles: ['submitter'], answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
       tags: ['batches'],
       summary: 'Submit a « multi factures » document (its GTO task id as batchId): one workflow per invoice, then the e-mails, the Trame and « FIN OK ». '
@@ -54,9 +54,9 @@ export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async 
     return reply.status(created ? 202 : 200).header('location', `/api/batches/${batchId}`).send(body);
   });
 
-  app.post<{ Params: Static<typeof BatchParams>; Body: Static<typeof BatchPageBody> }>('/api/batches/:id/invoices', {
+  app.post('/api/batches/:id/invoices', {
     bodyLimit: BATCH_BODY_LIMIT,
-    config: { answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
+    config: { roles: ['submitter'], answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
       tags: ['batches'],
       summary: 'Append a page of up to 5 000 invoices to an open batch (the same page again changes nothing). 409 once the batch is closed to new invoices.',
@@ -70,7 +70,8 @@ export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async 
     return reply.status(added ? 202 : 200).send(answer);
   });
 
-  app.post<{ Params: Static<typeof BatchParams> }>('/api/batches/:id/close', {
+  app.post('/api/batches/:id/close', {
+    config: { roles: ['submitter'] },
     schema: {
       tags: ['batches'],
       summary: 'No more invoices: closes an open batch to new pages and starts it (its invoices\' workflows, then e-mails, Trame, « FIN OK »). Idempotent.',
@@ -79,11 +80,12 @@ export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async 
     },
   }, async (request, reply) => reply.status(202).send(await service.completeBatch(request.params.id)));
 
-  app.get<{ Params: Static<typeof BatchParams> }>('/api/batches/:id', {
+  app.get('/api/batches/:id', {
+    config: { roles: ANY_ROLE },
     schema: {
       tags: ['batches'],
       summary: 'A batch\'s progress: decided, routed, e-mailed, conflicts left out, its Trame and its GTO closure',
-      params: BatchParams, response: { 404: ErrorBody },
+      params: BatchParams, response: { 200: JsonOf<Record<string, unknown>>('The batch\'s progress (db/batches.ts BatchProgress) and its workflow\'s phase'), 404: ErrorBody },
     },
   }, async (request) => {
     const progress = await batches.progress(request.params.id);
@@ -100,8 +102,9 @@ export const batchRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async 
     };
   });
 
-  app.get<{ Params: Static<typeof BatchParams> }>('/api/batches/:id/trame.xlsx', {
-    schema: { tags: ['batches'], summary: 'The batch\'s Trame SSTT workbook', params: BatchParams, response: { 404: ErrorBody } },
+  app.get('/api/batches/:id/trame.xlsx', {
+    config: { roles: READERS },
+    schema: { tags: ['batches'], summary: 'The batch\'s Trame SSTT workbook', params: BatchParams, response: { 200: Download<Buffer>('The workbook (.xlsx)'), 404: ErrorBody } },
   }, async (request, reply) => {
     const latest = await outputs.latestTrameOfBatch(request.params.id);
     const trame = latest ? await outputs.trame(latest.id) : null;

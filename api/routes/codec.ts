@@ -2,17 +2,16 @@
 // returning `{ payloads: [{ metadata: { key: base64 }, data: base64 }] }`. The Temporal UI calls it from the
 // browser (TEMPORAL_UI_ORIGIN, with the console's session cookie: same site), the CLI with a Bearer key:
 //   temporal workflow show -w invoice-… --codec-endpoint http://127.0.0.1:3000/codec --codec-auth "Bearer $KEY"
-// Managers, auditors and admins only (api/auth.ts ROUTE_ROLES); every call is audited (who, when, how many).
+// Managers, auditors and admins only (each route's `config.roles`); every call is audited (who, when, how many).
 // CORS: only the configured Temporal UI origin, credentials allowed.
 
 import cors from '@fastify/cors';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Payload } from '@temporalio/common';
 import { decode, encode } from '@temporalio/common/lib/internal-non-workflow/codec-helpers.js';
 import { PayloadDecryptionError } from '../../activities/encryption.js';
-import { actorOf } from '../../db/audit.js';
-import type { AppDependencies } from '../app.js';
+import { actorOf } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { ErrorBody } from '../schemas.js';
 
@@ -46,13 +45,16 @@ function toJson(payloads: Payload[]): JsonPayloadT[] {
 }
 
 export interface CodecRouteOptions {
-  deps: AppDependencies;
   /** The Temporal UI's origins (TEMPORAL_UI_ORIGIN), allowed to call with credentials; none: no cross-origin call. */
   uiOrigins: readonly string[];
 }
 
-export const codecRoutes: FastifyPluginAsync<CodecRouteOptions> = async (app, { deps, uiOrigins }) => {
-  const codecs = deps.client.options.loadedDataConverter.payloadCodecs;
+export const codecRoutes: FastifyPluginAsyncTypebox<CodecRouteOptions> = async (app, { uiOrigins }) => {
+  const codecs = app.temporal.options.loadedDataConverter.payloadCodecs;
+  // The CORS preflight route (@fastify/cors: OPTIONS /codec/*) needs no credentials: browsers send none with it.
+  app.addHook('onRoute', (route) => {
+    if (route.method === 'OPTIONS') route.config = { ...route.config, public: true };
+  });
   await app.register(cors, {
     origin: uiOrigins.length ? [...uiOrigins] : false,
     credentials: true,
@@ -62,7 +64,7 @@ export const codecRoutes: FastifyPluginAsync<CodecRouteOptions> = async (app, { 
   });
 
   for (const direction of ['decode', 'encode'] as const) {
-    app.post<{ Body: Static<typeof CodecBody> }>(`/${direction}`, {
+    app.post(`/${direction}`, {
       schema: {
         tags: ['access'],
         summary: direction === 'decode'
@@ -72,6 +74,7 @@ export const codecRoutes: FastifyPluginAsync<CodecRouteOptions> = async (app, { 
         response: { 200: CodecBody, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 422: ErrorBody },
       },
       bodyLimit: 64 * 1024 * 1024,
+      config: { roles: ['manager', 'auditor'] },
     }, async (request) => {
       let payloads = fromJson(request.body.payloads);
       try {
@@ -80,8 +83,8 @@ export const codecRoutes: FastifyPluginAsync<CodecRouteOptions> = async (app, { 
         if (error instanceof PayloadDecryptionError) throw new HttpError(422, `A payload cannot be decrypted: ${error.message}`);
         throw error;
       }
-      await deps.audit.record({
-        actor: actorOf(request.principal!), action: `codec.${direction}`, ip: request.ip,
+      await app.audit.record({
+        actor: actorOf(request), action: `codec.${direction}`, ip: request.ip,
         target: typeof request.headers['x-namespace'] === 'string' ? request.headers['x-namespace'].slice(0, 100) : null,
         details: { payloads: payloads.length, origin: request.headers.origin ?? null },
       });

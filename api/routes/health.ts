@@ -1,11 +1,10 @@
 // Health: whether Temporal and the database answer, each within its bound (api/deadlines.ts), so that /health
 // itself answers 503 naming the dependency that failed instead of waiting.
 
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { createConsistencyRepository } from '../../db/consistency.js';
-import type { AppDependencies } from '../app.js';
-import { DATABASE_PROBE_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
+import { DATABASE_PROBE_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, untilAborted, withinDeadline } from '../deadlines.js';
 
 const Check = Type.Object({ ok: Type.Boolean(), message: Type.Optional(Type.String()) });
 const Details = Type.Object({
@@ -25,41 +24,39 @@ const Health = Type.Object({
 });
 
 async function check(fn: () => Promise<unknown>, timeoutMs: number): Promise<{ ok: boolean; message?: string }> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([fn(), new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs); })]);
+    await untilAborted(fn(), AbortSignal.timeout(timeoutMs), () => new Error(`no answer within ${timeoutMs} ms`));
     return { ok: true };
   } catch (err) {
     return { ok: false, message: (err as Error).message.split('\n')[0] };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
-export const healthRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
+export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get('/health', {
+    config: { public: true },
     schema: { tags: ['system'], summary: 'Temporal and database reachability', response: { 200: Health, 503: Health } },
   }, async (request, reply) => {
-    const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
-    const { database: db } = deps;
+    const timeout = app.settings.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
+    const { database: db, temporal: client } = app;
     const [temporal, database] = await Promise.all([
-      check(() => withinDeadline(deps.client, timeout, () => deps.client.workflowService.getSystemInfo({})), timeout),
+      check(() => withinDeadline(client, timeout, () => client.workflowService.getSystemInfo({})), timeout),
       // The probe has a connection of its own: a pool busy or stuck on other requests does not delay it.
       check(() => (db.ping ? db.ping(DATABASE_PROBE_TIMEOUT_MS) : db.execute('select 1')), DATABASE_PROBE_TIMEOUT_MS),
     ]);
     const ok = temporal.ok && database.ok;
     // Admins also see what needs a person: alerts on e-mails, claims stalled, the last consistency check.
     const details = request.principal?.role === 'admin' && database.ok
-      ? await adminDetails(deps).catch(() => undefined)
+      ? await adminDetails(app).catch(() => undefined)
       : undefined;
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', temporal, database, ...(details ? { details } : {}) });
   });
 };
 
-async function adminDetails(deps: AppDependencies) {
-  const consistency = createConsistencyRepository(deps.database.db);
+async function adminDetails(app: FastifyInstance) {
+  const consistency = createConsistencyRepository(app.database.db);
   const [alerts, stalledClaims, last] = await Promise.all([
-    deps.mailer.alerts(), consistency.stalledClaims(10 * 60_000), consistency.lastRun(),
+    app.mailer.alerts(), consistency.stalledClaims(10 * 60_000), consistency.lastRun(),
   ]);
   const kinds: Record<string, number> = {};
   for (const f of last?.findings ?? []) kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;

@@ -1,17 +1,17 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { actorOf } from '../../db/audit.js';
 import type { InvoiceRecord } from '../../db/invoices.js';
 import type { Invoice } from '../../rules/types.js';
 import { invoiceWorkflowId } from '../../workflows/contract.js';
-import type { AppDependencies } from '../app.js';
+import { actorOf, ANY_ROLE, READERS } from '../auth.js';
 import { TEMPORAL_TIMEOUT_MS } from '../deadlines.js';
 import { decodeHistory, loadHistory } from '../histories.js';
 import { notFound } from '../errors.js';
-import { invoiceTimeline } from '../timeline.js';
+import { invoiceTimeline, type TimelineEntry } from '../timeline.js';
 import {
-  ErrorBody, IdParams, InvoiceList, InvoiceListQuery, InvoiceView, Receipt, SubmitInvoiceBody,
+  ErrorBody, IdParams, InvoiceList, JsonOf, InvoiceListQuery, InvoiceView, Receipt, SubmitInvoiceBody,
 } from '../schemas.js';
 
 function view(record: InvoiceRecord) {
@@ -45,15 +45,15 @@ const WorkflowParams = Type.Object({
 
 /** A history export: as stored (encrypted) or decoded; Temporal first, then the archive; audited either way. */
 async function sendHistory(
-  deps: AppDependencies, request: FastifyRequest, reply: FastifyReply, workflowId: string,
+  app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, workflowId: string,
   options: { target: string; decoded?: boolean; runId?: string },
 ) {
-  const loaded = await loadHistory(deps, deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS, workflowId, options.runId);
+  const loaded = await loadHistory({ client: app.temporal, archive: app.archive }, app.settings.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS, workflowId, options.runId);
   if (!loaded) throw notFound(`The history of ${workflowId}`);
   const decoded = options.decoded === true;
-  if (decoded) await decodeHistory(deps.client, loaded.history);
-  await deps.audit.record({
-    actor: actorOf(request.principal!), action: decoded ? 'history.export.decoded' : 'history.export', target: options.target, ip: request.ip,
+  if (decoded) await decodeHistory(app.temporal, loaded.history);
+  await app.audit.record({
+    actor: actorOf(request), action: decoded ? 'history.export.decoded' : 'history.export', target: options.target, ip: request.ip,
     details: { workflowId, source: loaded.source, runId: loaded.runId },
   });
   return reply
@@ -65,11 +65,11 @@ async function sendHistory(
     .send(historyToJSON(loaded.history));
 }
 
-export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
-  const { service, invoices, client } = deps;
-  const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
+export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { invoiceService: service, invoices } = app;
 
-  app.post<{ Body: Static<typeof SubmitInvoiceBody> }>('/api/invoices', {
+  app.post('/api/invoices', {
+    config: { roles: ['submitter'] },
     schema: {
       tags: ['invoices'],
       summary: 'Submit a claim: starts its workflow (or returns the existing one for this critère d\'archivage: `duplicate: true`). '
@@ -83,7 +83,8 @@ export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = asyn
     return reply.status(202).header('location', `/api/invoices/${receipt.id}`).send(receipt);
   });
 
-  app.get<{ Querystring: Static<typeof InvoiceListQuery> }>('/api/invoices', {
+  app.get('/api/invoices', {
+    config: { roles: READERS },
     schema: {
       tags: ['invoices'],
       summary: 'Claims, newest first, filtered by status, motif, N° PS or batch',
@@ -102,7 +103,8 @@ export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = asyn
     };
   });
 
-  app.get<{ Params: Static<typeof IdParams> }>('/api/invoices/:id', {
+  app.get('/api/invoices/:id', {
+    config: { roles: ANY_ROLE },
     schema: {
       tags: ['invoices'],
       summary: 'A claim: status, decision (spec §8 result) and analysis trace',
@@ -113,11 +115,12 @@ export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = asyn
     const record = await invoices.get(request.params.id);
     if (!record) throw notFound(`Invoice ${request.params.id}`);
     // Its decision's trace names the beneficiary: a read of personal data.
-    await deps.audit.record({ actor: actorOf(request.principal!), action: 'invoice.read', target: record.archiveKey, ip: request.ip });
+    await app.audit.record({ actor: actorOf(request), action: 'invoice.read', target: record.archiveKey, ip: request.ip });
     return view(record);
   });
 
-  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof HistoryQuery> }>('/api/invoices/:id/history', {
+  app.get('/api/invoices/:id/history', {
+    config: { roles: READERS },
     schema: {
       tags: ['invoices'],
       summary: 'The Temporal event history of the claim\'s workflow (JSON, replayable with npm run replay -- --file): '
@@ -130,10 +133,11 @@ export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = asyn
   }, async (request, reply) => {
     const record = await invoices.get(request.params.id);
     if (!record) throw notFound(`Invoice ${request.params.id}`);
-    return sendHistory(deps, request, reply, invoiceWorkflowId(request.params.id), { target: record.archiveKey, decoded: request.query.decoded });
+    return sendHistory(app, request, reply, invoiceWorkflowId(request.params.id), { target: record.archiveKey, decoded: request.query.decoded });
   });
 
-  app.get<{ Params: Static<typeof WorkflowParams>; Querystring: Static<typeof HistoryQuery> }>('/api/histories/:workflowId', {
+  app.get('/api/histories/:workflowId', {
+    config: { roles: READERS },
     schema: {
       tags: ['invoices'],
       summary: 'The history of an invoice or batch workflow (`invoice-…`, `batch-…`), latest run unless `runId`: '
@@ -144,30 +148,31 @@ export const invoiceRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = asyn
     },
   }, async (request, reply) => {
     const { workflowId } = request.params;
-    return sendHistory(deps, request, reply, workflowId, { target: workflowId, decoded: request.query.decoded, runId: request.query.runId });
+    return sendHistory(app, request, reply, workflowId, { target: workflowId, decoded: request.query.decoded, runId: request.query.runId });
   });
 };
 
-export const invoiceTimelineRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
-  const { invoices, client, tasks, mailer } = deps;
-  const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
-  app.get<{ Params: Static<typeof IdParams> }>('/api/invoices/:id/timeline', {
+export const invoiceTimelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { invoices, temporal: client, tasks, mailer } = app;
+  const timeout = app.settings.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
+  app.get('/api/invoices/:id/timeline', {
+    config: { roles: READERS },
     schema: {
       tags: ['invoices'],
       summary: 'What happened to the claim, and when: received, each analysis step, decision, tasks, e-mail, end',
-      params: IdParams, response: { 404: ErrorBody, 503: ErrorBody },
+      params: IdParams, response: { 200: Type.Array(JsonOf<TimelineEntry>('A moment of the claim\'s life')), 404: ErrorBody, 503: ErrorBody },
     },
   }, async (request) => {
     const record = await invoices.get(request.params.id);
     if (!record) throw notFound(`Invoice ${request.params.id}`);
     const [loaded, taskList, email] = await Promise.all([
-      loadHistory(deps, timeout, record.workflowId),
+      loadHistory({ client, archive: app.archive }, timeout, record.workflowId),
       tasks.ofInvoice(record.archiveKey),
       record.emailId ? mailer.get(record.emailId) : Promise.resolve(null),
     ]);
     if (!loaded) throw notFound(`The history of invoice ${record.archiveKey}`);
     await decodeHistory(client, loaded.history);
-    await deps.audit.record({ actor: actorOf(request.principal!), action: 'timeline.read', target: record.archiveKey, ip: request.ip });
+    await app.audit.record({ actor: actorOf(request), action: 'timeline.read', target: record.archiveKey, ip: request.ip });
     return invoiceTimeline({ record, history: loaded.history, tasks: taskList, email });
   });
 };

@@ -1,11 +1,11 @@
 // API keys, admin only: list (never a key nor its hash), create (the key is in the answer, once), revoke.
 // Needs authPlugin registered first.
 
-import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { ApiKeyRepository } from '../../db/api-keys.js';
-import { actorOf, type AuditLog } from '../../db/audit.js';
-import { requireRole } from '../auth.js';
+import type { AuditLog } from '../../db/audit.js';
+import { actorOf } from '../auth.js';
 import { ErrorBody } from '../schemas.js';
 import { RoleSchema } from './session.js';
 
@@ -40,16 +40,17 @@ const KeyIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 
 
 const denied = { 401: ErrorBody, 403: ErrorBody };
 
-export const keyRoutes: FastifyPluginAsync<KeyRouteOptions> = async (app, { keys, audit }) => {
+export const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app, { keys, audit }) => {
   if (!app.hasRequestDecorator('principal')) throw new Error('keyRoutes: register authPlugin first');
-  // onRequest: a caller without the role is answered before its body is read.
-  app.addHook('onRequest', requireRole('admin'));
+  const admins = { roles: ['admin'] } as const;
 
   app.get('/api/keys', {
+    config: admins,
     schema: { tags: ['access'], summary: 'Every API key, revoked ones included', response: { 200: KeyList, ...denied } },
   }, async () => ({ items: await keys.list() }));
 
-  app.post<{ Body: Static<typeof CreateKeyBody> }>('/api/keys', {
+  app.post('/api/keys', {
+    config: admins,
     schema: {
       tags: ['access'],
       summary: 'Creates an API key; the answer holds the key, shown this once',
@@ -59,13 +60,14 @@ export const keyRoutes: FastifyPluginAsync<KeyRouteOptions> = async (app, { keys
   }, async (request, reply) => {
     const created = await keys.create({ role: request.body.role, name: request.body.name });
     await audit.record({
-      actor: actorOf(request.principal!), action: 'key.create', target: created.id, details: { role: created.role, name: created.name }, ip: request.ip,
+      actor: actorOf(request), action: 'key.create', target: created.id, details: { role: created.role, name: created.name }, ip: request.ip,
     });
     request.log.info({ keyId: created.id, role: created.role, by: request.principal?.keyId }, 'API key created');
     return reply.code(201).header('cache-control', 'no-store').send(created);
   });
 
-  app.delete<{ Params: Static<typeof KeyIdParams> }>('/api/keys/:id', {
+  app.delete('/api/keys/:id', {
+    config: admins,
     schema: {
       tags: ['access'],
       summary: 'Revokes an API key (its sessions end too)',
@@ -74,8 +76,8 @@ export const keyRoutes: FastifyPluginAsync<KeyRouteOptions> = async (app, { keys
     },
   }, async (request, reply) => {
     if (!(await keys.revoke(request.params.id))) return reply.code(404).send({ message: `API key ${request.params.id} not found` });
-    await audit.record({ actor: actorOf(request.principal!), action: 'key.revoke', target: request.params.id, ip: request.ip });
+    await audit.record({ actor: actorOf(request), action: 'key.revoke', target: request.params.id, ip: request.ip });
     request.log.info({ keyId: request.params.id, by: request.principal?.keyId }, 'API key revoked');
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 };

@@ -1,5 +1,5 @@
 // GET /metrics: Prometheus text format, for admins (API key or console session) or `Authorization: Bearer
-// <METRICS_TOKEN>` when the variable is set (api/auth.ts ROUTE_ROLES and `routeToken`).
+// <METRICS_TOKEN>` when the variable is set (the route's `config.roles` and `routeToken`).
 //
 // The registry is this app's own (never prom-client's global one): the process' default metrics, the duration of
 // every request by method, route pattern and status, and the product's figures read from the database at scrape
@@ -9,7 +9,6 @@
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { createMetricsRepository, TASK_AGE_BUCKETS, STUCK_SENDING_MS, type ProductFigures } from '../../db/metrics.js';
-import type { AppDependencies } from '../app.js';
 import { sanitizeError } from '../errors.js';
 
 /** The figures are read from the database at most this often (a fast scraper gets the last ones). */
@@ -83,17 +82,13 @@ export function registerProductGauges(registry: Registry, figures: () => Promise
   });
 }
 
-export interface MetricsOptions {
-  deps: AppDependencies;
-  /** Also accepted as `Authorization: Bearer <token>` (METRICS_TOKEN); unset: admins only. */
-  token?: string;
-}
-
 /**
  * GET /metrics and the request-duration histogram. Wrapped with fastify-plugin: the histogram's hook sees every
  * route of the app, not only this plugin's.
  */
-export const metricsRoutes = fp<MetricsOptions>(async (app, { deps, token }) => {
+export const metricsRoutes = fp(async (app) => {
+  // Also accepted as `Authorization: Bearer <token>` (METRICS_TOKEN); unset: admins only.
+  const token = app.settings.metricsToken;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tprejects_api_' });
 
@@ -114,7 +109,7 @@ export const metricsRoutes = fp<MetricsOptions>(async (app, { deps, token }) => 
 
   // The product's gauges: a registry of their own, left out of a scrape when the database could not be read (rather
   // than zeros that look like figures).
-  const repository = createMetricsRepository(deps.database.db);
+  const repository = createMetricsRepository(app.database.db);
   const figures = cachedFigures(() => repository.figures(), FIGURES_TTL_MS, (error) => {
     app.log.error({ err: sanitizeError(error) }, 'metrics: the figures could not be read');
   });
@@ -128,11 +123,11 @@ export const metricsRoutes = fp<MetricsOptions>(async (app, { deps, token }) => 
 
   app.get('/metrics', {
     schema: { hide: true },
-    config: { routeToken: token || undefined },
+    config: { roles: ['admin'], routeToken: token || undefined },
   }, async (_request, reply) => {
     const read = await figures();
     figuresUp.set(read ? 1 : 0);
     const text = `${await registry.metrics()}\n${read ? await product.metrics() : ''}`;
     return reply.type(registry.contentType).send(text);
   });
-}, { fastify: '5.x', name: 'tpr-metrics' });
+}, { fastify: '5.x', name: 'tpr-metrics', dependencies: ['tpr-external-services'] });

@@ -1,20 +1,18 @@
 // Outputs: the e-mails sent (or written to .data/outbox/), the Trame SSTT of open manager rows, and its re-import.
 
-import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { openManagerTrame } from '../../activities/trame/service.js';
-import { MAIL_STATUSES } from '../../activities/mail/mailer.js';
+import { MAIL_STATUSES, type SentMail } from '../../activities/mail/mailer.js';
 import { mailRetryWorkflow, mailRetryWorkflowId } from '../../workflows/mail.js';
-import { actorOf as auditActor } from '../../db/audit.js';
-import type { AppDependencies } from '../app.js';
+import { actorOf, READERS } from '../auth.js';
 import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { HttpError, notFound } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
-import { BatchFilterSchema, ErrorBody, limitSchema, OffsetSchema } from '../schemas.js';
+import { BatchFilterSchema, ErrorBody, JsonOf, limitSchema, OffsetSchema } from '../schemas.js';
 import { importTrame } from '../trame-import.js';
 import { MAX_REPORTED_ERRORS, TrameTooLarge } from '../../activities/trame/read.js';
 import { loadTrameLimits } from '../../config.js';
-import { actorOf } from '../../db/audit.js';
 
 const OutboxQuery = Type.Object({
   batchId: BatchFilterSchema,
@@ -32,10 +30,11 @@ const RetryBody = Type.Union([Type.Null(), Type.Object({
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async (app, { deps }) => {
-  const { mailer } = deps;
+export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { mailer, temporal: client, settings } = app;
 
-  app.get<{ Querystring: Static<typeof OutboxQuery> }>('/api/outbox', {
+  app.get('/api/outbox', {
+    config: { roles: READERS },
     schema: { tags: ['outputs'], summary: 'E-mails to practitioners and escalations, newest first', querystring: OutboxQuery },
   }, async (request) => {
     const { batchId, ps, kind, status, limit = 50, offset = 0 } = request.query;
@@ -46,15 +45,17 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
     };
   });
 
-  app.get<{ Params: { id: string } }>('/api/outbox/:id', {
-    schema: { tags: ['outputs'], summary: 'One e-mail: headers, HTML and text', params: Type.Object({ id: Type.String({ maxLength: 300 }) }), response: { 404: ErrorBody } },
+  app.get('/api/outbox/:id', {
+    config: { roles: READERS },
+    schema: { tags: ['outputs'], summary: 'One e-mail: headers, HTML and text', params: Type.Object({ id: Type.String({ maxLength: 300 }) }), response: { 200: JsonOf<SentMail>('The e-mail'), 404: ErrorBody } },
   }, async (request) => {
     const mail = await mailer.get(request.params.id);
     if (!mail) throw notFound(`E-mail ${request.params.id}`);
     return mail;
   });
 
-  app.post<{ Params: { id: string }; Body: Static<typeof RetryBody> }>('/api/outbox/:id/retry', {
+  app.post('/api/outbox/:id/retry', {
+    config: { roles: ['manager'] },
     schema: {
       tags: ['outputs'],
       summary: 'Send a refused escalation e-mail again, once the address is fixed: to `to` when given, else to the managers\' address as configured now (MANAGERS_EMAIL). '
@@ -75,14 +76,14 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
       throw new HttpError(409, `E-mail ${mail.id} is not refused, it is being retried (${mail.error ?? 'no error recorded'}): it goes as it is, its address cannot change now`);
     }
     // A refused escalation goes to the managers' address as configured now, unless another one is given.
-    const requeued = (await mailer.requeue(mail.id, { to: to ?? deps.managersEmail }))!;
-    await withinDeadline(deps.client, deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS, () =>
-      deps.client.workflow.start(mailRetryWorkflow, {
-        taskQueue: deps.taskQueue, workflowId: mailRetryWorkflowId(mail.id, requeued.retries), args: [{ id: mail.id }],
+    const requeued = (await mailer.requeue(mail.id, { to: to ?? settings.managersEmail }))!;
+    await withinDeadline(client, settings.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS, () =>
+      client.workflow.start(mailRetryWorkflow, {
+        taskQueue: settings.taskQueue, workflowId: mailRetryWorkflowId(mail.id, requeued.retries), args: [{ id: mail.id }],
         workflowIdConflictPolicy: 'USE_EXISTING',
       }));
-    await deps.audit.record({
-      actor: auditActor(request.principal!), action: 'outbox.retry', target: mail.id,
+    await app.audit.record({
+      actor: actorOf(request), action: 'outbox.retry', target: mail.id,
       details: { kind: mail.kind, to: requeued.to, retries: requeued.retries }, ip: request.ip,
     });
     const { html: _h, text: _t, ...summary } = requeued;
@@ -90,21 +91,21 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
   });
 
   app.get('/api/trames/open.xlsx', {
-    config: { answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
+    config: { roles: READERS, answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: { tags: ['outputs'], summary: 'A Trame SSTT of every row still open for managers' },
   }, async (_request, reply) => {
-    const { content } = await openManagerTrame(deps);
+    const { content } = await openManagerTrame({ invoices: app.invoices, outputs: app.outputs, operatorName: settings.operatorName });
     return reply.type(XLSX)
       .header('content-disposition', `attachment; filename="trame-sstt-ouvertes-${todayInFrance()}.xlsx"`)
       .send(content);
   });
 
   // Imports of a Trame at once: each holds at most its upload, a page of rows and what it inflates at a time.
-  const limits = deps.trameLimits ?? loadTrameLimits();
+  const limits = settings.trameLimits ?? loadTrameLimits();
   let importing = 0;
 
   app.post('/api/trames', {
-    config: { answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
+    config: { roles: ['manager'], answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
       tags: ['outputs'],
       summary: 'Re-import a Trame SSTT filled by a manager (multipart, field « file »): the rows with « Gestionnaire Almerys » and « Almerys – traité le » close their tasks, '
@@ -133,7 +134,7 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
     importing++;
     const principal = request.principal!;
     const audit = (target: string | null, details: Record<string, unknown>) =>
-      deps.audit.record({ actor: actorOf(principal), action: 'trame.import', target, details, ip: request.ip });
+      app.audit.record({ actor: actorOf(request), action: 'trame.import', target, details, ip: request.ip });
     try {
       let content: Buffer;
       try {
@@ -143,7 +144,10 @@ export const outputRoutes: FastifyPluginAsync<{ deps: AppDependencies }> = async
         throw new HttpError(413, `Fichier refusé : il dépasse ${megabytes(limits.maxUploadBytes)} `
           + `(limite TRAME_MAX_UPLOAD_BYTES = ${limits.maxUploadBytes} octets).`);
       }
-      const report = await importTrame(deps, content, { principal, limits });
+      const report = await importTrame({
+        invoices: app.invoices, outputs: app.outputs, tasks: app.tasks, database: app.database, client,
+        operatorName: settings.operatorName, temporalTimeoutMs: settings.temporalTimeoutMs,
+      }, content, { principal, limits });
       await audit(report.batchId, {
         rows: report.rows, closed: report.closed.length, refused: report.refused.length, errors: report.errorCount,
       });

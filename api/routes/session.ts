@@ -3,8 +3,8 @@
 // Needs authPlugin registered first (it resolves request.principal from the cookie on later requests and counts
 // failed logins with the other failed authentications).
 
-import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { ApiKeyRepository } from '../../db/api-keys.js';
 import { ROLES } from '../../db/api-keys.js';
 import { actorOf, type AuditLog } from '../../db/audit.js';
@@ -30,12 +30,14 @@ const PrincipalView = Type.Object({ keyId: Type.String(), name: Type.String(), r
 /** One message whatever the reason (malformed, unknown, revoked): nothing to learn from it. */
 export const INVALID_KEY = 'Invalid API key';
 
-export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app, options) => {
+export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = async (app, options) => {
   if (!app.hasRequestDecorator('principal')) throw new Error('sessionRoutes: register authPlugin first');
   const secure = secureCookiesFor(options);
   const { audit, keys } = options;
 
-  app.post<{ Body: Static<typeof LoginBody> }>('/api/session', {
+  // Public: logging in is how one gets credentials; the two others answer from the principal, if any.
+  app.post('/api/session', {
+    config: { public: true },
     schema: {
       tags: ['access'],
       summary: 'Console login: exchanges an API key for a 12-hour session cookie (tpr_session)',
@@ -59,6 +61,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
   });
 
   app.get('/api/session', {
+    config: { public: true },
     schema: {
       tags: ['access'],
       summary: 'The caller (session cookie or Bearer key)',
@@ -72,10 +75,11 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
   });
 
   app.delete('/api/session', {
+    config: { public: true },
     schema: { tags: ['access'], summary: 'Console logout: ends the session (its cookie is refused from then on) and deletes the cookie', response: { 204: Type.Null() } },
   }, async (request, reply) => {
     const ended = request.sessionId ? await keys.endSession(request.sessionId) : null;
     if (ended) await audit.record({ actor: actorOf(ended), action: 'session.logout', target: ended.keyId, ip: request.ip });
-    return reply.code(204).header('set-cookie', clearSessionCookieHeader({ secure })).send();
+    return reply.code(204).header('set-cookie', clearSessionCookieHeader({ secure })).send(null);
   });
 };

@@ -2,16 +2,15 @@
 // Only the task's holder resolves it: a task nobody holds is claimed by its resolver on the way, one held by another
 // manager is a 409 naming them (an admin may override, as they may release it). Each action is in the audit log.
 
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
-import { MOTIFS, MOTIF_CODES } from '../../rules/motifs.js';
-import type { MotifCode } from '../../rules/types.js';
-import { actorOf as auditActor } from '../../db/audit.js';
-import { TaskConflict, type TaskRepository } from '../../db/tasks.js';
+import { MOTIF_CODES } from '../../rules/motifs.js';
+import { TaskConflict } from '../../db/tasks.js';
 import { resolveTaskUpdate, TASK_ACTIONS, type ResolutionOutcome } from '../../workflows/contract.js';
-import type { AppDependencies } from '../app.js';
+import { actorName, actorOf, READERS } from '../auth.js';
 import { TEMPORAL_TIMEOUT_MS, TEMPORAL_UPDATE_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { HttpError, notFound } from '../errors.js';
 import { multilineText } from '../../rules/schema.js';
@@ -42,39 +41,26 @@ export const ResolveBody = Type.Object({
 
 const Task = Type.Object({}, { additionalProperties: true, description: 'A manager task (TaskSummary; with decision, invoice, practitioner and events for one task)' });
 
-/** Who is acting: the principal's name (the API key's name) when authenticated. */
-export function actorOf(request: FastifyRequest): string {
-  const principal = (request as FastifyRequest & { principal?: { name: string } | null }).principal;
-  return principal?.name ?? 'anonymous';
-}
-
-function conflict(err: unknown): never {
-  if (err instanceof TaskConflict) throw new HttpError(err.reason === 'not_found' ? 404 : 409, err.message);
-  throw err;
-}
-
-export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: TaskRepository } }> = async (app, { deps }) => {
-  const { tasks, client, audit } = deps;
+export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { tasks, temporal: client, audit } = app;
   const record = (request: FastifyRequest, action: 'task.claim' | 'task.release' | 'task.resolve' | 'task.pay', taskId: string, details?: Record<string, unknown>) =>
-    audit.record({ actor: auditActor(request.principal!), action, target: taskId, details: details ?? null, ip: request.ip });
-  const timeout = deps.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
+    audit.record({ actor: actorOf(request), action, target: taskId, details: details ?? null, ip: request.ip });
+  const timeout = app.settings.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
 
-  app.get('/api/motifs', {
-    schema: { tags: ['tasks'], summary: 'The 23 motifs de traitement (labels of the Trame drop-down)' },
-  }, async () => MOTIFS.map((m) => ({ code: m.code, label: m.label, routing: m.routing, waitsForDecision: m.waitsForDecision })));
-
-  app.get<{ Querystring: Static<typeof TaskListQuery> }>('/api/tasks', {
+  app.get('/api/tasks', {
+    config: { roles: READERS },
     schema: { tags: ['tasks'], summary: 'The inbox: tasks filtered, overdue first, with counts per motif', querystring: TaskListQuery },
   }, async (request) => {
     const { status, motif, assignee, overdue, ps, q, limit = 50, offset = 0 } = request.query;
     const result = await tasks.list({
-      status, motif: motif as MotifCode | undefined, assignee: assignee === 'me' ? actorOf(request) : assignee,
+      status, motif, assignee: assignee === 'me' ? actorName(request) : assignee,
       overdue, practitionerNumber: ps, q, limit, offset,
     });
     return { ...result, limit, offset };
   });
 
-  app.get<{ Params: Static<typeof TaskParams> }>('/api/tasks/:id', {
+  app.get('/api/tasks/:id', {
+    config: { roles: READERS },
     schema: { tags: ['tasks'], summary: 'A task: the invoice, the analysis trace, the suggested motif and reply, who did what', params: TaskParams, response: { 200: Task, 404: ErrorBody } },
   }, async (request) => {
     const task = await tasks.get(request.params.id);
@@ -82,25 +68,28 @@ export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: T
     return task;
   });
 
-  app.post<{ Params: Static<typeof TaskParams> }>('/api/tasks/:id/claim', {
+  app.post('/api/tasks/:id/claim', {
+    config: { roles: ['manager'] },
     schema: { tags: ['tasks'], summary: 'Take the task (409 when someone else has it or it is resolved)', params: TaskParams, response: { 200: Task, 404: ErrorBody, 409: ErrorBody } },
   }, async (request) => {
-    const { task, claimed } = await tasks.acquire(request.params.id, actorOf(request)).catch(conflict);
+    const { task, claimed } = await tasks.acquire(request.params.id, actorName(request));
     if (claimed) await record(request, 'task.claim', task.id);
     return task;
   });
 
-  app.post<{ Params: Static<typeof TaskParams> }>('/api/tasks/:id/release', {
+  app.post('/api/tasks/:id/release', {
+    config: { roles: ['manager'] },
     schema: { tags: ['tasks'], summary: 'Give the task back (its assignee, or an admin)', params: TaskParams, response: { 200: Task, 404: ErrorBody, 409: ErrorBody } },
   }, async (request) => {
     const force = request.principal?.role === 'admin';
     const holder = (await tasks.summary(request.params.id))?.assignee ?? null;
-    const task = await tasks.release(request.params.id, actorOf(request), force).catch(conflict);
-    await record(request, 'task.release', task.id, holder && holder !== actorOf(request) ? { holder } : undefined);
+    const task = await tasks.release(request.params.id, actorName(request), force);
+    await record(request, 'task.release', task.id, holder && holder !== actorName(request) ? { holder } : undefined);
     return task;
   });
 
-  app.post<{ Params: Static<typeof TaskParams>; Body: Static<typeof ResolveBody> }>('/api/tasks/:id/resolve', {
+  app.post('/api/tasks/:id/resolve', {
+    config: { roles: ['manager'] },
     schema: {
       tags: ['tasks'],
       summary: 'Resolve the task: pay, reply with a motif, reanalyze or close. The waiting workflow applies it and answers (200 with the outcome); '
@@ -118,7 +107,7 @@ export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: T
     if (action === 'reply' && !motif) throw new HttpError(400, 'A reply needs a motif', [{ path: 'motif', message: 'is required with the action reply' }]);
     const task = await tasks.summary(request.params.id);
     if (!task) throw notFound(`Task ${request.params.id}`);
-    const resolution = { taskId: task.id, action, motif: (motif as MotifCode | undefined) ?? null, comment: comment ?? null, by: actorOf(request) };
+    const resolution = { taskId: task.id, action, motif: motif ?? null, comment: comment ?? null, by: actorName(request) };
     const handle = client.workflow.getHandle(task.workflowId);
     if (task.status !== 'open') {
       // The same resolution sent again (a client retrying after a 202): its outcome as the workflow gave it, not a
@@ -131,7 +120,7 @@ export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: T
         .catch(async (err: unknown) => {
           if (!(err instanceof WorkflowNotFoundError)) return null;
           // The workflow's history is gone (retention): the claim's row says where it ended.
-          const invoice = await deps.invoices.get(task.archiveKey);
+          const invoice = await app.invoices.get(task.archiveKey);
           return { taskId: task.id, status: invoice?.status ?? 'closed', nextTaskId: null } satisfies ResolutionOutcome;
         });
       return outcome ? { task, outcome } : reply.status(202).send({ task, outcome: null });
@@ -149,7 +138,7 @@ export const taskRoutes: FastifyPluginAsync<{ deps: AppDependencies & { tasks: T
         if (err instanceof TaskConflict && err.reason === 'claimed_by_other') {
           throw new HttpError(409, `${err.message}: only they can resolve it (or release it first)`);
         }
-        return conflict(err);
+        throw err; // 404 or 409 (api/errors.ts toHttpError)
       });
       if (claimed) await record(request, 'task.claim', task.id, { by: 'resolve' });
     }

@@ -29,6 +29,8 @@ export const temporalUiRoutes: FastifyPluginAsync<{ upstream: string }> = async 
     upstream: origin,
     prefix: TEMPORAL_UI_PREFIX,
     rewritePrefix: TEMPORAL_UI_PREFIX,
+    // Public as far as the route table goes: the guard checks the session itself and sends a browser to the login.
+    config: { public: true },
     preHandler: sessionGuard,
     // Credentials stay here: the UI server needs none.
     replyOptions: { rewriteRequestHeaders: (_request, headers) => ({ ...headers, cookie: undefined, authorization: undefined }) },

@@ -1,19 +1,9 @@
-// What the console shows for the project's codes, in French. The analysis steps and the two sub-lists are copies of
-// rules/analyze.ts (ANALYSIS_STEPS) and rules/sublists.ts: api/console/labels.test.ts checks they still match.
-// Motif labels are not here: GET /api/motifs gives them.
+// What the console shows for the project's codes, in French. The analysis steps and the two sub-lists of the MO come
+// from the API (GET /api/labels, read from rules/analyze.ts and rules/sublists.ts: never copied here), as the motifs do
+// (GET /api/motifs, lib/store.js); api/console/console.test.ts checks the console shows what the API serves.
 
-/** The analysis steps, in the spec's order (§4). */
-export const ANALYSIS_STEPS = [
-  { code: 'G0', title: 'Document' },
-  { code: 'G1', title: 'État de la facture dans AGICA' },
-  { code: 'G2', title: 'PS dans AGAPS' },
-  { code: 'G3', title: 'Éléments manquants' },
-  { code: 'G4', title: 'Analyse de la facture globale' },
-  { code: 'G5', title: 'Bénéficiaire dans PROTIPS' },
-  { code: 'G6', title: 'Droits à la date des soins' },
-  { code: 'G7', title: 'Contenu de la facture' },
-  { code: 'G8', title: 'Saisie et valorisation VALERYS' },
-];
+/** The analysis steps, in the spec's order (§4): `[{ code, title }]`, from GET /api/labels (setLabels). */
+export const ANALYSIS_STEPS = [];
 
 /** Trace lines after the steps. */
 export const EXTRA_TRACE_STEPS = {
@@ -21,39 +11,26 @@ export const EXTRA_TRACE_STEPS = {
   Routing: { code: 'Orientation', title: 'Destinataire du retour' },
 };
 
-/** « MANQUE DETAIL – Détail manquant », in the MO's order. */
-export const MISSING_DETAILS = [
-  { code: 'acte_majore_seul', label: "l'acte majoré ne peut être facturé seul, merci de préciser l'acte ou les actes complémentaire(s)." },
-  { code: 'beneficiaire', label: 'Bénéficiaire des soins : nom, prénom, date de naissance et numéro de sécurité sociale' },
-  { code: 'date_facture', label: 'Date de la facture' },
-  { code: 'detail_actes', label: 'Détail des actes effectués : code, montant, coefficient, quantité et date des soins pour chacun des actes réalisés' },
-  { code: 'part_rc', label: 'Montant de la part RC' },
-  { code: 'montant_total', label: 'Montant total de la dépense' },
-  { code: 'numero_facture', label: 'Numéro de la facture' },
-];
+/** « MANQUE DETAIL – Détail manquant », in the MO's order: `[{ code, label }]`, from GET /api/labels. */
+export const MISSING_DETAILS = [];
 
-/** « ERREUR CONTENU FACTURE – Incohérence », in the MO's order. */
-export const CONTENT_ERRORS = [
-  { code: 'acte_mau_sans_ami', label: 'Acte MAU : cet acte doit être obligatoirement facturé avec un acte AMI 1 ou AMI 1.5' },
-  { code: 'code_acte_inconnu', label: 'Code acte inconnu' },
-  { code: 'codes_actes_differents', label: 'Code(s) acte(s) différent(s) entre les documents' },
-  { code: 'date_facture_anterieure', label: 'Date de la facture antérieure à la date des soins' },
-  {
-    code: 'document_non_conforme',
-    label:
-      'Document fourni non conforme : le document fourni ne permet pas le règlement par Almerys : merci de nous transmettre une facture conforme (feuille de soins CERFA, facture informatique, quittance détaillée). Ne seront pas considérés comme valables les bordereaux de virement / décomptes du régime obligatoire ou tout autre document provenant du régime obligatoire, les documents du RSI.',
-  },
-  { code: 'incoherence_dates_recapitulatif', label: 'Incohérence entre la date des soins sur la facture et celle indiquée sur le récapitulatif' },
-  { code: 'incoherence_identite_nir', label: "Incohérence entre l'identité du bénéficiaire des soins et le numéro de sécurité sociale" },
-  { code: 'incoherence_naissance', label: "Incohérence entre l'identité du bénéficiaire et la date et/ou le rang de naissance" },
-  { code: 'prix_unitaire_non_conforme', label: 'Le prix unitaire des actes est non conforme' },
-  { code: 'montants_differents', label: 'Montants différents entre les documents' },
-  { code: 'plusieurs_adeli', label: 'Présence de plusieurs n° Adeli' },
-  { code: 'soins_a_cheval', label: 'Les soins sont à cheval sur deux contrats' },
-];
+/** « ERREUR CONTENU FACTURE – Incohérence », in the MO's order: `[{ code, label }]`, from GET /api/labels. */
+export const CONTENT_ERRORS = [];
 
-const DETAIL_LABELS = new Map(MISSING_DETAILS.map((d) => [d.code, d.label]));
-const ERROR_LABELS = new Map(CONTENT_ERRORS.map((e) => [e.code, e.label]));
+const DETAIL_LABELS = new Map();
+const ERROR_LABELS = new Map();
+
+/** Takes the labels GET /api/labels answers (once logged in; before, codes are shown as they are). */
+export function setLabels(labels) {
+  const list = (value) => (Array.isArray(value) ? value : []);
+  ANALYSIS_STEPS.splice(0, ANALYSIS_STEPS.length, ...list(labels?.analysisSteps));
+  MISSING_DETAILS.splice(0, MISSING_DETAILS.length, ...list(labels?.missingDetails));
+  CONTENT_ERRORS.splice(0, CONTENT_ERRORS.length, ...list(labels?.contentErrors));
+  DETAIL_LABELS.clear();
+  for (const d of MISSING_DETAILS) DETAIL_LABELS.set(d.code, d.label);
+  ERROR_LABELS.clear();
+  for (const e of CONTENT_ERRORS) ERROR_LABELS.set(e.code, e.label);
+}
 
 export const missingDetailLabel = (code) => DETAIL_LABELS.get(code) ?? code;
 export const contentErrorLabel = (code) => ERROR_LABELS.get(code) ?? code;

@@ -1,0 +1,42 @@
+// What the console shows for the project's codes, from the rules themselves (never a copy in the console's JS):
+// the motifs (their labels, routing), the analysis steps G0–G8 and the two sub-lists of the MO.
+
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { ANALYSIS_STEPS } from '../../rules/analyze.js';
+import { MOTIFS } from '../../rules/motifs.js';
+import { CONTENT_ERRORS, MISSING_DETAILS } from '../../rules/sublists.js';
+import { ANY_ROLE } from '../auth.js';
+
+const Coded = (text: 'title' | 'label') => Type.Array(Type.Object({ code: Type.String(), [text]: Type.String() }));
+const Labels = Type.Object({
+  analysisSteps: Coded('title'),
+  missingDetails: Coded('label'),
+  contentErrors: Coded('label'),
+});
+
+/** GET /api/labels: the analysis steps (rules/analyze.ts) and the two sub-lists (rules/sublists.ts), in order. */
+export function consoleLabels() {
+  return {
+    analysisSteps: ANALYSIS_STEPS.map(({ code, title }) => ({ code, title })),
+    missingDetails: MISSING_DETAILS.map(({ code, label }) => ({ code, label })),
+    contentErrors: CONTENT_ERRORS.map(({ code, label }) => ({ code, label })),
+  };
+}
+
+export const referenceRoutes: FastifyPluginAsync = async (app) => {
+  app.get('/api/motifs', {
+    config: { roles: ANY_ROLE },
+    schema: { tags: ['tasks'], summary: 'The 23 motifs de traitement (labels of the Trame drop-down)' },
+  }, async () => MOTIFS.map((m) => ({ code: m.code, label: m.label, routing: m.routing, waitsForDecision: m.waitsForDecision })));
+
+  const labels = consoleLabels();
+  app.get('/api/labels', {
+    config: { roles: ANY_ROLE },
+    schema: {
+      tags: ['tasks'],
+      summary: 'The analysis steps G0–G8 and the MO\'s sub-lists « Détail manquant » and « Incohérence », with their French labels',
+      response: { 200: Labels },
+    },
+  }, async () => labels);
+};
