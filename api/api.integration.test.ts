@@ -24,7 +24,6 @@ afterAll(async () => {
   await p?.close();
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Res = Omit<Response, 'json'> & { json(): Promise<any> };
 const post = (path: string, body: unknown) => api.fetch(path, { method: 'POST', json: body }) as Promise<Res>;
 const get = (path: string) => api.fetch(path) as Promise<Res>;

@@ -26,7 +26,6 @@ afterAll(async () => {
   await p?.close();
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
 /** A valid claim: an example's invoice (the one with the most strings) under a critère of this file. */
