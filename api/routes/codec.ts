@@ -55,6 +55,14 @@ export const codecRoutes: FastifyPluginAsyncTypebox<CodecRouteOptions> = async (
   app.addHook('onRoute', (route) => {
     if (route.method === 'OPTIONS') route.config = { ...route.config, public: true };
   });
+  // The role check (authPlugin, on request) answers 401 / 403 before @fastify/cors's own hook runs: such an answer
+  // gets the CORS headers here, so that a browser on the UI's origin reads the refusal instead of a network error.
+  app.addHook('onSend', async (request, reply) => {
+    const origin = request.headers.origin;
+    if (origin && uiOrigins.includes(origin) && !reply.hasHeader('access-control-allow-origin')) {
+      reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true').header('vary', 'Origin');
+    }
+  });
   await app.register(cors, {
     origin: uiOrigins.length ? [...uiOrigins] : false,
     credentials: true,
