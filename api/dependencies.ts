@@ -16,12 +16,9 @@ import type { OutputRepository } from '../db/outputs.js';
 import type { TaskRepository } from '../db/tasks.js';
 import type { InvoiceService } from './invoice-service.js';
 
-export interface AppDependencies {
-  client: Client;
-  /** `ping` (a probe on a connection of its own) is used by /health when given, else `execute('select 1')`. */
-  database: Pick<OpenDatabase, 'execute' | 'db'> & Partial<Pick<OpenDatabase, 'ping'>>;
+/** The repositories the routes read, as decorators of the same names. */
+export interface Repositories {
   invoices: InvoiceRepository;
-  service: InvoiceService;
   tasks: TaskRepository;
   outputs: OutputRepository;
   batches: BatchRepository;
@@ -31,6 +28,13 @@ export interface AppDependencies {
   audit: AuditLog;
   /** Histories kept after Temporal's retention (db/archive.ts). */
   archive: ArchiveRepository;
+}
+
+export interface AppDependencies extends Repositories {
+  client: Client;
+  /** `ping` (a probe on a connection of its own) is used by /health when given, else `execute('select 1')`. */
+  database: Pick<OpenDatabase, 'execute' | 'db'> & Partial<Pick<OpenDatabase, 'ping'>>;
+  service: InvoiceService;
   /** The Temporal UI server (TEMPORAL_UI_URL), served under /temporal/ from this origin (api/routes/temporal-ui.ts). */
   temporalUiUrl?: string;
   /** Signs the console's session cookies (api/session-secret.ts). */
@@ -69,19 +73,11 @@ export type ApiSettings = Pick<AppDependencies, 'operatorName' | 'managersEmail'
 export type ApiDatabase = AppDependencies['database'];
 
 declare module 'fastify' {
-  interface FastifyInstance {
+  interface FastifyInstance extends Repositories {
     /** The Temporal client (deadlines: api/deadlines.ts). */
     temporal: Client;
     database: ApiDatabase;
-    invoices: InvoiceRepository;
     invoiceService: InvoiceService;
-    tasks: TaskRepository;
-    outputs: OutputRepository;
-    batches: BatchRepository;
-    mailer: Mailer;
-    keys: ApiKeyRepository;
-    audit: AuditLog;
-    archive: ArchiveRepository;
     settings: ApiSettings;
   }
 }
