@@ -17,7 +17,7 @@ import { createAuditLog } from './db/audit.js';
 import { createWorkflowMessenger } from './activities/messenger.js';
 import { dataConverterOf, temporalClient } from './temporal.js';
 import { createBatchRepository } from './db/batches.js';
-import { createOutputRepository } from './db/outputs.js';
+import { createTrameRepository } from './db/trames.js';
 import { createTaskRepository } from './db/tasks.js';
 import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_TEMPORAL_ADDRESS, loadConfig, type Config } from './config.js';
 import { openDatabase, type OpenDatabase } from './db/client.js';
@@ -54,7 +54,7 @@ export function dependenciesFrom(
     ports: createPostgresPorts(database.db),
     invoices: createInvoiceRepository(database.db),
     tasks: createTaskRepository(database.db),
-    outputs: createOutputRepository(database.db),
+    trames: createTrameRepository(database.db),
     batches: createBatchRepository(database.db),
     messenger: createWorkflowMessenger(temporal),
     mailer: createMailer({ db: database.db, transport: observe.transport?.(transport) ?? transport }),

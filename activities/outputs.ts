@@ -8,7 +8,7 @@ import { motifLabel } from '../rules/motifs.js';
 import type { AnalysisResult, Invoice, MotifCode } from '../rules/types.js';
 import type { BatchRepository } from '../db/batches.js';
 import type { InvoiceRecord, InvoiceRepository } from '../db/invoices.js';
-import type { OutputRepository } from '../db/outputs.js';
+import type { TrameRepository } from '../db/trames.js';
 import type { TaskRepository } from '../db/tasks.js';
 import type { ReplySent } from '../workflows/contract.js';
 import { composeEscalationEmail, composePractitionerEmails } from './mail/compose.js';
@@ -21,7 +21,7 @@ import { buildTrameRows, trameWorkbook } from './trame/service.js';
 export interface OutputDependencies {
   invoices: InvoiceRepository;
   tasks: TaskRepository;
-  outputs: OutputRepository;
+  trames: TrameRepository;
   batches: BatchRepository;
   /** Starts invoice workflows and tells them about their e-mails (a batch's activities). */
   messenger: WorkflowMessenger;
@@ -86,7 +86,7 @@ const BATCH_PAGE = 500;
 const BATCH_WINDOW = 200;
 
 export function createOutputActivities(deps: OutputDependencies) {
-  const { invoices, tasks, outputs, batches, messenger, mailer } = deps;
+  const { invoices, tasks, trames, batches, messenger, mailer } = deps;
 
   /** The escalation e-mail of an overdue task (the outbox id makes a second call a no-op). */
   async function notifyEscalation(input: { taskId: string }): Promise<void> {
@@ -263,7 +263,7 @@ export function createOutputActivities(deps: OutputDependencies) {
       }
       const content = await trameWorkbook(rows);
       const trameId = `trame-${input.batchId}`;
-      await outputs.saveTrame({ id: trameId, batchId: input.batchId, rowCount: rows.length, content });
+      await trames.saveTrame({ id: trameId, batchId: input.batchId, rowCount: rows.length, content });
       for (let i = 0; i < rows.length; i += BATCH_PAGE) {
         await invoices.setTrame(rows.slice(i, i + BATCH_PAGE).map((r) => r.archiveKey), trameId);
       }

@@ -12,7 +12,7 @@ import type { AuditLog } from '../db/audit.js';
 import type { BatchRepository } from '../db/batches.js';
 import type { OpenDatabase } from '../db/client.js';
 import type { InvoiceRepository } from '../db/invoices.js';
-import type { OutputRepository } from '../db/outputs.js';
+import type { TrameRepository } from '../db/trames.js';
 import type { TaskRepository } from '../db/tasks.js';
 import type { InvoiceService } from './invoice-service.js';
 
@@ -20,7 +20,7 @@ import type { InvoiceService } from './invoice-service.js';
 export interface Repositories {
   invoices: InvoiceRepository;
   tasks: TaskRepository;
-  outputs: OutputRepository;
+  trames: TrameRepository;
   batches: BatchRepository;
   mailer: Mailer;
   keys: ApiKeyRepository;
@@ -95,12 +95,12 @@ export const externalServices = fp<{ client: Client; database: ApiDatabase; sett
 }, { fastify: '5.x', name: 'tpr-external-services' });
 
 /** The repositories and services over them. */
-export const repositories = fp<Pick<AppDependencies, 'invoices' | 'service' | 'tasks' | 'outputs' | 'batches' | 'mailer' | 'keys' | 'audit' | 'archive'>>(
+export const repositories = fp<Pick<AppDependencies, 'invoices' | 'service' | 'tasks' | 'trames' | 'batches' | 'mailer' | 'keys' | 'audit' | 'archive'>>(
   async (app, deps) => {
     app.decorate('invoices', deps.invoices);
     app.decorate('invoiceService', deps.service);
     app.decorate('tasks', deps.tasks);
-    app.decorate('outputs', deps.outputs);
+    app.decorate('trames', deps.trames);
     app.decorate('batches', deps.batches);
     app.decorate('mailer', deps.mailer);
     app.decorate('keys', deps.keys);

@@ -14,7 +14,7 @@ import { createAuditLog } from '../db/audit.js';
 import { openDatabase, type OpenDatabase } from '../db/client.js';
 import { createBatchRepository } from '../db/batches.js';
 import { createInvoiceRepository } from '../db/invoices.js';
-import { createOutputRepository } from '../db/outputs.js';
+import { createTrameRepository } from '../db/trames.js';
 import { createTaskRepository } from '../db/tasks.js';
 import { buildApp, type AppDependencies } from './app.js';
 import { createInvoiceService } from './invoice-service.js';
@@ -39,7 +39,7 @@ export function appDependencies(input: {
     invoices,
     service: createInvoiceService({ client, db: database.db, taskQueue, temporalTimeoutMs: input.temporalTimeoutMs }),
     tasks: createTaskRepository(database.db),
-    outputs: createOutputRepository(database.db),
+    trames: createTrameRepository(database.db),
     batches: createBatchRepository(database.db),
     mailer: createMailer({ db: database.db, transport: transportFor(config.mail) }),
     keys: createApiKeyRepository(database.db),

@@ -55,7 +55,7 @@ interface ToClose { row: number; archiveKey: string; manager: string; treatedOn:
 
 /** Throws `TrameTooLarge` for a file past the limits (nothing applied). */
 /** What an import reads and changes. */
-export type TrameImportDependencies = Pick<AppDependencies, 'invoices' | 'outputs' | 'tasks' | 'database' | 'client' | 'operatorName' | 'temporalTimeoutMs'>;
+export type TrameImportDependencies = Pick<AppDependencies, 'invoices' | 'trames' | 'tasks' | 'database' | 'client' | 'operatorName' | 'temporalTimeoutMs'>;
 
 export async function importTrame(deps: TrameImportDependencies, content: Buffer, options: TrameImportOptions): Promise<TrameImportReport> {
   const errors = new TrameErrors();

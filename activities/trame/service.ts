@@ -4,13 +4,13 @@
 import { PassThrough } from 'node:stream';
 import { dayInFrance } from '../../rules/dates.js';
 import type { InvoiceRecord, InvoiceRepository } from '../../db/invoices.js';
-import type { OutputRepository } from '../../db/outputs.js';
+import type { TrameRepository } from '../../db/trames.js';
 import { trameRowFor, type TrameRow } from './rows.js';
 import { writeTrame } from './write.js';
 
 export interface TrameDependencies {
   invoices: InvoiceRepository;
-  outputs: OutputRepository;
+  trames: TrameRepository;
   /** « OPERATEUR SSTT » in the Trame. */
   operatorName: string;
 }
@@ -29,10 +29,10 @@ async function toBuffer(write: (out: NodeJS.WritableStream) => Promise<unknown>)
 
 /** Trame rows of the rejected invoices among `records` (« une ligne par facture non payée »), in their order. */
 export async function buildTrameRows(
-  records: InvoiceRecord[], deps: Pick<TrameDependencies, 'outputs' | 'operatorName'>,
+  records: InvoiceRecord[], deps: Pick<TrameDependencies, 'trames' | 'operatorName'>,
 ): Promise<TrameRow[]> {
   const rejected = records.filter((r) => r.decision && r.decision.outcome === 'rejected');
-  const practitioners = await deps.outputs.practitionersWithAddress(
+  const practitioners = await deps.trames.practitionersWithAddress(
     rejected.map((r) => r.invoice.practitionerNumber).filter((n): n is string => Boolean(n)),
   );
   const treatedOn = dayInFrance(new Date());
@@ -56,7 +56,7 @@ export function trameWorkbook(rows: TrameRow[]): Promise<Buffer> {
 export async function openManagerTrame(
   deps: TrameDependencies,
 ): Promise<{ content: Buffer; rowCount: number }> {
-  const keys = await deps.outputs.openManagerArchiveKeys();
+  const keys = await deps.trames.openManagerArchiveKeys();
   const byKey = await deps.invoices.byKeys(keys);
   const records = keys.flatMap((k) => byKey.get(k) ?? []);
   const rows = await buildTrameRows(records, deps);

@@ -29,7 +29,7 @@ function refuseRepeats(invoices: { archiveKey: string }[]): void {
 }
 
 export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { invoiceService: service, outputs, batches, temporal: client } = app;
+  const { invoiceService: service, trames, batches, temporal: client } = app;
   const timeout = app.settings.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
 
   app.post('/api/batches', {
@@ -106,8 +106,8 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { roles: READERS },
     schema: { tags: ['batches'], summary: 'The batch\'s Trame SSTT workbook', params: BatchParams, response: { 200: Download<Buffer>('The workbook (.xlsx)'), 404: ErrorBody } },
   }, async (request, reply) => {
-    const latest = await outputs.latestTrameOfBatch(request.params.id);
-    const trame = latest ? await outputs.trame(latest.id) : null;
+    const latest = await trames.latestTrameOfBatch(request.params.id);
+    const trame = latest ? await trames.trame(latest.id) : null;
     if (!trame) throw notFound(`Trame of batch ${request.params.id} (written once every invoice is decided)`);
     return reply
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')

@@ -94,7 +94,7 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { roles: READERS, answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: { tags: ['outputs'], summary: 'A Trame SSTT of every row still open for managers' },
   }, async (_request, reply) => {
-    const { content } = await openManagerTrame({ invoices: app.invoices, outputs: app.outputs, operatorName: settings.operatorName });
+    const { content } = await openManagerTrame({ invoices: app.invoices, trames: app.trames, operatorName: settings.operatorName });
     return reply.type(XLSX)
       .header('content-disposition', `attachment; filename="trame-sstt-ouvertes-${todayInFrance()}.xlsx"`)
       .send(content);
@@ -145,7 +145,7 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
           + `(limite TRAME_MAX_UPLOAD_BYTES = ${limits.maxUploadBytes} octets).`);
       }
       const report = await importTrame({
-        invoices: app.invoices, outputs: app.outputs, tasks: app.tasks, database: app.database, client,
+        invoices: app.invoices, trames: app.trames, tasks: app.tasks, database: app.database, client,
         operatorName: settings.operatorName, temporalTimeoutMs: settings.temporalTimeoutMs,
       }, content, { principal, limits });
       await audit(report.batchId, {

@@ -1,4 +1,5 @@
-// What the outputs need from the database: practitioners with their address (Trame), Trame files.
+// The Trame SSTT in the database: practitioners with their address (its columns), the workbooks written, the open
+// manager rows (« Lignes ouvertes »).
 
 import { and, asc, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Practitioner } from '../rules/types.js';
@@ -12,7 +13,7 @@ export interface PractitionerWithAddress extends Practitioner {
   };
 }
 
-export function createOutputRepository(db: Database) {
+export function createTrameRepository(db: Database) {
   return {
     async practitionersWithAddress(numbers: string[]): Promise<Map<string, PractitionerWithAddress>> {
       if (numbers.length === 0) return new Map();
@@ -53,4 +54,4 @@ export function createOutputRepository(db: Database) {
   };
 }
 
-export type OutputRepository = ReturnType<typeof createOutputRepository>;
+export type TrameRepository = ReturnType<typeof createTrameRepository>;
