@@ -15,28 +15,12 @@ import { loadSessionSecret } from '../api/session-secret.js';
 import type { Config, Environment } from '../config.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/contract.js';
 import { ensureTemporalServer, type TemporalServerBinaries } from './temporal-server.js';
-import { findOnPath, freePort, REPO_ROOT, type Log } from './temporal-cli.js';
+import { findOnPath, freePort, lowFreePort, REPO_ROOT, type Log } from './temporal-cli.js';
 
 export const SERVER_CONFIG = join(REPO_ROOT, 'deploy', 'temporal', 'server.yaml');
 export const DYNAMIC_CONFIG = join(REPO_ROOT, 'deploy', 'temporal', 'dynamicconfig.yaml');
 export const HAPROXY_CONFIG = join(REPO_ROOT, 'deploy', 'haproxy', 'temporal-frontend.cfg');
 const UI_CONFIG_ROOT = join(REPO_ROOT, 'deploy', 'temporal');
-
-/**
- * A free port below 32768: Temporal keeps membership ports in a smallint column (cluster_membership.rpc_port), so the
- * ephemeral range (32768+) that `freePort()` draws from is refused there.
- */
-async function lowFreePort(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    try {
-      return await freePort(port);
-    } catch {
-      // taken: another
-    }
-  }
-  throw new Error('no free port between 20000 and 32000');
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -189,6 +189,23 @@ export function freePort(port = 0): Promise<number> {
   });
 }
 
+/**
+ * A free port between 20000 and 32000, outside Linux's ephemeral range (32768+): no outgoing connection takes it
+ * between this check and a server's bind, as one can with `freePort()`'s ports on a busy machine. Temporal also keeps
+ * membership ports in a smallint column (cluster_membership.rpc_port), which refuses ports above 32767.
+ */
+export async function lowFreePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      return await freePort(port);
+    } catch {
+      // taken: another
+    }
+  }
+  throw new Error('no free port between 20000 and 32000');
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {

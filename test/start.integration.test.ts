@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { probeTemporalUi } from './temporal-ui.js';
-import { freePort } from '../scripts/temporal-cli.js';
+import { lowFreePort } from '../scripts/temporal-cli.js';
 
 const root = join(import.meta.dirname, '..');
 const A_CONTROLER_NIR = '1960549494225'; // examples/cases/a_controler.json
@@ -32,7 +32,8 @@ function modesOf(dir: string): { path: string; mode: number; directory: boolean 
 describe('npm start', () => {
   it('runs the whole product on embedded defaults', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tp-start-'));
-    const [port, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+    // Outside the ephemeral range: npm start binds them seconds later, while the suite opens connections all along.
+    const [port, temporalPort, uiPort] = [await lowFreePort(), await lowFreePort(), await lowFreePort()];
     const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: String(port), TEMPORAL_PORT: String(temporalPort), TEMPORAL_UI_PORT: String(uiPort) };
     delete env.DATABASE_URL;
     delete env.TEMPORAL_ADDRESS;
