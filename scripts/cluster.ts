@@ -14,7 +14,7 @@ import { ensureSearchAttributes } from '../temporal.js';
 import { loadSessionSecret } from '../api/session-secret.js';
 import type { Config, Environment } from '../config.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/contract.js';
-import { ensureTemporalServer, type TemporalServerBinaries } from './temporal-server.js';
+import { ensureTemporalServer, TEMPORAL_SERVER_VERSION, type TemporalServerBinaries } from './temporal-server.js';
 import { findOnPath, freePort, lowFreePort, REPO_ROOT, type Log } from './temporal-cli.js';
 
 export const SERVER_CONFIG = join(REPO_ROOT, 'deploy', 'temporal', 'server.yaml');
@@ -355,7 +355,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       nodes.push({ name, frontend, metrics, service });
     }
     // Both at once: the first node waits for its peers to join (maxJoinDuration).
-    log(`Starting two Temporal server nodes (v${(await import('./temporal-server.js')).TEMPORAL_SERVER_VERSION})…`);
+    log(`Starting two Temporal server nodes (v${TEMPORAL_SERVER_VERSION})…`);
     started.push(...nodes.map((n) => n.service));
     await Promise.all(nodes.map((n) => n.service.start()));
 
