@@ -28,9 +28,11 @@ describe('npm run seed: what could not be stored is refused before anything is w
     })).toEqual([`beneficiaries[0].cards[0].columns: ${TEXT_MESSAGES.propertyName}`]);
   });
 
-  it('an endless text is refused', () => {
+  it('an endless text is refused: at its schema\'s length, or at the default one where the schema says nothing', () => {
     expect(issuesOf({ practitioners: [{ ...practitioner, name: 'P'.repeat(900_000) }] }))
-      .toEqual([`practitioners[0].name: ${TEXT_MESSAGES.tooLong(1000)}`]);
+      .toEqual([`practitioners[0].name: ${TEXT_MESSAGES.tooLong(200)}`]);
+    expect(issuesOf({ practitioners: [{ ...practitioner, note: 'P'.repeat(900_000) }] }))
+      .toEqual([`practitioners[0].note: ${TEXT_MESSAGES.tooLong(1000)}`]);
   });
 
   it('well-formed reference data passes', () => {

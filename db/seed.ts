@@ -6,12 +6,9 @@
 import { AppError } from '../rules/errors.js';
 import { getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { isIsoDate } from '../rules/dates.js';
-import { NIR_PATTERN, PRACTITIONER_NUMBER_PATTERN, textErrors } from '../rules/schema.js';
+import { inDocumentOrder, StoredReferenceSchema, validate, type FieldError } from '../rules/schema.js';
 import { normalizeInvoiceNumber, normalizeName } from '../rules/text.js';
-import type {
-  AgicaRecord, Beneficiary, Card, CatalogueEntry, Insurer, Payment, Period, Practitioner, PractitionerAddress, ReferenceData,
-} from '../rules/types.js';
+import type { AgicaRecord, Payment, Practitioner, PractitionerAddress, ReferenceData } from '../rules/types.js';
 import type { Database } from './client.js';
 import { normalizeNir } from './ports.js';
 import {
@@ -20,7 +17,6 @@ import {
 export type { PractitionerAddress };
 
 // ---- Validation ----
-
 
 export type SeedPractitioner = Practitioner & { address?: PractitionerAddress | null };
 export type SeedReference = Omit<ReferenceData, 'practitioners'> & { practitioners?: SeedPractitioner[] };
@@ -33,302 +29,96 @@ export class ReferenceValidationError extends AppError {
   }
 }
 
-const NIR = NIR_PATTERN;
-const PS_NUMBER = PRACTITIONER_NUMBER_PATTERN;
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
-const ADDRESS_FIELDS = [
-  'streetNumber', 'streetNumberComplement', 'streetType', 'streetName', 'complement', 'postalCode', 'city',
-] as const;
-
 type Obj = Record<string, unknown>;
-
-class Checker {
-  readonly issues: string[] = [];
-
-  fail(path: string, message: string): void {
-    this.issues.push(`${path}: ${message}`);
-  }
-
-  isObject(value: unknown, path: string): value is Obj {
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return true;
-    this.fail(path, value === undefined ? 'missing' : 'not an object');
-    return false;
-  }
-
-  /** The items of an optional list (absent or null: none). */
-  list(parent: Obj, key: string, path: string): unknown[] {
-    const value = parent[key];
-    if (value == null) return [];
-    if (Array.isArray(value)) return value;
-    this.fail(`${path}${key}`, 'not a list');
-    return [];
-  }
-
-  requiredText(obj: Obj, key: string, path: string): string {
-    const value = obj[key];
-    if (typeof value === 'string' && value.trim() !== '') return value.trim();
-    this.fail(`${path}.${key}`, value == null ? 'missing' : typeof value === 'string' ? 'empty' : 'not a string');
-    return '';
-  }
-
-  optionalText(obj: Obj, key: string, path: string): string | null {
-    const value = obj[key];
-    if (value == null) return null;
-    if (typeof value === 'string') return value.trim() === '' ? null : value.trim();
-    this.fail(`${path}.${key}`, 'not a string');
-    return null;
-  }
-
-  matching(value: string | null, pattern: RegExp, path: string, what: string): void {
-    if (value && !pattern.test(value)) this.fail(path, `not ${what}`);
-  }
-
-  requiredDate(obj: Obj, key: string, path: string): string {
-    const value = obj[key];
-    if (isIsoDate(value)) return value;
-    this.fail(`${path}.${key}`, value == null ? 'missing' : 'not a date (YYYY-MM-DD)');
-    return '';
-  }
-
-  optionalDate(obj: Obj, key: string, path: string): string | null {
-    const value = obj[key];
-    if (value == null) return null;
-    if (isIsoDate(value)) return value;
-    this.fail(`${path}.${key}`, 'not a date (YYYY-MM-DD)');
-    return null;
-  }
-
-  optionalNumber(obj: Obj, key: string, path: string, { integer = false, min = -Infinity } = {}): number | null {
-    const value = obj[key];
-    if (value == null) return null;
-    if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(`${path}.${key}`, 'not a number');
-    else if (integer && !Number.isInteger(value)) this.fail(`${path}.${key}`, 'not an integer');
-    else if (value < min) this.fail(`${path}.${key}`, `below ${min}`);
-    else return value;
-    return null;
-  }
-
-  requiredNumber(obj: Obj, key: string, path: string, options: { integer?: boolean; min?: number } = {}): number {
-    if (obj[key] == null) {
-      this.fail(`${path}.${key}`, 'missing');
-      return 0;
-    }
-    return this.optionalNumber(obj, key, path, options) ?? 0;
-  }
-
-  optionalBoolean(obj: Obj, key: string, path: string): boolean | null {
-    const value = obj[key];
-    if (value == null || typeof value === 'boolean') return value ?? null;
-    this.fail(`${path}.${key}`, 'not a boolean');
-    return null;
-  }
-
-  ordered(start: string, end: string | null, path: string): void {
-    if (start && end && end < start) this.fail(`${path}.end`, 'before start');
-  }
-
-  /** Reports items whose key was already seen. */
-  unique<T>(items: (T | null)[], keyOf: (item: T) => string, path: (index: number) => string, what: string): void {
-    const seen = new Map<string, number>();
-    items.forEach((item, index) => {
-      if (item === null) return;
-      const key = keyOf(item);
-      const first = seen.get(key);
-      if (first === undefined) seen.set(key, index);
-      else this.fail(path(index), `same ${what} as ${path(first)}`);
-    });
-  }
-}
-
-function checkPractitioner(c: Checker, value: unknown, path: string): SeedPractitioner | null {
-  if (!c.isObject(value, path)) return null;
-  const number = c.requiredText(value, 'number', path);
-  c.matching(number, PS_NUMBER, `${path}.number`, 'a N° PS (9 digits)');
-  const headerEmail = c.optionalText(value, 'headerEmail', path);
-  c.matching(headerEmail, EMAIL, `${path}.headerEmail`, 'an e-mail address');
-  const returnEmails = c.list(value, 'returnEmails', `${path}.`).flatMap((email, i) => {
-    const at = `${path}.returnEmails[${i}]`;
-    if (typeof email !== 'string' || !EMAIL.test(email.trim())) {
-      c.fail(at, 'not an e-mail address');
-      return [];
-    }
-    return [email.trim()];
-  });
-  let address: PractitionerAddress | null = null;
-  if (value.address != null && c.isObject(value.address, `${path}.address`)) {
-    const raw = value.address;
-    address = Object.fromEntries(ADDRESS_FIELDS.map((key) => [key, c.optionalText(raw, key, `${path}.address`)]));
-  }
-  return {
-    number,
-    name: c.optionalText(value, 'name', path),
-    headerEmail,
-    returnEmails,
-    fax: c.optionalText(value, 'fax', path),
-    address,
-  };
-}
-
-function checkNir(c: Checker, obj: Obj, path: string): string {
-  const nir = normalizeNir(c.requiredText(obj, 'nir', path));
-  c.matching(nir, NIR, `${path}.nir`, 'a NIR (13 characters, digits, 2A/2B allowed in positions 6-7)');
-  return nir;
-}
-
-function checkPeriod(c: Checker, value: unknown, path: string): Period | null {
-  if (!c.isObject(value, path)) return null;
-  const start = c.requiredDate(value, 'start', path);
-  const end = c.optionalDate(value, 'end', path);
-  c.ordered(start, end, path);
-  return { start, end };
-}
-
-function checkCard(c: Checker, value: unknown, path: string): Card | null {
-  if (!c.isObject(value, path)) return null;
-  const insurer = c.requiredText(value, 'insurer', path);
-  const start = c.requiredDate(value, 'start', path);
-  const end = c.optionalDate(value, 'end', path);
-  c.ordered(start, end, path);
-  const columns: Record<string, number> = {};
-  if (c.isObject(value.columns, `${path}.columns`)) {
-    for (const [specialty, rate] of Object.entries(value.columns)) {
-      if (specialty.trim() === '') c.fail(`${path}.columns`, 'empty specialty');
-      else if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0) c.fail(`${path}.columns.${specialty}`, 'not a rate');
-      else columns[specialty.trim()] = rate;
-    }
-  }
-  return {
-    insurer,
-    contract: c.optionalText(value, 'contract', path),
-    start,
-    end,
-    restitutedOn: c.optionalDate(value, 'restitutedOn', path),
-    restitutionReason: c.optionalText(value, 'restitutionReason', path),
-    columns,
-  };
-}
-
-function checkBeneficiary(c: Checker, value: unknown, path: string): Beneficiary | null {
-  if (!c.isObject(value, path)) return null;
-  return {
-    nir: checkNir(c, value, path),
-    lastName: c.requiredText(value, 'lastName', path),
-    firstName: c.requiredText(value, 'firstName', path),
-    birthDate: c.optionalDate(value, 'birthDate', path),
-    birthRank: c.optionalNumber(value, 'birthRank', path, { integer: true, min: 1 }),
-    insurer: c.optionalText(value, 'insurer', path),
-    cards: c.list(value, 'cards', `${path}.`).map((card, i) => checkCard(c, card, `${path}.cards[${i}]`)).filter(isSome),
-    contractRights: c
-      .list(value, 'contractRights', `${path}.`)
-      .map((period, i) => checkPeriod(c, period, `${path}.contractRights[${i}]`))
-      .filter(isSome),
-  };
-}
-
-function checkPractitionerNumber(c: Checker, obj: Obj, path: string): string | null {
-  const number = c.optionalText(obj, 'practitionerNumber', path);
-  c.matching(number, PS_NUMBER, `${path}.practitionerNumber`, 'a N° PS (9 digits)');
-  return number;
-}
-
-function checkAgica(c: Checker, value: unknown, path: string): AgicaRecord | null {
-  if (!c.isObject(value, path)) return null;
-  return {
-    invoiceNumber: c.requiredText(value, 'invoiceNumber', path),
-    practitionerNumber: checkPractitionerNumber(c, value, path),
-    nir: checkNir(c, value, path),
-    state: c.requiredText(value, 'state', path),
-    date: c.optionalDate(value, 'date', path),
-    rejectReason: c.optionalText(value, 'rejectReason', path),
-    paidInvoiceNumber: c.optionalText(value, 'paidInvoiceNumber', path),
-  };
-}
-
-function checkPayment(c: Checker, value: unknown, path: string): Payment | null {
-  if (!c.isObject(value, path)) return null;
-  if (!Array.isArray(value.acts)) c.fail(`${path}.acts`, value.acts == null ? 'missing' : 'not a list');
-  const acts = c.list(value, 'acts', `${path}.`).flatMap((act, i) => {
-    const at = `${path}.acts[${i}]`;
-    if (!c.isObject(act, at)) return [];
-    return [{ code: c.requiredText(act, 'code', at), date: c.requiredDate(act, 'date', at) }];
-  });
-  return {
-    invoiceNumber: c.optionalText(value, 'invoiceNumber', path),
-    practitionerNumber: checkPractitionerNumber(c, value, path),
-    nir: checkNir(c, value, path),
-    insurer: c.requiredText(value, 'insurer', path),
-    paidOn: c.optionalDate(value, 'paidOn', path),
-    acts,
-  };
-}
-
-function checkCatalogueEntry(c: Checker, value: unknown, path: string): CatalogueEntry | null {
-  if (!c.isObject(value, path)) return null;
-  return {
-    code: c.requiredText(value, 'code', path),
-    unitPrice: c.requiredNumber(value, 'unitPrice', path, { min: 0 }),
-    majoration: c.optionalBoolean(value, 'majoration', path) ?? false,
-  };
-}
-
-function checkInsurer(c: Checker, value: unknown, path: string): Insurer | null {
-  if (!c.isObject(value, path)) return null;
-  return {
-    name: c.requiredText(value, 'name', path),
-    controlThreshold: c.optionalNumber(value, 'controlThreshold', path, { min: 0 }),
-  };
-}
-
-function isSome<T>(value: T | null): value is T {
-  return value !== null;
-}
-
-const agicaKey = (r: AgicaRecord) =>
-  JSON.stringify([normalizeInvoiceNumber(r.invoiceNumber), r.nir, r.practitionerNumber ?? null]);
-const paymentKey = (p: Payment) =>
-  JSON.stringify([p.nir, p.invoiceNumber ?? null, p.practitionerNumber ?? null, p.insurer, p.paidOn ?? null]);
-
-/**
- * Checks reference data and returns it cleaned up (trimmed strings, null for absent fields).
- * Throws a ReferenceValidationError listing every problem, each with its path.
- */
-export function validateReference(input: unknown): Required<SeedReference> {
-  const c = new Checker();
-  if (!c.isObject(input, 'reference')) throw new ReferenceValidationError(c.issues);
-  // Anywhere, read below or not: no control character, lone surrogate, endless text or infinite number.
-  for (const e of textErrors(undefined, input)) c.fail(e.path, e.message);
-  // Items that are not objects stay as null until the end, so that duplicate paths keep their index.
-  const each = <T>(key: string, check: (c: Checker, value: unknown, path: string) => T | null): (T | null)[] =>
-    c.list(input, key, '').map((value, i) => check(c, value, `${key}[${i}]`));
-
-  const checked = {
-    practitioners: each('practitioners', checkPractitioner),
-    beneficiaries: each('beneficiaries', checkBeneficiary),
-    agica: each('agica', checkAgica),
-    payments: each('payments', checkPayment),
-    catalogue: each('catalogue', checkCatalogueEntry),
-    insurers: each('insurers', checkInsurer),
-  };
-  c.unique(checked.practitioners, (p) => p.number, (i) => `practitioners[${i}].number`, 'N° PS');
-  c.unique(checked.beneficiaries, (b) => b.nir, (i) => `beneficiaries[${i}].nir`, 'NIR');
-  c.unique(checked.agica, agicaKey, (i) => `agica[${i}]`, 'invoice number, NIR and N° PS');
-  c.unique(checked.payments, paymentKey, (i) => `payments[${i}]`, 'invoice number, N° PS, NIR, insurer and date');
-  c.unique(checked.catalogue, (e) => e.code, (i) => `catalogue[${i}].code`, 'code');
-  c.unique(checked.insurers, (e) => normalizeName(e.name), (i) => `insurers[${i}].name`, 'name');
-  if (c.issues.length > 0) throw new ReferenceValidationError(c.issues);
-  return {
-    practitioners: checked.practitioners.filter(isSome),
-    beneficiaries: checked.beneficiaries.filter(isSome),
-    agica: checked.agica.filter(isSome),
-    payments: checked.payments.filter(isSome),
-    catalogue: checked.catalogue.filter(isSome),
-    insurers: checked.insurers.filter(isSome),
-  };
-}
 
 function isObject(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+const LISTS = ['practitioners', 'beneficiaries', 'agica', 'payments', 'catalogue', 'insurers'] as const;
+/** Spaces around a text, not tabs or line breaks: those are control characters, refused by the text check. */
+const SURROUNDING_SPACES = /^[ \u00a0]+|[ \u00a0]+$/g;
+
+/**
+ * The input as it is stored: texts without surrounding spaces, a blank text as no value, NIRs in capitals (2A/2B),
+ * a card's specialties without surrounding spaces.
+ */
+function normalized(value: unknown, key?: string): unknown {
+  if (typeof value === 'string') {
+    const text = value.replace(SURROUNDING_SPACES, '');
+    if (text === '') return null;
+    return key === 'nir' ? normalizeNir(text) : text;
+  }
+  if (Array.isArray(value)) return value.map((item) => normalized(item));
+  if (!isObject(value)) return value;
+  const entries = Object.entries(value).map(([k, item]) => [k, normalized(item, k)] as const);
+  if (key === 'columns') return Object.fromEntries(entries.map(([k, item]) => [k.replace(SURROUNDING_SPACES, ''), item]));
+  return Object.fromEntries(entries);
+}
+
+/** What a schema cannot say: a period's end before its start. */
+function periodsInOrder(reference: Required<SeedReference>): FieldError[] {
+  const errors: FieldError[] = [];
+  const check = (period: { start?: string | null; end?: string | null }, path: string) => {
+    if (period.start && period.end && period.end < period.start) errors.push({ path: `${path}.end`, message: 'must not be before start' });
+  };
+  reference.beneficiaries.forEach((b, i) => {
+    if (!isObject(b)) return;
+    if (Array.isArray(b.cards)) b.cards.forEach((card, j) => isObject(card) && check(card, `beneficiaries[${i}].cards[${j}]`));
+    if (Array.isArray(b.contractRights)) {
+      b.contractRights.forEach((period, j) => isObject(period) && check(period, `beneficiaries[${i}].contractRights[${j}]`));
+    }
+  });
+  return errors;
+}
+
+/** What a schema cannot say either: two items of a list with the same key (items that are not objects aside). */
+function duplicates(reference: Required<SeedReference>): string[] {
+  const issues: string[] = [];
+  const unique = <T>(list: T[], keyOf: (item: T) => string, path: (index: number) => string, what: string) => {
+    const seen = new Map<string, number>();
+    list.forEach((item, index) => {
+      if (!isObject(item)) return;
+      const key = keyOf(item);
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, index);
+      else issues.push(`${path(index)}: same ${what} as ${path(first)}`);
+    });
+  };
+  unique(reference.practitioners, (p) => String(p.number), (i) => `practitioners[${i}].number`, 'N° PS');
+  unique(reference.beneficiaries, (b) => String(b.nir), (i) => `beneficiaries[${i}].nir`, 'NIR');
+  unique(reference.agica, agicaKey, (i) => `agica[${i}]`, 'invoice number, NIR and N° PS');
+  unique(reference.payments, paymentKey, (i) => `payments[${i}]`, 'invoice number, N° PS, NIR, insurer and date');
+  unique(reference.catalogue, (e) => String(e.code), (i) => `catalogue[${i}].code`, 'code');
+  unique(reference.insurers, (e) => normalizeName(String(e.name ?? '')), (i) => `insurers[${i}].name`, 'name');
+  return issues;
+}
+
+const agicaKey = (r: AgicaRecord) =>
+  JSON.stringify([normalizeInvoiceNumber(String(r.invoiceNumber ?? '')), r.nir ?? null, r.practitionerNumber ?? null]);
+const paymentKey = (p: Payment) =>
+  JSON.stringify([p.nir ?? null, p.invoiceNumber ?? null, p.practitionerNumber ?? null, p.insurer ?? null, p.paidOn ?? null]);
+
+/**
+ * Checks reference data against StoredReferenceSchema (rules/schema.ts) and returns it as stored (see `normalized`;
+ * absent lists empty). Throws a ReferenceValidationError listing every problem, each with its path, in the order of
+ * the document, then the duplicates.
+ */
+export function validateReference(input: unknown): Required<SeedReference> {
+  if (!isObject(input)) throw new ReferenceValidationError(['reference: must be an object']);
+  const value = normalized(input) as Obj;
+  // Until the schema has passed, the lists may hold anything: the checks below look only at what they can read.
+  const reference = Object.fromEntries(LISTS.map((list) => [list, Array.isArray(value[list]) ? value[list] : []])) as Required<SeedReference>;
+  const issues = [
+    ...issuesOf([...validate(StoredReferenceSchema, value), ...periodsInOrder(reference)]),
+    ...duplicates(reference),
+  ];
+  if (issues.length > 0) throw new ReferenceValidationError(issues);
+  return reference;
+}
+
+const issuesOf = (errors: FieldError[]) =>
+  inDocumentOrder(StoredReferenceSchema, errors).map((e) => `${e.path}: ${e.message}`);
 
 /**
  * The reference object inside a seed file: a bare `reference`, a case file `{ receivedOn, invoice, reference }`,

@@ -1,5 +1,5 @@
-// Input schemas (TypeBox → JSON Schema) of `npm run analyze` and the API; `npm run seed` (db/seed.ts) shares their
-// text checks and patterns, its own checker validating the rest of the reference data.
+// Input schemas (TypeBox → JSON Schema) of `npm run analyze`, the API and `npm run seed` (db/seed.ts validates with
+// StoredReferenceSchema, then checks what a schema cannot say: periods in order, no two items with the same key).
 // Formats per the MO's « Consignes de saisie »: critère d'archivage 10 digits, N° PS 9 digits, NIR 13 characters
 // without key (2A/2B allowed for Corsica), ISO dates, amounts ≥ 0. Any field but `archiveKey` may be null or
 // absent: G3 reports what is missing. Unknown properties are ignored by the rules.
@@ -8,7 +8,7 @@
 // they are kept with the claim: no control character (tab and line breaks only in fields marked `multilineText`),
 // no lone surrogate, no string longer than its schema's maxLength or DEFAULT_MAX_LENGTH, no infinite number.
 
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
 import AjvModule, { type ErrorObject } from 'ajv';
 import { isIsoDate } from './dates.js';
 import { CONTROL_CHARACTERS, CONTROL_CHARACTERS_BUT_TAB_AND_LINES, LONE_SURROGATE } from './text.js';
@@ -45,8 +45,9 @@ const Amount = msg(Type.Number({ minimum: 0 }), 'must be a number ≥ 0');
 const Rate = msg(Type.Number({ minimum: 0, maximum: 100 }), 'must be a rate between 0 and 100');
 /** A card column's rate: contracts may cover more than the RO's base (200 for 200 %). */
 const CardRate = msg(Type.Number({ minimum: 0 }), 'must be a rate ≥ 0 (in percent)');
-const enumOf = (values: readonly string[], what: string) =>
-  msg(Type.Union(values.map((v) => Type.Literal(v))), `must be one of ${values.join(', ')} (${what})`);
+/** One of `values`: its Static type is their union. */
+const enumOf = <V extends string>(values: readonly V[], what: string) =>
+  msg(Type.Union(values.map((v) => Type.Literal(v))) as TUnion<TLiteral<V>[]>, `must be one of ${values.join(', ')} (${what})`);
 
 export const FlagsSchema = Type.Object({
   ro100: Type.Optional(Type.Boolean()),
@@ -104,59 +105,93 @@ export const InvoiceSchema = Type.Object(
 );
 
 const Str = msg(Type.String({ minLength: 1, maxLength: 100 }), 'must be a text of 1 to 100 characters');
-export const ReferenceSchema = Type.Object({
-  practitioners: Type.Optional(Type.Array(Type.Object({
-    number: PractitionerNumberSchema,
-    name: nullable(text(200)),
-    headerEmail: nullable(text(254)),
-    returnEmails: nullable(Type.Array(text(254))),
-    fax: nullable(text(30)),
-  }))),
-  beneficiaries: Type.Optional(Type.Array(Type.Object({
-    nir: NirSchema,
-    lastName: Str,
-    firstName: Str,
-    birthDate: nullable(IsoDateSchema),
-    birthRank: nullable(Type.Integer({ minimum: 1 })),
-    insurer: nullable(text(100)),
-    cards: nullable(Type.Array(Type.Object({
-      insurer: Str,
-      contract: nullable(text(100)),
-      start: IsoDateSchema,
-      end: nullable(IsoDateSchema),
-      restitutedOn: nullable(IsoDateSchema),
-      restitutionReason: nullable(text(500)),
-      columns: Type.Record(Type.String(), CardRate),
-    }))),
-    contractRights: nullable(Type.Array(Type.Object({ start: IsoDateSchema, end: nullable(IsoDateSchema) }))),
-  }))),
-  agica: Type.Optional(Type.Array(Type.Object({
-    invoiceNumber: Str,
-    practitionerNumber: nullable(text(20)),
-    nir: NirSchema,
-    state: Str,
-    date: nullable(IsoDateSchema),
-    rejectReason: nullable(text(500)),
-    paidInvoiceNumber: nullable(text(50)),
-  }))),
-  payments: Type.Optional(Type.Array(Type.Object({
-    invoiceNumber: nullable(text(50)),
-    practitionerNumber: nullable(text(20)),
-    nir: NirSchema,
-    insurer: Str,
-    paidOn: nullable(IsoDateSchema),
-    acts: Type.Array(Type.Object({ code: Str, date: IsoDateSchema })),
-  }))),
-  catalogue: Type.Optional(Type.Array(Type.Object({
-    code: Str,
-    unitPrice: Amount,
-    majoration: nullable(Type.Boolean()),
-  }))),
-  insurers: Type.Optional(Type.Array(Type.Object({
-    name: Str,
-    controlThreshold: nullable(Amount),
-  }))),
+const BirthRank = msg(Type.Integer({ minimum: 1 }), 'must be an integer ≥ 1 (rang de naissance)');
+
+/** An e-mail address: something@somewhere, no space. */
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
+export const EmailSchema = msg(Type.String({ pattern: EMAIL_PATTERN.source, maxLength: 254 }), 'must be an e-mail address');
+
+/** A PS's postal address in AGAPS, split as the Trame's manager columns split it. */
+export const PractitionerAddressSchema = Type.Object({
+  streetNumber: nullable(text(20)),
+  streetNumberComplement: nullable(text(20)),
+  streetType: nullable(text(50)),
+  streetName: nullable(text(200)),
+  complement: nullable(text(200)),
+  postalCode: nullable(text(20)),
+  city: nullable(text(100)),
 });
+
+/**
+ * The reference data behind the ports. A case file's (`npm run analyze`) takes e-mail addresses and the N° PS of
+ * AGICA records and payments as plain texts; what `npm run seed` stores is held to their formats (`stored`), since
+ * the worker sends to those addresses and joins on those numbers.
+ */
+function referenceSchema({ stored }: { stored: boolean }) {
+  const email = stored ? EmailSchema : text(254);
+  const practitionerNumber = stored ? PractitionerNumberSchema : text(20);
+  return Type.Object({
+    practitioners: Type.Optional(Type.Array(Type.Object({
+      number: PractitionerNumberSchema,
+      name: nullable(text(200)),
+      headerEmail: nullable(email),
+      returnEmails: nullable(Type.Array(email)),
+      fax: nullable(text(30)),
+      address: nullable(PractitionerAddressSchema),
+    }))),
+    beneficiaries: Type.Optional(Type.Array(Type.Object({
+      nir: NirSchema,
+      lastName: Str,
+      firstName: Str,
+      birthDate: nullable(IsoDateSchema),
+      birthRank: nullable(BirthRank),
+      insurer: nullable(text(100)),
+      cards: nullable(Type.Array(Type.Object({
+        insurer: Str,
+        contract: nullable(text(100)),
+        start: IsoDateSchema,
+        end: nullable(IsoDateSchema),
+        restitutedOn: nullable(IsoDateSchema),
+        restitutionReason: nullable(text(500)),
+        columns: Type.Record(Type.String(), CardRate, {
+          propertyNames: msg(Type.String({ minLength: 1 }), 'must not have an empty specialty'),
+        }),
+      }))),
+      contractRights: nullable(Type.Array(Type.Object({ start: IsoDateSchema, end: nullable(IsoDateSchema) }))),
+    }))),
+    agica: Type.Optional(Type.Array(Type.Object({
+      invoiceNumber: Str,
+      practitionerNumber: nullable(practitionerNumber),
+      nir: NirSchema,
+      state: Str,
+      date: nullable(IsoDateSchema),
+      rejectReason: nullable(text(500)),
+      paidInvoiceNumber: nullable(text(50)),
+    }))),
+    payments: Type.Optional(Type.Array(Type.Object({
+      invoiceNumber: nullable(text(50)),
+      practitionerNumber: nullable(practitionerNumber),
+      nir: NirSchema,
+      insurer: Str,
+      paidOn: nullable(IsoDateSchema),
+      acts: Type.Array(Type.Object({ code: Str, date: IsoDateSchema })),
+    }))),
+    catalogue: Type.Optional(Type.Array(Type.Object({
+      code: Str,
+      unitPrice: Amount,
+      majoration: nullable(Type.Boolean()),
+    }))),
+    insurers: Type.Optional(Type.Array(Type.Object({
+      name: Str,
+      controlThreshold: nullable(Amount),
+    }))),
+  });
+}
+
+/** A case file's reference data (`npm run analyze`). */
+export const ReferenceSchema = referenceSchema({ stored: false });
+/** The reference data `npm run seed` stores (db/seed.ts). */
+export const StoredReferenceSchema = referenceSchema({ stored: true });
 
 export const CaseFileSchema = Type.Object({
   receivedOn: IsoDateSchema,
@@ -164,7 +199,6 @@ export const CaseFileSchema = Type.Object({
   reference: Type.Optional(ReferenceSchema),
 });
 
-export type InvoiceInput = Static<typeof InvoiceSchema>;
 export type CaseFileInput = Static<typeof CaseFileSchema>;
 
 // ajv is a CommonJS module: its default export is the class under ESM interop.
@@ -349,6 +383,37 @@ function fieldErrors(errors: ErrorObject[], prefix: string): FieldError[] {
   return paths
     .filter((p) => !paths.some((q) => q !== p && (q.startsWith(`${p}.`) || q.startsWith(`${p}[`))))
     .map((path) => ({ path, message: seen.get(path)! }));
+}
+
+/** The segments of a path as `toPath` writes it: `beneficiaries[2].cards` → `beneficiaries`, 2, `cards`. */
+function pathSegments(path: string): (string | number)[] {
+  return [...path.matchAll(/\[(\d+)\]|\.?([^.[\]]+)/g)].map((m) => (m[1] !== undefined ? Number(m[1]) : m[2]!));
+}
+
+/**
+ * The errors in the order their places come in a document of `schema`: items by index, properties in the order the
+ * schema declares them (undeclared ones after), a place before what is inside it. Stable otherwise.
+ */
+export function inDocumentOrder(schema: TSchema, errors: FieldError[]): FieldError[] {
+  const rank = (path: string): number[] => {
+    let schemas = branches(schema);
+    return pathSegments(path).map((segment) => {
+      if (typeof segment === 'number') {
+        schemas = itemSchemas(schemas, segment);
+        return segment;
+      }
+      const declared = schemas.flatMap((s) => Object.keys((s.properties as object | undefined) ?? {}));
+      schemas = propertySchemas(schemas, segment);
+      const index = declared.indexOf(segment);
+      return index >= 0 ? index : declared.length;
+    });
+  };
+  const ranked = errors.map((error, index) => ({ error, index, rank: rank(error.path) }));
+  ranked.sort((a, b) => {
+    for (let i = 0; i < Math.min(a.rank.length, b.rank.length); i++) if (a.rank[i] !== b.rank[i]) return a.rank[i]! - b.rank[i]!;
+    return a.rank.length - b.rank.length || a.index - b.index;
+  });
+  return ranked.map((r) => r.error);
 }
 
 export function formatFieldErrors(errors: FieldError[]): string {
