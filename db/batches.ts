@@ -177,7 +177,7 @@ export function createBatchRepository(db: Database) {
       for (let i = 0; i < archiveKeys.length; i += CHUNK) {
         const rows = await db.select({ archiveKey: invoices.archiveKey, invoice: invoices.invoice }).from(invoices)
           .where(and(eq(invoices.batchId, id), inArray(invoices.archiveKey, archiveKeys.slice(i, i + CHUNK))));
-        for (const r of rows) out.set(r.archiveKey, r.invoice as Invoice);
+        for (const r of rows) out.set(r.archiveKey, r.invoice);
       }
       return out;
     },

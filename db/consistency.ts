@@ -46,7 +46,7 @@ export function createConsistencyRepository(db: Database) {
       }).from(invoices).leftJoin(batches, eq(batches.id, invoices.batchId))
         .where(and(notInArray(invoices.status, [...FINAL_STATUSES]), after ? gt(invoices.archiveKey, after) : undefined))
         .orderBy(asc(invoices.archiveKey)).limit(limit);
-      return rows.map((r) => ({ ...r, status: r.status as InvoiceStatus, invoice: r.invoice as Invoice, ageMs: Number(r.ageMs) }));
+      return rows.map((r) => ({ ...r, status: r.status as InvoiceStatus, invoice: r.invoice, ageMs: Number(r.ageMs) }));
     },
 
     async unfinishedCount(): Promise<number> {

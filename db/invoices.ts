@@ -56,7 +56,7 @@ function toRecord(row: Row): InvoiceRecord {
     status: row.status as InvoiceStatus,
     motif: row.motif,
     route: row.route,
-    invoice: row.invoice as Invoice,
+    invoice: row.invoice,
     receivedOn: row.receivedOn,
     decision: (row.decision as AnalysisResult | null) ?? null,
     calculatedAmount: row.calculatedAmount,

@@ -3,6 +3,7 @@
 // After a change: `npm run db:generate`, and commit the new file under db/migrations/.
 
 import { sql } from 'drizzle-orm';
+import type { Invoice } from '../rules/types.js';
 import {
   boolean, customType, date, index, integer, jsonb, numeric, pgTable, primaryKey, serial, text, timestamp, unique,
 } from 'drizzle-orm/pg-core';
@@ -184,7 +185,7 @@ export const invoices = pgTable(
     status: text('status').notNull(),
     motif: text('motif'),
     route: text('route'),
-    invoice: jsonb('invoice').notNull(),
+    invoice: jsonb('invoice').$type<Invoice>().notNull(),
     receivedOn: date('received_on').notNull(),
     decision: jsonb('decision'),
     /** G8's calculated amounts (Trame: MONTANT CALCULÉ, PART RC CALCULÉE), when the analysis got that far. */

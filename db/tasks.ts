@@ -262,7 +262,7 @@ export function createTaskRepository(db: Database) {
       return {
         ...summary(r),
         decision: r.decision as AnalysisResult,
-        invoice: invoiceRows[0]?.invoice as Invoice,
+        invoice: invoiceRows[0]?.invoice,
         practitioner: psRows[0] ?? null,
         events: events.map((e) => ({ kind: e.kind as TaskEventKind, actor: e.actor, at: iso(e.at)!, details: (e.details as Record<string, unknown>) ?? null })),
       };

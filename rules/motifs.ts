@@ -22,8 +22,8 @@ export type RoutingRule =
 /** Trame SSTT columns a motif fills beyond the common ones. */
 export type ExtraColumn = 'DATE' | 'COMMENTAIRES' | 'MANQUE DETAIL' | 'ERREUR CONTENU FACTURE';
 
-export interface MotifDefinition {
-  code: MotifCode;
+export interface MotifDefinition<Code extends string = MotifCode> {
+  code: Code;
   /** The label of the Trame drop-down and of the UI, verbatim. */
   label: string;
   routing: RoutingRule;
@@ -32,12 +32,12 @@ export interface MotifDefinition {
   waitsForDecision: boolean;
 }
 
-const motif = (
-  code: MotifCode, label: string, routing: RoutingRule, extraColumns: ExtraColumn[] = [], waitsForDecision = false,
-): MotifDefinition => ({ code, label, routing, extraColumns, waitsForDecision });
+const motif = <Code extends string>(
+  code: Code, label: string, routing: RoutingRule, extraColumns: ExtraColumn[] = [], waitsForDecision = false,
+): MotifDefinition<Code> => ({ code, label, routing, extraColumns, waitsForDecision });
 
-/** In the order of the MO's drop-down list. */
-export const MOTIFS: readonly MotifDefinition[] = [
+/** In the order of the MO's drop-down list. Their codes are the type MotifCode. */
+export const MOTIFS = [
   motif('ro_100', '100% RO', 'practitioner'),
   motif('a_controler', 'A contrôler', 'manager', [], true),
   motif('acte_deja_paye', 'Acte déjà payé', 'manager', ['DATE', 'COMMENTAIRES']),
@@ -61,14 +61,14 @@ export const MOTIFS: readonly MotifDefinition[] = [
   motif('parcours_soins', 'Parcours de soins non respecté', 'practitioner'),
   motif('part_rc_differente', 'Part RC demandée <> Part RC calculée', 'manager'),
   motif('manque_consigne', 'Manque Consigne', 'manager', ['COMMENTAIRES'], true),
-];
+] as const;
 
-const BY_CODE = new Map(MOTIFS.map((m) => [m.code, m]));
+const BY_CODE = new Map<string, MotifDefinition>(MOTIFS.map((m) => [m.code, m]));
 
 export const MOTIF_CODES: readonly MotifCode[] = MOTIFS.map((m) => m.code);
 
 export function isMotifCode(value: unknown): value is MotifCode {
-  return typeof value === 'string' && BY_CODE.has(value as MotifCode);
+  return typeof value === 'string' && BY_CODE.has(value);
 }
 
 export function motifDefinition(code: MotifCode): MotifDefinition {

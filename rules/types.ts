@@ -1,6 +1,10 @@
 // Data types of the analysis (spec §8: the case-file contract).
 // Pure types: importable from workflows, activities, API and tests alike.
 
+import type { Static } from '@sinclair/typebox';
+import type { ActSchema, AttachedDocumentSchema, FlagsSchema, InvoiceSchema } from './schema.js';
+import type { MOTIFS } from './motifs.js';
+
 /** ISO calendar date `YYYY-MM-DD`. */
 export type IsoDate = string;
 
@@ -16,63 +20,18 @@ export const SPECIALTIES = [
 ] as const;
 export type Specialty = (typeof SPECIALTIES)[number];
 
-export interface InvoiceFlags {
-  ro100?: boolean;
-  tpBoxTicked?: boolean;
-  insuredShareStated?: boolean;
-  addressedToInsured?: boolean;
-  carePathRespected?: boolean;
-  complementRequest?: boolean;
-  readable?: boolean;
-  matchesTask?: boolean;
-}
-
-export interface InvoiceBeneficiary {
-  nir?: string | null;
-  lastName?: string | null;
-  firstName?: string | null;
-  birthDate?: IsoDate | null;
-  birthRank?: number | null;
-}
-
-export interface Act {
-  code?: string | null;
-  coefficient?: number | null;
-  quantity?: number | null;
-  unitPrice?: number | null;
-  amount?: number | null;
-  date?: IsoDate | null;
-  /** Rate of the régime obligatoire, in percent. */
-  roRate?: number | null;
-}
-
-export interface AttachedDocument {
-  kind: AttachedDocumentKind;
-  careDates?: IsoDate[] | null;
-  actCodes?: string[] | null;
-  totalAmount?: number | null;
-}
-
-/** The invoice as received (any field but `archiveKey` may be missing: G3 counts what is). */
-export interface Invoice {
-  kind?: DocumentKind | null;
-  /** Critère d'archivage (NUO), 10 digits. */
-  archiveKey: string;
-  /** N° PS: AM/ADELI, or FINESS for a centre de soins (`0` in third position). 9 digits. */
-  practitionerNumber?: string | null;
-  invoiceNumber?: string | null;
-  invoiceDate?: IsoDate | null;
-  beneficiary?: InvoiceBeneficiary | null;
-  specialty?: Specialty | null;
-  acts?: Act[] | null;
-  totalAmount?: number | null;
-  requestedRc?: number | null;
-  flags?: InvoiceFlags | null;
-  adeliNumbers?: string[] | null;
-  documents?: AttachedDocument[] | null;
-  /** What differs from the GTO task when `flags.matchesTask` is false (G0 comment). */
-  taskMismatch?: string | null;
-}
+// The invoice's shapes are its schema's (rules/schema.ts InvoiceSchema): one definition, the API's validation and
+// these types alike. `import type` only: nothing of the validator is loaded where these types are used.
+export type InvoiceFlags = Static<typeof FlagsSchema>;
+export type InvoiceBeneficiary = NonNullable<Invoice['beneficiary']>;
+export type Act = Static<typeof ActSchema>;
+export type AttachedDocument = Static<typeof AttachedDocumentSchema>;
+/**
+ * The invoice as received (any field but `archiveKey`, the critère d'archivage, may be missing: G3 counts what is).
+ * N° PS: AM/ADELI, or FINESS for a centre de soins (`0` in third position), 9 digits. `taskMismatch`: what differs
+ * from the GTO task when `flags.matchesTask` is false (G0 comment).
+ */
+export type Invoice = Static<typeof InvoiceSchema>;
 
 // ---- Reference data (Almerys' systems, behind ports) ----
 
@@ -184,12 +143,8 @@ export interface CaseFile {
 
 // ---- Results ----
 
-export type MotifCode =
-  | 'ro_100' | 'a_controler' | 'acte_deja_paye' | 'beneficiaire_inconnu' | 'beneficiaire_non_couvert'
-  | 'complement_facture' | 'demande_duplicata' | 'destinataire_paiement_incertain' | 'document_non_exploitable'
-  | 'doublon_ps' | 'droits_fermes' | 'erreur_contenu_facture' | 'facture_assure' | 'facture_plus_2_ans'
-  | 'facture_deja_payee' | 'incoherence_document_tache' | 'histo_client' | 'manque_detail' | 'manque_ps'
-  | 'montant_different' | 'parcours_soins' | 'part_rc_differente' | 'manque_consigne';
+/** The code of a motif de traitement: one of the table of rules/motifs.ts. */
+export type MotifCode = (typeof MOTIFS)[number]['code'];
 
 export type MissingDetailCode =
   | 'acte_majore_seul' | 'beneficiaire' | 'date_facture' | 'detail_actes' | 'part_rc' | 'montant_total'

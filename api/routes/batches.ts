@@ -4,7 +4,6 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Invoice } from '../../rules/types.js';
 import { batchStatusQuery, batchWorkflowId } from '../../workflows/contract.js';
 import { ANY_ROLE, READERS } from '../auth.js';
 import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
@@ -48,7 +47,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { batchId, invoices, receivedOn, open } = request.body;
     refuseRepeats(invoices);
     const answer = await service.submitBatch({
-      batchId, receivedOn: receivedOn ?? todayInFrance(), invoices: invoices as Invoice[], complete: !open,
+      batchId, receivedOn: receivedOn ?? todayInFrance(), invoices, complete: !open,
     });
     const { created, ...body } = answer;
     return reply.status(created ? 202 : 200).header('location', `/api/batches/${batchId}`).send(body);
@@ -65,7 +64,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     refuseRepeats(request.body.invoices);
-    const answer = await service.appendToBatch(request.params.id, request.body.invoices as Invoice[]);
+    const answer = await service.appendToBatch(request.params.id, request.body.invoices);
     const added = answer.invoices.some((r) => !r.duplicate || r.adopted);
     return reply.status(added ? 202 : 200).send(answer);
   });

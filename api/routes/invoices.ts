@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { InvoiceRecord } from '../../db/invoices.js';
-import type { Invoice } from '../../rules/types.js';
 import { invoiceWorkflowId } from '../../workflows/contract.js';
 import { actorOf, ANY_ROLE, READERS } from '../auth.js';
 import { TEMPORAL_TIMEOUT_MS } from '../deadlines.js';
@@ -79,7 +78,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const { invoice, receivedOn, batchId } = request.body;
-    const receipt = await service.submit({ invoice: invoice as Invoice, receivedOn, batchId });
+    const receipt = await service.submit({ invoice, receivedOn, batchId });
     return reply.status(202).header('location', `/api/invoices/${receipt.id}`).send(receipt);
   });
 
