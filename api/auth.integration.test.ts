@@ -258,7 +258,7 @@ describe('console session', () => {
   it('logout → 204 and a cookie deleted with the same attributes', async () => {
     const res = await app.inject({ method: 'DELETE', url: '/api/session' });
     expect(res.statusCode).toBe(204);
-    expect(setCookieOf(res)).toMatch(/^tpr_session=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(setCookieOf(res)).toMatch(/^tpr_session=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict$/);
   });
 
   it('GET /api/session without credentials → 401', async () => {
@@ -272,8 +272,8 @@ describe('console session', () => {
     for (const options of [{ secureCookies: true }, { publicUrl: 'https://tp.almerys.example/console/' }]) {
       const secure = await buildTestApp(options);
       try {
-        expect(setCookieOf(await login(key.auditor, secure))).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
-        expect(setCookieOf(await secure.inject({ method: 'DELETE', url: '/api/session' }))).toMatch(/; Secure$/);
+        expect(setCookieOf(await login(key.auditor, secure))).toMatch(/; HttpOnly; Secure; SameSite=Strict$/);
+        expect(setCookieOf(await secure.inject({ method: 'DELETE', url: '/api/session' }))).toMatch(/; HttpOnly; Secure; SameSite=Strict$/);
       } finally {
         await secure.close();
       }

@@ -118,16 +118,21 @@ export function secureCookiesFor(options: { secureCookies?: boolean; publicUrl?:
   }
 }
 
-const cookieAttributes = (secure: boolean) => `Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
-
-/** The Set-Cookie header carrying a session opened for SESSION_TTL_SECONDS. */
-export function sessionCookieHeader(sessionId: string, options: { secret: string; secure?: boolean }): string {
-  return `${SESSION_COOKIE}=${signSession(sessionId, options.secret)}; Max-Age=${SESSION_TTL_SECONDS}; ${cookieAttributes(options.secure ?? false)}`;
+/** The session cookie's attributes (reply.setCookie / reply.clearCookie of @fastify/cookie). */
+export function sessionCookieOptions(secure: boolean) {
+  return { path: '/', httpOnly: true, sameSite: 'strict', secure } as const;
 }
 
-/** The Set-Cookie header deleting the session cookie. */
-export function clearSessionCookieHeader(options: { secure?: boolean } = {}): string {
-  return `${SESSION_COOKIE}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; ${cookieAttributes(options.secure ?? false)}`;
+/** Sets the session cookie for a session opened for SESSION_TTL_SECONDS. */
+export function setSessionCookie(reply: FastifyReply, sessionId: string, options: { secret: string; secure?: boolean }): void {
+  reply.setCookie(SESSION_COOKIE, signSession(sessionId, options.secret), {
+    ...sessionCookieOptions(options.secure ?? false), maxAge: SESSION_TTL_SECONDS,
+  });
+}
+
+/** Tells the browser to forget the session cookie. */
+export function clearSessionCookie(reply: FastifyReply, options: { secure?: boolean } = {}): void {
+  reply.clearCookie(SESSION_COOKIE, sessionCookieOptions(options.secure ?? false));
 }
 
 const unquoted = (value: string) => (value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value);
@@ -257,7 +262,7 @@ export const authPlugin = fp<AuthOptions>(
         request.principal = sessionId ? await options.keys.findSession(sessionId) : null;
         if (request.principal) request.sessionId = sessionId;
         // A session that ended (logout elsewhere, expiry, revoked key): the browser forgets it.
-        else reply.header('set-cookie', clearSessionCookieHeader({ secure }));
+        else clearSessionCookie(reply, { secure });
       }
       if (!request.principal) {
         await throttle.failed(request);

@@ -112,7 +112,7 @@ describe('security headers (helmet) on every response', () => {
 describe('sessions kept server-side', () => {
   it('login sets Secure when PUBLIC_URL is https, not otherwise', async () => {
     const secure = await call(api, 'POST', '/api/session', { json: { key: api.keys.auditor } });
-    expect(setCookie(secure)).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
+    expect(setCookie(secure)).toMatch(/; HttpOnly; Secure; SameSite=Strict$/);
     const plain = await call(local, 'POST', '/api/session', { json: { key: local.keys.auditor } });
     expect(setCookie(plain)).toMatch(/; HttpOnly; SameSite=Strict$/);
   });

@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import type { ApiKeyRepository } from '../../db/api-keys.js';
 import { ROLES } from '../../db/api-keys.js';
 import { actorOf, type AuditLog } from '../../db/audit.js';
-import { AUTHENTICATION_REQUIRED, clearSessionCookieHeader, secureCookiesFor, sessionCookieHeader, SESSION_TTL_SECONDS } from '../auth.js';
+import { AUTHENTICATION_REQUIRED, clearSessionCookie, secureCookiesFor, setSessionCookie, SESSION_TTL_SECONDS } from '../auth.js';
 import { ErrorBody } from '../schemas.js';
 
 export interface SessionRouteOptions {
@@ -56,7 +56,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
       return reply.code(401).send({ message: INVALID_KEY });
     }
     await audit.record({ actor: actorOf(principal), action: 'session.login', target: principal.keyId, ip: request.ip });
-    reply.header('set-cookie', sessionCookieHeader(session.id, { secret: options.sessionSecret, secure }));
+    setSessionCookie(reply, session.id, { secret: options.sessionSecret, secure });
     return { name: principal.name, role: principal.role };
   });
 
@@ -80,6 +80,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
   }, async (request, reply) => {
     const ended = request.sessionId ? await keys.endSession(request.sessionId) : null;
     if (ended) await audit.record({ actor: actorOf(ended), action: 'session.logout', target: ended.keyId, ip: request.ip });
-    return reply.code(204).header('set-cookie', clearSessionCookieHeader({ secure })).send(null);
+    clearSessionCookie(reply, { secure });
+    return reply.code(204).send(null);
   });
 };
