@@ -219,7 +219,14 @@ export async function start() {
     }
   }
   if (store.session) {
-    const [motifs, labels] = await Promise.all([api('/api/motifs').catch(() => []), api('/api/labels').catch(() => null)]);
+    let motifs, labels;
+    try {
+      // The labels carry the NIR's pattern, without which no NIR could be masked: the console does not start without them.
+      [motifs, labels] = await Promise.all([api('/api/motifs'), api('/api/labels')]);
+    } catch (error) {
+      replace(main, errorState(error));
+      return;
+    }
     setMotifs(motifs);
     setLabels(labels);
     const [outbox, batches] = await Promise.all([probe('/api/outbox?limit=1'), probe('/api/batches/sonde-console')]);

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ANALYSIS_STEPS } from '../../rules/analyze.js';
 import { MOTIFS } from '../../rules/motifs.js';
+import { NIR_PATTERN } from '../../rules/schema.js';
 import { CONTENT_ERRORS, MISSING_DETAILS } from '../../rules/sublists.js';
 import { INVOICE_STATUSES as CONTRACT_STATUSES, TASK_ACTIONS } from '../../workflows/contract.js';
 import { consoleLabels } from '../routes/reference.js';
@@ -49,7 +50,18 @@ describe('api/console/lib/labels.js', () => {
 });
 
 describe('api/console/lib/format.js', () => {
+  it('recognises NIRs by the rules\' pattern only once GET /api/labels has given it, and shows no unmasked text before', async () => {
+    const f = await import(`${pathToFileURL(new URL('./lib/format.js', import.meta.url).pathname).href}?fresh`);
+    expect(f.looksLikeNir('1960549494225')).toBe(false);
+    expect(f.maskNirsInText('<td>1960549494225</td>')).toBe('');
+    f.setNirPattern(consoleLabels().nirPattern);
+    expect(consoleLabels().nirPattern).toBe(NIR_PATTERN.source);
+    expect(f.maskNirsInText('<td>1960549494225</td>')).toBe('<td>•••••••••4225</td>');
+  });
+
   it('masks NIRs (Corsica too) except their last four characters, in a value or inside a text', async () => {
+    const labels = await load('./lib/labels.js');
+    labels.setLabels(JSON.parse(JSON.stringify(consoleLabels())));
     const f = await load('./lib/format.js');
     expect(f.maskNir('1960549494225')).toBe('•••••••••4225');
     expect(f.looksLikeNir('1960549494225')).toBe(true);

@@ -1,10 +1,11 @@
 // What the console shows for the project's codes, from the rules themselves (never a copy in the console's JS):
-// the motifs (their labels, routing), the analysis steps G0–G8 and the two sub-lists of the MO.
+// the motifs (their labels, routing), the analysis steps G0–G8, the two sub-lists of the MO, the NIR's pattern.
 
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { ANALYSIS_STEPS } from '../../rules/analyze.js';
 import { MOTIFS } from '../../rules/motifs.js';
+import { NIR_PATTERN } from '../../rules/schema.js';
 import { CONTENT_ERRORS, MISSING_DETAILS } from '../../rules/sublists.js';
 import { ANY_ROLE } from '../auth.js';
 
@@ -13,14 +14,19 @@ const Labels = Type.Object({
   analysisSteps: Coded('title'),
   missingDetails: Coded('label'),
   contentErrors: Coded('label'),
+  nirPattern: Type.String({ description: 'The NIR\'s pattern (rules/schema.ts NIR_PATTERN), a JavaScript regular expression\'s source' }),
 });
 
-/** GET /api/labels: the analysis steps (rules/analyze.ts) and the two sub-lists (rules/sublists.ts), in order. */
+/**
+ * GET /api/labels: the analysis steps (rules/analyze.ts) and the two sub-lists (rules/sublists.ts), in order, and the
+ * NIR's pattern (the console recognises and masks NIRs with the rules' own).
+ */
 export function consoleLabels() {
   return {
     analysisSteps: ANALYSIS_STEPS.map(({ code, title }) => ({ code, title })),
     missingDetails: MISSING_DETAILS.map(({ code, label }) => ({ code, label })),
     contentErrors: CONTENT_ERRORS.map(({ code, label }) => ({ code, label })),
+    nirPattern: NIR_PATTERN.source,
   };
 }
 

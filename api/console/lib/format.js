@@ -82,12 +82,20 @@ export function formatNumber(value) {
   return typeof value === 'number' && Number.isFinite(value) ? numbers.format(value) : '—';
 }
 
-/** NIR (13 characters: digits, or 2A/2B for Corsica at positions 6-7). */
-export const NIR_PATTERN = /^[0-9]{5}(?:[0-9]{2}|2[ABab])[0-9]{6}$/;
-const NIR_IN_TEXT = /(?<![0-9A-Za-z])[0-9]{5}(?:[0-9]{2}|2[ABab])[0-9]{6}(?![0-9A-Za-z])/g;
+// NIR (13 characters: digits, or 2A/2B for Corsica at positions 6-7): the rules' own pattern, served by
+// GET /api/labels (lib/labels.js setLabels → setNirPattern), never a copy here. The console starts only once it has it.
+let nirPattern = null;
+let nirInText = null;
+
+/** Takes the NIR pattern's source (`^…$`) as GET /api/labels serves it. */
+export function setNirPattern(source) {
+  if (typeof source !== 'string' || source === '') return;
+  nirPattern = new RegExp(source);
+  nirInText = new RegExp(`(?<![0-9A-Za-z])(?:${source.replace(/^\^|\$$/g, '')})(?![0-9A-Za-z])`, 'g');
+}
 
 export function looksLikeNir(value) {
-  return typeof value === 'string' && NIR_PATTERN.test(value.replace(/\s+/g, ''));
+  return typeof value === 'string' && nirPattern !== null && nirPattern.test(value.replace(/\s+/g, ''));
 }
 
 /** `1960549494225` → `•••••••••4225`: enough to tell two apart, not enough to identify anyone. */
@@ -97,9 +105,10 @@ export function maskNir(nir) {
   return s.length <= 4 ? '••••' : '•'.repeat(s.length - 4) + s.slice(-4);
 }
 
-/** Masks every NIR found in a text (e-mails, free comments). */
+/** Masks every NIR found in a text (e-mails, free comments). Without the pattern, the text is not shown at all. */
 export function maskNirsInText(text) {
-  return String(text ?? '').replace(NIR_IN_TEXT, (nir) => maskNir(nir));
+  if (nirInText === null) return '';
+  return String(text ?? '').replace(nirInText, (nir) => maskNir(nir));
 }
 
 /** Initials for an avatar: « Claire Martin » → « CM ». */

@@ -2,6 +2,8 @@
 // from the API (GET /api/labels, read from rules/analyze.ts and rules/sublists.ts: never copied here), as the motifs do
 // (GET /api/motifs, lib/store.js); api/console/console.test.ts checks the console shows what the API serves.
 
+import { setNirPattern } from './format.js';
+
 /** The analysis steps, in the spec's order (§4): `[{ code, title }]`, from GET /api/labels (setLabels). */
 export const ANALYSIS_STEPS = [];
 
@@ -20,8 +22,9 @@ export const CONTENT_ERRORS = [];
 const DETAIL_LABELS = new Map();
 const ERROR_LABELS = new Map();
 
-/** Takes the labels GET /api/labels answers (once logged in; before, codes are shown as they are). */
+/** Takes the labels GET /api/labels answers (once logged in; before, codes are shown as they are), the NIR pattern too. */
 export function setLabels(labels) {
+  setNirPattern(labels?.nirPattern);
   const list = (value) => (Array.isArray(value) ? value : []);
   ANALYSIS_STEPS.splice(0, ANALYSIS_STEPS.length, ...list(labels?.analysisSteps));
   MISSING_DETAILS.splice(0, MISSING_DETAILS.length, ...list(labels?.missingDetails));
