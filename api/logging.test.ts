@@ -4,7 +4,8 @@
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { apiLoggerOptions, maskNir, REDACTED_PATHS, serializeError } from './logging.js';
+import { maskNir, REDACTED_PATHS, serializeError } from '../logging.js';
+import { apiLoggerOptions } from './logging.js';
 
 const NIR = '1850369123055';
 const CORSICAN_NIR = '185032A12304577';

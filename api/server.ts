@@ -55,6 +55,7 @@ export function appDependencies(input: {
     operatorName: config.operatorName,
     managersEmail: config.mail.managers,
     trameLimits: config.trameLimits,
+    logLevel: config.logLevel,
     taskQueue,
     temporalTimeoutMs: input.temporalTimeoutMs,
   };
