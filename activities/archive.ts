@@ -5,11 +5,11 @@
 //   purgeArchivedHistories  the runs closed more than ARCHIVE_RETENTION ago, deleted — and the purge audited
 // Both run from Temporal Schedules (ensureArchiveSchedules), each as a one-activity workflow (workflows/archive.ts).
 
-import { Context } from '@temporalio/activity';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { ArchiveRepository } from '../db/archive.js';
 import { SYSTEM_ACTOR, type AuditLog } from '../db/audit.js';
+import { runningActivity } from './context.js';
 
 const { temporal } = proto;
 
@@ -43,13 +43,7 @@ export async function rawHistory(client: Client, workflowId: string, runId: stri
 
 /** Heartbeats when running as an activity; a no-op when called directly (a test, a script). */
 function beat(details: unknown): void {
-  let context: Context | undefined;
-  try {
-    context = Context.current();
-  } catch {
-    return;
-  }
-  context.heartbeat(details);
+  runningActivity()?.heartbeat(details);
 }
 
 export function createArchiveActivities(deps: ArchiveDependencies, now: () => Date = () => new Date()) {

@@ -13,6 +13,7 @@ import type { TaskRepository } from '../db/tasks.js';
 import type { ReplySent } from '../workflows/contract.js';
 import { composeEscalationEmail, composePractitionerEmails } from './mail/compose.js';
 import type { createMailer } from './mail/mailer.js';
+import { runningActivity } from './context.js';
 import type { WorkflowMessenger } from './messenger.js';
 import { inParallel } from './parallel.js';
 import type { TrameRow } from './trame/rows.js';
@@ -47,29 +48,17 @@ function bordereauRow(invoice: Invoice, decision: AnalysisResult) {
 
 /** Tells Temporal the activity is alive (no-op outside an activity, e.g. in a direct call). */
 function beat(details?: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    // not running as an activity
-  }
+  runningActivity()?.heartbeat(details);
 }
 
 /** What the previous attempt of this activity heartbeated (where to go on from), if any. */
 function lastBeat<T>(): T | undefined {
-  try {
-    return Context.current().info.heartbeatDetails as T | undefined;
-  } catch {
-    return undefined;
-  }
+  return runningActivity()?.info.heartbeatDetails as T | undefined;
 }
 
 /** A pause that ends early when the activity is cancelled. */
 function pause(ms: number): Promise<void> {
-  try {
-    return Context.current().sleep(ms);
-  } catch {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-  }
+  return runningActivity()?.sleep(ms) ?? new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 
