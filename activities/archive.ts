@@ -9,7 +9,7 @@ import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@tem
 import proto from '@temporalio/proto';
 import type { ArchiveRepository } from '../db/archive.js';
 import { SYSTEM_ACTOR, type AuditLog } from '../db/audit.js';
-import { runningActivity } from './context.js';
+import { activityLog, runningActivity } from './context.js';
 
 const { temporal } = proto;
 
@@ -77,6 +77,7 @@ export function createArchiveActivities(deps: ArchiveDependencies, now: () => Da
         if (page.length >= 200) await flush();
       }
       await flush();
+      if (archived > 0) activityLog().info(`archive: ${archived} closed runs archived (${seen} seen)`, { archived, seen });
       return { archived, seen };
     },
 
@@ -88,6 +89,7 @@ export function createArchiveActivities(deps: ArchiveDependencies, now: () => Da
         actor: SYSTEM_ACTOR, action: 'archive.purge', target: null,
         details: { ...result, before: before.toISOString(), retentionDays: Math.round(deps.archiveRetentionMs / 86_400_000) },
       });
+      activityLog().info(`archive: ${result.purged} archived histories purged (closed before ${before.toISOString()})`, { purged: result.purged, before: before.toISOString() });
       return { purged: result.purged, before: before.toISOString() };
     },
   };
