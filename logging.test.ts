@@ -1,27 +1,20 @@
 // The processes' loggers write no NIR: lines written by createLogger and by the Temporal SDK's logger over it
 // (temporalLogger, the worker's Runtime logger), captured from their stream and read back as JSON.
 
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import { createLogger, maskNir, maskNirDeep, REDACTED_PATHS, sanitizeError, serializeError, temporalLogger } from './logging.js';
+import { captureLogs } from './test/captured-logs.js';
 
 const NIR = '1850369123055';
 const CORSICAN_NIR = '185032A12304577';
 /** Anything shaped like a NIR, once the timestamps (13 digits) are left out. */
 const NIR_SHAPED = /[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{6}/;
 
+/** The captured lines, their timestamps left out. */
 function capture() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const parsed = () => lines.map((line) => JSON.parse(line) as Record<string, any>);
-  const text = () => lines.join('\n').replace(/"time":[0-9]+/g, '');
-  return { lines, destination, parsed, text };
+  const logs = captureLogs();
+  return { ...logs, text: () => logs.lines.join('\n').replace(/"time":[0-9]+/g, '') };
 }
 
 describe('createLogger', () => {

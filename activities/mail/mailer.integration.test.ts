@@ -3,13 +3,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Database } from '../../db/client.js';
 import { outbox } from '../../db/schema.js';
 import { createLogger, temporalLogger } from '../../logging.js';
+import { captureLogs } from '../../test/captured-logs.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../test/databases.js';
 import { startFakeResend, type FakeResend } from '../../test/fake-resend.js';
 import { composeEscalationEmail, composePractitionerEmails, type BordereauRow } from './compose.js';
@@ -265,15 +265,14 @@ describe('mailer with Resend (real SDK, fake API)', () => {
 
   it('without a log hook, in an activity: its lines go to the activity\'s logger (Context.current().log), a NIR masked', async () => {
     const nir = '1850369123055';
-    const lines: string[] = [];
-    const destination = new Writable({ write(chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
-    const env = new MockActivityEnvironment({ activityType: 'sendPractitionerReply' }, { logger: temporalLogger(createLogger({ destination })) });
+    const logs = captureLogs();
+    const env = new MockActivityEnvironment({ activityType: 'sendPractitionerReply' }, { logger: temporalLogger(createLogger({ destination: logs.destination })) });
     const refusing: MailTransport = { name: 'refusing', send: async () => { throw new Error(`no mailbox for the beneficiary ${nir}`); } };
     const [failed, sent] = [mail(), mail()];
     await expect(env.run(() => createMailer({ db: scratch.db, transport: refusing }).send(failed))).rejects.toThrow(nir);
     await env.run(() => createMailer({ db: scratch.db, transport: resend }).send(sent));
-    expect(lines.join('\n')).not.toContain(nir);
-    expect(lines.map((line) => JSON.parse(line))).toEqual([
+    expect(logs.lines.join('\n')).not.toContain(nir);
+    expect(logs.parsed()).toEqual([
       expect.objectContaining({ level: 30, msg: `mail: mail ${failed.id} (refusing, attempt 1): failed: no mailbox for the beneficiary [NIR]`, activityType: 'sendPractitionerReply', sdkComponent: 'activity' }),
       expect.objectContaining({ level: 30, msg: expect.stringMatching(new RegExp(`^mail: mail ${sent.id} sent through resend `)), activityType: 'sendPractitionerReply' }),
     ]);
