@@ -18,7 +18,7 @@ describe('loadConfig', () => {
   it('the documented defaults, from an empty environment', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
-      port: 3000, host: '127.0.0.1', dataDir: DEFAULT_DATA_DIR, databaseUrl: undefined,
+      logLevel: 'info', port: 3000, host: '127.0.0.1', dataDir: DEFAULT_DATA_DIR, databaseUrl: undefined,
       database: { pgliteDir: join(DEFAULT_DATA_DIR, 'pglite') },
       temporalAddress: undefined, temporalNamespace: 'default', taskQueue: 'tp-rejects', temporalPort: 7233, temporalUiPort: 8233,
       maxCachedWorkflows: 400, workerConnectTimeoutMs: 60_000, workerMetrics: null,
@@ -44,10 +44,10 @@ describe('loadConfig', () => {
       TEMPORAL_UI_ORIGIN: 'http://127.0.0.1:8233/, https://ui.example.org/x', SECURE_COOKIES: 'true', PAYLOAD_KEYS_REQUIRED: 'true',
       MANAGERS_EMAIL: ' a@x.example , b@x.example ', WORKER_METRICS_PORT: '9464', METRICS_TOKEN: 't', DATABASE_POOL_MAX: '5',
       PGCONNECT_TIMEOUT: '0.5', CLUSTER_API_PORTS: '4000, 4001,4002', TEMPORAL_PORT: '7300', RESEND_API_KEY: '', HOST: '  ',
-      DATA_DIR: 'some/dir',
+      DATA_DIR: 'some/dir', LOG_LEVEL: ' debug ',
     });
     expect(config).toMatchObject({
-      port: 8080, host: '127.0.0.1', taskSlaMs: 1500, archiveRetentionMs: 30 * 86_400_000, workerConnectTimeoutMs: 120_000,
+      logLevel: 'debug', port: 8080, host: '127.0.0.1', taskSlaMs: 1500, archiveRetentionMs: 30 * 86_400_000, workerConnectTimeoutMs: 120_000,
       temporalUiOrigins: ['http://127.0.0.1:8233', 'https://ui.example.org'], secureCookies: true, temporalPort: 7300, temporalUiPort: 8300,
       workerMetrics: { port: 9464, host: '127.0.0.1', token: 't' }, database: { poolMax: 5, connectTimeoutSeconds: 0.5 },
       dataDir: resolve('some/dir'),
@@ -72,6 +72,7 @@ describe('loadConfig', () => {
       ['MANAGERS_EMAIL', 'chefs', /e-mail addresses/],
       ['CLUSTER_API_PORTS', '3000,0', /port numbers separated by commas/],
       ['TEMPORAL_ADDRESS', 'localhost', /host:port/],
+      ['LOG_LEVEL', 'verbose', /one of trace, debug, info, warn, error, fatal, silent/],
     ];
     for (const [variable, value, expected] of cases) {
       const error = problemsOf({ [variable]: value });

@@ -30,6 +30,11 @@ export const DEFAULT_MANAGERS_EMAIL = 'gestionnaires@almerys.example';
 export const DEFAULT_OPERATOR_NAME = 'traitement automatique';
 export const DEFAULT_WORKER_CONNECT_TIMEOUT_MS = 60_000;
 
+/** pino's levels, most verbose first; `silent` writes nothing. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+
 /** `48h`, `30m`, `2s`, `500ms`, `3650d` or a number of milliseconds. */
 export function parseDuration(value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
@@ -98,6 +103,8 @@ const addresses = () => kind({
 
 /** Every variable the product reads, by name. */
 export const EnvironmentSchema = Type.Object({
+  // Every process
+  LOG_LEVEL: kind({ pattern: `^(${LOG_LEVELS.join('|')})$`, expected: `one of ${LOG_LEVELS.join(', ')}` }, (v) => v as LogLevel),
   // HTTP API and console
   PORT: port(),
   HOST: text('a host name or address to listen on'),
@@ -259,6 +266,8 @@ export interface ClusterConfig {
 }
 
 export interface Config {
+  /** LOG_LEVEL: what the processes' loggers write (logging.ts), from this level up. */
+  logLevel: LogLevel;
   /** HTTP port of the API and console. */
   port: number;
   host: string;
@@ -346,6 +355,7 @@ export function loadConfig(env: Environment = process.env): Config {
   const dataDir = dataDirOf(values);
   const temporalPort = v.TEMPORAL_PORT ?? 7233;
   return {
+    logLevel: v.LOG_LEVEL ?? DEFAULT_LOG_LEVEL,
     port: v.PORT ?? 3000,
     host: v.HOST ?? '127.0.0.1',
     dataDir,

@@ -3,6 +3,8 @@
 //   rules/       the MO's logic, pure: imports nothing of the project
 //   config.ts    the configuration (the one reader of process.env): imports nothing of the project; every layer but
 //                rules/ and workflows/ may use it
+//   logging.ts   the processes' loggers (pino; the NIR's redaction and masking configured once): imports config.ts and
+//                rules/ only; every layer but rules/ and workflows/ may use it
 //   workflows/   deterministic: rules/, its own files (the contract), and only *types* of activities/
 //   db/          repositories: rules/ and db/
 //   activities/  side effects: rules/, db/, the workflows' contract
@@ -44,8 +46,11 @@ export default tseslint.config(
   layer(['config.ts'], [
     { regex: '^[.]{1,2}/', message: 'config.ts imports nothing of the project: every layer reads it' },
   ]),
+  layer(['logging.ts'], [
+    { regex: '^[.]{1,2}/(?!config\\.js$|rules/)', message: 'logging.ts may import config.ts and rules/ only: every layer but rules/ and workflows/ logs through it' },
+  ]),
   layer(['rules/**/*.ts'], [
-    { regex: up('workflows', 'activities', 'db', 'api', 'examples', 'config', HIGHER.entry), message: message('rules/', 'rules/ (and libraries)') },
+    { regex: up('workflows', 'activities', 'db', 'api', 'examples', 'config', 'logging', HIGHER.entry), message: message('rules/', 'rules/ (and libraries)') },
   ], nodeBuiltins.map((name) => ({ name, message: 'rules/ are pure, and run in the workflows\' sandbox: no Node module' }))),
   layer(['db/**/*.ts'], [
     { regex: up('workflows', 'activities', 'api', 'examples', HIGHER.entry), message: message('db/', 'rules/ and db/') },
@@ -73,7 +78,7 @@ export default tseslint.config(
     },
   },
   layer(['workflows/**/*.ts'], [
-    { regex: up('db', 'api', 'examples', 'config', HIGHER.entry), message: message('workflows/', 'rules/, workflows/ and types of activities/') },
+    { regex: up('db', 'api', 'examples', 'config', 'logging', HIGHER.entry), message: message('workflows/', 'rules/, workflows/ and types of activities/') },
     { regex: up('activities'), allowTypeImports: true, message: 'workflows/ may import only types of activities/ (a workflow runs activities through proxies)' },
     // Packages: the workflow SDK and its common types only (bundled into the sandbox); Node modules never.
     { regex: '^(?![.]|@temporalio/(workflow|common)(/|$))', message: 'workflows/ may import @temporalio/workflow, @temporalio/common and relative modules only' },

@@ -1,11 +1,16 @@
 // The worker: builds the real dependencies once (database, ports), registers the workflows and
-// `createActivities(deps)`, and shuts down gracefully on SIGTERM / SIGINT.
-//   npm run worker            (TEMPORAL_ADDRESS, DATABASE_URL, TASK_QUEUE, DATA_DIR…: config.ts)
+// `createActivities(deps)`, and shuts down gracefully on SIGTERM / SIGINT. It logs through one pino logger
+// (logging.ts, at LOG_LEVEL): its own lines, and the SDK runtime's (Runtime.install({ logger })), so the workflows'
+// `log` and the activities' Context.current().log too.
+//   npm run worker            (TEMPORAL_ADDRESS, DATABASE_URL, TASK_QUEUE, DATA_DIR, LOG_LEVEL…: config.ts)
 
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  NativeConnection, Runtime, Worker, bundleWorkflowCode, makeTelemetryFilterString,
+  type RuntimeOptions, type WorkerInterceptors, type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { createActivities, DEFAULT_TASK_SLA_MS, type ActivityDependencies } from './activities/index.js';
 import { createMailer, transportFor, type MailTransport } from './activities/mail/mailer.js';
 import { startWorkerMetrics } from './activities/metrics.js';
@@ -23,6 +28,7 @@ import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_TEMPORAL_ADDRESS, loadConfig, typ
 import { openDatabase, type OpenDatabase } from './db/client.js';
 import { createInvoiceRepository } from './db/invoices.js';
 import { createPostgresPorts } from './db/ports.js';
+import { createLogger, temporalLogger, type PinoLogger } from './logging.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -30,15 +36,24 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per process. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   // The failure converter runs in the workflows' sandbox too: failures they raise are encoded (so encrypted).
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietBundlerLogger });
+  // The bundler's warnings and errors only.
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: temporalLogger(createLogger({ name: 'worker', level: 'warn' })),
+  });
   return bundle;
 }
 
-const quietBundlerLogger = {
-  log() {}, trace() {}, debug() {}, info() {},
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
+/**
+ * The SDK runtime's options in a process that runs a worker (`Runtime.install`, once, before any connection): its
+ * logger is `log` (the SDK's lines, the workflows' `log` and the activities' Context.current().log, each with its
+ * attributes, NIR masked: logging.ts), and the SDK core's own warnings are forwarded to it rather than printed apart.
+ */
+export function runtimeOptions(log: PinoLogger): RuntimeOptions {
+  return {
+    logger: temporalLogger(log),
+    telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) } },
+  };
+}
 
 /**
  * The worker's real dependencies, from the database, a Temporal client (a batch's activities start its invoices'
@@ -101,33 +116,36 @@ export async function createWorker({ connection, namespace = 'default', taskQueu
 
 /**
  * `attempt()` until it succeeds, retrying with a growing pause (0.5 s → 5 s) for at most `timeoutMs`: a worker
- * started while Temporal (or its load balancer) restarts waits for it instead of exiting.
+ * started while Temporal (or its load balancer) restarts waits for it instead of exiting. Each failure is a warning.
  */
-export async function withRetries<T>(what: string, attempt: () => Promise<T>, timeoutMs: number, log = console.error): Promise<T> {
+export async function withRetries<T>(what: string, attempt: () => Promise<T>, timeoutMs: number, log: { warn(message: string): void }): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let pause = 500; ; pause = Math.min(pause * 2, 5_000)) {
     try {
       return await attempt();
     } catch (error) {
       if (Date.now() + pause > deadline) throw error;
-      log(`worker: ${what} failed (${(error as Error).message.split('\n')[0]}); trying again in ${pause / 1000} s`);
+      log.warn(`worker: ${what} failed (${(error as Error).message.split('\n')[0]}); trying again in ${pause / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 }
 
-async function main(): Promise<void> {
+async function main(log: PinoLogger): Promise<void> {
   const config = loadConfig(process.env);
-  // WORKER_METRICS_PORT: installs the SDK runtime with its Prometheus exporter, before any connection.
-  const metrics = await startWorkerMetrics(config.workerMetrics);
-  if (metrics) console.error(`worker: metrics on http://${metrics.address}/metrics`);
+  log.level = config.logLevel;
+  // The SDK runtime, before any connection: its logger (and with WORKER_METRICS_PORT, its Prometheus exporter).
+  const runtime = runtimeOptions(log);
+  const metrics = await startWorkerMetrics(config.workerMetrics, runtime);
+  if (metrics) log.info(`worker: metrics on http://${metrics.address}/metrics`);
+  else Runtime.install(runtime);
   // Without DATABASE_URL: PGlite under DATA_DIR, as npm start.
   const database = await openDatabase(config.databaseUrl, config.database);
   const address = config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
   // WORKER_CONNECT_TIMEOUT (default 60 s): how long a starting worker waits for Temporal before giving up (exit 1).
   const connectTimeoutMs = config.workerConnectTimeoutMs;
-  const connection = await withRetries(`connecting to Temporal at ${address}`, () => NativeConnection.connect({ address }), connectTimeoutMs);
-  const clientConnection = await withRetries(`connecting to Temporal at ${address}`, () => Connection.connect({ address }), connectTimeoutMs);
+  const connection = await withRetries(`connecting to Temporal at ${address}`, () => NativeConnection.connect({ address }), connectTimeoutMs, log);
+  const clientConnection = await withRetries(`connecting to Temporal at ${address}`, () => Connection.connect({ address }), connectTimeoutMs, log);
   const dataConverter = dataConverterOf(config);
   const client = temporalClient(clientConnection, { namespace: config.temporalNamespace, dataConverter });
   const worker = await createWorker({
@@ -138,10 +156,10 @@ async function main(): Promise<void> {
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM by itself (the SDK's shutdownSignals): it stops polling,
   // finishes the tasks in progress, then resolves.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => console.error(`worker: ${signal} received, finishing the tasks in progress…`));
+    process.once(signal, () => log.info(`worker: ${signal} received, finishing the tasks in progress…`));
   }
-  await withRetries('creating the archive schedules', () => ensureArchiveSchedules(client, config.taskQueue), connectTimeoutMs);
-  console.error(`worker: polling task queue « ${config.taskQueue} » on ${config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS} (${database.kind})`);
+  await withRetries('creating the archive schedules', () => ensureArchiveSchedules(client, config.taskQueue), connectTimeoutMs, log);
+  log.info(`worker: polling task queue « ${config.taskQueue} » on ${config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS} (${database.kind})`);
   try {
     await worker.run();
   } finally {
@@ -153,8 +171,10 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().catch((err) => {
-    console.error(`worker: ${(err as Error).message}`);
+  // At LOG_LEVEL's default until the configuration is read (an invalid one is logged here).
+  const log = createLogger({ name: 'worker' });
+  main(log).catch((err) => {
+    log.fatal({ err }, `worker: ${(err as Error).message}`);
     process.exit(1);
   });
 }

@@ -5,11 +5,11 @@
 //   purgeArchivedHistories  the runs closed more than ARCHIVE_RETENTION ago, deleted — and the purge audited
 // Both run from Temporal Schedules (ensureArchiveSchedules), each as a one-activity workflow (workflows/archive.ts).
 
-import { Context } from '@temporalio/activity';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { ArchiveRepository } from '../db/archive.js';
 import { SYSTEM_ACTOR, type AuditLog } from '../db/audit.js';
+import { activityLog, runningActivity } from './context.js';
 
 const { temporal } = proto;
 
@@ -43,13 +43,7 @@ export async function rawHistory(client: Client, workflowId: string, runId: stri
 
 /** Heartbeats when running as an activity; a no-op when called directly (a test, a script). */
 function beat(details: unknown): void {
-  let context: Context | undefined;
-  try {
-    context = Context.current();
-  } catch {
-    return;
-  }
-  context.heartbeat(details);
+  runningActivity()?.heartbeat(details);
 }
 
 export function createArchiveActivities(deps: ArchiveDependencies, now: () => Date = () => new Date()) {
@@ -83,6 +77,7 @@ export function createArchiveActivities(deps: ArchiveDependencies, now: () => Da
         if (page.length >= 200) await flush();
       }
       await flush();
+      if (archived > 0) activityLog().info(`archive: ${archived} closed runs archived (${seen} seen)`, { archived, seen });
       return { archived, seen };
     },
 
@@ -94,6 +89,7 @@ export function createArchiveActivities(deps: ArchiveDependencies, now: () => Da
         actor: SYSTEM_ACTOR, action: 'archive.purge', target: null,
         details: { ...result, before: before.toISOString(), retentionDays: Math.round(deps.archiveRetentionMs / 86_400_000) },
       });
+      activityLog().info(`archive: ${result.purged} archived histories purged (closed before ${before.toISOString()})`, { purged: result.purged, before: before.toISOString() });
       return { purged: result.purged, before: before.toISOString() };
     },
   };

@@ -11,21 +11,19 @@
 // Only the message travels (its first line, bounded): never the error object, whose properties can hold a query's
 // parameters (a NIR) that would end up in the history and the worker's logs.
 
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { AppError, safeMessage, unavailableDependency } from '../rules/errors.js';
 import { FAILURE_TYPES } from '../workflows/contract.js';
+import { runningActivity } from './context.js';
 
 /** Attempts before an unexpected error is taken for a deterministic one. */
 export const DATA_ERROR_ATTEMPTS = 3;
 
 /** The attempt, and which activity execution it is (its run and activity id), when called as an activity. */
 function currentAttempt(): { attempt: number; execution: string | null } {
-  try {
-    const { attempt, activityId, workflowExecution } = Context.current().info;
-    return { attempt, execution: `${workflowExecution?.runId ?? ''}:${activityId}` };
-  } catch {
-    return { attempt: 1, execution: null }; // called directly, outside an activity (tests, the API)
-  }
+  const info = runningActivity()?.info;
+  if (!info) return { attempt: 1, execution: null }; // called directly, outside an activity (tests, the API)
+  return { attempt: info.attempt, execution: `${info.workflowExecution?.runId ?? ''}:${info.activityId}` };
 }
 
 /**

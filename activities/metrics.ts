@@ -12,7 +12,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CancelledFailure } from '@temporalio/common';
-import { DefaultLogger, Runtime, type Logger, type WorkerInterceptors } from '@temporalio/worker';
+import { Runtime, type RuntimeOptions, type WorkerInterceptors } from '@temporalio/worker';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { DEFAULT_WORKER_METRICS_HOST, type WorkerMetricsConfig } from '../config.js';
 import { MAIL_KINDS, mailErrorKind, isMailRejected, InvalidMailError, type MailTransport } from './mail/mailer.js';
@@ -97,12 +97,13 @@ export async function freeLoopbackPort(): Promise<number> {
 }
 
 /**
- * Installs the SDK's runtime with its Prometheus exporter on `127.0.0.1:<corePort>`. Once per process, before any
- * NativeConnection (which would install the default runtime). `logger`: the default runtime's (INFO).
+ * Installs the SDK's runtime with `runtime`'s options (its logger: worker.ts runtimeOptions) and its Prometheus
+ * exporter on `127.0.0.1:<corePort>`. Once per process, before any NativeConnection (which would install the default
+ * runtime).
  */
-export function installRuntimeWithMetrics(corePort: number, logger: Logger = new DefaultLogger('INFO')): string {
+export function installRuntimeWithMetrics(corePort: number, runtime: RuntimeOptions = {}): string {
   const bindAddress = `127.0.0.1:${corePort}`;
-  Runtime.install({ logger, telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
+  Runtime.install({ ...runtime, telemetryOptions: { ...runtime.telemetryOptions, metrics: { prometheus: { bindAddress } } } });
   return bindAddress;
 }
 
@@ -179,11 +180,12 @@ export interface WorkerMetrics extends WorkerMetricsServer {
 
 /**
  * The worker process' metrics when WORKER_METRICS_PORT is set (the Config's `workerMetrics`), else null (and nothing
- * installed). Installs the SDK runtime: call it before any connection to Temporal.
+ * installed). Installs the SDK runtime with `runtime`'s options and the exporter: call it before any connection to
+ * Temporal.
  */
-export async function startWorkerMetrics(config: WorkerMetricsConfig | null): Promise<WorkerMetrics | null> {
+export async function startWorkerMetrics(config: WorkerMetricsConfig | null, runtime: RuntimeOptions = {}): Promise<WorkerMetrics | null> {
   if (!config) return null;
-  const core = installRuntimeWithMetrics(await freeLoopbackPort());
+  const core = installRuntimeWithMetrics(await freeLoopbackPort(), runtime);
   const counters = createWorkerCounters();
   const server = await serveWorkerMetrics({ counters, port: config.port, host: config.host, token: config.token, coreUrl: `http://${core}/metrics` });
   return { ...server, interceptors: counters.interceptors, observe: { transport: counters.countMails } };

@@ -13,6 +13,7 @@ import type { TaskRepository } from '../db/tasks.js';
 import type { ReplySent } from '../workflows/contract.js';
 import { composeEscalationEmail, composePractitionerEmails } from './mail/compose.js';
 import type { createMailer } from './mail/mailer.js';
+import { activityLog, runningActivity } from './context.js';
 import type { WorkflowMessenger } from './messenger.js';
 import { inParallel } from './parallel.js';
 import type { TrameRow } from './trame/rows.js';
@@ -47,29 +48,17 @@ function bordereauRow(invoice: Invoice, decision: AnalysisResult) {
 
 /** Tells Temporal the activity is alive (no-op outside an activity, e.g. in a direct call). */
 function beat(details?: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    // not running as an activity
-  }
+  runningActivity()?.heartbeat(details);
 }
 
 /** What the previous attempt of this activity heartbeated (where to go on from), if any. */
 function lastBeat<T>(): T | undefined {
-  try {
-    return Context.current().info.heartbeatDetails as T | undefined;
-  } catch {
-    return undefined;
-  }
+  return runningActivity()?.info.heartbeatDetails as T | undefined;
 }
 
 /** A pause that ends early when the activity is cancelled. */
 function pause(ms: number): Promise<void> {
-  try {
-    return Context.current().sleep(ms);
-  } catch {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-  }
+  return runningActivity()?.sleep(ms) ?? new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 
@@ -181,7 +170,9 @@ export function createOutputActivities(deps: OutputDependencies) {
         beat(after);
       }
       const counts = await batches.counts(input.batchId);
-      return { invoiceCount: counts.invoiceCount, started: counts.invoiceCount - counts.adopted, adopted: counts.adopted };
+      const started = { invoiceCount: counts.invoiceCount, started: counts.invoiceCount - counts.adopted, adopted: counts.adopted };
+      activityLog().info(`batch ${input.batchId}: its ${started.invoiceCount} invoices started (${started.adopted} already running)`, { batchId: input.batchId, ...started });
+      return started;
     },
 
     /** Waits (polling the database, heartbeating) until every invoice of the batch is decided; its counts then. */
@@ -234,6 +225,11 @@ export function createOutputActivities(deps: OutputDependencies) {
         await messenger.replyRefused(r.archiveKey, { emailId: null, reason: input.reason });
         await invoices.routeRefusedReply({ archiveKey: r.archiveKey, status: 'awaiting_manager', decision: routeAfterMailRefusal(r.decision!, input.reason) });
       });
+      if (refused.length > 0) {
+        activityLog().warn(`batch ${input.batchId}: ${refused.length} rows of PS ${input.practitionerNumber} not e-mailed, handed to managers`, {
+          batchId: input.batchId, practitionerNumber: input.practitionerNumber, rows: refused.length, rowsSent: delivered.size,
+        });
+      }
       return { rows: refused.length, emailsSent: sentMails.length, rowsSent: delivered.size };
     },
 

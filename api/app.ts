@@ -14,7 +14,8 @@ import { authPlugin } from './auth.js';
 import { externalServices, repositories, settingsOf, type AppDependencies } from './dependencies.js';
 import { CONSOLE_CSP, consoleRoutes } from './console/routes.js';
 import { REQUEST_TIMEOUT_MS, NOT_ANSWERING } from './deadlines.js';
-import { badRequest, HttpError, sanitizeError, toHttpError } from './errors.js';
+import { badRequest, HttpError, toHttpError } from './errors.js';
+import { sanitizeError } from '../logging.js';
 import { apiLoggerOptions } from './logging.js';
 import { auditRoutes } from './routes/audit.js';
 import { batchRoutes } from './routes/batches.js';
@@ -85,7 +86,7 @@ export const TEMPORAL_UI_CSP = [
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger ? apiLoggerOptions('info') : false,
+    logger: deps.logger ? apiLoggerOptions(deps.logLevel) : false,
     // A path that is not valid percent-encoding: the same 400 as any bad input (fastify's own has another shape).
     frameworkErrors: (error, _request, frameworkReply) => {
       const reply = frameworkReply as FastifyReply;

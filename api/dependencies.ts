@@ -5,7 +5,7 @@
 import fp from 'fastify-plugin';
 import type { Client } from '@temporalio/client';
 import type { Mailer } from '../activities/mail/mailer.js';
-import type { TrameLimits } from '../config.js';
+import type { LogLevel, TrameLimits } from '../config.js';
 import type { ApiKeyRepository } from '../db/api-keys.js';
 import type { ArchiveRepository } from '../db/archive.js';
 import type { AuditLog } from '../db/audit.js';
@@ -64,7 +64,9 @@ export interface AppDependencies extends Repositories {
   metricsToken?: string;
   /** Bounds on a Trame upload (default: from the environment, config.ts loadTrameLimits). */
   trameLimits?: TrameLimits;
+  /** Requests and errors logged (api/logging.ts), at `logLevel` (LOG_LEVEL; default info). */
   logger?: boolean;
+  logLevel?: LogLevel;
 }
 
 /** The API's settings that routes read (`app.settings`). */

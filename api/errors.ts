@@ -3,10 +3,12 @@
 // our own refusals as they are, fastify's 4xx as fastify says them, the shared errors that have a meaning in HTTP
 // (a task conflict), a backing service unreachable → 503 (retryable), a value PostgreSQL refused → 400, else 500.
 
-import { DrizzleQueryError } from 'drizzle-orm';
 import { TaskConflict } from '../db/tasks.js';
-import { AppError, isDataException, safeMessage, sqlState, unavailableDependency } from '../rules/errors.js';
+import { AppError, isDataException, unavailableDependency } from '../rules/errors.js';
 import type { FieldError } from '../rules/schema.js';
+
+/** An error as it may be logged (its home is logging.ts, shared by every process). */
+export { sanitizeError, type SanitizedError } from '../logging.js';
 
 export interface HttpErrorOptions {
   /** Default `http_<status>`. */
@@ -65,36 +67,4 @@ export function toHttpError(err: unknown): HttpError {
         ? new HttpError(400, VALUE_NOT_STORED, undefined, { code: 'value_not_stored', cause: err, unexpected: true })
         : new HttpError(500, 'Internal error', undefined, { code: 'internal_error', cause: err, unexpected: true });
   }
-}
-
-export interface SanitizedError {
-  name: string;
-  code?: string | number;
-  message: string;
-  /** The stack's frames only: its first line repeats the message. */
-  stack?: string;
-  cause?: SanitizedError;
-}
-
-/**
- * An error as it may be logged: name, code, message, frames, cause — nothing else. A failed query's text and
- * parameters (drizzle's `Failed query: … params: …`, postgres.js's `.query` / `.parameters`, PostgreSQL's `detail`)
- * can hold a NIR or health data: they are left out, and quoted values in PostgreSQL's messages are masked.
- */
-export function sanitizeError(err: unknown, depth = 0): SanitizedError {
-  if (!(err instanceof Error) && (typeof err !== 'object' || err === null)) return { name: typeof err, message: String(err) };
-  const x = err as { name?: unknown; code?: unknown; message?: unknown; stack?: unknown; cause?: unknown };
-  // drizzle's error keeps the name `Error`: told apart by its class.
-  const name = err instanceof DrizzleQueryError ? 'DrizzleQueryError' : typeof x.name === 'string' ? x.name : 'Error';
-  const code = typeof x.code === 'string' || typeof x.code === 'number' ? x.code : undefined;
-  const raw = typeof x.message === 'string' ? x.message : '';
-  const message = name === 'DrizzleQueryError' ? 'Failed query' : sqlState(err) || /^Failed query\b/.test(raw) ? safeMessage(err, 2000) : raw;
-  const frames = typeof x.stack === 'string' ? x.stack.split('\n').filter((line) => /^\s+at /.test(line)).join('\n') : '';
-  return {
-    name,
-    ...(code !== undefined ? { code } : {}),
-    message,
-    ...(frames ? { stack: frames } : {}),
-    ...(x.cause !== undefined && depth < 4 ? { cause: sanitizeError(x.cause, depth + 1) } : {}),
-  };
 }

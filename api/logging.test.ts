@@ -1,29 +1,19 @@
 // The API's logger writes no NIR: log lines fed through its serializers and redaction (pino, as fastify builds it
 // from apiLoggerOptions), captured from its stream.
 
-import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { apiLoggerOptions, maskNir, REDACTED_PATHS, serializeError } from './logging.js';
+import { maskNir, REDACTED_PATHS, serializeError } from '../logging.js';
+import { captureLogs } from '../test/captured-logs.js';
+import { apiLoggerOptions } from './logging.js';
 
 const NIR = '1850369123055';
 const CORSICAN_NIR = '185032A12304577';
 const KEY = `tpr_abcdefgh_${'k'.repeat(43)}`;
 
-function capture() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { lines, stream };
-}
-
 describe('apiLoggerOptions', () => {
   it('no NIR in what is logged: messages, objects at any depth, errors and their causes, request paths; no credentials', async () => {
-    const { lines, stream } = capture();
+    const { lines, destination: stream } = captureLogs();
     const app = Fastify({ logger: { ...apiLoggerOptions('info'), stream } });
     app.post('/api/invoices/:id', async (request) => {
       request.log.info({ body: request.body, params: request.params }, 'claim received');

@@ -1,5 +1,5 @@
-// The API process: `npm run api` (PORT, DATABASE_URL, TEMPORAL_ADDRESS, SESSION_SECRET…: config.ts, which reads the
-// environment once at start).
+// The API process: `npm run api` (PORT, DATABASE_URL, TEMPORAL_ADDRESS, SESSION_SECRET, LOG_LEVEL…: config.ts, which
+// reads the environment once at start). It logs through fastify's logger (api/logging.ts): JSON lines on stderr.
 // It starts even when Temporal is not reachable yet (lazy connection): requests then get a 503.
 
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { createBatchRepository } from '../db/batches.js';
 import { createInvoiceRepository } from '../db/invoices.js';
 import { createTrameRepository } from '../db/trames.js';
 import { createTaskRepository } from '../db/tasks.js';
+import { createLogger } from '../logging.js';
 import { buildApp, type AppDependencies } from './app.js';
 import { createInvoiceService } from './invoice-service.js';
 import { loadSessionSecret } from './session-secret.js';
@@ -55,6 +56,7 @@ export function appDependencies(input: {
     operatorName: config.operatorName,
     managersEmail: config.mail.managers,
     trameLimits: config.trameLimits,
+    logLevel: config.logLevel,
     taskQueue,
     temporalTimeoutMs: input.temporalTimeoutMs,
   };
@@ -84,7 +86,7 @@ async function main(): Promise<void> {
   // Without DATABASE_URL: PGlite under DATA_DIR, as npm start.
   const database = await openDatabase(config.databaseUrl, config.database);
   const api = await startApi(config, database, { logger: true });
-  console.error(`api: listening on ${api.address} (OpenAPI at ${api.address}/docs, console at ${api.address}/console/)`);
+  api.app.log.info(`api: listening on ${api.address} (OpenAPI at ${api.address}/docs, console at ${api.address}/console/)`);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, async () => {
       await api.close();
@@ -96,7 +98,8 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((err) => {
-    console.error(`api: ${(err as Error).message}`);
+    // Also before the app and its logger exist (an invalid configuration): at LOG_LEVEL's default.
+    createLogger({ name: 'api' }).fatal({ err }, `api: ${(err as Error).message}`);
     process.exit(1);
   });
 }

@@ -8,17 +8,18 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { ensureArchiveSchedules } from '../activities/archive.js';
 import { dataConverterOf, ensureSearchAttributes, temporalClient } from '../temporal.js';
 import { startApi } from '../api/server.js';
 import { loadConfig } from '../config.js';
+import { createLogger } from '../logging.js';
 import { openDatabase } from '../db/client.js';
 import { formatCounts, seedReference } from '../db/seed.js';
 import { practitioners } from '../db/schema.js';
 import { createApiKeyRepository } from '../db/api-keys.js';
 import { exampleUniverse } from '../examples/universe.js';
-import { createWorker, dependenciesFrom } from '../worker.js';
+import { createWorker, dependenciesFrom, runtimeOptions } from '../worker.js';
 import { restrictDataDir, stopOnSignals } from './data-dir.js';
 import { ensureTemporalCli, SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './temporal-cli.js';
 
@@ -31,6 +32,9 @@ process.umask(0o077);
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 restrictDataDir(dataDir);
 const dataConverter = dataConverterOf(config);
+// The worker's logger (JSON lines on stderr at LOG_LEVEL, NIR masked: logging.ts) as the SDK runtime's, before anything
+// starts it: the SDK's, the workflows' and the activities' lines. The API logs through its own (api/logging.ts).
+Runtime.install(runtimeOptions(createLogger({ name: 'worker', level: config.logLevel })));
 
 let devServer: DevServer | undefined;
 let temporalAddress = config.temporalAddress;

@@ -54,6 +54,12 @@ describe('eslint', () => {
     expect(await problems('activities/bad.ts', "import { buildApp } from '../api/app.js';\nvoid buildApp;\n")).toEqual(['1: @typescript-eslint/no-restricted-imports']);
     expect(await problems('activities/bad.ts', "import { invoiceWorkflow } from '../workflows/invoice.js';\nvoid invoiceWorkflow;\n")).toEqual(['1: @typescript-eslint/no-restricted-imports']);
     expect(await problems('workflows/bad.ts', "import { createActivities } from '../activities/index.js';\nvoid createActivities;\n")).toEqual(['1: @typescript-eslint/no-restricted-imports']);
+    // The loggers (logging.ts): for every layer but rules/ and workflows/; and they import nothing above config.ts and rules/.
+    const logs = "import { createLogger } from '../logging.js';\nvoid createLogger;\n";
+    expect(await problems('rules/bad.ts', logs)).toEqual(['1: @typescript-eslint/no-restricted-imports']);
+    expect(await problems('workflows/bad.ts', logs)).toEqual(['1: @typescript-eslint/no-restricted-imports']);
+    for (const layer of ['db', 'activities', 'api']) expect(await problems(`${layer}/ok.ts`, logs)).toEqual([]);
+    expect(await problems('logging.ts', "import { openDatabase } from './db/client.js';\nvoid openDatabase;\n")).toEqual(['1: @typescript-eslint/no-restricted-imports']);
     // What the layers allow.
     expect(await problems('activities/ok.ts', "import { invoiceWorkflowId } from '../workflows/contract.js';\nimport { openDatabase } from '../db/client.js';\nvoid invoiceWorkflowId; void openDatabase;\n")).toEqual([]);
     expect(await problems('workflows/ok.ts', "import type { createActivities } from '../activities/index.js';\nexport type A = typeof createActivities;\n")).toEqual([]);

@@ -3,10 +3,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Database } from '../../db/client.js';
 import { outbox } from '../../db/schema.js';
+import { createLogger, temporalLogger } from '../../logging.js';
+import { captureLogs } from '../../test/captured-logs.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../test/databases.js';
 import { startFakeResend, type FakeResend } from '../../test/fake-resend.js';
 import { composeEscalationEmail, composePractitionerEmails, type BordereauRow } from './compose.js';
@@ -258,6 +261,24 @@ describe('mailer with Resend (real SDK, fake API)', () => {
     expect(await rowOf(m.id)).toMatchObject({ status: 'sent', errorKind: null, error: null });
     expect((await mailer.alerts()).account).toBe(before);
     expect(deliveriesOf(m.id)).toHaveLength(1);
+  });
+
+  it('without a log hook, in an activity: its lines go to the activity\'s logger (Context.current().log), a NIR masked', async () => {
+    const nir = '1850369123055';
+    const logs = captureLogs();
+    const env = new MockActivityEnvironment({ activityType: 'sendPractitionerReply' }, { logger: temporalLogger(createLogger({ destination: logs.destination })) });
+    const refusing: MailTransport = { name: 'refusing', send: async () => { throw new Error(`no mailbox for the beneficiary ${nir}`); } };
+    // Ids without mail()'s timestamp: its 13 digits are shaped like a NIR, and masked too.
+    const [failed, sent] = [mail({ id: 'logs:refused' }), mail({ id: 'logs:sent' })];
+    await expect(env.run(() => createMailer({ db: scratch.db, transport: refusing }).send(failed))).rejects.toThrow(nir);
+    await env.run(() => createMailer({ db: scratch.db, transport: resend }).send(sent));
+    expect(logs.lines.join('\n')).not.toContain(nir);
+    expect(logs.parsed()).toEqual([
+      expect.objectContaining({ level: 30, msg: 'mail: mail logs:refused (refusing, attempt 1): failed: no mailbox for the beneficiary [NIR]', activityType: 'sendPractitionerReply', sdkComponent: 'activity' }),
+      // The SDK's own line about the failed activity, its error masked the same way.
+      expect.objectContaining({ level: 40, msg: 'Activity failed', sdkComponent: 'worker', error: expect.objectContaining({ message: 'no mailbox for the beneficiary [NIR]' }) }),
+      expect.objectContaining({ level: 30, msg: expect.stringMatching(/^mail: mail logs:sent sent through resend /), activityType: 'sendPractitionerReply' }),
+    ]);
   });
 
   it('a refused e-mail requeued to a fixed address is sent once, under a new idempotency key', async () => {

@@ -16,6 +16,7 @@ import type { Database } from '../../db/client.js';
 import {
   createOutboxRepository, MAIL_KINDS, type MailFilter, type OutgoingMail, type SentMail,
 } from '../../db/outbox.js';
+import { activityLog } from '../context.js';
 import { InvalidMailError, isMailRejected, mailErrorKind, refusalOf } from './errors.js';
 import type { MailTransport } from './transports.js';
 
@@ -26,9 +27,8 @@ export { MAIL_KINDS, MAIL_STATUSES, type MailFilter, type MailKind, type MailSta
 /** `error`: something a person must act on (the provider refuses our account or sender). */
 export type Log = (message: string, level: 'info' | 'error') => void;
 
-const defaultLog: Log = (message, level) => {
-  if (level === 'error') console.error(`mail: ${message}`);
-};
+/** The activity's logger (activities/context.ts activityLog): the worker's, with the activity's attributes. */
+const defaultLog: Log = (message, level) => activityLog()[level](`mail: ${message}`);
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
