@@ -83,6 +83,14 @@ describe('loadConfig', () => {
     }
   });
 
+  it('never repeats a URL\'s password in its error', () => {
+    const error = problemsOf({ DATABASE_URL: 'postgres://tp:s3cr3t@db:99999/tp', TEMPORAL_DATABASE_URL: 'postgres://admin:p@ss@db:70000/x' });
+    expect(error.problems.map((p) => p.variable).sort()).toEqual(['DATABASE_URL', 'TEMPORAL_DATABASE_URL']);
+    expect(error.message).not.toMatch(/s3cr3t|p@ss/);
+    expect(error.message).toContain('DATABASE_URL=« postgres://tp:•••@db:99999/tp »: expected ');
+    expect(error.message).toContain('TEMPORAL_DATABASE_URL=« postgres://admin:•••@db:70000/x »: expected ');
+  });
+
   it('every bad variable at once', () => {
     const error = problemsOf({ PORT: '-3', TASK_SLA: '2 weeks', AUTH_FAILURES_MAX: '0', WORKER_METRICS_PORT: 'x', TRAME_MAX_ROWS: '1e6', PATH: '/bin' });
     expect(error.problems.map((p) => p.variable).sort()).toEqual(['AUTH_FAILURES_MAX', 'PORT', 'TASK_SLA', 'TRAME_MAX_ROWS', 'WORKER_METRICS_PORT']);

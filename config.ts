@@ -176,6 +176,13 @@ export type VariableName = keyof Variables;
 export const VARIABLES = Object.keys(EnvironmentSchema.properties) as VariableName[];
 /** Taken as they are (a secret's spaces are part of it); every other value is trimmed. */
 const UNTRIMMED = new Set<string>(['SESSION_SECRET', 'PAYLOAD_KEYS']);
+/**
+ * A value as an error repeats it: a URL's password hidden (`postgres://user:•••@host/db`). Secrets (SESSION_SECRET,
+ * PAYLOAD_KEYS, the API keys) are texts the schema takes as they are: no error ever repeats them.
+ */
+function shown(value: string): string {
+  return value.replace(/(\/\/[^/:@\s]*:)[^/\s]*@/g, '$1•••@');
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -321,7 +328,7 @@ export interface Config {
   submit: { apiUrl: string; apiKey: string | undefined };
 }
 
-/** Every variable that is wrong, each with its value and what is expected. */
+/** Every variable that is wrong, each with its value (a URL's password hidden) and what is expected. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly problems: { variable: string; value: string; expected: string }[]) {
@@ -347,7 +354,7 @@ export function loadConfig(env: Environment = process.env): Config {
   for (const error of Value.Errors(EnvironmentSchema, values)) {
     const variable = error.path.replace(/^\//, '');
     if (problems.has(variable)) continue;
-    problems.set(variable, { variable, value: String(error.value), expected: (error.schema as TSchema & { expected?: string }).expected ?? error.message });
+    problems.set(variable, { variable, value: shown(String(error.value)), expected: (error.schema as TSchema & { expected?: string }).expected ?? error.message });
   }
   if (problems.size > 0) throw new ConfigError([...problems.values()]);
   const v: Variables = Value.Decode(EnvironmentSchema, values);
