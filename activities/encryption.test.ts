@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../config.js';
 import {
   EncryptionCodec, formatKeyring, isEncrypted, keyIdOf, loadKeyring, newKey, parseKeyring, PayloadDecryptionError,
   type Keyring,
@@ -79,13 +80,13 @@ describe('keyrings', () => {
 
   it('generates the embedded default once, mode 0600, and refuses to generate when a key is required', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'keys-')), 'data');
-    const first = loadKeyring({ env: {}, dataDir: dir });
+    const first = loadKeyring({ dataDir: dir });
     expect(statSync(join(dir, 'payload-keys')).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
-    expect(loadKeyring({ env: {}, dataDir: dir }).keys.get(first.activeKeyId)).toEqual(first.keys.get(first.activeKeyId));
-    expect(() => loadKeyring({ env: {}, dataDir: dir, required: true })).toThrow(/PAYLOAD_KEYS/);
+    expect(loadKeyring({ dataDir: dir }).keys.get(first.activeKeyId)).toEqual(first.keys.get(first.activeKeyId));
+    expect(() => loadKeyring({ dataDir: dir, required: true })).toThrow(/PAYLOAD_KEYS/);
     const file = join(dir, 'other');
     writeFileSync(file, `# escrowed 2026-12-01\n${formatKeyring(ring('a', 'b'))}\n`);
-    expect(loadKeyring({ env: { PAYLOAD_KEYS_FILE: file } }).activeKeyId).toBe('a');
+    expect(loadKeyring(loadConfig({ PAYLOAD_KEYS_FILE: file }).payloadKeys).activeKeyId).toBe('a');
   });
 });

@@ -20,7 +20,6 @@ import {
   METADATA_ENCODING_KEY, ValueError, type DataConverter, type LoadedDataConverter, type Payload, type PayloadCodec,
 } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import { loadConfig, type Environment } from '../config.js';
 import { AppError } from '../rules/errors.js';
 
 const { temporal } = proto; // a CommonJS module: no named exports under Node's ESM loader
@@ -91,8 +90,6 @@ export interface KeyringSource {
   keys?: string;
   /** PAYLOAD_KEYS_FILE (the Config's `payloadKeys.file`). */
   file?: string;
-  /** Instead of `keys` and `file`: an environment, read by config.ts (tests). */
-  env?: Environment;
   /** Where the embedded default keeps its generated keyring. */
   dataDir?: string;
   /** Refuse to generate one (a deployment must be given its keys). */
@@ -102,7 +99,7 @@ export interface KeyringSource {
 /** `keys`, else the file `file`, else the one kept in `dataDir` (generated there the first time, unless `required`). */
 export function loadKeyring(source: KeyringSource = {}): Keyring {
   const { dataDir, required = false } = source;
-  const { keys, file } = source.env ? loadConfig(source.env).payloadKeys : source;
+  const { keys, file } = source;
   if (keys) return parseKeyring(keys);
   if (file) return parseKeyring(readFileSync(file, 'utf8'), file);
   if (required || !dataDir) {

@@ -14,10 +14,10 @@ const run = (dataDir: string, ...args: string[]) => promisify(execFile)('npx', [
 describe('npm run payload-keys', () => {
   it('rotate: a new active key, the old one kept, so that what it encrypted still decrypts', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'pk-')), 'data');
-    const before = loadKeyring({ env: {}, dataDir: dir });
+    const before = loadKeyring({ dataDir: dir });
     const [old] = new EncryptionCodec(before).encodeSync([defaultPayloadConverter.toPayload({ nir: '1850369123045' }) as Payload]);
     const { stdout } = await run(dir, 'rotate');
-    const after = loadKeyring({ env: {}, dataDir: dir });
+    const after = loadKeyring({ dataDir: dir });
     expect(after.activeKeyId).not.toBe(before.activeKeyId);
     expect(stdout).toContain(`${after.activeKeyId} now encrypts`);
     expect([...after.keys.keys()]).toEqual([after.activeKeyId, before.activeKeyId]);

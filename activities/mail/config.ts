@@ -2,7 +2,7 @@
 // read by config.ts into the Config's `mail`. The transport is chosen by `transportFor` (mailer.ts).
 
 import { join } from 'node:path';
-import { DEFAULT_DATA_DIR, loadConfig, type Environment, type MailConfig } from '../../config.js';
+import { DEFAULT_DATA_DIR } from '../../config.js';
 
 export { DEFAULT_DATA_DIR, DEFAULT_MAIL_FROM, DEFAULT_MANAGERS_EMAIL, type MailConfig } from '../../config.js';
 /** MO §4: « Mettre en Copie Conforme Cachée « Ccc : » l'adresse service.azur@almerys.com » (never in Cc). */
@@ -10,8 +10,3 @@ export const ALMERYS_BCC = 'service.azur@almerys.com';
 
 /** The file transport's folder when DATA_DIR is not set. */
 export const DEFAULT_OUTBOX_DIR = join(DEFAULT_DATA_DIR, 'outbox');
-
-/** The e-mail settings of an environment (tests): loadConfig(env).mail. */
-export function mailConfigFromEnv(env: Environment): MailConfig {
-  return loadConfig(env).mail;
-}

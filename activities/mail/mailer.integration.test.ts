@@ -13,9 +13,10 @@ import { captureLogs } from '../../test/captured-logs.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../test/databases.js';
 import { startFakeResend, type FakeResend } from '../../test/fake-resend.js';
 import { composeEscalationEmail, composePractitionerEmails, type BordereauRow } from './compose.js';
-import { ALMERYS_BCC, DEFAULT_MAIL_FROM, DEFAULT_MANAGERS_EMAIL, DEFAULT_OUTBOX_DIR, mailConfigFromEnv } from './config.js';
+import { ALMERYS_BCC, DEFAULT_MAIL_FROM, DEFAULT_MANAGERS_EMAIL, DEFAULT_OUTBOX_DIR } from './config.js';
+import { loadConfig } from '../../config.js';
 import {
-  createFileTransport, createMailer, createResendTransport, classifyProviderError, safeFileName, transportFromEnv,
+  createFileTransport, createMailer, createResendTransport, classifyProviderError, safeFileName, transportFor,
   type MailTransport, type OutgoingMail,
 } from './mailer.js';
 
@@ -402,27 +403,27 @@ describe('get and list', () => {
 
 describe('configuration', () => {
   it('defaults', () => {
-    expect(mailConfigFromEnv({})).toEqual({
+    expect(loadConfig({}).mail).toEqual({
       from: DEFAULT_MAIL_FROM, managers: [DEFAULT_MANAGERS_EMAIL], resendApiKey: undefined, resendBaseUrl: undefined,
       outboxDir: DEFAULT_OUTBOX_DIR,
     });
     expect(DEFAULT_MAIL_FROM).toBe('Service Prestations Tiers-Payant <tiers-payant@almerys.example>');
     expect(DEFAULT_MANAGERS_EMAIL).toBe('gestionnaires@almerys.example');
-    expect(mailConfigFromEnv({ MAIL_FROM: 'X <x@y.example>', MANAGERS_EMAIL: 'a@y.example, b@y.example', DATA_DIR: '/srv/data' }))
+    expect(loadConfig({ MAIL_FROM: 'X <x@y.example>', MANAGERS_EMAIL: 'a@y.example, b@y.example', DATA_DIR: '/srv/data' }).mail)
       .toMatchObject({ from: 'X <x@y.example>', managers: ['a@y.example', 'b@y.example'], outboxDir: '/srv/data/outbox' });
   });
 
-  it('transportFromEnv: files under DATA_DIR/outbox without RESEND_API_KEY', async () => {
+  it('transportFor(config.mail): files under DATA_DIR/outbox without RESEND_API_KEY', async () => {
     const dataDir = join(workDir, 'data');
-    const transport = transportFromEnv({ DATA_DIR: dataDir });
+    const transport = transportFor(loadConfig({ DATA_DIR: dataDir }).mail);
     expect(transport.name).toBe('file');
     const m = mail();
     const { providerId } = await transport.send(m);
     expect(readdirSync(join(dataDir, 'outbox'))).toContain(providerId);
   });
 
-  it('transportFromEnv: Resend with RESEND_API_KEY, at RESEND_BASE_URL', async () => {
-    const transport = transportFromEnv({ RESEND_API_KEY: fake.apiKey, RESEND_BASE_URL: fake.url });
+  it('transportFor(config.mail): Resend with RESEND_API_KEY, at RESEND_BASE_URL', async () => {
+    const transport = transportFor(loadConfig({ RESEND_API_KEY: fake.apiKey, RESEND_BASE_URL: fake.url }).mail);
     expect(transport.name).toBe('resend');
     const m = mail();
     const { providerId } = await transport.send(m);

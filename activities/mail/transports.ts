@@ -5,9 +5,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Resend } from 'resend';
-import type { Environment, MailConfig } from '../../config.js';
+import type { MailConfig } from '../../config.js';
 import type { OutgoingMail } from '../../db/outbox.js';
-import { mailConfigFromEnv } from './config.js';
 import { MailTransportError, providerError } from './errors.js';
 
 /** The provider's idempotency key: the id, then a new one per explicit retry (the provider keeps keys 24 h). */
@@ -153,9 +152,4 @@ export function transportFor(config: MailConfig): MailTransport {
     return createResendTransport({ apiKey: config.resendApiKey, baseUrl: config.resendBaseUrl ?? RESEND_DEFAULT_BASE_URL });
   }
   return createFileTransport({ dir: config.outboxDir });
-}
-
-/** The transport of an environment (tests): transportFor(mailConfigFromEnv(env)). */
-export function transportFromEnv(env: Environment): MailTransport {
-  return transportFor(mailConfigFromEnv(env));
 }
