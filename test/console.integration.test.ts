@@ -1,6 +1,6 @@
 // The managers' console in real Chromium, on the full stack (Temporal dev server, PostgreSQL, worker, API):
 // an « A contrôler » claim is submitted, a manager logs in, finds the task in the inbox (with its motif count),
-// opens it, reads the trace G0…G8, takes it, forces the payment, and follows the invoice to « payée ».
+// opens it, reads the trace G0…G8, takes it, forces the payment (and confirms it), and follows the invoice to « payée ».
 // Screenshots are kept in test-results/console/ (login, inbox, task, invoice timeline).
 //
 // Needs /usr/bin/chromium (apt-get install -y chromium) or CHROMIUM_PATH.
@@ -150,6 +150,13 @@ describe.skipIf(!chromium)('the console, end to end', () => {
     const submit = page.locator('form.resolve-form button[type="submit"]');
     expect(await submit.textContent()).toBe('Forcer le paiement');
     await submit.click();
+    // Asked once more, saying what will happen; nothing is sent before the confirmation.
+    const confirm = page.getByRole('dialog', { name: 'Forcer le paiement ?' });
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain(archiveKey);
+    expect(await confirm.textContent()).toContain('Aucune réponse ne sera envoyée au PS');
+    expect(await page.locator('#resolution').count()).toBe(0);
+    await confirm.getByRole('button', { name: 'Confirmer le paiement' }).click();
     await page.locator('#resolution').waitFor();
     expect(await page.locator('.alert-success').textContent()).toContain('Décision enregistrée : Forcer le paiement');
     // The audit trail: who took it and who resolved it, when.
