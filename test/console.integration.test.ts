@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { chromiumAvailable, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
+import { chromiumForTests, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
 import type { CaseFile } from '../rules/types.js';
 
 const CASE_FILE = 'examples/cases/a_controler.json';
@@ -21,10 +21,7 @@ let b: Browsing;
 let c: CaseFile;
 let archiveKey: string;
 
-const chromium = chromiumAvailable();
-// CI installs Chromium (.ci/run): there, a missing browser is a failure, never a silent skip.
-if (!chromium && process.env.CI) throw new Error('Chromium is required for the console tests in CI: apt-get install -y chromium');
-if (!chromium) console.warn(`console tests skipped: no Chromium at ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'} (apt-get install -y chromium)`);
+const chromium = chromiumForTests();
 
 beforeAll(async () => {
   if (!chromium) return;
