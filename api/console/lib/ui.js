@@ -202,6 +202,19 @@ export function confirmDialog({ title, body, confirmLabel, cancelLabel = 'Annule
   });
 }
 
+/**
+ * Gives each body cell the text of its column header (`data-label`): on a phone the table is shown as one card per
+ * row, each value under its label (styles.css, « Phone »), instead of a table wider than the screen.
+ */
+export function stackedTable(table) {
+  const labels = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+  for (const row of table.querySelectorAll('tbody tr')) {
+    [...row.cells].forEach((cell, i) => { if (labels[i]) cell.dataset.label = labels[i]; });
+  }
+  table.classList.add('table-stack');
+  return table;
+}
+
 document.addEventListener('keydown', (event) => {
   if (event.key !== 'Escape') return;
   for (const el of document.querySelectorAll('.toast')) {
