@@ -15,9 +15,22 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTEFACTS = join(process.cwd(), 'test-results', 'console');
 /** A laptop screen. */
 export const VIEWPORT = { width: 1440, height: 900 };
+/** A phone held upright (CSS pixels). */
+export const PHONE_VIEWPORT = { width: 390, height: 844 };
 
 export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM);
+}
+
+/**
+ * Whether a browser test file runs: Chromium is here. CI installs it (.ci/run): there a missing browser is a failure,
+ * never a silent skip; elsewhere the file warns and its tests are skipped.
+ */
+export function chromiumForTests(): boolean {
+  const available = chromiumAvailable();
+  if (!available && process.env.CI) throw new Error('Chromium is required for the console tests in CI: apt-get install -y chromium');
+  if (!available) console.warn(`console tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+  return available;
 }
 
 /**
@@ -140,13 +153,17 @@ export interface Browsing {
   close(): Promise<void>;
 }
 
-export async function openBrowser(): Promise<Browsing> {
+/** `phone`: a touch screen of PHONE_VIEWPORT (mobile viewport rules, 2 device pixels per CSS pixel). */
+export async function openBrowser(options: { phone?: boolean } = {}): Promise<Browsing> {
   await mkdir(ARTEFACTS, { recursive: true });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
-  const context = await browser.newContext({ viewport: VIEWPORT, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+  const screen = options.phone
+    ? { viewport: PHONE_VIEWPORT, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
+    : { viewport: VIEWPORT };
+  const context = await browser.newContext({ ...screen, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));

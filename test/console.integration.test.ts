@@ -1,13 +1,13 @@
 // The managers' console in real Chromium, on the full stack (Temporal dev server, PostgreSQL, worker, API):
 // an « A contrôler » claim is submitted, a manager logs in, finds the task in the inbox (with its motif count),
-// opens it, reads the trace G0…G8, takes it, forces the payment, and follows the invoice to « payée ».
+// opens it, reads the trace G0…G8, takes it, forces the payment (and confirms it), and follows the invoice to « payée ».
 // Screenshots are kept in test-results/console/ (login, inbox, task, invoice timeline).
 //
 // Needs /usr/bin/chromium (apt-get install -y chromium) or CHROMIUM_PATH.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { chromiumAvailable, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
+import { chromiumForTests, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
 import type { CaseFile } from '../rules/types.js';
 
 const CASE_FILE = 'examples/cases/a_controler.json';
@@ -21,10 +21,7 @@ let b: Browsing;
 let c: CaseFile;
 let archiveKey: string;
 
-const chromium = chromiumAvailable();
-// CI installs Chromium (.ci/run): there, a missing browser is a failure, never a silent skip.
-if (!chromium && process.env.CI) throw new Error('Chromium is required for the console tests in CI: apt-get install -y chromium');
-if (!chromium) console.warn(`console tests skipped: no Chromium at ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'} (apt-get install -y chromium)`);
+const chromium = chromiumForTests();
 
 beforeAll(async () => {
   if (!chromium) return;
@@ -150,6 +147,13 @@ describe.skipIf(!chromium)('the console, end to end', () => {
     const submit = page.locator('form.resolve-form button[type="submit"]');
     expect(await submit.textContent()).toBe('Forcer le paiement');
     await submit.click();
+    // Asked once more, saying what will happen; nothing is sent before the confirmation.
+    const confirm = page.getByRole('dialog', { name: 'Forcer le paiement ?' });
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain(archiveKey);
+    expect(await confirm.textContent()).toContain('Aucune réponse ne sera envoyée au PS');
+    expect(await page.locator('#resolution').count()).toBe(0);
+    await confirm.getByRole('button', { name: 'Confirmer le paiement' }).click();
     await page.locator('#resolution').waitFor();
     expect(await page.locator('.alert-success').textContent()).toContain('Décision enregistrée : Forcer le paiement');
     // The audit trail: who took it and who resolved it, when.

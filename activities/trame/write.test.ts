@@ -7,7 +7,8 @@ import { MOTIFS } from '../../rules/motifs.js';
 import { CONTENT_ERRORS, MISSING_DETAILS } from '../../rules/sublists.js';
 import { sampleRow, trameBuffer, zipEntry } from './testing.js';
 import {
-  LISTS_SHEET, MAIN_SHEET, neutralise, REPLY_SHEET, TRAME_COLUMNS, TRAME_FILLS, TrameFormatError, unneutralise, writeTrame,
+  LINE_HEIGHT, LISTS_SHEET, MAIN_SHEET, MAX_ROW_HEIGHT, neutralise, REPLY_SHEET, TRAME_COLUMNS, TRAME_FILLS, TrameFormatError,
+  unneutralise, wrappedLineCount, writeTrame,
 } from './write.js';
 
 // The spec's §7 list, verbatim.
@@ -254,6 +255,85 @@ describe('writeTrame: « Réponse au PS »', () => {
     expect(ws.getRow(3).getCell(2).numFmt).toBe('@');
     expect(ws.getRow(3).getCell(5).alignment?.wrapText).toBe(true);
     expect(ws.views[0]).toMatchObject({ state: 'frozen', ySplit: 2 });
+  });
+});
+
+describe('writeTrame: printing', () => {
+  const words = (n: number) => Array.from({ length: n }, (_, i) => `mot${i % 10}`).join(' ');
+  // Replies of growing length (each word 4 characters + a space): 1, then about 3, 6 and 12 lines at width 80.
+  const LENGTHS = [5, 40, 90, 180];
+  let printed: ExcelJS.Workbook;
+
+  beforeAll(async () => {
+    const rows = LENGTHS.map((n, i) => sampleRow({ archiveKey: String(2870044790 + i), reply: words(n) }));
+    printed = new ExcelJS.Workbook();
+    await printed.xlsx.load((await trameBuffer(rows)) as unknown as ArrayBuffer);
+  });
+
+  it.each([
+    [MAIN_SHEET, '1:1'],
+    [REPLY_SHEET, '1:2'],
+  ])('« %s »: A4 landscape, one page wide, as many pages tall as needed, rows %s repeated on each page', (name, titles) => {
+    const setup = printed.getWorksheet(name)!.pageSetup;
+    expect(setup).toMatchObject({
+      orientation: 'landscape', paperSize: 9, fitToPage: true, fitToWidth: 1, fitToHeight: 0, printTitlesRow: titles,
+    });
+  });
+
+  it('declares the repeated rows as the sheets\' Print_Titles in workbook.xml', async () => {
+    const written = await trameBuffer([sampleRow()]);
+    const xml = zipEntry(written, 'xl/workbook.xml').replaceAll('&apos;', "'");
+    expect(xml).toContain(`<definedName name="_xlnm.Print_Titles" localSheetId="0">'${MAIN_SHEET}'!$1:$1</definedName>`);
+    expect(xml).toContain(`<definedName name="_xlnm.Print_Titles" localSheetId="1">'${REPLY_SHEET}'!$1:$2</definedName>`);
+    for (const part of ['sheet1', 'sheet2']) {
+      const sheet = zipEntry(written, `xl/worksheets/${part}.xml`);
+      expect(sheet).toMatch(/<pageSetUpPr fitToPage="1"\/>/);
+      expect(sheet).toMatch(/<pageSetup [^>]*orientation="landscape"[^>]*fitToWidth="1" fitToHeight="0"/);
+    }
+  });
+
+  it('uses one font family for headers and data, on both sheets', () => {
+    const fonts = new Set<string>();
+    for (const ws of [workbook.getWorksheet(MAIN_SHEET)!, workbook.getWorksheet(REPLY_SHEET)!]) {
+      ws.eachRow((row) => row.eachCell({ includeEmpty: true }, (c) => { fonts.add(`${c.font?.name}`); }));
+    }
+    expect([...fonts]).toEqual(['Calibri']);
+    expect(cell(1, 'reply').font).toMatchObject({ name: 'Calibri', bold: true, size: 11 });
+    expect(cell(2, 'reply').font).toMatchObject({ name: 'Calibri', size: 11 });
+    expect(cell(2, 'reply').font?.bold).toBeFalsy();
+  });
+
+  it('makes each row tall enough for its wrapped reply: heights grow with the text', () => {
+    const ws = printed.getWorksheet(MAIN_SHEET)!;
+    const width = TRAME_COLUMNS.find((c) => c.key === 'reply')!.width;
+    const heights = LENGTHS.map((_, i) => ws.getRow(i + 2).height);
+    expect(heights[0]).toBeGreaterThanOrEqual(LINE_HEIGHT);
+    for (let i = 1; i < heights.length; i++) expect(heights[i]).toBeGreaterThan(heights[i - 1]);
+    // At least one line per `width` characters of text, each line LINE_HEIGHT points.
+    LENGTHS.forEach((n, i) => expect(heights[i]).toBeGreaterThanOrEqual(Math.ceil((n * 5 - 1) / width) * LINE_HEIGHT));
+    const replies = printed.getWorksheet(REPLY_SHEET)!;
+    const replyHeights = LENGTHS.map((_, i) => replies.getRow(i + 3).height);
+    for (let i = 1; i < replyHeights.length; i++) expect(replyHeights[i]).toBeGreaterThan(replyHeights[i - 1]);
+  });
+
+  it('fits the header row to its wrapped headers', () => {
+    expect(main.getRow(1).height).toBeGreaterThanOrEqual(3 * LINE_HEIGHT);
+  });
+
+  it('counts wrapped lines: words kept whole, long words broken, line breaks kept, capped at Excel\'s maximum height', () => {
+    expect(wrappedLineCount('', 10)).toBe(1);
+    expect(wrappedLineCount('abc def', 10)).toBe(1);
+    expect(wrappedLineCount('abcd efgh ijkl', 10)).toBe(2);
+    expect(wrappedLineCount('a'.repeat(25), 10)).toBe(3);
+    expect(wrappedLineCount('abc\ndef\n\nghi', 40)).toBe(4);
+    expect(wrappedLineCount('ABCDEFGH', 10, 1.35)).toBe(2);
+    expect(MAX_ROW_HEIGHT).toBe(409);
+  });
+
+  it('never writes a row taller than Excel allows', async () => {
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await trameBuffer([sampleRow({ reply: words(3000) })])) as unknown as ArrayBuffer);
+    expect(wb.getWorksheet(MAIN_SHEET)!.getRow(2).height).toBe(MAX_ROW_HEIGHT);
   });
 });
 

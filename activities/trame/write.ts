@@ -21,13 +21,17 @@
 //     in a Trame), so they stay grey and locked like the MO's grey cells; `compareWithOriginal` reports any change.
 // Header cells are locked. Cells below the last row keep Excel's default (locked): nobody adds rows to a Trame
 // this program wrote — rows are matched back to invoices by critère d'archivage.
+//
+// Printing: both visible sheets print A4 landscape, one page wide, their header rows repeated on every page; each
+// row is written as tall as its longest wrapped text needs (without a written height the wrapped reply was shown over
+// the next rows in LibreOffice), and every cell uses the one font TRAME_FONT.
 
 import { ARCHIVE_KEY_PATTERN, NIR_PATTERN, PRACTITIONER_NUMBER_PATTERN } from '../../rules/schema.js';
 import { AppError } from '../../rules/errors.js';
 import { createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
-import type { Alignment, Borders, DataValidation, Fill, Style, Worksheet } from 'exceljs';
+import type { Alignment, Borders, DataValidation, Fill, Font, PageSetup, Style, Worksheet } from 'exceljs';
 import { isIsoDate } from '../../rules/dates.js';
 import { isMotifCode, MOTIFS, motifLabel } from '../../rules/motifs.js';
 import {
@@ -143,6 +147,13 @@ export const TEXT_FORMAT = '@';
 export const DATE_FORMAT = 'dd/mm/yyyy';
 export const AMOUNT_FORMAT = '0.00';
 
+/**
+ * One font for every cell (headers, data, the bordereau's title): Calibri 11, Excel's default. A style with a font
+ * that names no family (`{ bold: true }`) is shown by LibreOffice in its own default, a serif, beside Calibri data.
+ */
+export const TRAME_FONT = { name: 'Calibri', family: 2, size: 11 } as const satisfies Partial<Font>;
+const BOLD: Partial<Font> = { ...TRAME_FONT, bold: true };
+
 const solid = (argb: string): Fill => ({ type: 'pattern', pattern: 'solid', fgColor: { argb } });
 const thin = { style: 'thin' as const, color: { argb: 'FFA6A6A6' } };
 const BORDER: Partial<Borders> = { top: thin, left: thin, bottom: thin, right: thin };
@@ -163,6 +174,7 @@ function cellStyle(fill: TrameFillName, type: TrameColumnType, wrap: boolean): P
   if (!style) {
     const alignment: Partial<Alignment> = { vertical: 'top', wrapText: wrap };
     style = {
+      font: TRAME_FONT,
       numFmt: numFmtOf(type),
       fill: solid(TRAME_FILLS[fill]),
       border: BORDER,
@@ -183,7 +195,7 @@ function headerStyle(fill: TrameFillName): Partial<Style> {
   let style = headerStyles.get(fill);
   if (!style) {
     style = {
-      font: { bold: true },
+      font: BOLD,
       fill: solid(TRAME_FILLS[fill]),
       border: BORDER,
       alignment: { vertical: 'middle', horizontal: 'center', wrapText: true },
@@ -207,6 +219,69 @@ export function cellFill(col: TrameColumn, row: Pick<TrameRow, 'practitionerNumb
       return 'grey';
   }
 }
+
+// ---- Printing ----
+
+/**
+ * Page setup of the two visible sheets: A4 landscape, every column on one page wide (fitToWidth 1) and as many pages
+ * tall as the rows need (fitToHeight 0), the header rows printed again at the top of each page.
+ */
+export function tramePageSetup(titleRows: string): Partial<PageSetup> {
+  return {
+    paperSize: 9, // A4
+    orientation: 'landscape',
+    fitToPage: true,
+    fitToWidth: 1,
+    fitToHeight: 0,
+    printTitlesRow: titleRows,
+    margins: { left: 0.4, right: 0.4, top: 0.5, bottom: 0.5, header: 0.3, footer: 0.3 },
+  };
+}
+
+/** Height of one line of TRAME_FONT, in points (Excel's default row height for Calibri 11). */
+export const LINE_HEIGHT = 15;
+/** Excel's ceiling for a row height, in points. */
+export const MAX_ROW_HEIGHT = 409;
+
+/**
+ * How many lines `text` takes once wrapped in a column `width` characters wide (Excel's width unit: the width of a
+ * digit). Greedy word wrap, a character counted as a digit's width (Calibri's letters are mostly narrower, which
+ * leaves room for the cell's padding), a word longer than the line broken across lines, `\n` starting a new line.
+ * `charWidth` scales the characters (bold capitals are wider than digits).
+ */
+export function wrappedLineCount(text: string, width: number, charWidth = 1): number {
+  const capacity = Math.max(1, Math.floor(width / charWidth) - 1);
+  let lines = 0;
+  for (const paragraph of text.split(/\r?\n/)) {
+    lines += 1;
+    let line = 0;
+    for (const word of paragraph.split(/[ \t]+/).filter(Boolean)) {
+      if (line > 0 && line + 1 + word.length <= capacity) {
+        line += 1 + word.length;
+        continue;
+      }
+      if (line > 0) lines += 1;
+      line = word.length;
+      while (line > capacity) {
+        lines += 1;
+        line -= capacity;
+      }
+    }
+  }
+  return lines;
+}
+
+/** A row tall enough for the most lines among its wrapped cells (`cells`: [text, column width]). */
+export function rowHeight(cells: Iterable<readonly [string | null, number]>, charWidth = 1, minimum = LINE_HEIGHT): number {
+  let lines = 1;
+  for (const [text, width] of cells) {
+    if (text) lines = Math.max(lines, wrappedLineCount(text, width, charWidth));
+  }
+  return Math.min(MAX_ROW_HEIGHT, Math.max(minimum, lines * LINE_HEIGHT + 3));
+}
+
+/** Bold capitals (the header rows) are about a third wider than a digit. */
+const HEADER_CHAR_WIDTH = 1.35;
 
 // ---- Values ----
 
@@ -404,9 +479,11 @@ export async function writeTrame(
     const main = workbook.addWorksheet(MAIN_SHEET, {
       views: [{ state: 'frozen', xSplit: 0, ySplit: 1, topLeftCell: 'A2', activeCell: 'A2' }],
       autoFilter: `A1:${columnLetter(TRAME_COLUMNS.length)}1`,
+      pageSetup: tramePageSetup('1:1'),
     } as Partial<ExcelJS.AddWorksheetOptions>);
     const replies = workbook.addWorksheet(REPLY_SHEET, {
       views: [{ state: 'frozen', xSplit: 0, ySplit: 2, topLeftCell: 'A3', activeCell: 'A3' }],
+      pageSetup: tramePageSetup('1:2'),
     });
     const lists = workbook.addWorksheet(LISTS_SHEET, { state: 'veryHidden' });
 
@@ -486,23 +563,27 @@ function writeHeader(sheet: Worksheet): void {
     cell.value = col.header;
     cell.style = headerStyle(HEADER_FILLS[col.role]);
   });
-  header.height = 45;
+  header.height = rowHeight(TRAME_COLUMNS.map((c) => [c.header, c.width] as const), HEADER_CHAR_WIDTH, 45);
   header.commit();
 }
 
 function writeMainRow(sheet: Worksheet, rowNumber: number, row: TrameRow): void {
   const excelRow = sheet.getRow(rowNumber);
+  const wrapped: [string | null, number][] = [];
   for (let i = 0; i < TRAME_COLUMNS.length; i++) {
     const col = TRAME_COLUMNS[i];
     const cell = excelRow.getCell(i + 1);
-    cell.value = cellValue(col, row);
+    const value = cellValue(col, row);
+    cell.value = value;
     cell.style = cellStyle(cellFill(col, row), col.type, col.wrap ?? false);
+    if (col.wrap && typeof value === 'string') wrapped.push([value, col.width]);
   }
+  excelRow.height = rowHeight(wrapped);
   excelRow.commit();
 }
 
 const REPLY_TITLE_STYLE: Partial<Style> = {
-  font: { bold: true, size: 12 },
+  font: { ...BOLD, size: 12 },
   alignment: { horizontal: 'center', vertical: 'middle' },
   protection: { locked: true },
 };
@@ -519,7 +600,7 @@ function writeReplyHeader(sheet: Worksheet): void {
     cell.value = col.header;
     cell.style = headerStyle('white');
   });
-  header.height = 30;
+  header.height = rowHeight(REPLY_COLUMNS.map((c) => [c.header, c.width] as const), HEADER_CHAR_WIDTH, 30);
   header.commit();
 }
 
@@ -542,6 +623,8 @@ function writeReplyRow(sheet: Worksheet, rowNumber: number, row: TrameRow): void
     cell.value = value ? neutralise(value) : null;
     cell.style = replyStyle(col.key === 'reply');
   });
+  const reply = REPLY_COLUMNS.find((c) => c.key === 'reply')!;
+  excelRow.height = rowHeight([[row.reply ? neutralise(row.reply) : null, reply.width]]);
   excelRow.commit();
 }
 

@@ -1,6 +1,6 @@
 // Shared pieces of the pages: badges, cards, key/value lists, states, toasts, the analysis trace.
 
-import { h, icon, clear, replace } from './dom.js';
+import { h, icon, clear, replace, uid } from './dom.js';
 import { formatDateTime, formatDateTimeSeconds, formatDuration, formatRelative, initials } from './format.js';
 import {
   ANALYSIS_STEPS, EXTRA_TRACE_STEPS, INVOICE_STATUSES, ROUTES, TASK_STATUSES, contentErrorLabel,
@@ -171,6 +171,48 @@ export function toast(message, tone = 'success') {
     h('button', { type: 'button', class: 'toast-close', 'aria-label': 'Fermer le message', onclick: dismiss }, icon('x')));
   host.append(el);
   setTimeout(dismiss, tone === 'danger' ? 8000 : 4500);
+}
+
+/**
+ * Asks before a decision that cannot be taken back: a modal <dialog> saying what will happen (the focus stays inside,
+ * Tab moves between the two buttons, Escape cancels). The focus starts on « cancel », the harmless answer, and goes
+ * back where it was once the dialog closes. Resolves to true when confirmed.
+ */
+export function confirmDialog({ title, body, confirmLabel, cancelLabel = 'Annuler', tone = 'primary', id }) {
+  const returnFocus = document.activeElement;
+  const titleId = uid('dialog-title');
+  const bodyId = uid('dialog-body');
+  return new Promise((resolve) => {
+    const dialog = h('dialog', { class: 'dialog', id, 'aria-labelledby': titleId, 'aria-describedby': bodyId });
+    const cancel = h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => dialog.close('cancel') }, cancelLabel);
+    const confirm = h('button', { type: 'button', class: ['btn', `btn-${tone}`], onclick: () => dialog.close('confirm') }, confirmLabel);
+    dialog.append(
+      h('h2', { class: 'dialog-title', id: titleId }, title),
+      h('div', { class: 'dialog-body', id: bodyId }, body),
+      h('div', { class: 'dialog-actions' }, cancel, confirm));
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      if (returnFocus instanceof HTMLElement && returnFocus.isConnected) returnFocus.focus();
+      resolve(dialog.returnValue === 'confirm');
+    });
+    // Inside <main>: a page left while the dialog is open takes it away with it.
+    (document.getElementById('main') ?? document.body).append(dialog);
+    dialog.showModal();
+    cancel.focus();
+  });
+}
+
+/**
+ * Gives each body cell the text of its column header (`data-label`): on a phone the table is shown as one card per
+ * row, each value under its label (styles.css, « Phone »), instead of a table wider than the screen.
+ */
+export function stackedTable(table) {
+  const labels = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+  for (const row of table.querySelectorAll('tbody tr')) {
+    [...row.cells].forEach((cell, i) => { if (labels[i]) cell.dataset.label = labels[i]; });
+  }
+  table.classList.add('table-stack');
+  return table;
 }
 
 document.addEventListener('keydown', (event) => {

@@ -8,6 +8,7 @@ import { ACTIONS } from '../lib/labels.js';
 import { store } from '../lib/store.js';
 import {
   alertBox, badge, decisionRequiredBadge, emptyState, escalatedBadge, isMe, loading, motifBadge, overdueBadge, pageHeader, person,
+  stackedTable,
 } from '../lib/ui.js';
 import { meParam, refreshChrome } from '../app.js';
 
@@ -265,10 +266,10 @@ export default async function inbox(ctx) {
     const head = resolved
       ? ['Critère d’archivage', 'Motif', 'N° PS', 'Décision', 'Résolue par', 'Résolue']
       : ['Critère d’archivage', 'Motif', 'N° PS', 'Créée', 'Échéance', 'Assignée à'];
-    const table = h('table', { class: 'table table-tasks' },
+    const table = stackedTable(h('table', { class: 'table table-tasks' },
       h('caption', { class: 'visually-hidden' }, caption),
       h('thead', null, h('tr', null, head.map((label) => h('th', { scope: 'col' }, label)))),
-      h('tbody', null, items.map((t) => taskRow(t, resolved))));
+      h('tbody', null, items.map((t) => taskRow(t, resolved)))));
     results.append(h('div', { class: 'card card-table' }, h('div', { class: 'table-scroll' }, table), pagination(list)));
   }
 

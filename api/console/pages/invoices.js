@@ -6,7 +6,7 @@ import { h, icon, clear, uid, replace } from '../lib/dom.js';
 import { formatDate, formatDateTime, formatRelative, looksLikeNir, plural } from '../lib/format.js';
 import { INVOICE_STATUSES } from '../lib/labels.js';
 import { store } from '../lib/store.js';
-import { alertBox, emptyState, invoiceStatusBadge, loading, motifBadge, pageHeader, routeBadge } from '../lib/ui.js';
+import { alertBox, emptyState, invoiceStatusBadge, loading, motifBadge, pageHeader, routeBadge, stackedTable } from '../lib/ui.js';
 
 const LIMIT = 50;
 
@@ -76,7 +76,7 @@ export default async function invoicesPage(ctx) {
     results.append(h('div', { class: 'card card-table' },
       h('div', { class: 'card-header' }, h('h2', { class: 'card-title' }, icon('file'), title),
         (list.total ?? 0) > items.length ? h('span', { class: 'muted' }, `${items.length} premières affichées`) : null),
-      h('div', { class: 'table-scroll' }, h('table', { class: 'table' },
+      h('div', { class: 'table-scroll' }, stackedTable(h('table', { class: 'table' },
         h('caption', { class: 'visually-hidden' }, title),
         h('thead', null, h('tr', null, ['Critère d’archivage', 'Statut', 'Motif', 'Orientation', 'N° PS', 'Lot', 'Reçue le', 'Mise à jour'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', null, items.map((inv) => {
@@ -94,7 +94,7 @@ export default async function invoicesPage(ctx) {
             h('td', null, h('time', { datetime: inv.updatedAt, title: formatDateTime(inv.updatedAt) }, formatRelative(inv.updatedAt))));
           row.addEventListener('click', (event) => { if (!event.target.closest('a, button')) link.click(); });
           return row;
-        }))))));
+        })))))));
   }
 
   await search();

@@ -4,7 +4,7 @@ import { api } from '../lib/api.js';
 import { h, icon, clear, uid, replace } from '../lib/dom.js';
 import { formatDateTime, formatNumber, formatRelative, plural } from '../lib/format.js';
 import { OUTBOX_KINDS, OUTBOX_STATUSES } from '../lib/labels.js';
-import { alertBox, badge, emptyState, loading, pageHeader } from '../lib/ui.js';
+import { alertBox, badge, emptyState, loading, pageHeader, stackedTable } from '../lib/ui.js';
 
 export default async function outboxPage(ctx) {
   ctx.setTitle('E-mails');
@@ -58,7 +58,7 @@ export default async function outboxPage(ctx) {
     }
     const title = plural(list.total ?? items.length, 'e-mail', 'e-mails');
     results.append(h('div', { class: 'card card-table' },
-      h('div', { class: 'table-scroll' }, h('table', { class: 'table' },
+      h('div', { class: 'table-scroll' }, stackedTable(h('table', { class: 'table' },
         h('caption', { class: 'visually-hidden' }, title),
         h('thead', null, h('tr', null, ['Objet', 'Destinataire', 'Type', 'Statut', 'Envoyé', 'Factures', 'Lot'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', null, items.map((m) => {
@@ -74,7 +74,7 @@ export default async function outboxPage(ctx) {
             h('td', { class: 'mono small' }, m.batchId ?? '—'));
           row.addEventListener('click', (event) => { if (!event.target.closest('a, button')) link.click(); });
           return row;
-        })))),
+        }))))),
       pager(list.total ?? items.length)));
   } catch (error) {
     if (error.name === 'AbortError') return;

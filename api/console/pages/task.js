@@ -8,8 +8,8 @@ import { formatAmount, formatDate, formatDateTime, formatRelative } from '../lib
 import { ACTIONS, DOCUMENT_KINDS, EVENT_KINDS, INVOICE_STATUSES, SPECIALTIES, contentErrorLabel, missingDetailLabel } from '../lib/labels.js';
 import { canResolve, motifLabel, store } from '../lib/store.js';
 import {
-  alertBox, badge, card, decisionRequiredBadge, displayName, escalatedBadge, isMe, keyValues, motifBadge, overdueBadge, pageHeader,
-  person, roleLabel, routeBadge, setBusy, taskStatusBadge, timeEl, toast, traceView,
+  alertBox, badge, card, confirmDialog, decisionRequiredBadge, displayName, escalatedBadge, isMe, keyValues, motifBadge, overdueBadge,
+  pageHeader, person, roleLabel, routeBadge, setBusy, taskStatusBadge, timeEl, toast, traceView,
 } from '../lib/ui.js';
 import { invalidateCounts } from '../app.js';
 
@@ -232,6 +232,7 @@ export default async function taskPage(ctx) {
         motifSelect.focus();
         return;
       }
+      if (action === 'pay' && !(await confirmPay(t))) return;
       const body = { action };
       if (action === 'reply') body.motif = motifSelect.value;
       if (comment.value.trim()) body.comment = comment.value.trim();
@@ -268,6 +269,26 @@ export default async function taskPage(ctx) {
     });
 
     return card('Traiter la tâche', form, { id: 'resolve', icon: 'check-circle', class: 'card-resolve' });
+  }
+
+  /** « Forcer le paiement » ends the invoice paid and nothing goes to the PS: asked once more, saying so, before it is sent. */
+  function confirmPay(t) {
+    const inv = t.invoice ?? {};
+    const amounts = [
+      inv.totalAmount !== undefined && inv.totalAmount !== null ? `montant total ${formatAmount(inv.totalAmount)}` : null,
+      inv.requestedRc !== undefined && inv.requestedRc !== null ? `part RC demandée ${formatAmount(inv.requestedRc)}` : null,
+    ].filter(Boolean).join(', ');
+    return confirmDialog({
+      id: 'confirm-pay',
+      title: 'Forcer le paiement ?',
+      body: [
+        h('p', null, 'La facture ', h('strong', { class: 'mono' }, t.archiveKey), amounts ? ` (${amounts})` : '',
+          ' sera saisie et payée malgré le motif ', h('strong', null, `« ${motifLabel(t.motif)} »`), ' proposé par l’analyse.'),
+        h('p', null, 'Aucune réponse ne sera envoyée au PS. La tâche sera résolue à votre nom ; la décision est définitive.'),
+      ],
+      confirmLabel: 'Confirmer le paiement',
+      tone: 'success',
+    });
   }
 
   /** The next task to work on: the first open one of the inbox (overdue first) that is free or already mine. */
