@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll } from 'vitest';
 import { FAILURE_CONVERTER_PATH } from '../activities/encryption.js';
 import { ensureTemporalCli, freePort, startDevServer } from '../scripts/temporal-cli.js';
 import { workflowBundle } from '../worker.js';
@@ -40,5 +41,18 @@ export async function startWorkflowEnv(activities: object, name: string): Promis
       await connection.close();
       await server.stop();
     },
+  };
+}
+
+/** The environment of a test file: started before its tests, stopped after them. Read it inside a test. */
+export function workflowEnvFor(activities: object, name: string): () => WorkflowEnv {
+  let env: WorkflowEnv | undefined;
+  beforeAll(async () => {
+    env = await startWorkflowEnv(activities, name);
+  }, WORKFLOW_ENV_TIMEOUT_MS);
+  afterAll(() => env?.stop(), 60_000);
+  return () => {
+    if (!env) throw new Error('the workflow environment is not started');
+    return env;
   };
 }

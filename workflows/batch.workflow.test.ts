@@ -4,10 +4,9 @@
 // address or a failing provider does to them.
 
 import { ApplicationFailure } from '@temporalio/common';
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Activities } from '../activities/index.js';
-import { startWorkflowEnv, WORKFLOW_ENV_TIMEOUT_MS, type WorkflowEnv } from '../test/workflow-env.js';
+import { workflowEnvFor } from '../test/workflow-env.js';
 import { batchStatusQuery, batchWorkflowId, FAILURE_TYPES, type BatchState } from './contract.js';
 import { batchWorkflow } from './index.js';
 
@@ -70,15 +69,7 @@ const activities = {
   },
 } as Stubbed;
 
-let env: WorkflowEnv;
-let client: Client;
-
-beforeAll(async () => {
-  env = await startWorkflowEnv(activities, 'batch-workflow-test');
-  client = env.client;
-}, WORKFLOW_ENV_TIMEOUT_MS);
-
-afterAll(() => env?.stop(), 60_000);
+const env = workflowEnvFor(activities, 'batch-workflow-test');
 
 const psNumber = (i: number) => `69${String(i).padStart(7, '0')}`;
 
@@ -89,7 +80,7 @@ function start(batchId: string, options: { practitioners: number; rowsEach?: num
     practitioners, calls: [], refused: options.refused ?? new Set(), failOnce: options.failOnce ?? new Set(),
     decisions: options.decisions ?? Promise.resolve(),
   });
-  return client.workflow.start(batchWorkflow, { taskQueue: env.taskQueue, workflowId: batchWorkflowId(batchId), args: [{ batchId }] });
+  return env().client.workflow.start(batchWorkflow, { taskQueue: env().taskQueue, workflowId: batchWorkflowId(batchId), args: [{ batchId }] });
 }
 
 const sends = (batchId: string) => batch(batchId).calls.filter((c) => c.startsWith('send:'));

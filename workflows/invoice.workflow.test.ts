@@ -3,14 +3,14 @@
 // paid, replied, a manager's pay / reply / reanalyze / close, an escalation, a refused e-mail, a resolution refused.
 
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
 import type { Activities, KnownClaim } from '../activities/index.js';
 import { concludeAnalysis, runAnalysisStep } from '../rules/analyze.js';
 import { createMemoryPorts } from '../rules/memory-ports.js';
 import { baseCase, invoiceWith, toManager, toPractitioner } from '../rules/testing/cases.js';
 import type { Invoice } from '../rules/types.js';
-import { startWorkflowEnv, WORKFLOW_ENV_TIMEOUT_MS, type WorkflowEnv } from '../test/workflow-env.js';
+import { workflowEnvFor } from '../test/workflow-env.js';
 import {
   invoiceWorkflowId, resolveTaskUpdate, statusQuery, type InvoiceState, type InvoiceWorkflowInput, type TaskResolution,
 } from './contract.js';
@@ -88,22 +88,14 @@ const activities: Stubbed = {
   },
 } as Stubbed;
 
-let env: WorkflowEnv;
-let client: Client;
-
-beforeAll(async () => {
-  env = await startWorkflowEnv(activities, 'invoice-workflow-test');
-  client = env.client;
-}, WORKFLOW_ENV_TIMEOUT_MS);
-
-afterAll(() => env?.stop(), 60_000);
+const env = workflowEnvFor(activities, 'invoice-workflow-test');
 
 const NEW_CLAIM: KnownClaim = { status: 'analyzing', decision: null, taskCount: 0, unapplied: null };
 
 async function start(invoice: Invoice, options: Partial<Omit<Claim, 'calls'>> = {}) {
   claims.set(invoice.archiveKey, { calls: [], slaMs: 3_600_000, refuseMail: false, known: NEW_CLAIM, ...options });
   const input: InvoiceWorkflowInput = { invoice, receivedOn: baseCase().receivedOn };
-  return client.workflow.start(invoiceWorkflow, { taskQueue: env.taskQueue, workflowId: invoiceWorkflowId(invoice.archiveKey), args: [input] });
+  return env().client.workflow.start(invoiceWorkflow, { taskQueue: env().taskQueue, workflowId: invoiceWorkflowId(invoice.archiveKey), args: [input] });
 }
 
 type Handle = Awaited<ReturnType<typeof start>>;
