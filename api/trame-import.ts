@@ -24,15 +24,15 @@ import type { AppDependencies } from './dependencies.js';
 import { TEMPORAL_UPDATE_TIMEOUT_MS } from './deadlines.js';
 import { TaskConflict } from '../db/tasks.js';
 
-/** What became of a row of a well-formed file. */
-export type TrameRowOutcome =
-  /** Its task closed (`closed`). */
-  | 'closed'
-  /** Its task claimed by another manager (`refused`): left to them. */
-  | 'claimed_by_other'
-  /** The rest (`ignored`): the manager's two cells left empty; no open task; a motif that needs a decision in the
-   * console (« A contrôler », « Manque Consigne »); the close failed (try the file again). */
-  | 'not_filled' | 'already_treated' | 'needs_console_decision' | 'close_failed';
+/**
+ * What became of a row of a well-formed file: its task closed (`closed`); its task claimed by another manager
+ * (`refused`, left to them); or (`ignored`) the manager's two cells left empty, no open task, a motif that needs a
+ * decision in the console (« A contrôler », « Manque Consigne »), the close failed (try the file again).
+ */
+export const TRAME_ROW_OUTCOMES = [
+  'closed', 'claimed_by_other', 'not_filled', 'already_treated', 'needs_console_decision', 'close_failed',
+] as const;
+export type TrameRowOutcome = (typeof TRAME_ROW_OUTCOMES)[number];
 
 export interface TrameImportReport {
   /** Data rows read. */

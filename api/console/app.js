@@ -22,6 +22,7 @@ const ROUTES = [
   { pattern: /^\/console\/emails\/([^/]+)\/?$/, page: 'email', nav: 'outbox', params: ['id'] },
   { pattern: /^\/console\/lots\/?$/, page: 'batches', nav: 'batches' },
   { pattern: /^\/console\/lots\/([^/]+)\/?$/, page: 'batch', nav: 'batches', params: ['id'] },
+  { pattern: /^\/console\/trame\/?$/, page: 'trame', nav: 'trame' },
 ];
 
 let current = null; // { controller, cleanups }
@@ -148,14 +149,15 @@ function renderChrome(route, url) {
   let active = route.nav;
   if (route.page === 'inbox' && url.searchParams.get('assignee') === 'moi') active = 'mine';
   const list = document.getElementById('nav-list');
+  const s = store.session;
   replace(list, 
     navItem('tasks', '/console/taches', 'Tâches', 'inbox', active, 'open'),
     navItem('mine', '/console/taches?assignee=moi', 'Mes tâches', 'user', active, 'mine'),
     navItem('invoices', '/console/factures', 'Factures', 'file', active),
     store.features.outbox ? navItem('outbox', '/console/emails', 'E-mails', 'mail', active) : null,
     store.features.batches ? navItem('batches', '/console/lots', 'Lots', 'layers', active) : null,
+    s.role !== 'submitter' ? navItem('trame', '/console/trame', 'Trame', 'sheet', active) : null,
   );
-  const s = store.session;
   replace(document.getElementById('userbox'), 
     h('span', { class: 'user' }, avatar(s.name, { me: true }),
       h('span', { class: 'user-text' }, h('span', { class: 'user-name' }, s.name), h('span', { class: 'user-role' }, roleLabel(s.role)))),

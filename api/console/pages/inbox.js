@@ -7,7 +7,7 @@ import { formatDateTime, formatNumber, formatRelative, formatTime, looksLikeNir,
 import { ACTIONS } from '../lib/labels.js';
 import { store } from '../lib/store.js';
 import {
-  alertBox, badge, decisionRequiredBadge, emptyState, escalatedBadge, isMe, loading, motifBadge, overdueBadge, pageHeader, person,
+  alertBox, badge, decisionRequiredBadge, emptyState, escalatedBadge, isMe, loading, motifBadge, openRowsLink, overdueBadge, pageHeader, person,
   stackedTable,
 } from '../lib/ui.js';
 import { meParam, refreshChrome } from '../app.js';
@@ -150,7 +150,8 @@ export default async function inbox(ctx) {
     title: mine ? 'Mes tâches' : 'Tâches',
     eyebrow: 'Retours gestionnaire',
     meta: [h('span', null, 'Délai de traitement : 48 h'), updated],
-    actions: [refreshBtn],
+    // The open rows as a Trame SSTT, to fill in Excel and import back (page Trame).
+    actions: [openRowsLink(), refreshBtn],
   });
 
   replace(ctx.main, h('div', { class: 'page page-inbox' },
