@@ -22,7 +22,8 @@ const ROUTES = [
   { pattern: /^\/console\/emails\/([^/]+)\/?$/, page: 'email', nav: 'outbox', params: ['id'] },
   { pattern: /^\/console\/lots\/?$/, page: 'batches', nav: 'batches' },
   { pattern: /^\/console\/lots\/([^/]+)\/?$/, page: 'batch', nav: 'batches', params: ['id'] },
-  { pattern: /^\/console\/trame\/?$/, page: 'trame', nav: 'trame' },
+  // Reached from the inbox (« Importer une Trame ») and a batch's page: part of the managers' tasks.
+  { pattern: /^\/console\/trame\/?$/, page: 'trame', nav: 'tasks' },
 ];
 
 let current = null; // { controller, cleanups }
@@ -149,15 +150,14 @@ function renderChrome(route, url) {
   let active = route.nav;
   if (route.page === 'inbox' && url.searchParams.get('assignee') === 'moi') active = 'mine';
   const list = document.getElementById('nav-list');
-  const s = store.session;
   replace(list, 
     navItem('tasks', '/console/taches', 'Tâches', 'inbox', active, 'open'),
     navItem('mine', '/console/taches?assignee=moi', 'Mes tâches', 'user', active, 'mine'),
     navItem('invoices', '/console/factures', 'Factures', 'file', active),
     store.features.outbox ? navItem('outbox', '/console/emails', 'E-mails', 'mail', active) : null,
     store.features.batches ? navItem('batches', '/console/lots', 'Lots', 'layers', active) : null,
-    s.role !== 'submitter' ? navItem('trame', '/console/trame', 'Trame', 'sheet', active) : null,
   );
+  const s = store.session;
   replace(document.getElementById('userbox'), 
     h('span', { class: 'user' }, avatar(s.name, { me: true }),
       h('span', { class: 'user-text' }, h('span', { class: 'user-name' }, s.name), h('span', { class: 'user-role' }, roleLabel(s.role)))),

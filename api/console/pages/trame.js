@@ -1,13 +1,14 @@
 // The Trame SSTT round trip: download the rows still open for managers (« Lignes ouvertes »), fill « Gestionnaire
 // Almerys » and « Almerys – traité le » in Excel, upload the file (POST /api/trames) and read what became of each
-// row. A malformed file applies nothing: one French error says what is wrong. `?lot=<id>` comes from a batch's page.
+// row. A malformed file applies nothing: one French error says what is wrong. Reached from the inbox (« Importer une
+// Trame ») and from a batch's page (`?lot=<id>`).
 
 import { ApiError, upload } from '../lib/api.js';
 import { h, icon, replace, uid } from '../lib/dom.js';
 import { formatDate, formatNumber, plural } from '../lib/format.js';
 import { TRAME_OUTCOMES } from '../lib/labels.js';
 import { canResolve } from '../lib/store.js';
-import { alertBox, badge, card, downloadLink, openRowsLink, pageHeader, setBusy } from '../lib/ui.js';
+import { alertBox, badge, card, downloadLink, openRowsLink, pageHeader, setBusy, stackedTable } from '../lib/ui.js';
 import { invalidateCounts } from '../app.js';
 
 /** Rows left empty listed by number in the report (the others counted). */
@@ -22,7 +23,7 @@ export default async function tramePage(ctx) {
     pageHeader({
       title: 'Trame SSTT',
       eyebrow: 'Retours gestionnaire',
-      back: batchId ? { href: `/console/lots/${encodeURIComponent(batchId)}`, label: `Lot ${batchId}` } : null,
+      back: batchId ? { href: `/console/lots/${encodeURIComponent(batchId)}`, label: `Lot ${batchId}` } : { href: '/console/taches', label: 'Tâches' },
       meta: [h('span', null, 'Remplissez « Gestionnaire Almerys » et « Almerys – traité le » dans Excel, puis importez le fichier : les tâches de ces lignes sont clôturées en votre nom.')],
       actions: [
         batchId ? downloadLink(`/api/batches/${encodeURIComponent(batchId)}/trame.xlsx`, 'Trame du lot') : null,
@@ -130,7 +131,8 @@ function importedView(result, fileName) {
       + (blank.length ? ` · ${plural(blank.length, 'ligne non remplie, laissée ouverte', 'lignes non remplies, laissées ouvertes')}` : '')
       + (result.batchId ? ` · lot ${result.batchId}` : ''))), { role: 'status' });
 
-  const table = reported.length ? h('div', { class: 'table-scroll' }, h('table', { class: 'table table-compact trame-rows' },
+  // On a phone, one card per row (stackedTable).
+  const table = reported.length ? h('div', { class: 'table-scroll' }, stackedTable(h('table', { class: 'table table-compact trame-rows' },
     h('caption', { class: 'visually-hidden' }, 'Rapport de l’import, ligne par ligne'),
     h('thead', null, h('tr', null, ['Ligne', 'Critère d’archivage', 'Résultat', 'Détail'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', null, reported.map((r) => {
@@ -140,7 +142,7 @@ function importedView(result, fileName) {
         h('td', null, h('a', { href: `/console/factures/${encodeURIComponent(r.archiveKey)}`, class: 'mono strong' }, r.archiveKey)),
         h('td', null, badge(o.why ? `${o.outcome} · ${o.why}` : o.outcome, o.tone, { icon: o.icon })),
         h('td', null, detail(r)));
-    })))) : h('p', { class: 'muted' }, 'Aucune ligne n’avait « Gestionnaire Almerys » et « Almerys – traité le » remplis.');
+    }))))) : h('p', { class: 'muted' }, 'Aucune ligne n’avait « Gestionnaire Almerys » et « Almerys – traité le » remplis.');
 
   return [summary, card('Rapport ligne par ligne', [table, blankRows(blank)], { icon: 'sheet', id: 'trame-rows' })];
 }
@@ -180,13 +182,13 @@ function refusedView(error, fileName) {
   } else if (errors.length > 1) {
     const count = error.body.errorCount ?? errors.length;
     body = [h('p', null, `${plural(count, 'erreur', 'erreurs')} dans ${fileName} :`),
-      h('div', { class: 'table-scroll' }, h('table', { class: 'table table-compact trame-errors' },
+      h('div', { class: 'table-scroll' }, stackedTable(h('table', { class: 'table table-compact trame-errors' },
         h('caption', { class: 'visually-hidden' }, 'Erreurs du fichier'),
         h('thead', null, h('tr', null, ['Ligne', 'Colonne', 'Erreur'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', null, errors.map((e) => h('tr', { dataset: { code: e.code ?? '' } },
           h('td', { class: 'num' }, e.row > 0 ? formatNumber(e.row) : '—'),
           h('td', null, e.column ?? '—'),
-          h('td', null, e.message))))))];
+          h('td', null, e.message)))))))];
   } else {
     body = h('p', null, error.message);
   }
