@@ -13,22 +13,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTrame } from '../activities/trame/read.js';
 import { MAIN_SHEET, TRAME_COLUMNS } from '../activities/trame/write.js';
 import type { CaseFile } from '../rules/types.js';
-import { chromiumAvailable, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
+import {
+  chromiumForTests, openBrowser, PHONE_VIEWPORT, readCase, startConsoleStack, VIEWPORT, type Browsing, type ConsoleStack,
+} from './console-stack.js';
 
-const chromium = chromiumAvailable();
-if (!chromium && process.env.CI) throw new Error('Chromium is required for the console tests in CI: apt-get install -y chromium');
+const chromium = chromiumForTests();
 
 const BATCH = 'lot-trame-console';
 /** Returned to a manager (« Document non exploitable »): closed by the Trame when their task is free. */
-const FREE = ['9400000001', '9400000004'];
+const FREE = ['9500000001', '9500000004'];
 /** Claimed beforehand by a colleague: skipped, left to them. */
-const CLAIMED = '9400000002';
+const CLAIMED = '9500000002';
 /** Closed beforehand in the console: skipped, already treated. */
-const TREATED = '9400000003';
+const TREATED = '9500000003';
 /** « Manque Consigne »: needs a decision in the console, skipped. */
-const DECISION = '9400000005';
+const DECISION = '9500000005';
 /** Answered to the PS: a row of the Trame the manager leaves empty. */
-const REPLIED = '9400000006';
+const REPLIED = '9500000006';
 const MANAGER_ROWS = [...FREE, CLAIMED, TREATED, DECISION];
 
 const col = (key: string) => TRAME_COLUMNS.findIndex((c) => c.key === key) + 1;
@@ -232,6 +233,13 @@ describe.skipIf(!chromium)('the Trame SSTT in the console', () => {
       .toBe(`/console/taches/${taskOf.get(DECISION)}`);
     expect(await page.locator('details.trame-blank summary').textContent()).toBe('1 ligne non remplie : laissée ouverte');
     await b.shot('trame-report', { fullPage: true });
+    // On a phone: the report as one card per row, nothing wider than the screen.
+    await page.setViewportSize(PHONE_VIEWPORT);
+    await expect.poll(() => page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)))
+      .toBeLessThanOrEqual(PHONE_VIEWPORT.width);
+    expect(await page.locator('table.trame-rows.table-stack').count()).toBe(1);
+    await b.shot('trame-report-phone', { fullPage: true });
+    await page.setViewportSize(VIEWPORT);
 
     // The tasks: closed in the name of the manager who sent the file; the others as they were.
     for (const key of FREE) {
@@ -257,6 +265,10 @@ describe.skipIf(!chromium)('the Trame SSTT in the console', () => {
     await page.locator('.table-tasks').waitFor();
     const fromInbox = await downloaded(page, () => page.locator('.page-actions').getByRole('link', { name: 'Lignes ouvertes' }).click());
     expect((await readTrame(fromInbox.content)).rows).toHaveLength(2);
+    // The inbox leads to the import as well.
+    await page.locator('.page-actions').getByRole('link', { name: 'Importer une Trame' }).click();
+    await page.getByLabel('Trame remplie (.xlsx)').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/console/trame');
 
     // The 422s of the refused files were expected (and said on the page); nothing else went wrong.
     expect(b.problems.filter((p) => !/status of 422/.test(p))).toEqual([]);
