@@ -124,10 +124,10 @@ export function createTaskRepository(db: Database) {
       return { task: summary(updated[0]!), claimed: true };
     }
     const current = await row(id);
-    if (!current) throw new TaskConflict('not_found', `Task ${id} not found`);
-    if (current.status !== 'open') throw new TaskConflict('resolved', `Task ${id} is already resolved`);
+    if (!current) throw new TaskConflict('not_found', `La tâche ${id} : introuvable`);
+    if (current.status !== 'open') throw new TaskConflict('resolved', `La tâche ${id} est déjà résolue`);
     if (current.assignee === actor) return { task: summary(current), claimed: false };
-    throw new TaskConflict('claimed_by_other', `Task ${id} is claimed by ${current.assignee}`);
+    throw new TaskConflict('claimed_by_other', `La tâche ${id} est prise par ${current.assignee}`);
   }
 
   function conditions(filter: TaskFilter, withMotif = true): SQL[] {
@@ -238,9 +238,9 @@ export function createTaskRepository(db: Database) {
         return summary(updated[0]);
       }
       const current = await row(id);
-      if (!current) throw new TaskConflict('not_found', `Task ${id} not found`);
-      if (current.status !== 'open') throw new TaskConflict('resolved', `Task ${id} is already resolved`);
-      throw new TaskConflict('not_assignee', `Task ${id} is not claimed by ${actor}`);
+      if (!current) throw new TaskConflict('not_found', `La tâche ${id} : introuvable`);
+      if (current.status !== 'open') throw new TaskConflict('resolved', `La tâche ${id} est déjà résolue`);
+      throw new TaskConflict('not_assignee', `La tâche ${id} n'est pas prise par ${actor}`);
     },
 
     async summary(id: string): Promise<TaskSummary | null> {

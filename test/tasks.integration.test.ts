@@ -150,7 +150,10 @@ describe('only the holder resolves a task', () => {
     expect((await api.fetch(`/api/tasks/${taskId}/claim`, { method: 'POST', role: 'manager' })).status).toBe(200);
     const refused = await as(other, `/api/tasks/${taskId}/resolve`, { action: 'close' });
     expect(refused.status).toBe(409);
-    expect((await refused.json()).message).toBe(`Task ${taskId} is claimed by manager-tasks: only they can resolve it (or release it first)`);
+    expect(await refused.json()).toMatchObject({
+      code: 'task_conflict', title: 'Conflit sur la tâche',
+      detail: `La tâche ${taskId} est prise par manager-tasks : seul ce gestionnaire peut la résoudre (ou la relâcher d'abord)`,
+    });
     expect((await (await api.fetch(`/api/tasks/${taskId}`, { role: 'manager' })).json()).status).toBe('open');
     // Released by its holder, then claimed by the other, who resolves it.
     expect((await api.fetch(`/api/tasks/${taskId}/release`, { method: 'POST', role: 'manager' })).status).toBe(200);

@@ -204,8 +204,8 @@ async function probe(path) {
     await api(path, { quiet401: true });
     return true;
   } catch (error) {
-    // A route that does not exist yet: fastify's « No route GET … ». A missing record on a route that exists is not that.
-    if (error.status === 404) return !/^No route/i.test(error.message ?? '');
+    // A route that does not exist yet (code route_not_found). A missing record on a route that exists is not that.
+    if (error.status === 404) return error.body?.code !== 'route_not_found';
     return error.status !== 403 && error.status !== 501;
   }
 }

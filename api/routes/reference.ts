@@ -1,13 +1,15 @@
 // What the console shows for the project's codes, from the rules themselves (never a copy in the console's JS):
 // the motifs (their labels, routing), the analysis steps G0–G8, the two sub-lists of the MO, the NIR's pattern.
 
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ANALYSIS_STEPS } from '../../rules/analyze.js';
 import { MOTIFS } from '../../rules/motifs.js';
 import { NIR_PATTERN } from '../../rules/schema.js';
 import { CONTENT_ERRORS, MISSING_DETAILS } from '../../rules/sublists.js';
 import { ANY_ROLE } from '../auth.js';
+import { notFound, PROBLEM_PATH, PROBLEM_TITLES } from '../errors.js';
+import { ErrorBody } from '../schemas.js';
 
 const Coded = (text: 'title' | 'label') => Type.Array(Type.Object({ code: Type.String(), [text]: Type.String() }));
 const Labels = Type.Object({
@@ -30,11 +32,25 @@ export function consoleLabels() {
   };
 }
 
-export const referenceRoutes: FastifyPluginAsync = async (app) => {
+export const referenceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/motifs', {
     config: { roles: ANY_ROLE },
     schema: { tags: ['tasks'], summary: 'The 23 motifs de traitement (labels of the Trame drop-down)' },
   }, async () => MOTIFS.map((m) => ({ code: m.code, label: m.label, routing: m.routing, waitsForDecision: m.waitsForDecision })));
+
+  app.get('/problems/:code', {
+    config: { public: true },
+    schema: {
+      tags: ['access'],
+      summary: 'What a problem type of the error responses (RFC 9457 `type`) means: its code and French title',
+      params: Type.Object({ code: Type.String({ pattern: '^[a-z0-9_]{1,64}$' }) }),
+      response: { 200: Type.Object({ type: Type.String(), code: Type.String(), title: Type.String() }), 404: ErrorBody },
+    },
+  }, async (request) => {
+    const { code } = request.params;
+    if (!Object.hasOwn(PROBLEM_TITLES, code)) throw notFound(`Le type de problème ${code}`);
+    return { type: `${PROBLEM_PATH}${code}`, code, title: PROBLEM_TITLES[code]! };
+  });
 
   const labels = consoleLabels();
   app.get('/api/labels', {

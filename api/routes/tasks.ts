@@ -64,7 +64,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['tasks'], summary: 'A task: the invoice, the analysis trace, the suggested motif and reply, who did what', params: TaskParams, response: { 200: Task, 404: ErrorBody } },
   }, async (request) => {
     const task = await tasks.get(request.params.id);
-    if (!task) throw notFound(`Task ${request.params.id}`);
+    if (!task) throw notFound(`La tâche ${request.params.id}`);
     return task;
   });
 
@@ -106,7 +106,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { action, motif, comment } = request.body;
     if (action === 'reply' && !motif) throw new HttpError(400, 'A reply needs a motif', [{ path: 'motif', message: 'is required with the action reply' }]);
     const task = await tasks.summary(request.params.id);
-    if (!task) throw notFound(`Task ${request.params.id}`);
+    if (!task) throw notFound(`La tâche ${request.params.id}`);
     const resolution = { taskId: task.id, action, motif: motif ?? null, comment: comment ?? null, by: actorName(request) };
     const handle = client.workflow.getHandle(task.workflowId);
     if (task.status !== 'open') {
@@ -114,7 +114,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // conflict; 202 while the workflow is still applying it.
       const done = task.resolution;
       if (task.resolvedBy !== resolution.by || done?.action !== action || (done.motif ?? null) !== resolution.motif || (done.comment ?? null) !== resolution.comment) {
-        throw new HttpError(409, `Task ${task.id} is already resolved`);
+        throw new HttpError(409, `La tâche ${task.id} est déjà résolue`, undefined, { code: 'task_conflict' });
       }
       const outcome = await withinDeadline(client, RESOLVE_WAIT_MS, () => handle.getUpdateHandle<ResolutionOutcome>(resolutionId(resolution)).result())
         .catch(async (err: unknown) => {
@@ -130,7 +130,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     let override: string | null = null;
     if (task.assignee && task.assignee !== resolution.by) {
       if (request.principal?.role !== 'admin') {
-        throw new HttpError(409, `Task ${task.id} is claimed by ${task.assignee}: only they can resolve it (or release it first)`);
+        throw new HttpError(409, `La tâche ${task.id} est prise par ${task.assignee} : seul ce gestionnaire peut la résoudre (ou la relâcher d'abord)`, undefined, { code: 'task_conflict' });
       }
       override = task.assignee;
     } else if (!task.assignee) {
@@ -146,7 +146,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // The workflow's validator refused it before it entered the history (e.g. resolved meanwhile).
       if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, `Task ${task.id} cannot be resolved: ${(err.cause as Error | undefined)?.message ?? err.message}`);
       // Another resolution finished the invoice's workflow while this one was on its way.
-      if (err instanceof WorkflowNotFoundError) throw new HttpError(409, `Task ${task.id} is already resolved: the invoice's workflow has finished`);
+      if (err instanceof WorkflowNotFoundError) throw new HttpError(409, `La tâche ${task.id} est déjà résolue : le traitement de la facture est terminé`, undefined, { code: 'task_conflict' });
       throw err;
     };
     // Temporal reachable (a 503 within its deadline when it is not), then the Update: accepted = validated by the
