@@ -11,7 +11,7 @@ import { MOTIF_CODES } from '../../rules/motifs.js';
 import { TASK_SORTS, TaskConflict, type TaskSummary } from '../../db/tasks.js';
 import { resolveTaskUpdate, TASK_ACTIONS, type ResolutionOutcome } from '../../workflows/contract.js';
 import { actorName, actorOf, READERS } from '../auth.js';
-import { TEMPORAL_TIMEOUT_MS, TEMPORAL_UPDATE_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
+import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, TEMPORAL_UPDATE_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { HttpError, notFound, sanitizeError, toHttpError } from '../errors.js';
 import { multilineText } from '../../rules/schema.js';
 import { ErrorBody, limitSchema, OffsetSchema } from '../schemas.js';
@@ -211,7 +211,8 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/api/tasks/bulk', {
-    config: { roles: ['manager'] },
+    // A hundred resolutions, each waiting for its workflow: longer than a request on one task.
+    config: { roles: ['manager'], answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
       tags: ['tasks'],
       summary: 'Claim, release or resolve several tasks at once: each task as its own request would be (each resolution its own Update '
