@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { chromiumForTests, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
+import { chromiumForTests, logIn, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
 
 const CASE_FILE = 'examples/cases/a_controler.json';
 const KEYS = ['9200000001', '9200000002', '9200000003', '9200000004'];
@@ -33,16 +33,11 @@ beforeAll(async () => {
   b = await openBrowser();
 }, 180_000);
 
-afterAll(async () => {
-  await b?.close();
-  await stack?.close();
-}, 60_000);
+// The browser first, then the stack (whose close() drops the connections the browser kept).
+afterAll(async () => { await b?.close(); await stack?.close(); }, 60_000);
 
 async function login(page: Page, key: string): Promise<void> {
-  await b.context.clearCookies();
-  await page.goto(`${stack.base}/console/`);
-  await page.getByLabel('Clé d’accès').fill(key);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await logIn(b, stack.base, key);
   await page.locator('#page-title').waitFor();
 }
 
