@@ -146,6 +146,10 @@ describe.skipIf(!chromium)('a manager\'s day, an auditor and an admin', () => {
     expect(await page.locator('.tiles').textContent()).not.toContain('qui me sont assignées');
     expect(await page.getByLabel('Tout sélectionner').count()).toBe(0);
     expect(await page.locator('.bulk-bar').isHidden()).toBe(true);
+    // « Mes tâches » by its address: the whole list, under its own name.
+    await page.goto(`${stack.base}/console/taches?assignee=moi`);
+    await page.locator('.table-tasks, .empty').first().waitFor();
+    expect(await page.locator('#page-title').textContent()).toBe('Tâches');
 
     await page.goto(`${stack.base}/console/factures/${KEYS[0]}`);
     await page.locator('#invoice-status[data-status="closed"]').waitFor();

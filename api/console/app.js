@@ -118,7 +118,7 @@ async function refreshCounts(force = false) {
   try {
     const [open, mine] = await Promise.all([
       api('/api/tasks', { query: { status: 'open', limit: 1 } }),
-      api('/api/tasks', { query: { status: 'open', assignee: meParam(), limit: 1 } }),
+      canResolve() ? api('/api/tasks', { query: { status: 'open', assignee: meParam(), limit: 1 } }) : { total: null },
     ]);
     counts.open = open.total;
     counts.overdue = open.overdueCount;

@@ -22,7 +22,8 @@ function readFilters(query) {
   return {
     status: query.get('status') === 'resolved' ? 'resolved' : 'open',
     motif: query.get('motif') ?? '',
-    assignee: query.get('assignee') ?? '',
+    // « moi » only for those who hold tasks (an auditor has none).
+    assignee: query.get('assignee') === 'moi' && !canResolve() ? '' : query.get('assignee') ?? '',
     overdue: query.get('overdue') === '1',
     ps: query.get('ps') ?? '',
     q: query.get('q') ?? '',
