@@ -58,6 +58,10 @@ export interface AppDependencies extends Repositories {
   taskQueue: string;
   /** Deadline of each Temporal call made for a request (ms; default TEMPORAL_TIMEOUT_MS, api/deadlines.ts). */
   temporalTimeoutMs?: number;
+  /** The managers' SLA the workers apply (TASK_SLA; default 48 h): the console words deadlines with it. */
+  taskSlaMs?: number;
+  /** The Temporal namespace of the workflows (TEMPORAL_NAMESPACE): the console's links to the Temporal UI. */
+  temporalNamespace?: string;
   /** A request without an answer after this many ms is answered 503 (default REQUEST_TIMEOUT_MS, api/deadlines.ts). */
   requestTimeoutMs?: number;
   /** Also accepted on GET /metrics as `Authorization: Bearer <token>` (METRICS_TOKEN); unset: admins only. */
@@ -70,7 +74,7 @@ export interface AppDependencies extends Repositories {
 }
 
 /** The API's settings that routes read (`app.settings`). */
-export type ApiSettings = Pick<AppDependencies, 'operatorName' | 'managersEmail' | 'taskQueue' | 'temporalTimeoutMs' | 'trameLimits' | 'metricsToken'>;
+export type ApiSettings = Pick<AppDependencies, 'operatorName' | 'managersEmail' | 'taskQueue' | 'temporalTimeoutMs' | 'trameLimits' | 'metricsToken' | 'taskSlaMs' | 'temporalNamespace'>;
 
 export type ApiDatabase = AppDependencies['database'];
 
@@ -87,6 +91,7 @@ declare module 'fastify' {
 export const settingsOf = (deps: AppDependencies): ApiSettings => ({
   operatorName: deps.operatorName, managersEmail: deps.managersEmail, taskQueue: deps.taskQueue,
   temporalTimeoutMs: deps.temporalTimeoutMs, trameLimits: deps.trameLimits, metricsToken: deps.metricsToken,
+  taskSlaMs: deps.taskSlaMs, temporalNamespace: deps.temporalNamespace,
 });
 
 /** The services outside the process: Temporal, PostgreSQL; and the settings. */

@@ -190,3 +190,11 @@ export async function openBrowser(options: { phone?: boolean } = {}): Promise<Br
     },
   };
 }
+
+/** Logs into the console at `base` with `key`, from a fresh session (whatever a previous test left). */
+export async function logIn(b: Browsing, base: string, key: string): Promise<void> {
+  await b.context.clearCookies();
+  await b.page.goto(`${base}/console/`);
+  await b.page.getByLabel('Clé d’accès').fill(key);
+  await b.page.getByRole('button', { name: 'Se connecter' }).click();
+}
