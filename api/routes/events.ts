@@ -40,6 +40,5 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
     // No idle timeout on this socket: the heartbeat keeps it busy.
     request.raw.socket.setTimeout(0);
     app.live.attach(reply.raw);
-    return reply;
   });
 };
