@@ -378,6 +378,7 @@ describe('roles declared on each route', () => {
     expect(roles('GET', '/api/invoices/:id/history')).toEqual(['manager', 'auditor']);
     expect(roles('GET', '/api/invoices/:id/timeline')).toEqual(['manager', 'auditor']);
     expect(roles('GET', '/api/tasks')).toEqual(['manager', 'auditor']);
+    expect(roles('GET', '/api/events')).toEqual(['manager', 'auditor']);
     expect(roles('POST', '/api/tasks/:id/resolve')).toEqual(['manager']);
     expect(roles('GET', '/api/outbox')).toEqual(['manager', 'auditor']);
     expect(roles('GET', '/api/motifs')).toEqual(['submitter', 'manager', 'auditor']);

@@ -22,7 +22,7 @@ const chromium = chromiumForTests();
 
 beforeAll(async () => {
   if (!chromium) return;
-  const c = await readCase(CASE_FILE, '9300000001');
+  const c = await readCase(CASE_FILE, '9450000001');
   stack = await startConsoleStack('console_live', c);
   b = await openBrowser();
   // A second browser session (its own cookies): another manager.
@@ -47,7 +47,7 @@ describe.skipIf(!chromium)('the console, live', () => {
   it('one manager takes the task: the other\'s task page and inbox show it without reload', async () => {
     const julien = { name: 'Julien Petit', key: (await stack.api.deps.keys.create({ role: 'manager', name: 'Julien Petit' })).key };
     const claire = stack.people.manager;
-    const archiveKey = await stack.submit(await readCase(CASE_FILE, '9300000001'));
+    const archiveKey = await stack.submit(await readCase(CASE_FILE, '9450000001'));
     const taskId = await stack.waitForOpenTask(archiveKey);
     const taskUrl = `${stack.base}/console/taches/${taskId}`;
 

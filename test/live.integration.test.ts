@@ -54,7 +54,7 @@ let p: Pipeline;
 let a: RunningApi;
 let b: RunningApi;
 beforeAll(async () => {
-  p = await createPipeline('live', aControler('6100000001').reference);
+  p = await createPipeline('live', aControler('6450000001').reference);
   a = await p.startApi();
   b = await p.startApi({ live: { maxClients: 1, heartbeatMs: 300 } });
 }, 120_000);
@@ -83,13 +83,13 @@ describe('GET /api/events', () => {
       expect(second.status).toBe(503);
       expect(second.headers.get('retry-after')).toBeTruthy();
 
-      const c = aControler('6100000001');
+      const c = aControler('6450000001');
       await seedReference(p.database.db, c.reference);
       const submitted = await a.fetch('/api/invoices', { method: 'POST', role: 'submitter', json: { invoice: c.invoice, receivedOn: c.receivedOn } });
       expect(submitted.status).toBe(202);
       const created = await until('the created event on replica B', async () => stream.events.find((e) => e.event === 'task' && e.data?.kind === 'created'), 30_000);
       const taskId = created.data!.taskId as string;
-      expect(created.data).toMatchObject({ taskId: '6100000001-1', archiveKey: '6100000001', kind: 'created', actor: null });
+      expect(created.data).toMatchObject({ taskId: '6450000001-1', archiveKey: '6450000001', kind: 'created', actor: null });
       expect(Number(created.id)).toBeGreaterThan(0);
 
       const before = Date.now();
@@ -97,7 +97,7 @@ describe('GET /api/events', () => {
       expect(claim.status).toBe(200);
       const claimed = await until('the claimed event on replica B', async () => stream.events.find((e) => e.event === 'task' && e.data?.kind === 'claimed'), 5_000);
       expect(claimed.at - before).toBeLessThan(1000);
-      expect(claimed.data).toMatchObject({ taskId, archiveKey: '6100000001', kind: 'claimed', actor: 'manager-live' });
+      expect(claimed.data).toMatchObject({ taskId, archiveKey: '6450000001', kind: 'claimed', actor: 'manager-live' });
       expect(new Date(claimed.data!.at as string).toISOString()).toBe(claimed.data!.at);
       // Nothing but the task, what happened and who: no personal data of the claim.
       expect(Object.keys(claimed.data!).sort()).toEqual(['actor', 'archiveKey', 'at', 'id', 'kind', 'taskId']);
