@@ -56,7 +56,8 @@ let b: RunningApi;
 beforeAll(async () => {
   p = await createPipeline('live', aControler('6450000001').reference);
   a = await p.startApi();
-  b = await p.startApi({ live: { maxClients: 1, heartbeatMs: 300 } });
+  // B answers any request within 1 s (503 after): a stream is not a request to bound, it stays open.
+  b = await p.startApi({ live: { maxClients: 1, heartbeatMs: 300 }, requestTimeoutMs: 1000 });
 }, 120_000);
 afterAll(async () => {
   for (const api of [a, b]) api?.app.server.closeAllConnections();
@@ -107,8 +108,11 @@ describe('GET /api/events', () => {
       await p.tasks.release(taskId, 'manager-live');
       await until('the released event on replica B', async () => stream.events.find((e) => e.event === 'task' && e.data?.kind === 'released'), 1_000);
 
-      // Heartbeats keep the stream open.
+      // Heartbeats keep the stream open, past the bound on requests.
       await until('a heartbeat', async () => stream.comments.includes('ping'), 2_000);
+      const heartbeats = stream.comments.filter((line) => line === 'ping').length;
+      await until('a heartbeat after the bound on requests', async () => stream.comments.filter((line) => line === 'ping').length > heartbeats + 3, 5_000);
+      expect(stream.events.map((e) => e.event)).not.toContain('error');
     } finally {
       stream.close();
     }
