@@ -406,8 +406,9 @@ export default async function taskPage(ctx) {
   }
 
   draw();
-  // Live: another person's action on this task (or a break in the stream) redraws it; one's own actions reload already.
+  // Live: another person's action on this task (or a break in the stream) redraws it; one's own actions reload already,
+  // except a resolution the workflow applies after answering (202).
   ctx.onCleanup(subscribe((change) => {
-    if (change.kind === 'resync' || (change.taskId === id && !isMe(change.actor))) reload().catch(() => undefined);
+    if (change.kind === 'resync' || (change.taskId === id && (change.kind === 'resolved' || !isMe(change.actor)))) reload().catch(() => undefined);
   }));
 }
