@@ -71,6 +71,13 @@ describe('GET /api/events', () => {
     expect((await b.fetch('/api/events', { role: 'submitter' })).status).toBe(403);
   });
 
+  it('is described in the OpenAPI document as a text/event-stream', async () => {
+    const doc = await (await b.fetch('/docs/json', { role: null })).json();
+    const get = doc.paths['/api/events'].get;
+    expect(get.summary).toContain('text/event-stream');
+    expect(Object.keys(get.responses['200'].content)).toEqual(['text/event-stream']);
+  });
+
   it('brings a task created by the worker and claimed through replica A to a stream on replica B within a second', async () => {
     const stream = await openStream(b);
     try {
