@@ -29,6 +29,8 @@ import { outputRoutes } from './routes/outputs.js';
 import { referenceRoutes } from './routes/reference.js';
 import { sessionRoutes } from './routes/session.js';
 import { taskRoutes } from './routes/tasks.js';
+import { eventRoutes } from './routes/events.js';
+import { livePlugin } from './live.js';
 
 export type { AppDependencies } from './dependencies.js';
 
@@ -170,6 +172,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // The services and repositories the routes read from the instance (api/dependencies.ts).
   await app.register(externalServices, { client: deps.client, database: deps.database, settings: settingsOf(deps) });
   await app.register(repositories, deps);
+  // Task changes announced by PostgreSQL, pushed to the console (GET /api/events).
+  await app.register(livePlugin, { database: deps.database, options: deps.live });
   await app.register(authPlugin, {
     keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies, publicUrl: deps.publicUrl,
     trustedOrigins: deps.trustedOrigins, failureLimit: deps.authFailureLimit,
@@ -194,6 +198,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(batchRoutes);
   await app.register(referenceRoutes);
   await app.register(taskRoutes);
+  await app.register(eventRoutes);
   await app.register(outputRoutes);
   // Under a prefix: its CORS preflight route is /codec/*, nothing else.
   await app.register(codecRoutes, { prefix: '/codec', uiOrigins: deps.trustedOrigins ?? [] });

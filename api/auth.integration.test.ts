@@ -383,6 +383,7 @@ describe('roles declared on each route', () => {
     expect(roles('GET', '/api/invoices/:id/history')).toEqual(['manager', 'auditor']);
     expect(roles('GET', '/api/invoices/:id/timeline')).toEqual(['manager', 'auditor']);
     expect(roles('GET', '/api/tasks')).toEqual(['manager', 'auditor']);
+    expect(roles('GET', '/api/events')).toEqual(['manager', 'auditor']);
     expect(roles('POST', '/api/tasks/:id/resolve')).toEqual(['manager']);
     expect(roles('POST', '/api/tasks/bulk')).toEqual(['manager']);
     expect(roles('GET', '/api/outbox')).toEqual(['manager', 'auditor']);

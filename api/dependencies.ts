@@ -15,6 +15,7 @@ import type { InvoiceRepository } from '../db/invoices.js';
 import type { TrameRepository } from '../db/trames.js';
 import type { TaskRepository } from '../db/tasks.js';
 import type { InvoiceService } from './invoice-service.js';
+import type { LiveOptions } from './live.js';
 
 /** The repositories the routes read, as decorators of the same names. */
 export interface Repositories {
@@ -32,8 +33,11 @@ export interface Repositories {
 
 export interface AppDependencies extends Repositories {
   client: Client;
-  /** `ping` (a probe on a connection of its own) is used by /health when given, else `execute('select 1')`. */
-  database: Pick<OpenDatabase, 'execute' | 'db'> & Partial<Pick<OpenDatabase, 'ping'>>;
+  /**
+   * `ping` (a probe on a connection of its own) is used by /health when given, else `execute('select 1')`; `listen`
+   * carries the live task changes (api/live.ts), none without it.
+   */
+  database: Pick<OpenDatabase, 'execute' | 'db'> & Partial<Pick<OpenDatabase, 'ping' | 'listen'>>;
   service: InvoiceService;
   /** The Temporal UI server (TEMPORAL_UI_URL), served under /temporal/ from this origin (api/routes/temporal-ui.ts). */
   temporalUiUrl?: string;
@@ -68,6 +72,8 @@ export interface AppDependencies extends Repositories {
   metricsToken?: string;
   /** Bounds on a Trame upload (default: from the environment, config.ts loadTrameLimits). */
   trameLimits?: TrameLimits;
+  /** Bounds of the live streams (GET /api/events; api/live.ts LIVE_DEFAULTS). */
+  live?: LiveOptions;
   /** Requests and errors logged (api/logging.ts), at `logLevel` (LOG_LEVEL; default info). */
   logger?: boolean;
   logLevel?: LogLevel;

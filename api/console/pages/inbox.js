@@ -14,9 +14,9 @@ import {
   stackedTable,
 } from '../lib/ui.js';
 import { invalidateCounts, meParam, refreshChrome } from '../app.js';
+import { subscribe } from '../lib/live.js';
 
 const PAGE_SIZE = 25;
-const REFRESH_MS = 30000;
 
 function readFilters(query) {
   return {
@@ -470,6 +470,8 @@ export default async function inbox(ctx) {
   }
 
   await load();
-  const timer = setInterval(() => { if (document.visibilityState === 'visible') load(false); }, REFRESH_MS);
-  ctx.onCleanup(() => clearInterval(timer));
+  // Live: a task created, claimed, released, escalated or resolved anywhere re-reads the list (a burst at once).
+  let liveTimer = null;
+  ctx.onCleanup(subscribe(() => { clearTimeout(liveTimer); liveTimer = setTimeout(() => { load(false); invalidateCounts(); }, 150); }));
+  ctx.onCleanup(() => clearTimeout(liveTimer));
 }
