@@ -82,7 +82,8 @@ describe('POST /api/trames: files past the limits', () => {
     expect(health.every((s) => s === 200)).toBe(true);
     expect(res.status).toBe(422);
     const body = await res.json();
-    expect(body).toEqual({
+    expect(body).toMatchObject({
+      status: 422, code: 'trame_too_many_rows', title: 'Trame trop longue',
       message: `Trame refusée : la feuille « Motifs externalisés » a plus de ${(50_000).toLocaleString('fr-FR')} lignes (limite TRAME_MAX_ROWS = 50000). Découpez-la en plusieurs fichiers.`,
     });
     expect(rssGrowth).toBeLessThan(400 * MB);
@@ -104,7 +105,7 @@ describe('POST /api/trames: files past the limits', () => {
     const small = await p.startApi({ trameLimits: { ...DEFAULT_TRAME_LIMITS, maxUploadBytes: 1_000_000 } });
     const res = await upload(await zipBomb(1.2e9), small);
     expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ message: 'Fichier refusé : il dépasse 1 Mo (limite TRAME_MAX_UPLOAD_BYTES = 1000000 octets).' });
+    expect(await res.json()).toMatchObject({ status: 413, code: 'payload_too_large', detail: 'Fichier refusé : il dépasse 1 Mo (limite TRAME_MAX_UPLOAD_BYTES = 1000000 octets).' });
   }, 60_000);
 
   it('four bombs at once: two refused 413, two 503 with Retry-After; /health answers throughout, the memory stays put', async () => {

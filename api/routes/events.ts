@@ -5,8 +5,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { READERS } from '../auth.js';
 import { ErrorBody } from '../schemas.js';
+import { HttpError, sendProblem } from '../errors.js';
 
-export const LIVE_FULL = 'Too many live connections on this server: try again shortly';
+export const LIVE_FULL = 'Trop de suivis en direct sur ce serveur : réessayez dans un instant';
 
 export const eventRoutes: FastifyPluginAsync = async (app) => {
   app.get('/api/events', {
@@ -25,7 +26,7 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
   }, async (request, reply) => {
     if (!app.live.hasRoom()) {
       request.log.warn({ clients: app.live.clients }, 'live: stream refused, too many open');
-      return reply.status(503).header('retry-after', '30').send({ message: LIVE_FULL });
+      return sendProblem(reply.header('retry-after', '30'), new HttpError(503, LIVE_FULL, undefined, { code: 'live_full' }));
     }
     reply.hijack();
     // The headers set so far (security headers: helmet), then the stream's.

@@ -7,7 +7,7 @@ import { MAIL_STATUSES, type SentMail } from '../../activities/mail/mailer.js';
 import { mailRetryWorkflow, mailRetryWorkflowId } from '../../workflows/mail.js';
 import { actorOf, READERS } from '../auth.js';
 import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
-import { HttpError, notFound, PROBLEM_CONTENT_TYPE, problemDetails } from '../errors.js';
+import { HttpError, notFound, PROBLEM_CONTENT_TYPE, problemDetails, sendProblem } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
 import { BatchFilterSchema, ErrorBody, JsonOf, limitSchema, OffsetSchema } from '../schemas.js';
 import { importTrame } from '../trame-import.js';
@@ -129,10 +129,10 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // Read to the end (within the upload limit) so that the client gets the answer, not a reset connection.
       file.file.resume();
       await new Promise((resolve) => { file.file.once('end', resolve).once('error', resolve); });
-      return reply.code(503).header('retry-after', String(IMPORT_RETRY_AFTER_SECONDS)).send({
-        message: `Import refusé pour l'instant : ${limits.maxConcurrentImports} imports de Trame sont déjà en cours `
+      return sendProblem(reply.header('retry-after', String(IMPORT_RETRY_AFTER_SECONDS)), new HttpError(503,
+        `Import refusé pour l'instant : ${limits.maxConcurrentImports} imports de Trame sont déjà en cours `
           + `(limite TRAME_MAX_CONCURRENT_IMPORTS = ${limits.maxConcurrentImports}). Réessayez dans ${IMPORT_RETRY_AFTER_SECONDS} secondes.`,
-      });
+        undefined, { code: 'imports_busy' }));
     }
     importing++;
     const principal = request.principal!;
@@ -145,7 +145,7 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
       } catch (err) {
         if ((err as { code?: string }).code !== 'FST_REQ_FILE_TOO_LARGE') throw err;
         throw new HttpError(413, `Fichier refusé : il dépasse ${megabytes(limits.maxUploadBytes)} `
-          + `(limite TRAME_MAX_UPLOAD_BYTES = ${limits.maxUploadBytes} octets).`);
+          + `(limite TRAME_MAX_UPLOAD_BYTES = ${limits.maxUploadBytes} octets).`, undefined, { code: 'payload_too_large' });
       }
       const report = await importTrame({
         invoices: app.invoices, trames: app.trames, tasks: app.tasks, database: app.database, client,
@@ -160,7 +160,8 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // Problem details, and the import's report (its `errors` are the Trame's, by row and column).
       return reply.code(422).type(PROBLEM_CONTENT_TYPE).send({ ...problemDetails(422, 'trame_refused', detail), ...report });
     } catch (err) {
-      const refusal = err instanceof TrameTooLarge ? new HttpError(err.limit === 'rows' ? 422 : 413, err.message)
+      const refusal = err instanceof TrameTooLarge
+        ? new HttpError(err.limit === 'rows' ? 422 : 413, err.message, undefined, { code: err.limit === 'rows' ? 'trame_too_many_rows' : 'payload_too_large' })
         : err instanceof HttpError && err.statusCode === 413 ? err : null;
       if (!refusal) throw err;
       await audit(null, { rows: 0, closed: 0, refused: 0, errors: 1, status: refusal.statusCode, message: refusal.message });
