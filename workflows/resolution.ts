@@ -1,6 +1,6 @@
 // A claim's manager decisions: the resolve Update's validator, and the Update's protocol (received, applied,
 // answered). The validator runs before the Update enters the history, so a refused resolution leaves no trace and
-// the API answers 409.
+// the API answers 409 (its messages are the console's: in French).
 
 import { condition, setHandler } from '@temporalio/workflow';
 import { isMotifCode, motifDefinition } from '../rules/motifs.js';
@@ -12,17 +12,17 @@ import {
 
 export function checkResolution(openTaskId: string | null, alreadyResolving: boolean, r: TaskResolution): void {
   if (!openTaskId || openTaskId !== r.taskId || alreadyResolving) {
-    throw new Error(`task ${r.taskId} is not open (already resolved, or not this invoice's current task)`);
+    throw new Error(`la tâche ${r.taskId} n'est pas ouverte (déjà résolue, ou pas la tâche en cours de cette facture)`);
   }
-  if (!TASK_ACTIONS.includes(r.action)) throw new Error(`action must be one of ${TASK_ACTIONS.join(', ')}`);
+  if (!TASK_ACTIONS.includes(r.action)) throw new Error(`l'action doit être l'une de : ${TASK_ACTIONS.join(', ')}`);
   if (r.action === 'reply') {
-    if (!isMotifCode(r.motif)) throw new Error('a reply needs a motif code');
-    if (motifDefinition(r.motif).waitsForDecision) throw new Error(`« ${motifDefinition(r.motif).label} » waits for a manager: choose the motif of the reply`);
+    if (!isMotifCode(r.motif)) throw new Error('une réponse au PS demande un code de motif');
+    if (motifDefinition(r.motif).waitsForDecision) throw new Error(`« ${motifDefinition(r.motif).label} » attend la décision d'un gestionnaire : choisissez le motif de la réponse`);
   }
-  if (!r.by) throw new Error('who resolves the task must be known');
+  if (!r.by) throw new Error('il faut savoir qui résout la tâche');
   // Never stored (the API refuses them first).
   if (hasForbiddenCharacters(r.by) || (r.comment != null && hasForbiddenCharacters(r.comment, true))) {
-    throw new Error('the comment and the name must not hold control characters');
+    throw new Error('le commentaire et le nom ne doivent pas contenir de caractères de contrôle');
   }
 }
 
