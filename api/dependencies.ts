@@ -50,6 +50,8 @@ export interface AppDependencies extends Repositories {
   trustedOrigins?: string[];
   /** Failed authentications allowed per client IP within the window, then 429 (AUTH_FAILURES_MAX, AUTH_FAILURES_WINDOW). */
   authFailureLimit?: { max: number; windowMs: number };
+  /** How long a manager task may stay open (TASK_SLA; default: the activities', 48 h): the dashboard's service level. */
+  taskSlaMs?: number;
   /** « OPERATEUR SSTT » in the Trame exports. */
   operatorName: string;
   /** Where escalations go (MANAGERS_EMAIL): a refused escalation sent again goes there. */

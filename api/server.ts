@@ -53,6 +53,7 @@ export function appDependencies(input: {
     trustedOrigins: config.temporalUiOrigins,
     authFailureLimit: config.authFailureLimit,
     metricsToken: config.metricsToken,
+    taskSlaMs: config.taskSlaMs,
     operatorName: config.operatorName,
     managersEmail: config.mail.managers,
     trameLimits: config.trameLimits,

@@ -22,6 +22,7 @@ const ROUTES = [
   { pattern: /^\/console\/emails\/([^/]+)\/?$/, page: 'email', nav: 'outbox', params: ['id'] },
   { pattern: /^\/console\/lots\/?$/, page: 'batches', nav: 'batches' },
   { pattern: /^\/console\/lots\/([^/]+)\/?$/, page: 'batch', nav: 'batches', params: ['id'] },
+  { pattern: /^\/console\/tableau-de-bord\/?$/, page: 'dashboard', nav: 'dashboard' },
 ];
 
 let current = null; // { controller, cleanups }
@@ -154,6 +155,7 @@ function renderChrome(route, url) {
     navItem('invoices', '/console/factures', 'Factures', 'file', active),
     store.features.outbox ? navItem('outbox', '/console/emails', 'E-mails', 'mail', active) : null,
     store.features.batches ? navItem('batches', '/console/lots', 'Lots', 'layers', active) : null,
+    ['manager', 'auditor', 'admin'].includes(store.session.role) ? navItem('dashboard', '/console/tableau-de-bord', 'Tableau de bord', 'chart', active) : null,
   );
   const s = store.session;
   replace(document.getElementById('userbox'), 
