@@ -92,7 +92,12 @@ function loadChartLibrary() {
 
 function chartOptions({ horizontal = false, stacked = false, unit = '' } = {}) {
   const valueAxis = { beginAtZero: true, grid: { color: COLORS.grid }, ticks: { precision: unit ? undefined : 0 }, stacked };
-  const categoryAxis = { grid: { display: false }, stacked, ticks: { autoSkip: true, maxRotation: 0 } };
+  // A long category (a motif's label, a PS's name) is cut on a narrow screen: the tooltip and the CSV have it whole.
+  const short = (text) => (typeof text === 'string' && window.innerWidth < 720 && text.length > 22 ? `${text.slice(0, 21)}…` : text);
+  const categoryAxis = {
+    grid: { display: false }, stacked,
+    ticks: { autoSkip: true, maxRotation: 0, callback(value) { return short(this.getLabelForValue(value)); } },
+  };
   return {
     responsive: true, maintainAspectRatio: false, animation: false, indexAxis: horizontal ? 'y' : 'x',
     plugins: {
@@ -201,18 +206,18 @@ export default async function dashboardPage(ctx) {
 
   const days = chartCard('jours', 'Reçues et décidées par jour', `Demandes reçues et décidées chaque jour du ${formatDate(period.first)} au ${formatDate(period.last)}`);
   const motifs = chartCard('motifs', 'Demandes par motif', 'Demandes reçues sur la période, par motif de traitement');
-  const ps = chartCard('ps', `Demandes par PS (${d.practitioners.length} premiers)`, 'Les professionnels de santé avec le plus de demandes reçues');
+  const ps = chartCard('ps', 'Demandes par PS (10 premiers)', 'Les professionnels de santé avec le plus de demandes reçues');
   const backlog = chartCard('anciennete', `Stock de tâches par ancienneté (${formatNumber(d.backlog.total)})`,
     `Tâches ouvertes par ancienneté, délai de traitement ${sla}`,
     h('p', { class: 'help' }, `${formatNumber(d.backlog.overdue)} tâches ouvertes au-delà de ${sla}, au ${formatDateTime(d.backlog.at)}.`));
   const durationRows = [['Réception → décision', d.durations.decision], ['Création de la tâche → résolution', d.durations.resolution]];
   const durations = chartCard('durees', 'Délais de traitement', `Médiane et 90e centile des délais, en heures ; délai de traitement ${sla}`,
-    h('table', { class: 'table dash-durations' },
+    h('div', { class: 'table-scroll' }, h('table', { class: 'table dash-durations' },
       h('thead', null, h('tr', null, ['', 'Nombre', 'Médiane', '90e centile', `En ${sla}`].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', null, durationRows.map(([label, x], i) => h('tr', { dataset: { duration: i ? 'resolution' : 'decision' } },
         h('th', { scope: 'row' }, label), h('td', null, formatNumber(x.count)), h('td', { dataset: { stat: 'median' } }, formatSeconds(x.medianSeconds)),
         h('td', { dataset: { stat: 'p90' } }, formatSeconds(x.p90Seconds)),
-        h('td', null, x.count ? percent.format(x.withinSla / x.count) : '—'))))));
+        h('td', null, x.count ? percent.format(x.withinSla / x.count) : '—')))))));
 
   replace(body, slaBanner, tiles,
     Chart instanceof Error ? alertBox('warning', 'Graphiques indisponibles', Chart.message) : null,
