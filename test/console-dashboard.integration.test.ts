@@ -8,7 +8,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumForTests, openBrowser, PHONE_VIEWPORT, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
+import { chromiumForTests, logIn, openBrowser, PHONE_VIEWPORT, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
 import type { Page } from 'playwright-core';
 import type { CaseFile } from '../rules/types.js';
 
@@ -48,14 +48,6 @@ afterAll(async () => {
   await stack?.close();
 }, 60_000);
 
-async function login(page: Page, key: string): Promise<void> {
-  await b.context.clearCookies();
-  await page.goto(`${stack.base}/console/`);
-  await page.getByLabel('Clé d’accès').fill(key);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.locator('#nav-list a').first().waitFor();
-}
-
 /** The period the page asked for, read from its « Exporter CSV » links. */
 async function pagePeriod(page: Page): Promise<{ from: string; to: string }> {
   const href = await page.locator('[data-export="jours"]').getAttribute('href');
@@ -81,7 +73,7 @@ async function chartsDrawn(page: Page): Promise<Record<string, { width: number; 
 describe.skipIf(!chromium)('the dashboard, end to end', () => {
   it('shows the API figures, which match SQL counts, with the configured SLA', async () => {
     const { page } = b;
-    await login(page, stack.people.manager.key);
+    await logIn(b, stack.base, stack.people.manager.key);
     await page.getByRole('link', { name: 'Tableau de bord' }).click();
     await page.waitForURL(/\/console\/tableau-de-bord/);
     await page.locator('[data-chart="durees"] canvas').waitFor();
@@ -200,11 +192,7 @@ describe.skipIf(!chromium)('the dashboard, end to end', () => {
     const phone = await openBrowser({ phone: true });
     try {
       const { page } = phone;
-      await phone.context.clearCookies();
-      await page.goto(`${stack.base}/console/`);
-      await page.getByLabel('Clé d’accès').fill(stack.people.auditor.key);
-      await page.getByRole('button', { name: 'Se connecter' }).click();
-      await page.locator('#nav-list a').first().waitFor();
+      await logIn(phone, stack.base, stack.people.auditor.key);
       await page.getByRole('link', { name: 'Tableau de bord' }).click();
       await page.locator('[data-chart="durees"] canvas').waitFor();
       await page.waitForTimeout(300);

@@ -190,3 +190,13 @@ export async function openBrowser(options: { phone?: boolean } = {}): Promise<Br
     },
   };
 }
+
+/** Logs in with `key` from a fresh session (whatever a previous test left), and waits for the menu. */
+export async function logIn(browsing: Browsing, base: string, key: string): Promise<void> {
+  const { page } = browsing;
+  await browsing.context.clearCookies();
+  await page.goto(`${base}/console/`);
+  await page.getByLabel('Clé d’accès').fill(key);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.locator('#nav-list a').first().waitFor();
+}
