@@ -67,7 +67,7 @@ export interface PractitionerFigures {
   name: string | null;
   received: number;
   paid: number;
-  /** With a motif (not paid): answered, routed or closed. */
+  /** Not paid, with a motif: answered, with a manager, or closed. The rest of `received` is still being analysed. */
   rejected: number;
 }
 
@@ -218,7 +218,7 @@ export function createDashboardRepository(db: Database) {
         select c.practitioner_number, ps.name, c.received, c.paid, c.rejected
         from (
           select i.practitioner_number, count(*) as received, count(*) filter (where i.status = 'paid') as paid,
-                 count(*) filter (where i.motif is not null) as rejected
+                 count(*) filter (where i.motif is not null and i.status <> 'paid') as rejected
           from invoices i where ${received(p)}
           group by i.practitioner_number
           order by count(*) desc, i.practitioner_number nulls last

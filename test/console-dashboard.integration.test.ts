@@ -98,6 +98,8 @@ describe.skipIf(!chromium)('the dashboard, end to end', () => {
     expect(d.backlog.total).toBe(await count(`select count(*) as n from manager_tasks where status = 'open'`));
     const motifCount = await count(`select count(*) as n from invoices where motif is not null and ${within('created_at')}`);
     expect(d.motifs.reduce((s: number, m: { count: number }) => s + m.count, 0)).toBe(motifCount);
+    // Per PS: the paid claim routed to a manager (its motif kept) counts as paid only.
+    expect(d.practitioners).toEqual([expect.objectContaining({ received: 3, paid: 1, rejected: 2 })]);
 
     // The page shows them.
     const tile = (figure: string) => page.locator(`[data-figure="${figure}"] .tile-value`).textContent();

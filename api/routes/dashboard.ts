@@ -82,7 +82,7 @@ export function dashboardTable(figure: CsvFigure, d: Dashboard): (string | numbe
     case 'motifs':
       return [['Code motif', 'Motif de traitement', 'Demandes'], ...d.motifs.map((m) => [m.motif, m.label, m.count])];
     case 'ps':
-      return [['N° PS', 'Nom', 'Reçues', 'Payées', 'Rejetées'],
+      return [['N° PS', 'Nom', 'Reçues', 'Payées', 'Non payées (avec motif)'],
         ...d.practitioners.map((p) => [p.practitionerNumber ?? '', p.name ?? '', p.received, p.paid, p.rejected])];
     case 'anciennete':
       return [['Ancienneté', 'Tâches ouvertes'], ...d.backlog.buckets.map((b) => [b.label, b.count])];

@@ -246,8 +246,8 @@ export default async function dashboardPage(ctx) {
       labels: d.practitioners.map((p) => (p.practitionerNumber ? `${p.practitionerNumber}${p.name ? ` · ${p.name}` : ''}` : 'Sans N° PS')),
       datasets: [
         { label: 'Payées', data: d.practitioners.map((p) => p.paid), backgroundColor: COLORS.success },
-        { label: 'Rejetées', data: d.practitioners.map((p) => p.rejected), backgroundColor: COLORS.warning },
-        { label: 'En cours', data: d.practitioners.map((p) => p.received - p.paid - p.rejected), backgroundColor: COLORS.grid },
+        { label: 'Non payées (motif)', data: d.practitioners.map((p) => p.rejected), backgroundColor: COLORS.warning },
+        { label: 'En analyse', data: d.practitioners.map((p) => p.received - p.paid - p.rejected), backgroundColor: COLORS.grid },
       ],
     },
     options: chartOptions({ horizontal: true, stacked: true }),
