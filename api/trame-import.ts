@@ -2,7 +2,8 @@
 // closes its invoice's open task (as `close`), in the name of the manager who uploads the file (the cell's name is
 // kept in the comment: it is typed text, not an identity). A task another manager has claimed is theirs: its row is
 // refused (reported, not closed). Nothing is applied from a file with errors: unknown rows, edited locked cells,
-// wrong formats → a per-row report.
+// wrong formats → a per-row report. Every error and every row's outcome has a stable `code` and a French message (the
+// console shows them as they are).
 //
 // In bounded memory and linear time: the file is read a page of rows at a time (activities/trame/read.ts), each page's
 // invoices in one query, their Trame rows as written rebuilt together; only the rows to close are kept, and their
@@ -13,6 +14,7 @@ import {
   compareWithOriginal, readTramePages, TrameErrors, type ImportedTrameRow, type TrameImportError,
   type TrameReadLimits,
 } from '../activities/trame/read.js';
+import { MAIN_SHEET, TRAME_COLUMNS } from '../activities/trame/write.js';
 import { ARCHIVE_KEY_PATTERN as ARCHIVE_KEY } from '../rules/schema.js';
 import type { Principal } from '../db/api-keys.js';
 import { openTasksOf, type OpenTask } from '../db/trame-import.js';
@@ -22,14 +24,30 @@ import type { AppDependencies } from './dependencies.js';
 import { TEMPORAL_UPDATE_TIMEOUT_MS } from './deadlines.js';
 import { TaskConflict } from '../db/tasks.js';
 
+/**
+ * What became of a row of a well-formed file: its task closed (`closed`); its task claimed by another manager
+ * (`refused`, left to them); or (`ignored`) the manager's two cells left empty, no open task, a motif that needs a
+ * decision in the console (« A contrôler », « Manque Consigne »), the close failed (try the file again).
+ */
+export const TRAME_ROW_OUTCOMES = [
+  'closed', 'claimed_by_other', 'not_filled', 'already_treated', 'needs_console_decision', 'close_failed',
+] as const;
+export type TrameRowOutcome = (typeof TRAME_ROW_OUTCOMES)[number];
+
 export interface TrameImportReport {
   /** Data rows read. */
   rows: number;
   /** Tasks closed: `by` the manager who uploaded, `manager` the « GESTIONNAIRE ALMERYS » cell. */
-  closed: { archiveKey: string; taskId: string; by: string; manager: string; treatedOn: string }[];
-  /** Rows whose task another manager has claimed: left to them. */
-  refused: { row: number; archiveKey: string; taskId: string; assignee: string; reason: string }[];
-  ignored: { row: number; archiveKey: string; reason: string }[];
+  closed: { row: number; archiveKey: string; taskId: string; by: string; manager: string; treatedOn: string; code: 'closed' }[];
+  /** Rows whose task another manager has claimed: left to them. `reason` in French. */
+  refused: { row: number; archiveKey: string; taskId: string; assignee: string; code: 'claimed_by_other'; reason: string }[];
+  /** Rows left as they are, `reason` in French; `detail` the technical cause of a failed close. */
+  ignored: {
+    row: number; archiveKey: string; code: Exclude<TrameRowOutcome, 'closed' | 'claimed_by_other'>; reason: string;
+    /** The open task, when there is one. */
+    taskId?: string;
+    detail?: string;
+  }[];
   /** The first errors (MAX_REPORTED_ERRORS, then one line saying how many more). */
   errors: TrameImportError[];
   /** Every error, listed or not. */
@@ -50,6 +68,12 @@ export const IMPORT_PAGE_SIZE = 500;
 const CLOSING_CONCURRENCY = 8;
 
 const ARCHIVE_KEY_HEADER = "CRITERE D'ARCHIVAGE";
+const [MANAGER_HEADER, MANAGER_TREATED_ON_HEADER] = (['manager', 'managerTreatedOn'] as const)
+  .map((key) => TRAME_COLUMNS.find((c) => c.key === key)!.header);
+const LOCKED_CELL_CHANGED = `Cellule verrouillée modifiée : seules « ${MANAGER_HEADER} » et « ${MANAGER_TREATED_ON_HEADER} » sont à remplir`;
+const NOT_FILLED = `Pas encore traitée : « ${MANAGER_HEADER} » et « ${MANAGER_TREATED_ON_HEADER} » sont vides`;
+const ALREADY_TREATED = 'Aucune tâche ouverte : la facture est déjà traitée';
+const CLOSE_FAILED = 'La tâche n\'a pas pu être clôturée : importez la Trame à nouveau pour réessayer';
 
 interface ToClose { row: number; archiveKey: string; manager: string; treatedOn: string }
 
@@ -74,21 +98,23 @@ export async function importTrame(deps: TrameImportDependencies, content: Buffer
     for (const row of rows) {
       const record = records.get(row.archiveKey);
       if (!record) {
-        errors.add({ row: row.row, column: ARCHIVE_KEY_HEADER, message: `unknown critère d'archivage ${row.archiveKey}` });
+        errors.add({ row: row.row, column: ARCHIVE_KEY_HEADER, code: 'unknown_invoice', message: `Critère d'archivage inconnu : ${row.archiveKey}` });
         continue;
       }
       batches.add(record.batchId);
       const original = originals.get(row.archiveKey);
       if (!original) {
-        errors.add({ row: row.row, column: ARCHIVE_KEY_HEADER, message: `invoice ${row.archiveKey} was paid: it has no Trame row` });
+        errors.add({
+          row: row.row, column: ARCHIVE_KEY_HEADER, code: 'invoice_paid', message: `La facture ${row.archiveKey} a été payée : elle n'a pas de ligne dans la Trame`,
+        });
         continue;
       }
       // The row as written that day: the operator's « traité le » is the file's.
       for (const column of compareWithOriginal(row, { ...original, treatedOn: row.treatedOn ?? original.treatedOn })) {
-        errors.add({ row: row.row, column, message: 'a locked cell was changed' });
+        errors.add({ row: row.row, column, code: 'locked_cell_changed', message: LOCKED_CELL_CHANGED });
       }
       if (row.manager && row.managerTreatedOn) toClose.push({ row: row.row, archiveKey: row.archiveKey, manager: row.manager, treatedOn: row.managerTreatedOn });
-      else ignored.push({ row: row.row, archiveKey: row.archiveKey, reason: 'not treated yet (no « Gestionnaire Almerys » / « Almerys – traité le »)' });
+      else ignored.push({ row: row.row, archiveKey: row.archiveKey, code: 'not_filled', reason: NOT_FILLED });
     }
   };
 
@@ -96,7 +122,7 @@ export async function importTrame(deps: TrameImportDependencies, content: Buffer
   const report: TrameImportReport = {
     rows: rowCount, closed: [], refused: [], ignored: [], errors: [], errorCount: 0, batchId: batches.size === 1 ? [...batches][0] : null,
   };
-  if (rowCount === 0 && errors.total === 0) errors.add({ row: 0, message: 'The sheet « Motifs externalisés » has no row' });
+  if (rowCount === 0 && errors.total === 0) errors.add({ row: 0, code: 'empty_sheet', message: `La feuille « ${MAIN_SHEET} » n'a aucune ligne.` });
   if (errors.total) {
     report.errors = errors.list();
     report.errorCount = errors.total;
@@ -115,17 +141,22 @@ export async function importTrame(deps: TrameImportDependencies, content: Buffer
 /** Closes one row's task in the uploader's name, or says why not in the report. */
 async function closeRow(deps: TrameImportDependencies, principal: Principal, item: ToClose, task: OpenTask | undefined, report: TrameImportReport): Promise<void> {
   const { row, archiveKey } = item;
+  const alreadyTreated = () => report.ignored.push({ row, archiveKey, code: 'already_treated', reason: ALREADY_TREATED });
   if (!task) {
-    report.ignored.push({ row, archiveKey, reason: 'no open task (already treated)' });
+    alreadyTreated();
     return;
   }
   if (task.waitsForDecision) {
     // « A contrôler » and « Manque Consigne » cannot finish without a decision taken in the console.
-    report.ignored.push({ row, archiveKey, reason: `« ${task.motifLabel} » needs a decision in the console` });
+    report.ignored.push({
+      row, archiveKey, taskId: task.id, code: 'needs_console_decision',
+      reason: `« ${task.motifLabel} » demande une décision dans la console : ouvrez la tâche ${task.id} pour la prendre`,
+    });
     return;
   }
   const refuse = (assignee: string) => report.refused.push({
-    row, archiveKey, taskId: task.id, assignee, reason: `task claimed by ${assignee}: only they can close it (or release it)`,
+    row, archiveKey, taskId: task.id, assignee, code: 'claimed_by_other',
+    reason: `Tâche prise en charge par ${assignee} : seule cette personne peut la clôturer (ou la libérer)`,
   });
   if (task.assignee && task.assignee !== principal.name) {
     refuse(task.assignee);
@@ -137,11 +168,11 @@ async function closeRow(deps: TrameImportDependencies, principal: Principal, ite
       await deps.tasks.claim(task.id, principal.name);
     } catch (err) {
       if (err instanceof TaskConflict && err.reason === 'claimed_by_other') {
-        refuse((await deps.tasks.summary(task.id))?.assignee ?? 'another manager');
+        refuse((await deps.tasks.summary(task.id))?.assignee ?? 'un autre gestionnaire');
         return;
       }
       if (err instanceof TaskConflict) {
-        report.ignored.push({ row, archiveKey, reason: 'no open task (already treated)' });
+        alreadyTreated();
         return;
       }
       throw err;
@@ -156,9 +187,9 @@ async function closeRow(deps: TrameImportDependencies, principal: Principal, ite
           comment: `GESTIONNAIRE ALMERYS : ${item.manager.slice(0, 200)} ; Almerys – traité le ${formatFrenchDate(item.treatedOn)} (Trame SSTT importée par ${principal.name})`,
         }],
       }));
-    report.closed.push({ archiveKey, taskId: task.id, by: principal.name, manager: item.manager, treatedOn: item.treatedOn });
+    report.closed.push({ row, archiveKey, taskId: task.id, by: principal.name, manager: item.manager, treatedOn: item.treatedOn, code: 'closed' });
   } catch (err) {
-    report.ignored.push({ row, archiveKey, reason: `not closed: ${(err as Error).message}` });
+    report.ignored.push({ row, archiveKey, taskId: task.id, code: 'close_failed', reason: CLOSE_FAILED, detail: (err as Error).message });
   }
 }
 

@@ -168,7 +168,10 @@ describe(`a ${N}-invoice batch`, () => {
     const refused = await upload(Buffer.from(await tampered.xlsx.writeBuffer()));
     expect(refused.status).toBe(422);
     const report = await refused.json();
-    expect(report.errors).toEqual([{ row: managerRows[0], column: 'REPONSE A VOTRE RECLAMATION', message: 'a locked cell was changed' }]);
+    expect(report.errors).toEqual([{
+      row: managerRows[0], column: 'REPONSE A VOTRE RECLAMATION', code: 'locked_cell_changed',
+      message: 'Cellule verrouillée modifiée : seules « GESTIONNAIRE ALMERYS » et « ALMERYS – TRAITÉ LE » sont à remplir',
+    }]);
     expect(report.closed).toEqual([]);
     for (const k of keys) expect((await p.tasks.summary(`${k}-1`))!.status).toBe('open');
 

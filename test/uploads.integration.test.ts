@@ -97,7 +97,7 @@ describe('POST /api/trames: files past the limits', () => {
     expect(body.errorCount).toBe(20_000);
     expect(body.errors).toHaveLength(1001);
     expect(body.message).toBe("Trame refusée : 20000 erreur(s), rien n'a été appliqué (les 1000 premières détaillées par ligne dans « errors »).");
-    expect(body.errors[0]).toEqual({ row: 2, column: "CRITERE D'ARCHIVAGE", message: "unknown critère d'archivage 2870000000" });
+    expect(body.errors[0]).toEqual({ row: 2, column: "CRITERE D'ARCHIVAGE", code: 'unknown_invoice', message: "Critère d'archivage inconnu : 2870000000" });
   }, 120_000);
 
   it('an upload past TRAME_MAX_UPLOAD_BYTES: 413', async () => {
@@ -134,7 +134,7 @@ describe('POST /api/trames: a file with errors', () => {
     expect(res.status).toBe(422);
     expect(await res.json()).toMatchObject({
       message: "Trame refusée : 1 erreur(s), rien n'a été appliqué (détaillée(s) par ligne dans « errors »).",
-      errors: [{ row: 2, column: "CRITERE D'ARCHIVAGE", message: "unknown critère d'archivage 2901139999" }],
+      errors: [{ row: 2, column: "CRITERE D'ARCHIVAGE", code: 'unknown_invoice', message: "Critère d'archivage inconnu : 2901139999" }],
       rows: 1, errorCount: 1, closed: [], refused: [],
     });
     const [entry] = await api.deps.audit.list({ action: 'trame.import', limit: 1 });
@@ -181,10 +181,12 @@ describe('POST /api/trames: who closes the tasks', () => {
     const report = await res.json();
     expect(report.errors).toEqual([]);
     expect(report.closed.map((c: { taskId: string }) => c.taskId).sort()).toEqual([free, mine].sort());
-    for (const closed of report.closed) expect(closed).toMatchObject({ by: 'manager-uploads', manager: 'Quelqu’un d’autre', treatedOn: '2016-03-01' });
+    for (const closed of report.closed) {
+      expect(closed).toMatchObject({ row: expect.any(Number), by: 'manager-uploads', manager: 'Quelqu’un d’autre', treatedOn: '2016-03-01', code: 'closed' });
+    }
     expect(report.refused).toEqual([{
-      row: expect.any(Number), archiveKey: '2901130003', taskId: theirs, assignee: 'admin-uploads',
-      reason: 'task claimed by admin-uploads: only they can close it (or release it)',
+      row: expect.any(Number), archiveKey: '2901130003', taskId: theirs, assignee: 'admin-uploads', code: 'claimed_by_other',
+      reason: 'Tâche prise en charge par admin-uploads : seule cette personne peut la clôturer (ou la libérer)',
     }]);
 
     for (const id of [free, mine]) {

@@ -2,27 +2,21 @@
 // run on the base case's reference data; no PostgreSQL, no HTTP, no e-mail provider). Every path of the MO, fast:
 // paid, replied, a manager's pay / reply / reanalyze / close, an escalation, a refused e-mail, a resolution refused.
 
-import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAILURE_CONVERTER_PATH } from '../activities/encryption.js';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
 import type { Activities, KnownClaim } from '../activities/index.js';
 import { concludeAnalysis, runAnalysisStep } from '../rules/analyze.js';
 import { createMemoryPorts } from '../rules/memory-ports.js';
 import { baseCase, invoiceWith, toManager, toPractitioner } from '../rules/testing/cases.js';
 import type { Invoice } from '../rules/types.js';
-import { ensureTemporalCli, freePort, startDevServer, type DevServer } from '../scripts/temporal-cli.js';
-import { workflowBundle } from '../worker.js';
+import { workflowEnvFor } from '../test/workflow-env.js';
 import {
   invoiceWorkflowId, resolveTaskUpdate, statusQuery, type InvoiceState, type InvoiceWorkflowInput, type TaskResolution,
 } from './contract.js';
 import { invoiceWorkflow } from './index.js';
 
-const TASK_QUEUE = `invoice-workflow-test-${randomUUID()}`;
 const ports = createMemoryPorts(baseCase().reference);
-const dataConverter = { failureConverterPath: FAILURE_CONVERTER_PATH };
 
 /** What each claim's activities were asked, in order, and how the stubs behave for it. */
 interface Claim {
@@ -94,38 +88,14 @@ const activities: Stubbed = {
   },
 } as Stubbed;
 
-let server: DevServer;
-let connection: Connection;
-let client: Client;
-let worker: Worker;
-let running: Promise<void>;
-
-beforeAll(async () => {
-  const binary = await ensureTemporalCli();
-  if (!binary) throw new Error('these tests need the Temporal CLI (TEMPORAL_CLI, or Go to build it)');
-  server = await startDevServer({ binary, port: await freePort(), uiPort: false, log: () => undefined });
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
-  worker = await Worker.create({
-    connection: nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities, dataConverter,
-  });
-  running = worker.run().finally(() => nativeConnection.close());
-  connection = await Connection.connect({ address: server.address });
-  client = new Client({ connection, dataConverter });
-}, 120_000);
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await connection?.close();
-  await server?.stop();
-}, 60_000);
+const env = workflowEnvFor(activities, 'invoice-workflow-test');
 
 const NEW_CLAIM: KnownClaim = { status: 'analyzing', decision: null, taskCount: 0, unapplied: null };
 
 async function start(invoice: Invoice, options: Partial<Omit<Claim, 'calls'>> = {}) {
   claims.set(invoice.archiveKey, { calls: [], slaMs: 3_600_000, refuseMail: false, known: NEW_CLAIM, ...options });
   const input: InvoiceWorkflowInput = { invoice, receivedOn: baseCase().receivedOn };
-  return client.workflow.start(invoiceWorkflow, { taskQueue: TASK_QUEUE, workflowId: invoiceWorkflowId(invoice.archiveKey), args: [input] });
+  return env().client.workflow.start(invoiceWorkflow, { taskQueue: env().taskQueue, workflowId: invoiceWorkflowId(invoice.archiveKey), args: [input] });
 }
 
 type Handle = Awaited<ReturnType<typeof start>>;

@@ -27,6 +27,8 @@ const ORIGINALS: TrameRow[] = [
 ];
 
 const col = (key: string) => TRAME_COLUMNS.findIndex((c) => c.key === key) + 1;
+/** The one error of bytes that are not a workbook. */
+const UNREADABLE = { row: 0, code: 'unreadable', message: "Ce fichier n'est pas un classeur Excel (.xlsx) lisible." };
 
 /** The Trame after a human edited it in Excel (exceljs's normal workbook standing in for Excel). */
 async function edited(buffer: Buffer, edit: (ws: ExcelJS.Worksheet, wb: ExcelJS.Workbook) => void): Promise<Buffer> {
@@ -144,9 +146,16 @@ describe('readTrame: errors', () => {
       [5, 'MOTIF DE TRAITEMENT'],
       [5, 'MANQUE DETAIL (détail manquant)'],
     ]);
-    expect(errors[0].message).toMatch(/10 digits/);
-    expect(errors[1].message).toMatch(/9 digits/);
-    expect(errors[6].message).toMatch(/drop-down/);
+    expect(errors.map((e) => [e.code, e.message])).toEqual([
+      ['bad_archive_key', 'Doit comporter 10 chiffres, sans espace'],
+      ['bad_practitioner_number', 'Doit comporter 9 chiffres, sans espace'],
+      ['bad_nir', 'Doit comporter 13 caractères, sans espace ni clé'],
+      ['required', 'Ne doit pas être vide (numéro de facture, date de fin de soins inversée, ou 0)'],
+      ['bad_date', 'Doit être une date (jj/mm/aaaa)'],
+      ['bad_amount', 'Doit être un montant en euros'],
+      ['not_in_list', "N'est pas une valeur de la liste déroulante"],
+      ['not_in_list', "N'est pas une valeur de la liste déroulante"],
+    ]);
   });
 
   it('requires GESTIONNAIRE ALMERYS and ALMERYS – TRAITÉ LE together', async () => {
@@ -158,9 +167,9 @@ describe('readTrame: errors', () => {
     });
     const { errors } = await readTrame(file);
     expect(errors).toEqual([
-      { row: 2, column: 'ALMERYS – TRAITÉ LE', message: 'must be filled when GESTIONNAIRE ALMERYS is' },
-      { row: 3, column: 'GESTIONNAIRE ALMERYS', message: 'must be filled when ALMERYS – TRAITÉ LE is' },
-      { row: 4, column: 'ALMERYS – TRAITÉ LE', message: 'must be a date (jj/mm/aaaa)' },
+      { row: 2, column: 'ALMERYS – TRAITÉ LE', code: 'manager_pair_incomplete', message: 'Doit être rempli quand « GESTIONNAIRE ALMERYS » l\'est' },
+      { row: 3, column: 'GESTIONNAIRE ALMERYS', code: 'manager_pair_incomplete', message: 'Doit être rempli quand « ALMERYS – TRAITÉ LE » l\'est' },
+      { row: 4, column: 'ALMERYS – TRAITÉ LE', code: 'bad_date', message: 'Doit être une date (jj/mm/aaaa)' },
     ]);
   });
 
@@ -169,7 +178,7 @@ describe('readTrame: errors', () => {
       ws.getCell(5, col('archiveKey')).value = '0870044786';
     });
     const { errors } = await readTrame(file);
-    expect(errors).toEqual([{ row: 5, column: "CRITERE D'ARCHIVAGE", message: "same critère d'archivage as row 2" }]);
+    expect(errors).toEqual([{ row: 5, column: "CRITERE D'ARCHIVAGE", code: 'duplicate_row', message: "Même critère d'archivage qu'à la ligne 2" }]);
   });
 
   it('refuses a missing header, and reads no row', async () => {
@@ -178,7 +187,7 @@ describe('readTrame: errors', () => {
     });
     const { rows, errors } = await readTrame(file);
     expect(rows).toEqual([]);
-    expect(errors).toEqual([{ row: 1, column: 'NUMERO DE SECURITE SOCIALE', message: 'header missing (expected in column G)' }]);
+    expect(errors).toEqual([{ row: 1, column: 'NUMERO DE SECURITE SOCIALE', code: 'header_missing', message: 'En-tête absent (attendu en colonne G)' }]);
   });
 
   it('refuses moved headers', async () => {
@@ -189,8 +198,8 @@ describe('readTrame: errors', () => {
     const { rows, errors } = await readTrame(file);
     expect(rows).toEqual([]);
     expect(errors).toEqual([
-      { row: 1, column: 'OPERATEUR SSTT', message: 'header moved to column B (expected A)' },
-      { row: 1, column: 'SSTT – TRAITÉ LE', message: 'header moved to column A (expected B)' },
+      { row: 1, column: 'OPERATEUR SSTT', code: 'header_moved', message: 'En-tête déplacé en colonne B (attendu en A)' },
+      { row: 1, column: 'SSTT – TRAITÉ LE', code: 'header_moved', message: 'En-tête déplacé en colonne A (attendu en B)' },
     ]);
   });
 
@@ -198,9 +207,11 @@ describe('readTrame: errors', () => {
     const file = await edited(original, (ws) => {
       ws.name = 'Feuil1';
     });
-    expect(await readTrame(file)).toEqual({ rows: [], errors: [{ row: 0, message: 'the workbook has no sheet « Motifs externalisés »' }] });
+    expect(await readTrame(file)).toEqual({
+      rows: [], errors: [{ row: 0, code: 'sheet_missing', message: 'Le classeur n\'a pas de feuille « Motifs externalisés » : ce n\'est pas une Trame SSTT.' }],
+    });
     expect(await readTrame(Buffer.from('OPERATEUR SSTT;N° PS\n'))).toEqual({
-      rows: [], errors: [{ row: 0, message: 'not a readable .xlsx workbook' }],
+      rows: [], errors: [UNREADABLE],
     });
   });
 });
@@ -242,10 +253,10 @@ describe('readTrame: files that cannot hurt', () => {
   it('refuses a cell longer than any Excel allows, and tags nested a thousand deep, as unreadable', async () => {
     const huge = zipOf([...partsOf(original)].map(([name, text]) => deflated(name, name === 'xl/worksheets/sheet1.xml'
       ? text.replace('<sheetData>', `<sheetData><!--${'x'.repeat(2e6)}-->`) : text)));
-    expect((await readTrame(huge)).errors).toEqual([{ row: 0, message: 'not a readable .xlsx workbook' }]);
+    expect((await readTrame(huge)).errors).toEqual([UNREADABLE]);
     const deep = zipOf([...partsOf(original)].map(([name, text]) => deflated(name, name === 'xl/worksheets/sheet1.xml'
       ? text.replace('<sheetData>', `<sheetData>${'<x>'.repeat(1000)}${'</x>'.repeat(1000)}`) : text)));
-    expect((await readTrame(deep)).errors).toEqual([{ row: 0, message: 'not a readable .xlsx workbook' }]);
+    expect((await readTrame(deep)).errors).toEqual([UNREADABLE]);
   });
 
   it('checks each row on its own: the errors already found are never read back while reading', async () => {
@@ -268,7 +279,11 @@ describe('readTrame: files that cannot hurt', () => {
     expect(errors.total).toBeGreaterThanOrEqual(2000 * 2);
     const listed = errors.list();
     expect(listed).toHaveLength(MAX_REPORTED_ERRORS + 1);
-    expect(listed.at(-1)).toEqual({ row: 0, message: `${errors.total - MAX_REPORTED_ERRORS} more errors not listed (the first ${MAX_REPORTED_ERRORS} are)` });
+    const french = (n: number) => n.toLocaleString('fr-FR');
+    expect(listed.at(-1)).toEqual({
+      row: 0, code: 'more_errors',
+      message: `${french(errors.total - MAX_REPORTED_ERRORS)} autres erreurs non détaillées (seules les ${french(MAX_REPORTED_ERRORS)} premières le sont)`,
+    });
   });
 });
 

@@ -38,11 +38,28 @@ export type ImportedTrameRow = { row: number; archiveKey: string } & {
   [K in Exclude<keyof TrameRow, 'route' | 'archiveKey'>]: TrameRow[K] | null;
 };
 
+/**
+ * Why a file is refused (nothing of it applied), as a stable code for the console and scripts; `message` says it in
+ * French for the manager.
+ */
+export type TrameErrorCode =
+  // The workbook itself (row 0) and its header row (row 1): not the Trame SSTT, or not as it was written.
+  | 'unreadable' | 'sheet_missing' | 'empty_sheet' | 'header_missing' | 'header_moved'
+  // A cell's format.
+  | 'required' | 'bad_archive_key' | 'bad_practitioner_number' | 'bad_nir' | 'bad_date' | 'bad_amount' | 'not_in_list'
+  | 'formula_without_value' | 'formula_error' | 'cell_error' | 'manager_pair_incomplete'
+  // A row against the others, and against what was written (api/trame-import.ts).
+  | 'duplicate_row' | 'unknown_invoice' | 'invoice_paid' | 'locked_cell_changed'
+  // The errors past MAX_REPORTED_ERRORS, counted in one line.
+  | 'more_errors';
+
 export interface TrameImportError {
   /** Excel row number: 1 for the header row, 0 for the workbook itself (unreadable file, missing sheet). */
   row: number;
   /** The column's header text. */
   column?: string;
+  code: TrameErrorCode;
+  /** In French. */
   message: string;
 }
 
@@ -98,7 +115,9 @@ export class TrameErrors {
   /** The errors listed, and one more saying how many were not. */
   list(): TrameImportError[] {
     const more = this.count - this.listed.length;
-    return more > 0 ? [...this.listed, { row: 0, message: `${more} more errors not listed (the first ${MAX_REPORTED_ERRORS} are)` }] : [...this.listed];
+    return more > 0
+      ? [...this.listed, { row: 0, code: 'more_errors', message: `${integer(more)} autres erreurs non détaillées (seules les ${integer(MAX_REPORTED_ERRORS)} premières le sont)` }]
+      : [...this.listed];
   }
 }
 
@@ -239,14 +258,14 @@ export async function readTramePages(input: Buffer | string, options: ReadTrameO
   const errors = options.errors ?? new TrameErrors();
   let rowCount = 0;
   const unreadable = () => {
-    errors.add({ row: 0, message: 'not a readable .xlsx workbook' });
+    errors.add({ row: 0, code: 'unreadable', message: UNREADABLE });
     return { rowCount: 0, errors };
   };
   try {
     const zip = new BoundedZip(typeof input === 'string' ? await readFile(input) : input, limits.maxUncompressedBytes);
     const sheet = await openMainSheet(zip, limits);
     if (!sheet) {
-      errors.add({ row: 0, message: `the workbook has no sheet « ${MAIN_SHEET} »` });
+      errors.add({ row: 0, code: 'sheet_missing', message: `Le classeur n'a pas de feuille « ${MAIN_SHEET} » : ce n'est pas une Trame SSTT.` });
       return { rowCount, errors };
     }
     let positions: number[] | null | undefined;
@@ -266,7 +285,7 @@ export async function readTramePages(input: Buffer | string, options: ReadTrameO
       if (imported.archiveKey) {
         const first = seen.get(imported.archiveKey);
         if (first !== undefined) {
-          errors.add({ row: excelRow.number, column: header('archiveKey'), message: `same critère d'archivage as row ${first}` });
+          errors.add({ row: excelRow.number, column: header('archiveKey'), code: 'duplicate_row', message: `Même critère d'archivage qu'à la ligne ${first}` });
         } else {
           seen.set(imported.archiveKey, excelRow.number);
         }
@@ -332,13 +351,13 @@ function mapHeaders(headerRow: Row | null, errors: TrameErrors): number[] | null
     const at = found.get(normalizeLabel(col.header));
     if (at === undefined) {
       wrong = true;
-      errors.add({ row: 1, column: col.header, message: `header missing (expected in column ${columnLetter(expected)})` });
+      errors.add({ row: 1, column: col.header, code: 'header_missing', message: `En-tête absent (attendu en colonne ${columnLetter(expected)})` });
       return -1;
     }
     if (at !== expected) {
       wrong = true;
       errors.add({
-        row: 1, column: col.header, message: `header moved to column ${columnLetter(at)} (expected ${columnLetter(expected)})`,
+        row: 1, column: col.header, code: 'header_moved', message: `En-tête déplacé en colonne ${columnLetter(at)} (attendu en ${columnLetter(expected)})`,
       });
     }
     return at;
@@ -354,7 +373,14 @@ function isEmptyValue(value: CellValue): boolean {
   return false;
 }
 
-class CellError extends Error {}
+class CellError extends Error {
+  constructor(readonly code: TrameErrorCode, message: string) {
+    super(message);
+  }
+}
+
+const UNREADABLE = "Ce fichier n'est pas un classeur Excel (.xlsx) lisible.";
+const BAD_DATE = (): CellError => new CellError('bad_date', 'Doit être une date (jj/mm/aaaa)');
 
 /** The text of a cell: strings as written (un-neutralised), numbers as typed, rich text and hyperlinks as their text. */
 function textOf(value: CellValue): string | null {
@@ -367,11 +393,11 @@ function textOf(value: CellValue): string | null {
   if ('formula' in value || 'sharedFormula' in value) {
     // A formula a manager typed: its cached result is what Excel showed them.
     const result = (value as { result?: CellValue }).result;
-    if (result === undefined) throw new CellError('formula without a computed value');
-    if (typeof result === 'object' && result && 'error' in result) throw new CellError(`formula error ${result.error}`);
+    if (result === undefined) throw new CellError('formula_without_value', 'Formule sans valeur calculée (enregistrez le classeur depuis Excel)');
+    if (typeof result === 'object' && result && 'error' in result) throw new CellError('formula_error', `Formule en erreur (${result.error})`);
     return textOf(result as CellValue);
   }
-  if ('error' in value) throw new CellError(`cell error ${value.error}`);
+  if ('error' in value) throw new CellError('cell_error', `Cellule en erreur (${value.error})`);
   return null;
 }
 
@@ -397,19 +423,19 @@ function readDate(value: CellValue, date1904: boolean): IsoDate | null {
   }
   if (v == null || (typeof v === 'string' && v.trim() === '')) return null;
   if (v instanceof Date) {
-    if (Number.isNaN(v.getTime())) throw new CellError('must be a date (jj/mm/aaaa)');
+    if (Number.isNaN(v.getTime())) throw BAD_DATE();
     return v.toISOString().slice(0, 10);
   }
   if (typeof v === 'number') {
     const iso = serialToIso(v, date1904);
-    if (!iso) throw new CellError('must be a date (jj/mm/aaaa)');
+    if (!iso) throw BAD_DATE();
     return iso;
   }
   const text = readText(v);
   if (text == null) return null;
   const french = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
   const iso = french ? `${french[3]}-${french[2].padStart(2, '0')}-${french[1].padStart(2, '0')}` : text;
-  if (!isIsoDate(iso)) throw new CellError('must be a date (jj/mm/aaaa)');
+  if (!isIsoDate(iso)) throw BAD_DATE();
   return iso;
 }
 
@@ -421,7 +447,7 @@ function readAmount(value: CellValue): number | null {
   const text = readText(v);
   if (text == null) return null;
   const n = Number(text.replace(/\s/g, '').replace(',', '.'));
-  if (!/^-?\d+(?:[.,]\d+)?$/.test(text.replace(/\s/g, '')) || !Number.isFinite(n)) throw new CellError('must be an amount in euros');
+  if (!/^-?\d+(?:[.,]\d+)?$/.test(text.replace(/\s/g, '')) || !Number.isFinite(n)) throw new CellError('bad_amount', 'Doit être un montant en euros');
   return n;
 }
 
@@ -429,7 +455,7 @@ function readList<T>(value: CellValue, byLabel: Map<string, T>): T | null {
   const text = readText(value);
   if (text == null) return null;
   const code = byLabel.get(normalizeLabel(text));
-  if (code === undefined) throw new CellError('not a value of the drop-down list');
+  if (code === undefined) throw new CellError('not_in_list', "N'est pas une valeur de la liste déroulante");
   return code;
 }
 
@@ -470,24 +496,26 @@ function readAndCheckRow(rowNumber: number, cells: Cell[], errors: TrameErrors, 
       if (!(error instanceof CellError)) throw error;
       values[col.key] = null;
       inError.add(col.key);
-      errors.add({ row: rowNumber, column: col.header, message: error.message });
+      errors.add({ row: rowNumber, column: col.header, code: error.code, message: error.message });
     }
   });
   values.archiveKey ??= '';
   const row = values as unknown as ImportedTrameRow;
-  const fail = (key: TrameColumnKey, message: string) => errors.add({ row: rowNumber, column: header(key), message });
-  if (!row.archiveKey) fail('archiveKey', 'must not be empty');
-  else if (!ARCHIVE_KEY.test(row.archiveKey)) fail('archiveKey', 'must be 10 digits without spaces');
+  const fail = (key: TrameColumnKey, code: TrameErrorCode, message: string) => errors.add({ row: rowNumber, column: header(key), code, message });
+  if (!row.archiveKey) fail('archiveKey', 'required', 'Ne doit pas être vide');
+  else if (!ARCHIVE_KEY.test(row.archiveKey)) fail('archiveKey', 'bad_archive_key', 'Doit comporter 10 chiffres, sans espace');
   if (row.practitionerNumber != null && !PRACTITIONER_NUMBER.test(row.practitionerNumber)) {
-    fail('practitionerNumber', 'must be 9 digits without spaces');
+    fail('practitionerNumber', 'bad_practitioner_number', 'Doit comporter 9 chiffres, sans espace');
   }
-  if (row.nir != null && !NIR.test(row.nir)) fail('nir', 'must be 13 characters without spaces or key');
-  if (row.invoiceNumber == null) fail('invoiceNumber', 'must not be empty (invoice number, end-of-care date reversed, or 0)');
-  if (row.motif == null && !inError.has('motif')) fail('motif', 'must not be empty');
+  if (row.nir != null && !NIR.test(row.nir)) fail('nir', 'bad_nir', 'Doit comporter 13 caractères, sans espace ni clé');
+  if (row.invoiceNumber == null) fail('invoiceNumber', 'required', 'Ne doit pas être vide (numéro de facture, date de fin de soins inversée, ou 0)');
+  if (row.motif == null && !inError.has('motif')) fail('motif', 'required', 'Ne doit pas être vide');
   if (row.manager != null && row.managerTreatedOn == null && !inError.has('managerTreatedOn')) {
-    fail('managerTreatedOn', `must be filled when ${header('manager')} is`);
+    fail('managerTreatedOn', 'manager_pair_incomplete', `Doit être rempli quand « ${header('manager')} » l'est`);
   }
-  if (row.managerTreatedOn != null && row.manager == null) fail('manager', `must be filled when ${header('managerTreatedOn')} is`);
+  if (row.managerTreatedOn != null && row.manager == null) {
+    fail('manager', 'manager_pair_incomplete', `Doit être rempli quand « ${header('managerTreatedOn')} » l'est`);
+  }
   return row;
 }
 

@@ -22,6 +22,8 @@ const ROUTES = [
   { pattern: /^\/console\/emails\/([^/]+)\/?$/, page: 'email', nav: 'outbox', params: ['id'] },
   { pattern: /^\/console\/lots\/?$/, page: 'batches', nav: 'batches' },
   { pattern: /^\/console\/lots\/([^/]+)\/?$/, page: 'batch', nav: 'batches', params: ['id'] },
+  // Reached from the inbox (« Importer une Trame ») and a batch's page: part of the managers' tasks.
+  { pattern: /^\/console\/trame\/?$/, page: 'trame', nav: 'tasks' },
   { pattern: /^\/console\/tableau-de-bord\/?$/, page: 'dashboard', nav: 'dashboard' },
 ];
 

@@ -9,6 +9,7 @@ import { NIR_PATTERN } from '../../rules/schema.js';
 import { CONTENT_ERRORS, MISSING_DETAILS } from '../../rules/sublists.js';
 import { INVOICE_STATUSES as CONTRACT_STATUSES, TASK_ACTIONS } from '../../workflows/contract.js';
 import { consoleLabels } from '../routes/reference.js';
+import { TRAME_ROW_OUTCOMES } from '../trame-import.js';
 
 // The console's modules are browser JavaScript without type declarations: loaded by URL, typed loosely.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -42,6 +43,15 @@ describe('api/console/lib/labels.js', () => {
     expect(Object.fromEntries(Object.entries(labels.ACTIONS).map(([k, v]) => [k, (v as { label: string }).label]))).toEqual({
       pay: 'Forcer le paiement', reply: 'Répondre au PS avec un motif', reanalyze: 'Réanalyser', close: 'Clôturer (traité chez Almerys)',
     });
+  });
+
+  it('says in French what became of each row of an imported Trame, for every outcome code the import gives', async () => {
+    const labels = await load('./lib/labels.js');
+    expect(Object.keys(labels.TRAME_OUTCOMES).sort()).toEqual([...TRAME_ROW_OUTCOMES].sort());
+    expect(labels.TRAME_OUTCOMES.closed.outcome).toBe('appliquée');
+    for (const code of TRAME_ROW_OUTCOMES.filter((c) => c !== 'closed' && c !== 'not_filled')) {
+      expect(labels.TRAME_OUTCOMES[code]).toMatchObject({ outcome: 'ignorée', why: expect.any(String) });
+    }
   });
 
   it('the motifs that wait for a decision are the two of the spec (the console reads the others from the API)', () => {

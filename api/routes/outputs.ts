@@ -110,6 +110,7 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['outputs'],
       summary: 'Re-import a Trame SSTT filled by a manager (multipart, field « file »): the rows with « Gestionnaire Almerys » and « Almerys – traité le » close their tasks, '
         + 'in the name of the manager sending it; a row whose task another manager has claimed is refused (left to them). A file with any error applies nothing. '
+        + 'Each error (`errors`) and each row\'s outcome (`closed`, `refused`, `ignored`) has a stable `code` and a French message. '
         + `Bounded: ${limits.maxUploadBytes} bytes uploaded (413), ${limits.maxUncompressedBytes} bytes once inflated (413), ${limits.maxRows} rows (422), `
         + `${limits.maxConcurrentImports} imports at once (503 with Retry-After).`,
       consumes: ['multipart/form-data'],
@@ -119,9 +120,11 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
   }, async (request, reply) => {
-    if (!request.isMultipart()) throw new HttpError(400, 'Send the workbook as multipart/form-data, in a field named « file »');
+    if (!request.isMultipart()) {
+      throw new HttpError(400, 'Envoyez le classeur en multipart/form-data, dans un champ nommé « file ».', undefined, { code: 'not_multipart' });
+    }
     const file = await request.file({ limits: { fileSize: limits.maxUploadBytes, files: 1 } });
-    if (!file) throw new HttpError(400, 'No file: send the workbook in a field named « file »');
+    if (!file) throw new HttpError(400, 'Aucun fichier : envoyez le classeur dans un champ nommé « file ».', undefined, { code: 'no_file' });
     if (importing >= limits.maxConcurrentImports) {
       // Read to the end (within the upload limit) so that the client gets the answer, not a reset connection.
       file.file.resume();

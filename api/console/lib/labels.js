@@ -155,3 +155,16 @@ export const DOCUMENT_KINDS = {
   facture: 'Facture', recapitulatif: 'Récapitulatif', decompte_ro: 'Décompte RO', bordereau_virement: 'Bordereau de virement',
   rsi: 'Document RSI',
 };
+
+/**
+ * What became of a row of an imported Trame SSTT (POST /api/trames: the `code` of `closed`, `refused` and `ignored`
+ * rows). `outcome` is the row's result in the report; the reason itself is the API's (French) text.
+ */
+export const TRAME_OUTCOMES = {
+  closed: { outcome: 'appliquée', tone: 'success', icon: 'check-circle' },
+  claimed_by_other: { outcome: 'ignorée', why: 'prise par un collègue', tone: 'warning', icon: 'user' },
+  already_treated: { outcome: 'ignorée', why: 'déjà traitée', tone: 'neutral', icon: 'archive' },
+  needs_console_decision: { outcome: 'ignorée', why: 'décision dans la console', tone: 'danger', icon: 'alert' },
+  close_failed: { outcome: 'ignorée', why: 'clôture en échec', tone: 'danger', icon: 'alert' },
+  not_filled: { outcome: 'non remplie', why: 'laissée ouverte', tone: 'neutral', icon: 'minus-circle' },
+};

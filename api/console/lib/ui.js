@@ -323,3 +323,14 @@ export function setBusy(button, busy, busyLabel) {
     button.removeAttribute('aria-busy');
   }
 }
+
+/** A link that downloads a file of the API (the session cookie goes with it; the router leaves `download` links alone). */
+export function downloadLink(href, label, options = {}) {
+  return h('a', { href, download: '', class: ['btn', options.primary ? 'btn-primary' : 'btn-secondary', options.class], dataset: options.dataset },
+    icon('download'), label);
+}
+
+/** « Lignes ouvertes »: every row still open for managers, as a Trame SSTT to fill and import back. */
+export function openRowsLink(options = {}) {
+  return downloadLink('/api/trames/open.xlsx', 'Lignes ouvertes', options);
+}

@@ -5,8 +5,8 @@ import { api } from '../lib/api.js';
 import { h, icon, clear, replace } from '../lib/dom.js';
 import { formatDate, formatNumber, plural } from '../lib/format.js';
 import { BATCH_STATUSES } from '../lib/labels.js';
-import { store } from '../lib/store.js';
-import { alertBox, badge, card, invoiceStatusBadge, motifBadge, pageHeader } from '../lib/ui.js';
+import { canResolve, store } from '../lib/store.js';
+import { alertBox, badge, card, downloadLink, invoiceStatusBadge, motifBadge, pageHeader } from '../lib/ui.js';
 
 const POLL_MS = 3000;
 
@@ -65,7 +65,13 @@ function view({ batch: b, invoices }) {
       badges: [badge(st.label, st.tone, { icon: b.status === 'closed' ? 'check-circle' : 'clock' }),
         b.gtoClosure ? badge(`GTO : ${b.gtoClosure}`, 'success', { icon: 'check' }) : badge('GTO : non clôturée', 'neutral', { icon: 'clock' })],
       meta: [h('span', null, plural(total, 'facture', 'factures'))],
-      actions: [store.features.outbox ? h('a', { class: 'btn btn-secondary', href: `/console/emails?batchId=${encodeURIComponent(b.id)}` }, icon('mail'), 'E-mails du lot') : null],
+      actions: [
+        store.features.outbox ? h('a', { class: 'btn btn-secondary', href: `/console/emails?batchId=${encodeURIComponent(b.id)}` }, icon('mail'), 'E-mails du lot') : null,
+        // The Trame once written; filled, it goes back through the Trame page.
+        b.trame ? downloadLink(`/api/batches/${encodeURIComponent(b.id)}/trame.xlsx`, 'Télécharger la Trame') : null,
+        b.trame && canResolve()
+          ? h('a', { class: 'btn btn-secondary', href: `/console/trame?lot=${encodeURIComponent(b.id)}` }, icon('upload'), 'Importer la Trame remplie') : null,
+      ],
     }),
     b.status === 'open' ? alertBox('info', 'Lot ouvert', `Des pages de factures sont attendues (POST /api/batches/${b.id}/invoices) ; le lot démarre quand il est fermé aux ajouts (POST /api/batches/${b.id}/close).`) : null,
     phaseProgress(b),

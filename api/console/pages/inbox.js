@@ -5,9 +5,9 @@ import { api } from '../lib/api.js';
 import { h, icon, clear, uid, replace } from '../lib/dom.js';
 import { formatDateTime, formatNumber, formatRelative, formatTime, looksLikeNir, plural } from '../lib/format.js';
 import { ACTIONS } from '../lib/labels.js';
-import { store } from '../lib/store.js';
+import { canResolve, store } from '../lib/store.js';
 import {
-  alertBox, badge, decisionRequiredBadge, emptyState, escalatedBadge, isMe, loading, motifBadge, overdueBadge, pageHeader, person,
+  alertBox, badge, decisionRequiredBadge, emptyState, escalatedBadge, isMe, loading, motifBadge, openRowsLink, overdueBadge, pageHeader, person,
   stackedTable,
 } from '../lib/ui.js';
 import { meParam, refreshChrome } from '../app.js';
@@ -150,7 +150,12 @@ export default async function inbox(ctx) {
     title: mine ? 'Mes tâches' : 'Tâches',
     eyebrow: 'Retours gestionnaire',
     meta: [h('span', null, 'Délai de traitement : 48 h'), updated],
-    actions: [refreshBtn],
+    // The open rows as a Trame SSTT, to fill in Excel and import back (page Trame).
+    actions: [
+      openRowsLink(),
+      canResolve() ? h('a', { class: 'btn btn-secondary', href: '/console/trame' }, icon('upload'), 'Importer une Trame') : null,
+      refreshBtn,
+    ],
   });
 
   replace(ctx.main, h('div', { class: 'page page-inbox' },
