@@ -24,9 +24,9 @@ const chromium = chromiumForTests();
 
 beforeAll(async () => {
   if (!chromium) return;
-  routed = await readCase('examples/cases/a_controler.json', '9500000001');
-  answered = await readCase('examples/cases/parcours_soins.json', '9500000002');
-  paid = await readCase('examples/cases/a_controler.json', '9500000003');
+  routed = await readCase('examples/cases/a_controler.json', '9600000001');
+  answered = await readCase('examples/cases/parcours_soins.json', '9600000002');
+  paid = await readCase('examples/cases/a_controler.json', '9600000003');
   stack = await startConsoleStack('consoledash', routed, { env: { TASK_SLA: '24h' } });
   await stack.seed(answered.reference);
   await stack.submit(routed);
