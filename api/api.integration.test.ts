@@ -77,7 +77,24 @@ describe('POST /api/invoices', () => {
   it('malformed JSON → 400', async () => {
     const res = (await api.fetch('/api/invoices', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"invoice":' })) as Res;
     expect(res.status).toBe(400);
-    expect((await res.json()).message).toBeTruthy();
+    expect(res.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(await res.json()).toMatchObject({ type: '/problems/invalid_json', title: 'JSON invalide', status: 400, code: 'invalid_json', detail: expect.stringMatching(/^JSON invalide : /) });
+  });
+});
+
+describe('errors: RFC 9457 problem details in French', () => {
+  it('each problem type resolves to its title; an unknown route and an unknown type are problems too', async () => {
+    const conflict = await get('/problems/task_conflict');
+    expect(conflict.status).toBe(200);
+    expect(await conflict.json()).toEqual({ type: '/problems/task_conflict', code: 'task_conflict', title: 'Conflit sur la tâche' });
+    const unknownType = await get('/problems/no_such_problem');
+    expect(unknownType.status).toBe(404);
+    expect(await unknownType.json()).toMatchObject({ code: 'not_found', detail: 'Le type de problème no_such_problem : introuvable' });
+    const noRoute = await get('/api/nothing-here?nir=1850369123045');
+    expect(noRoute.status).toBe(404);
+    expect(await noRoute.json()).toMatchObject({ type: '/problems/route_not_found', title: 'Adresse inconnue', detail: 'Aucune opération GET /api/nothing-here' });
+    const missing = await get('/api/invoices/2999999999');
+    expect(await missing.json()).toMatchObject({ status: 404, code: 'not_found', detail: 'La facture 2999999999 : introuvable' });
   });
 });
 
@@ -192,7 +209,7 @@ describe('Temporal or the database down → 503, never a crash', () => {
     try {
       const res = await down.inject({ method: 'GET', url: '/api/invoices/2000000001', headers: auth });
       expect(res.statusCode).toBe(503);
-      expect(res.json().message).toContain('database');
+      expect(res.json()).toMatchObject({ code: 'database_unavailable', detail: expect.stringContaining('base de données') });
       const c = caseWith((x) => { x.invoice.archiveKey = '2000000051'; });
       expect((await down.inject({ method: 'POST', url: '/api/invoices', payload: { invoice: c.invoice }, headers: submit })).statusCode).toBe(503);
     } finally {

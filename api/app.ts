@@ -14,7 +14,7 @@ import { authPlugin } from './auth.js';
 import { externalServices, repositories, settingsOf, type AppDependencies } from './dependencies.js';
 import { CONSOLE_CSP, consoleRoutes } from './console/routes.js';
 import { REQUEST_TIMEOUT_MS, NOT_ANSWERING } from './deadlines.js';
-import { badRequest, HttpError, toHttpError } from './errors.js';
+import { badRequest, HttpError, PROBLEM_CONTENT_TYPE, sendProblem, toHttpError } from './errors.js';
 import { sanitizeError } from '../logging.js';
 import { apiLoggerOptions } from './logging.js';
 import { auditRoutes } from './routes/audit.js';
@@ -31,6 +31,8 @@ import { outputRoutes } from './routes/outputs.js';
 import { referenceRoutes } from './routes/reference.js';
 import { sessionRoutes } from './routes/session.js';
 import { taskRoutes } from './routes/tasks.js';
+import { eventRoutes } from './routes/events.js';
+import { livePlugin } from './live.js';
 
 export type { AppDependencies } from './dependencies.js';
 
@@ -94,8 +96,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       const reply = frameworkReply as FastifyReply;
       const http = error.code === 'FST_ERR_BAD_URL'
         ? badRequest([{ path: 'params', message: PERCENT_ENCODING }])
-        : new HttpError(error.statusCode ?? 400, error.message, undefined, { code: error.code });
-      return reply.status(http.statusCode).send(http.body());
+        : toHttpError(error);
+      return sendProblem(reply, http);
     },
   });
 
@@ -106,7 +108,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       if (reply.sent) return;
       request.log.warn({ url: request.routeOptions.url, bound }, 'request not answered in time');
       // Whatever the route's response schemas say (/health's 503 has another shape).
-      void reply.status(503).type('application/json; charset=utf-8').serializer(JSON.stringify).send({ message: NOT_ANSWERING });
+      const http = new HttpError(503, NOT_ANSWERING, undefined, { code: 'not_answering' });
+      void reply.status(503).type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify).send(http.body());
     }, bound);
     timer.unref();
     reply.raw.once('close', () => clearTimeout(timer));
@@ -131,10 +134,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       if (http.statusCode < 500) request.log.warn({ err: sanitizeError(err) }, http.message);
       else request.log.error({ err: sanitizeError(err) }, http.message);
     }
-    return reply.status(http.statusCode).send(http.body());
+    return sendProblem(reply, http);
   });
 
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ message: `No route ${request.method} ${request.url}` }));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, new HttpError(404, `Aucune opération ${request.method} ${request.url.split('?')[0]}`, undefined, { code: 'route_not_found' })));
 
   // Security headers on every response (API, /docs, console, errors): a strict CSP, nosniff, no referrer, no framing,
   // HSTS… The console's pages set the same policy themselves (api/console/routes.ts); the OpenAPI UI works under it.
@@ -170,6 +174,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // The services and repositories the routes read from the instance (api/dependencies.ts).
   await app.register(externalServices, { client: deps.client, database: deps.database, settings: settingsOf(deps) });
   await app.register(repositories, deps);
+  // Task changes announced by PostgreSQL, pushed to the console (GET /api/events).
+  await app.register(livePlugin, { database: deps.database, options: deps.live });
   await app.register(authPlugin, {
     keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies, publicUrl: deps.publicUrl,
     trustedOrigins: deps.trustedOrigins, failureLimit: deps.authFailureLimit,
@@ -194,11 +200,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(batchRoutes);
   await app.register(referenceRoutes);
   await app.register(taskRoutes);
+  await app.register(eventRoutes);
   await app.register(outputRoutes);
   // Under a prefix: its CORS preflight route is /codec/*, nothing else.
   await app.register(codecRoutes, { prefix: '/codec', uiOrigins: deps.trustedOrigins ?? [] });
   await app.register(auditRoutes);
-  await app.register(dashboardRoutes, { slaMs: deps.taskSlaMs ?? DEFAULT_TASK_SLA_MS });
+  await app.register(dashboardRoutes, { slaMs: app.settings.taskSlaMs ?? DEFAULT_TASK_SLA_MS });
   if (deps.temporalUiUrl) await app.register(temporalUiRoutes, { upstream: deps.temporalUiUrl });
   await app.register(consoleRoutes);
   app.get('/', { schema: { hide: true }, config: { public: true } }, async (_request, reply) => reply.redirect('/console/'));

@@ -103,7 +103,12 @@ describe('requireRole with Bearer keys', () => {
     const res = await get('/read');
     expect(res.statusCode).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer');
-    expect(res.json()).toEqual({ message: 'Authentication required: send Authorization: Bearer <key>' });
+    expect(res.json()).toEqual({
+      type: '/problems/authentication_required', title: 'Authentification requise', status: 401, code: 'authentication_required',
+      detail: 'Authentification requise : connectez-vous à la console, ou envoyez Authorization: Bearer <clé d\'API>',
+      message: 'Authentification requise : connectez-vous à la console, ou envoyez Authorization: Bearer <clé d\'API>',
+    });
+    expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
     expect(res.json().message).toBe(AUTHENTICATION_REQUIRED);
   });
 
@@ -118,7 +123,7 @@ describe('requireRole with Bearer keys', () => {
       const res = await get('/read', headers);
       expect(res.statusCode, JSON.stringify(headers)).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
-      expect(res.json().message).toMatch(/^Invalid credentials/);
+      expect(res.json()).toMatchObject({ code: 'invalid_credentials', detail: expect.stringMatching(/^Identifiants refusés : /) });
     }
     expect((await get('/whoami', bearer(revoked.key))).json()).toEqual({ principal: null });
   });
@@ -126,9 +131,9 @@ describe('requireRole with Bearer keys', () => {
   it('the wrong role → 403 naming the role needed; the right role → 200', async () => {
     const res = await get('/read', bearer(key.submitter));
     expect(res.statusCode).toBe(403);
-    expect(res.json()).toEqual({ message: 'Forbidden: this needs the role manager or auditor (key « test-submitter » has the role submitter)' });
-    expect((await get('/submit-only', bearer(key.manager))).json().message).toMatch(/^Forbidden: this needs the role submitter /);
-    expect((await get('/admin-only', bearer(key.auditor))).json().message).toMatch(/^Forbidden: this needs the role admin /);
+    expect(res.json()).toMatchObject({ status: 403, code: 'forbidden', title: 'Accès refusé', detail: 'Accès refusé : il faut le rôle gestionnaire ou auditeur (la clé « test-submitter » a le rôle déposant)' });
+    expect((await get('/submit-only', bearer(key.manager))).json().message).toMatch(/^Accès refusé : il faut le rôle déposant /);
+    expect((await get('/admin-only', bearer(key.auditor))).json().message).toMatch(/^Accès refusé : il faut le rôle administrateur /);
 
     expect((await get('/read', bearer(key.manager))).statusCode).toBe(200);
     expect((await get('/read', bearer(key.auditor))).statusCode).toBe(200);
@@ -189,7 +194,7 @@ describe('console session', () => {
       expect(setCookieOf(res)).toBe('');
       messages.add(res.json().message);
     }
-    expect([...messages]).toEqual(['Invalid API key']);
+    expect([...messages]).toEqual(['Clé d\'API refusée : inconnue ou révoquée']);
     expect((await app.inject({ method: 'POST', url: '/api/session', payload: {} })).statusCode).toBe(400);
   });
 
@@ -211,7 +216,7 @@ describe('console session', () => {
     for (const [why, v] of Object.entries(bad)) {
       const res = await get('/submit-only', { cookie: `${SESSION_COOKIE}=${v}` });
       expect(res.statusCode, why).toBe(401);
-      expect(res.json().message, why).toMatch(/^Invalid credentials/);
+      expect(res.json().message, why).toMatch(/^Identifiants refusés : /);
       expect(setCookieOf(res), why).toMatch(/^tpr_session=; Max-Age=0;/);
     }
     // The genuine one still works.
@@ -264,7 +269,7 @@ describe('console session', () => {
   it('GET /api/session without credentials → 401', async () => {
     const res = await get('/api/session');
     expect(res.statusCode).toBe(401);
-    expect(res.json()).toEqual({ message: AUTHENTICATION_REQUIRED });
+    expect(res.json()).toMatchObject({ status: 401, code: 'authentication_required', detail: AUTHENTICATION_REQUIRED, message: AUTHENTICATION_REQUIRED });
     expect((await get('/api/session', bearer(key.submitter))).json()).toMatchObject({ role: 'submitter' });
   });
 
@@ -338,7 +343,7 @@ describe('/api/keys (admin only)', () => {
 
     const unknown = await app.inject({ method: 'DELETE', url: '/api/keys/nosuchid', headers: bearer(key.admin) });
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json()).toEqual({ message: 'API key nosuchid not found' });
+    expect(unknown.json()).toMatchObject({ status: 404, code: 'not_found', detail: 'La clé d\'API nosuchid : introuvable' });
   });
 
   it('a bad body → 400', async () => {
@@ -378,7 +383,9 @@ describe('roles declared on each route', () => {
     expect(roles('GET', '/api/invoices/:id/history')).toEqual(['manager', 'auditor']);
     expect(roles('GET', '/api/invoices/:id/timeline')).toEqual(['manager', 'auditor']);
     expect(roles('GET', '/api/tasks')).toEqual(['manager', 'auditor']);
+    expect(roles('GET', '/api/events')).toEqual(['manager', 'auditor']);
     expect(roles('POST', '/api/tasks/:id/resolve')).toEqual(['manager']);
+    expect(roles('POST', '/api/tasks/bulk')).toEqual(['manager']);
     expect(roles('GET', '/api/outbox')).toEqual(['manager', 'auditor']);
     expect(roles('GET', '/api/motifs')).toEqual(['submitter', 'manager', 'auditor']);
     expect(roles('GET', '/api/batches/:id/trame.xlsx')).toEqual(['manager', 'auditor']);

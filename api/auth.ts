@@ -18,6 +18,7 @@ import fp from 'fastify-plugin';
 import fastifyCookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { HttpError, sendProblem } from './errors.js';
 import { isRole, type ApiKeyRepository, type Principal, type Role } from '../db/api-keys.js';
 import { actorOf as auditActorOf, type AuditActor } from '../db/audit.js';
 
@@ -84,9 +85,13 @@ export const SESSION_TTL_SECONDS = 12 * 60 * 60;
 export const MIN_SESSION_SECRET_LENGTH = 32;
 export const DEFAULT_FAILURE_LIMIT = { max: 20, windowMs: 60_000 } as const;
 
-export const AUTHENTICATION_REQUIRED = 'Authentication required: send Authorization: Bearer <key>';
+export const AUTHENTICATION_REQUIRED = 'Authentification requise : connectez-vous à la console, ou envoyez Authorization: Bearer <clé d\'API>';
 export const INVALID_CREDENTIALS =
-  'Invalid credentials: the API key is unknown or revoked, or the session has expired — send Authorization: Bearer <key> or log in again';
+  'Identifiants refusés : la clé d\'API est inconnue ou révoquée, ou la session a expiré — reconnectez-vous, ou envoyez Authorization: Bearer <clé d\'API>';
+/** The roles as a refusal names them. */
+const ROLE_NAMES: Record<Role, string> = { manager: 'gestionnaire', auditor: 'auditeur', admin: 'administrateur', submitter: 'déposant' };
+export const forbidden = (needs: Role[], principal: { name: string; role: Role }) =>
+  `Accès refusé : il faut le rôle ${needs.map((r) => ROLE_NAMES[r]).join(' ou ')} (la clé « ${principal.name} » a le rôle ${ROLE_NAMES[principal.role]})`;
 export const tooManyFailures = (seconds: number) =>
   `Trop d'échecs d'authentification depuis cette adresse : réessayez dans ${seconds} s`;
 export const CSRF_NO_ORIGIN =
@@ -235,7 +240,7 @@ export const authPlugin = fp<AuthOptions>(
         await failures(request);
       },
       refuse(reply, retryAfterSeconds) {
-        return reply.code(429).header('retry-after', String(retryAfterSeconds)).send({ message: tooManyFailures(retryAfterSeconds) });
+        return sendProblem(reply.header('retry-after', String(retryAfterSeconds)), new HttpError(429, tooManyFailures(retryAfterSeconds), undefined, { code: 'too_many_requests' }));
       },
     };
     app.decorate('authThrottle', throttle);
@@ -271,11 +276,11 @@ export const authPlugin = fp<AuthOptions>(
 
       if (request.sessionId && UNSAFE_METHODS.has(request.method)) {
         const claimed = claimedOrigin(request);
-        if (claimed === undefined) return reply.code(403).send({ message: CSRF_NO_ORIGIN });
+        if (claimed === undefined) return sendProblem(reply, new HttpError(403, CSRF_NO_ORIGIN, undefined, { code: 'csrf_refused' }));
         const origin = originOfUrl(claimed);
         if (!origin || !(trusted.has(origin) || ownOrigins(request, publicOrigin).includes(origin))) {
           request.log.warn({ origin: claimed.slice(0, 200), method: request.method }, 'auth: cookie-authenticated request from another origin refused');
-          return reply.code(403).send({ message: csrfForeignOrigin(claimed.slice(0, 200)) });
+          return sendProblem(reply, new HttpError(403, csrfForeignOrigin(claimed.slice(0, 200)), undefined, { code: 'csrf_refused' }));
         }
       }
       return undefined;
@@ -356,20 +361,18 @@ export type RoleGuard = (request: FastifyRequest, reply: FastifyReply) => Promis
 export function requireRole(...roles: Role[]): RoleGuard {
   for (const role of roles) if (!isRole(role)) throw new Error(`requireRole: unknown role ${JSON.stringify(role)}`);
   const allowed = new Set<Role>([...roles, 'admin']);
-  const needs = [...new Set(roles.length ? roles : (['admin'] as Role[]))].join(' or ');
+  const needs = [...new Set(roles.length ? roles : (['admin'] as Role[]))];
   return async function guard(request, reply) {
     const principal = request.principal ?? null;
     if (!principal) {
       const presented = hasCredentials(request);
-      reply
-        .code(401)
-        .header('www-authenticate', presented ? 'Bearer error="invalid_token"' : 'Bearer')
-        .send({ message: presented ? INVALID_CREDENTIALS : AUTHENTICATION_REQUIRED });
-      return reply;
+      reply.header('www-authenticate', presented ? 'Bearer error="invalid_token"' : 'Bearer');
+      return sendProblem(reply, presented
+        ? new HttpError(401, INVALID_CREDENTIALS, undefined, { code: 'invalid_credentials' })
+        : new HttpError(401, AUTHENTICATION_REQUIRED, undefined, { code: 'authentication_required' }));
     }
     if (!allowed.has(principal.role)) {
-      reply.code(403).send({ message: `Forbidden: this needs the role ${needs} (key « ${principal.name} » has the role ${principal.role})` });
-      return reply;
+      return sendProblem(reply, new HttpError(403, forbidden(needs, principal), undefined, { code: 'forbidden' }));
     }
     return undefined;
   };

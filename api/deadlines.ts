@@ -44,7 +44,7 @@ export const DATABASE_PROBE_TIMEOUT_MS = 1_500;
 export const REQUEST_TIMEOUT_MS = 30_000;
 export const BULK_REQUEST_TIMEOUT_MS = 5 * 60_000;
 
-export const NOT_ANSWERING = 'A service is not answering: the request may not have been completed, try again later';
+export const NOT_ANSWERING = 'Un service ne répond pas : la demande n\'a peut-être pas abouti, réessayez plus tard';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -15,6 +15,7 @@ import type { InvoiceRepository } from '../db/invoices.js';
 import type { TrameRepository } from '../db/trames.js';
 import type { TaskRepository } from '../db/tasks.js';
 import type { InvoiceService } from './invoice-service.js';
+import type { LiveOptions } from './live.js';
 
 /** The repositories the routes read, as decorators of the same names. */
 export interface Repositories {
@@ -32,8 +33,11 @@ export interface Repositories {
 
 export interface AppDependencies extends Repositories {
   client: Client;
-  /** `ping` (a probe on a connection of its own) is used by /health when given, else `execute('select 1')`. */
-  database: Pick<OpenDatabase, 'execute' | 'db'> & Partial<Pick<OpenDatabase, 'ping'>>;
+  /**
+   * `ping` (a probe on a connection of its own) is used by /health when given, else `execute('select 1')`; `listen`
+   * carries the live task changes (api/live.ts), none without it.
+   */
+  database: Pick<OpenDatabase, 'execute' | 'db'> & Partial<Pick<OpenDatabase, 'ping' | 'listen'>>;
   service: InvoiceService;
   /** The Temporal UI server (TEMPORAL_UI_URL), served under /temporal/ from this origin (api/routes/temporal-ui.ts). */
   temporalUiUrl?: string;
@@ -50,8 +54,6 @@ export interface AppDependencies extends Repositories {
   trustedOrigins?: string[];
   /** Failed authentications allowed per client IP within the window, then 429 (AUTH_FAILURES_MAX, AUTH_FAILURES_WINDOW). */
   authFailureLimit?: { max: number; windowMs: number };
-  /** How long a manager task may stay open (TASK_SLA; default: the activities', 48 h): the dashboard's service level. */
-  taskSlaMs?: number;
   /** « OPERATEUR SSTT » in the Trame exports. */
   operatorName: string;
   /** Where escalations go (MANAGERS_EMAIL): a refused escalation sent again goes there. */
@@ -60,19 +62,25 @@ export interface AppDependencies extends Repositories {
   taskQueue: string;
   /** Deadline of each Temporal call made for a request (ms; default TEMPORAL_TIMEOUT_MS, api/deadlines.ts). */
   temporalTimeoutMs?: number;
+  /** The managers' SLA the workers apply (TASK_SLA; default 48 h): the console words deadlines with it; the dashboard's service level. */
+  taskSlaMs?: number;
+  /** The Temporal namespace of the workflows (TEMPORAL_NAMESPACE): the console's links to the Temporal UI. */
+  temporalNamespace?: string;
   /** A request without an answer after this many ms is answered 503 (default REQUEST_TIMEOUT_MS, api/deadlines.ts). */
   requestTimeoutMs?: number;
   /** Also accepted on GET /metrics as `Authorization: Bearer <token>` (METRICS_TOKEN); unset: admins only. */
   metricsToken?: string;
   /** Bounds on a Trame upload (default: from the environment, config.ts loadTrameLimits). */
   trameLimits?: TrameLimits;
+  /** Bounds of the live streams (GET /api/events; api/live.ts LIVE_DEFAULTS). */
+  live?: LiveOptions;
   /** Requests and errors logged (api/logging.ts), at `logLevel` (LOG_LEVEL; default info). */
   logger?: boolean;
   logLevel?: LogLevel;
 }
 
 /** The API's settings that routes read (`app.settings`). */
-export type ApiSettings = Pick<AppDependencies, 'operatorName' | 'managersEmail' | 'taskQueue' | 'temporalTimeoutMs' | 'trameLimits' | 'metricsToken'>;
+export type ApiSettings = Pick<AppDependencies, 'operatorName' | 'managersEmail' | 'taskQueue' | 'temporalTimeoutMs' | 'trameLimits' | 'metricsToken' | 'taskSlaMs' | 'temporalNamespace'>;
 
 export type ApiDatabase = AppDependencies['database'];
 
@@ -89,6 +97,7 @@ declare module 'fastify' {
 export const settingsOf = (deps: AppDependencies): ApiSettings => ({
   operatorName: deps.operatorName, managersEmail: deps.managersEmail, taskQueue: deps.taskQueue,
   temporalTimeoutMs: deps.temporalTimeoutMs, trameLimits: deps.trameLimits, metricsToken: deps.metricsToken,
+  taskSlaMs: deps.taskSlaMs, temporalNamespace: deps.temporalNamespace,
 });
 
 /** The services outside the process: Temporal, PostgreSQL; and the settings. */

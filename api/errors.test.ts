@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpError, sanitizeError, toHttpError, VALUE_NOT_STORED } from './errors.js';
+import { badRequest, HttpError, INTERNAL_ERROR, PROBLEM_TITLES, sanitizeError, toHttpError, VALUE_NOT_STORED } from './errors.js';
 import { TaskConflict } from '../db/tasks.js';
 
 /** The status and message the API answers for an error. */
@@ -63,7 +63,7 @@ describe('toHttpError', () => {
     expect(classifyError(Object.assign(new Error('x'), { code: 'CONNECT_TIMEOUT' })).statusCode).toBe(503);
     expect(classifyError(new Error('x', { cause: Object.assign(new Error('y'), { code: 'ECONNREFUSED' }) })).statusCode).toBe(503);
     expect(classifyError(Object.assign(new Error('x'), { name: 'ServiceError' })).statusCode).toBe(503);
-    expect(classifyError(new TypeError('x'))).toEqual({ statusCode: 500, message: 'Internal error' });
+    expect(classifyError(new TypeError('x'))).toEqual({ statusCode: 500, message: INTERNAL_ERROR });
   });
 
   it('one class: a stable code, retryable when the same request may succeed later; our own errors kept as they are', () => {
@@ -76,9 +76,24 @@ describe('toHttpError', () => {
     expect(toHttpError(mine)).toBe(mine);
     expect(toHttpError(new TaskConflict('resolved', 'Task t is resolved'))).toMatchObject({ statusCode: 409, message: 'Task t is resolved', code: 'task_conflict' });
     expect(toHttpError(new TaskConflict('not_found', 'Task t not found')).statusCode).toBe(404);
-    // fastify's own 4xx: its status and message.
+    // fastify's own 4xx: its status, a code of ours and a French message.
     expect(classifyError(Object.assign(new Error('Body is too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' })))
-      .toEqual({ statusCode: 413, message: 'Body is too large' });
+      .toEqual({ statusCode: 413, message: 'Requête trop volumineuse : le corps dépasse la taille admise' });
+    expect(toHttpError(Object.assign(new Error('Unsupported Media Type'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' })))
+      .toMatchObject({ statusCode: 415, code: 'unsupported_media_type' });
+  });
+
+  it('answers RFC 9457 problem details: a type per code, a French title, the status, the detail, the code', () => {
+    expect(new HttpError(409, 'La tâche 1 est déjà résolue', undefined, { code: 'task_conflict' }).body()).toEqual({
+      type: '/problems/task_conflict', title: 'Conflit sur la tâche', status: 409, detail: 'La tâche 1 est déjà résolue',
+      code: 'task_conflict', message: 'La tâche 1 est déjà résolue',
+    });
+    // A code without a title of its own: the status's.
+    expect(new HttpError(410, 'x').body()).toMatchObject({ type: '/problems/http_410', title: 'N\'existe plus', code: 'http_410' });
+    const invalid = badRequest([{ path: 'invoice.archiveKey', message: 'is required' }]).body();
+    expect(invalid).toMatchObject({ status: 400, code: 'invalid_request', title: 'Requête invalide', errors: [{ path: 'invoice.archiveKey', message: 'is required' }] });
+    expect(invalid.detail).toBe('Requête invalide : invoice.archiveKey is required');
+    for (const code of Object.keys(PROBLEM_TITLES)) expect(PROBLEM_TITLES[code]).toMatch(/^[A-ZÀ-Ý][^.]*$/);
   });
 });
 

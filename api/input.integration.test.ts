@@ -71,7 +71,8 @@ async function send(method: string, url: string, init: { body?: string; json?: u
 async function expectRefused(method: string, url: string, field: string, init: { body?: string; json?: unknown } = {}) {
   const res = await send(method, url, init);
   expect({ request: `${method} ${url}`, status: res.status }).toEqual({ request: `${method} ${url}`, status: 400 });
-  expect(res.body.message).toMatch(/^Invalid request: /);
+  expect(res.body).toMatchObject({ code: 'invalid_request', title: 'Requête invalide', type: '/problems/invalid_request', status: res.status });
+  expect(res.body.message).toMatch(/^Requête invalide : /);
   expect(res.body.errors[0].path).toBe(field);
   expect(res.body.message).toContain(field);
   return res.body;

@@ -98,7 +98,7 @@ export function createInvoiceService(deps: { client: Client; db: Database; taskQ
   /** A request for a batch that exists: the same invoices (a retry) are fine; others are a 409 naming them. */
   async function sameBatch(batchId: string, page: Invoice[]): Promise<void> {
     const batch = await batches.get(batchId);
-    if (!batch) throw notFound(`Batch ${batchId}`);
+    if (!batch) throw notFound(`Le lot ${batchId}`);
     const members = await batches.members(batchId, page.map((i) => i.archiveKey));
     const leftOut = new Set(batch.conflicts.map((c) => c.archiveKey));
     const others = page.flatMap((invoice, i) => {
@@ -164,7 +164,7 @@ export function createInvoiceService(deps: { client: Client; db: Database; taskQ
     /** A page of invoices appended to an open batch; a page sent again after the batch was completed is answered as it is. */
     async appendToBatch(batchId: string, page: Invoice[]): Promise<BatchAnswer> {
       const batch = await batches.get(batchId);
-      if (!batch) throw notFound(`Batch ${batchId}`);
+      if (!batch) throw notFound(`Le lot ${batchId}`);
       const addition = await batches.addInvoices(batchId, page, batch.receivedOn ?? todayInFrance());
       if (!addition) await sameBatch(batchId, page);
       return batchAnswer(batchId, page.map((i) => i.archiveKey), addition);
@@ -173,7 +173,7 @@ export function createInvoiceService(deps: { client: Client; db: Database; taskQ
     /** No more pages: the batch's workflow starts its invoices. Idempotent. */
     async completeBatch(batchId: string): Promise<BatchAnswer> {
       const batch = await batches.get(batchId);
-      if (!batch) throw notFound(`Batch ${batchId}`);
+      if (!batch) throw notFound(`Le lot ${batchId}`);
       if (batch.invoiceCount === 0) throw new HttpError(409, `Batch ${batchId} has no invoice: append them before closing it`);
       await batches.complete(batchId);
       await startIfComplete(batchId);

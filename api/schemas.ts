@@ -77,8 +77,14 @@ export const Download = <T>(description: string) => Type.Unsafe<T>({ type: 'stri
 /** JSON whose shape is `T` (a type of the rules or the repositories), documented as an object. */
 export const JsonOf = <T>(description: string) => Type.Unsafe<T>(Type.Object({}, { additionalProperties: true, description }));
 
+/** Every 4xx and 5xx: RFC 9457 problem details (api/errors.ts ProblemDetails). */
 export const ErrorBody = Type.Object({
-  message: Type.String(),
+  type: Type.String({ description: '/problems/<code>: the kind of problem' }),
+  title: Type.String({ description: 'The kind\'s title, in French' }),
+  status: Type.Integer(),
+  detail: Type.String({ description: 'This occurrence, in French' }),
+  code: Type.String({ description: 'Stable, machine-readable' }),
+  message: Type.String({ description: 'The same as detail (the error format of earlier versions)' }),
   errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
 });
 

@@ -17,6 +17,7 @@ import { createInvoiceRepository } from '../db/invoices.js';
 import { createTrameRepository } from '../db/trames.js';
 import { createTaskRepository } from '../db/tasks.js';
 import { createLogger } from '../logging.js';
+import { DEFAULT_TASK_SLA_MS } from '../activities/index.js';
 import { buildApp, type AppDependencies } from './app.js';
 import { createInvoiceService } from './invoice-service.js';
 import { loadSessionSecret } from './session-secret.js';
@@ -53,13 +54,14 @@ export function appDependencies(input: {
     trustedOrigins: config.temporalUiOrigins,
     authFailureLimit: config.authFailureLimit,
     metricsToken: config.metricsToken,
-    taskSlaMs: config.taskSlaMs,
     operatorName: config.operatorName,
     managersEmail: config.mail.managers,
     trameLimits: config.trameLimits,
     logLevel: config.logLevel,
     taskQueue,
     temporalTimeoutMs: input.temporalTimeoutMs,
+    taskSlaMs: config.taskSlaMs ?? DEFAULT_TASK_SLA_MS,
+    temporalNamespace: config.temporalNamespace,
   };
 }
 

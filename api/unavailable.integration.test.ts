@@ -88,7 +88,8 @@ describe('PostgreSQL down: a closed port', () => {
   it('GET /api/invoices → 503 within 2 s', async () => {
     const list = await timed(api, '/api/invoices');
     expect(list.status).toBe(503);
-    expect(list.body.message).toContain('database');
+    expect(list.body).toMatchObject({ code: 'database_unavailable', title: 'Service indisponible' });
+    expect(list.body.message).toContain('base de données');
     expect(list.ms).toBeLessThanOrEqual(DATABASE_DOWN_MS);
   });
 });
@@ -99,7 +100,7 @@ describe('PostgreSQL hung: it accepts connections and never answers', () => {
     const [health, list] = await Promise.all([timed(api, '/health', null), timed(api, '/api/invoices')]);
     expect(health).toMatchObject({ status: 503, body: { database: { ok: false }, temporal: { ok: true } } });
     expect(health.ms).toBeLessThanOrEqual(DATABASE_DOWN_MS);
-    expect(list).toMatchObject({ status: 503, body: { message: expect.stringContaining('database') } });
+    expect(list).toMatchObject({ status: 503, body: { message: expect.stringContaining('base de données') } });
     expect(list.ms).toBeLessThanOrEqual(DATABASE_HUNG_MS);
   });
 

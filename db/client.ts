@@ -23,6 +23,12 @@ export interface OpenDatabase {
    * or rejects within `timeoutMs` (default: the connect timeout).
    */
   ping(timeoutMs?: number): Promise<void>;
+  /**
+   * LISTENs on `channel` (PostgreSQL NOTIFY, on a connection of its own that postgres.js re-opens when lost; PGlite in
+   * process): `onNotify` gets each payload, `onListen` is called each time the LISTEN is (re-)established. Resolves
+   * once listening, to the function that stops it.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -113,6 +119,10 @@ export async function connectPostgres(url: string, options: OpenOptions = {}): P
         await probe.end({ timeout: 0 });
       }
     },
+    async listen(channel, onNotify, onListen) {
+      const { unlisten } = await client.listen(channel, onNotify, onListen);
+      return unlisten;
+    },
     close: () => client.end({ timeout: 5 }),
   };
 }
@@ -143,6 +153,13 @@ export async function openDatabase(url: string | undefined, options: OpenOptions
       // In process: nothing to reach.
       ping: async () => {
         await client.query('select 1');
+      },
+      async listen(channel, onNotify, onListen) {
+        const unlisten = await client.listen(channel, onNotify);
+        onListen?.();
+        return async () => {
+          if (!client.closed) await unlisten();
+        };
       },
       close,
     };

@@ -2,10 +2,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReferenceData } from '../rules/types.js';
+import type { AnalysisResult, ReferenceData } from '../rules/types.js';
 import { openDatabase, type OpenDatabase } from './client.js';
 import { createPostgresPorts } from './ports.js';
 import { seedReference } from './seed.js';
+import { createTaskRepository } from './tasks.js';
 
 const examples: Record<string, ReferenceData> = JSON.parse(
   readFileSync(new URL('../test/fixtures/spec-example-references.json', import.meta.url), 'utf8'),
@@ -60,5 +61,29 @@ describe('embedded PGlite database', () => {
     const migrations = readdirSync(new URL('./migrations', import.meta.url)).filter((f) => f.endsWith('.sql')).length;
     expect(await database.execute('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: migrations }]);
     expect(await database.execute('select count(*)::int as n from catalogue')).toEqual([{ n: 9 }]);
+  });
+
+  it('announces each task event on the channel task_events, without personal data (LISTEN in process)', async () => {
+    const received: string[] = [];
+    let listening = 0;
+    const stop = await database.listen('task_events', (payload) => received.push(payload), () => listening++);
+    expect(listening).toBe(1);
+    await database.execute(`insert into invoices (id, archive_key, workflow_id, status, invoice, received_on)
+      values ('invoice-7000000001', '7000000001', 'invoice-7000000001', 'waiting', '{"beneficiary":{"nir":"1850369123045"}}', '2026-01-02')`);
+    const tasks = createTaskRepository(database.db);
+    const { taskId } = await tasks.open({
+      archiveKey: '7000000001', workflowId: 'invoice-7000000001', seq: 1, decision: { motif: 'a_controler' } as AnalysisResult,
+      batchId: null, practitionerNumber: null, slaMs: 60_000,
+    });
+    await tasks.claim(taskId, 'Claire Martin');
+    await expect.poll(() => received.length).toBe(2);
+    const [created, claimed] = received.map((r) => JSON.parse(r));
+    expect(created).toMatchObject({ taskId: '7000000001-1', archiveKey: '7000000001', kind: 'created', actor: null });
+    expect(claimed).toMatchObject({ taskId: '7000000001-1', archiveKey: '7000000001', kind: 'claimed', actor: 'Claire Martin' });
+    expect(Object.keys(claimed).sort()).toEqual(['actor', 'archiveKey', 'at', 'id', 'kind', 'taskId']);
+    expect(received.join()).not.toContain('1850369123045');
+    await stop();
+    await tasks.release(taskId, 'Claire Martin');
+    expect(received).toHaveLength(2);
   });
 });

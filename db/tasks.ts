@@ -56,8 +56,39 @@ export interface TaskFilter {
   practitionerNumber?: string;
   /** Critère d'archivage, N° PS or words of the motif label. */
   q?: string;
+  /** One of TASK_SORTS (default `due`), `asc` by default. */
+  sort?: TaskSort;
+  order?: 'asc' | 'desc';
   limit?: number;
   offset?: number;
+}
+
+/**
+ * How the inbox may be sorted, ascending: `due` the nearest deadline first (overdue first), `age` the most recent
+ * first (the youngest task), `motif` by the motif's label (A → Z). Descending reverses each. Ties: deadline, then id.
+ */
+export const TASK_SORTS = ['due', 'age', 'motif'] as const;
+export type TaskSort = (typeof TASK_SORTS)[number];
+
+/** The motifs' labels in French alphabetical order, as a rank SQL sorts on. */
+const motifRank = sql.join([
+  sql`case ${managerTasks.motif}`,
+  ...[...MOTIFS].sort((a, b) => a.label.localeCompare(b.label, 'fr')).map((m, i) => sql`when ${m.code} then ${i}`),
+  sql`else ${MOTIFS.length} end`,
+], sql` `);
+
+/** The ORDER BY of a sort: only these expressions reach the SQL (the sort key is never interpolated). */
+function orderOf(sort: TaskSort = 'due', order: 'asc' | 'desc' = 'asc'): SQL[] {
+  const dir = order === 'desc' ? desc : asc;
+  const key = {
+    due: [dir(managerTasks.dueAt)],
+    // Age ascending: the youngest first.
+    age: [order === 'desc' ? asc(managerTasks.createdAt) : desc(managerTasks.createdAt)],
+    motif: [dir(motifRank)],
+  }[sort];
+  if (!key) throw new TypeError(`unknown task sort ${String(sort)}`);
+  // Open before resolved whatever the sort; then the key; then the nearest deadline and the newest id.
+  return [asc(managerTasks.status), ...key, asc(managerTasks.dueAt), desc(managerTasks.id)];
 }
 
 /** Why a claim or release was refused. */
@@ -124,10 +155,10 @@ export function createTaskRepository(db: Database) {
       return { task: summary(updated[0]!), claimed: true };
     }
     const current = await row(id);
-    if (!current) throw new TaskConflict('not_found', `Task ${id} not found`);
-    if (current.status !== 'open') throw new TaskConflict('resolved', `Task ${id} is already resolved`);
+    if (!current) throw new TaskConflict('not_found', `La tâche ${id} : introuvable`);
+    if (current.status !== 'open') throw new TaskConflict('resolved', `La tâche ${id} est déjà résolue`);
     if (current.assignee === actor) return { task: summary(current), claimed: false };
-    throw new TaskConflict('claimed_by_other', `Task ${id} is claimed by ${current.assignee}`);
+    throw new TaskConflict('claimed_by_other', `La tâche ${id} est prise par ${current.assignee}`);
   }
 
   function conditions(filter: TaskFilter, withMotif = true): SQL[] {
@@ -238,9 +269,9 @@ export function createTaskRepository(db: Database) {
         return summary(updated[0]);
       }
       const current = await row(id);
-      if (!current) throw new TaskConflict('not_found', `Task ${id} not found`);
-      if (current.status !== 'open') throw new TaskConflict('resolved', `Task ${id} is already resolved`);
-      throw new TaskConflict('not_assignee', `Task ${id} is not claimed by ${actor}`);
+      if (!current) throw new TaskConflict('not_found', `La tâche ${id} : introuvable`);
+      if (current.status !== 'open') throw new TaskConflict('resolved', `La tâche ${id} est déjà résolue`);
+      throw new TaskConflict('not_assignee', `La tâche ${id} n'est pas prise par ${actor}`);
     },
 
     async summary(id: string): Promise<TaskSummary | null> {
@@ -287,8 +318,8 @@ export function createTaskRepository(db: Database) {
       const withoutMotif = conditions(filter, false);
       const [rows, [{ total }], counts, [{ overdue }]] = await Promise.all([
         db.select().from(managerTasks).where(whereAll)
-          // Overdue first, then the oldest due: the order a manager works in.
-          .orderBy(asc(managerTasks.status), asc(managerTasks.dueAt), desc(managerTasks.id))
+          // By default overdue first, then the oldest due: the order a manager works in.
+          .orderBy(...orderOf(filter.sort, filter.order))
           .limit(filter.limit ?? 50).offset(filter.offset ?? 0),
         db.select({ total: count() }).from(managerTasks).where(whereAll),
         db.select({ motif: managerTasks.motif, n: count() }).from(managerTasks)

@@ -74,6 +74,7 @@ describe.skipIf(!chromium)('the dashboard, end to end', () => {
   it('shows the API figures, which match SQL counts, with the configured SLA', async () => {
     const { page } = b;
     await logIn(b, stack.base, stack.people.manager.key);
+    await page.locator('#nav-list a').first().waitFor();
     await page.getByRole('link', { name: 'Tableau de bord' }).click();
     await page.waitForURL(/\/console\/tableau-de-bord/);
     await page.locator('[data-chart="durees"] canvas').waitFor();
@@ -195,6 +196,7 @@ describe.skipIf(!chromium)('the dashboard, end to end', () => {
     try {
       const { page } = phone;
       await logIn(phone, stack.base, stack.people.auditor.key);
+      await page.locator('#nav-list a').first().waitFor();
       await page.getByRole('link', { name: 'Tableau de bord' }).click();
       await page.locator('[data-chart="durees"] canvas').waitFor();
       await page.waitForTimeout(300);

@@ -191,12 +191,10 @@ export async function openBrowser(options: { phone?: boolean } = {}): Promise<Br
   };
 }
 
-/** Logs in with `key` from a fresh session (whatever a previous test left), and waits for the menu. */
-export async function logIn(browsing: Browsing, base: string, key: string): Promise<void> {
-  const { page } = browsing;
-  await browsing.context.clearCookies();
-  await page.goto(`${base}/console/`);
-  await page.getByLabel('Clé d’accès').fill(key);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.locator('#nav-list a').first().waitFor();
+/** Logs into the console at `base` with `key`, from a fresh session (whatever a previous test left). */
+export async function logIn(b: Browsing, base: string, key: string): Promise<void> {
+  await b.context.clearCookies();
+  await b.page.goto(`${base}/console/`);
+  await b.page.getByLabel('Clé d’accès').fill(key);
+  await b.page.getByRole('button', { name: 'Se connecter' }).click();
 }

@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { chromiumForTests, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
+import { chromiumForTests, logIn, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
 import type { CaseFile } from '../rules/types.js';
 
 const CASE_FILE = 'examples/cases/a_controler.json';
@@ -36,12 +36,7 @@ afterAll(async () => {
 }, 60_000);
 
 /** Logs in from a fresh session (whatever the previous test left). */
-async function login(page: Page, key: string): Promise<void> {
-  await b.context.clearCookies();
-  await page.goto(`${stack.base}/console/`);
-  await page.getByLabel('Clé d’accès').fill(key);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-}
+const login = (_page: Page, key: string) => logIn(b, stack.base, key);
 
 async function logout(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Se déconnecter' }).click();

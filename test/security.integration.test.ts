@@ -124,7 +124,7 @@ describe('sessions kept server-side', () => {
     expect(out.status).toBe(204);
     const replay = await call(api, 'GET', '/api/tasks', { headers: { cookie } });
     expect(replay.status).toBe(401);
-    expect(replay.json().message).toMatch(/^Invalid credentials/);
+    expect(replay.json().message).toMatch(/^Identifiants refusés : /);
     // Another API replica over the same database agrees.
     expect((await call(local, 'GET', '/api/tasks', { headers: { cookie } })).status).toBe(401);
   });

@@ -150,7 +150,10 @@ describe('only the holder resolves a task', () => {
     expect((await api.fetch(`/api/tasks/${taskId}/claim`, { method: 'POST', role: 'manager' })).status).toBe(200);
     const refused = await as(other, `/api/tasks/${taskId}/resolve`, { action: 'close' });
     expect(refused.status).toBe(409);
-    expect((await refused.json()).message).toBe(`Task ${taskId} is claimed by manager-tasks: only they can resolve it (or release it first)`);
+    expect(await refused.json()).toMatchObject({
+      code: 'claimed_by_other', title: 'Tâche prise par un collègue',
+      detail: `La tâche ${taskId} est prise par manager-tasks : seul ce gestionnaire peut la résoudre (ou la relâcher d'abord)`,
+    });
     expect((await (await api.fetch(`/api/tasks/${taskId}`, { role: 'manager' })).json()).status).toBe('open');
     // Released by its holder, then claimed by the other, who resolves it.
     expect((await api.fetch(`/api/tasks/${taskId}/release`, { method: 'POST', role: 'manager' })).status).toBe(200);
@@ -188,6 +191,76 @@ describe('only the holder resolves a task', () => {
   });
 });
 
+describe('the inbox sorted, and bulk actions', () => {
+  const ids = ['6300000001', '6300000002', '6300000003', '6300000004'].map((k) => `${k}-1`);
+  let other: string;
+  const bulk = (body: unknown, role: 'manager' | 'auditor' = 'manager') => api.fetch('/api/tasks/bulk', { method: 'POST', role, json: body });
+  beforeAll(async () => {
+    for (const id of ids) await submitAndWaitForTask(p, api, aControler(id.slice(0, 10)));
+    other = (await api.deps.keys.create({ role: 'manager', name: 'Lucie' })).key;
+  }, 120_000);
+
+  it('sorts by deadline (default), age or motif, either way; an unknown sort is a 400', async () => {
+    const order = async (query: string) => (await (await api.fetch(`/api/tasks?status=open&q=630000000${query}`, { role: 'manager' })).json())
+      .items.map((t: { id: string }) => t.id);
+    expect(await order('')).toEqual(ids);
+    expect(await order('&sort=due&order=desc')).toEqual([...ids].reverse());
+    expect(await order('&sort=age')).toEqual([...ids].reverse()); // the youngest first
+    expect(await order('&sort=age&order=desc')).toEqual(ids);
+    expect(await order('&sort=motif')).toEqual(ids); // one motif: then by deadline
+    const bad = await api.fetch('/api/tasks?sort=nom', { role: 'manager' });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).message).toContain('must be one of due, age, motif');
+    expect((await api.fetch('/api/tasks?sort=due&order=up', { role: 'manager' })).status).toBe(400);
+  });
+
+  it('claims, releases and closes several tasks, one result per task: a colleague\'s and a resolved one refused, in French', async () => {
+    const [a, b, c, d] = ids as [string, string, string, string];
+    // b is a colleague's; c is already resolved.
+    const claimB = await fetch(`${api.base}/api/tasks/${b}/claim`, { method: 'POST', headers: { authorization: `Bearer ${other}` } });
+    expect(claimB.status).toBe(200);
+    expect((await resolve(c, { action: 'close' })).status).toBe(200);
+
+    const claimed = await (await bulk({ action: 'claim', taskIds: [a, b] })).json();
+    expect(claimed.results).toMatchObject([
+      { taskId: a, ok: true, status: 200, task: { assignee: 'manager-tasks' } },
+      { taskId: b, ok: false, status: 409, code: 'task_conflict', message: 'Prise par Lucie : seule cette personne peut la traiter (ou la relâcher)' },
+    ]);
+    const released = await (await bulk({ action: 'release', taskIds: [a, d] })).json();
+    expect(released.results).toMatchObject([
+      { taskId: a, ok: true, task: { assignee: null } },
+      { taskId: d, ok: false, status: 409, message: 'Cette tâche ne vous est pas assignée' },
+    ]);
+
+    const res = await bulk({ action: 'resolve', taskIds: [a, b, c, d, '6399999999-1'], resolution: { action: 'close', comment: 'traité chez Almerys' } });
+    expect(res.status).toBe(200);
+    const { results } = await res.json();
+    expect(results.map((r: { taskId: string }) => r.taskId)).toEqual([a, b, c, d, '6399999999-1']);
+    expect(results[0]).toMatchObject({ ok: true, status: 200, outcome: { taskId: a, status: 'closed' }, task: { status: 'resolved', resolvedBy: 'manager-tasks' } });
+    expect(results[1]).toMatchObject({ ok: false, status: 409, code: 'claimed_by_other', message: 'Prise par Lucie : seule cette personne peut la traiter (ou la relâcher)' });
+    expect(results[2]).toMatchObject({ ok: false, status: 409, code: 'already_resolved', message: 'Déjà résolue par manager-tasks' });
+    expect(results[3]).toMatchObject({ ok: true, status: 200, outcome: { taskId: d, status: 'closed' } });
+    expect(results[4]).toMatchObject({ ok: false, status: 404, message: 'Tâche introuvable' });
+    // Each closing was its own Update: each workflow has finished, and each is audited on its own.
+    for (const id of [a, d]) {
+      const handle = p.client.workflow.getHandle(`invoice-${id.slice(0, 10)}`);
+      await handle.result();
+      expect((await handle.describe()).status.name).toBe('COMPLETED');
+      const entries = await api.deps.audit.list({ target: id, order: 'oldest' });
+      expect(entries.map((e) => e.action)).toContain('task.resolve');
+    }
+    expect((await (await api.fetch(`/api/tasks/${b}`, { role: 'manager' })).json()).status).toBe('open');
+  }, 60_000);
+
+  it('refuses a bulk action to auditors, without a resolution, or over 100 tasks', async () => {
+    expect((await bulk({ action: 'claim', taskIds: [ids[0]] }, 'auditor')).status).toBe(403);
+    expect((await bulk({ action: 'resolve', taskIds: [ids[0]] })).status).toBe(400);
+    expect((await bulk({ action: 'close', taskIds: [ids[0]] })).status).toBe(400);
+    expect((await bulk({ action: 'claim', taskIds: Array.from({ length: 101 }, (_, i) => `6300000001-${i + 1}`) })).status).toBe(400);
+    expect((await bulk({ action: 'claim', taskIds: ['x'] })).status).toBe(400);
+  });
+});
+
 describe('SLA', () => {
   let sla: Pipeline;
   let slaApi: RunningApi;
@@ -196,6 +269,13 @@ describe('SLA', () => {
     slaApi = await sla.startApi();
   }, 120_000);
   afterAll(async () => sla?.close());
+
+  it('GET /api/labels gives the console the configured SLA, in ms and in French', async () => {
+    const labels = await (await slaApi.fetch('/api/labels', { role: 'manager' })).json();
+    expect(labels.taskSla).toEqual({ ms: 1500, text: '1,5 s' });
+    expect(labels.temporalNamespace).toBe('default');
+    expect((await (await api.fetch('/api/labels', { role: 'auditor' })).json()).taskSla).toEqual({ ms: 48 * 3600_000, text: '48 h' });
+  });
 
   it('an overdue task is escalated once (flag, history event, one notification) and still waits', async () => {
     const taskId = await submitAndWaitForTask(sla, slaApi, aControler('6100000001'));

@@ -4,7 +4,7 @@
 import { api, events, ApiError } from './lib/api.js';
 import { h, icon, clear, replace } from './lib/dom.js';
 import { formatNumber } from './lib/format.js';
-import { store, setMotifs } from './lib/store.js';
+import { canResolve, store, setMotifs } from './lib/store.js';
 import { setLabels } from './lib/labels.js';
 import { avatar, errorState, loading, roleLabel } from './lib/ui.js';
 
@@ -24,8 +24,12 @@ const ROUTES = [
   { pattern: /^\/console\/lots\/([^/]+)\/?$/, page: 'batch', nav: 'batches', params: ['id'] },
   // Reached from the inbox (« Importer une Trame ») and a batch's page: part of the managers' tasks.
   { pattern: /^\/console\/trame\/?$/, page: 'trame', nav: 'tasks' },
+  { pattern: /^\/console\/acces\/?$/, page: 'access', nav: 'access' },
   { pattern: /^\/console\/tableau-de-bord\/?$/, page: 'dashboard', nav: 'dashboard' },
 ];
+
+/** The audit log (GET /api/audit): admins and auditors. */
+const canReadAudit = () => store.session?.role === 'admin' || store.session?.role === 'auditor';
 
 let current = null; // { controller, cleanups }
 let firstRender = true;
@@ -117,7 +121,7 @@ async function refreshCounts(force = false) {
   try {
     const [open, mine] = await Promise.all([
       api('/api/tasks', { query: { status: 'open', limit: 1 } }),
-      api('/api/tasks', { query: { status: 'open', assignee: meParam(), limit: 1 } }),
+      canResolve() ? api('/api/tasks', { query: { status: 'open', assignee: meParam(), limit: 1 } }) : { total: null },
     ]);
     counts.open = open.total;
     counts.overdue = open.overdueCount;
@@ -149,15 +153,17 @@ function renderChrome(route, url) {
   }
   topbar.hidden = false;
   let active = route.nav;
-  if (route.page === 'inbox' && url.searchParams.get('assignee') === 'moi') active = 'mine';
+  if (route.page === 'inbox' && url.searchParams.get('assignee') === 'moi' && canResolve()) active = 'mine';
   const list = document.getElementById('nav-list');
   replace(list, 
     navItem('tasks', '/console/taches', 'Tâches', 'inbox', active, 'open'),
-    navItem('mine', '/console/taches?assignee=moi', 'Mes tâches', 'user', active, 'mine'),
+    // Only those who hold tasks have « Mes tâches » (an auditor reads them).
+    canResolve() ? navItem('mine', '/console/taches?assignee=moi', 'Mes tâches', 'user', active, 'mine') : null,
     navItem('invoices', '/console/factures', 'Factures', 'file', active),
     store.features.outbox ? navItem('outbox', '/console/emails', 'E-mails', 'mail', active) : null,
     store.features.batches ? navItem('batches', '/console/lots', 'Lots', 'layers', active) : null,
     ['manager', 'auditor', 'admin'].includes(store.session.role) ? navItem('dashboard', '/console/tableau-de-bord', 'Tableau de bord', 'chart', active) : null,
+    canReadAudit() ? navItem('access', '/console/acces', 'Accès', 'lock', active) : null,
   );
   const s = store.session;
   replace(document.getElementById('userbox'), 
@@ -206,8 +212,8 @@ async function probe(path) {
     await api(path, { quiet401: true });
     return true;
   } catch (error) {
-    // A route that does not exist yet: fastify's « No route GET … ». A missing record on a route that exists is not that.
-    if (error.status === 404) return !/^No route/i.test(error.message ?? '');
+    // A route that does not exist yet (code route_not_found). A missing record on a route that exists is not that.
+    if (error.status === 404) return error.body?.code !== 'route_not_found';
     return error.status !== 403 && error.status !== 501;
   }
 }

@@ -89,6 +89,9 @@ describe('api/console/lib/format.js', () => {
     expect(f.formatDateTime('2026-07-01T16:02:00Z')).toBe('01/07/2026 18:02');
     expect(f.formatDuration(26 * 3600_000)).toBe('1 j 2 h');
     expect(f.formatDuration(45 * 60_000)).toBe('45 min');
+    // A short SLA (TASK_SLA=20s): an overdue task is late by seconds, never « 0 min ».
+    expect(f.formatDuration(12_400)).toBe('12 s');
+    expect(f.formatDuration(200)).toBe('1 s');
     expect(f.formatAmount(2.52).replace(/\s/g, ' ')).toBe('2,52 €');
     expect(f.initials('Claire Martin')).toBe('CM');
     expect(f.initials('manager-console')).toBe('MC');

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { notFound, sendProblem } from '../errors.js';
 
 export const CONSOLE_ROOT = fileURLToPath(new URL('.', import.meta.url));
 
@@ -103,7 +104,7 @@ export const consoleRoutes: FastifyPluginAsync = async (app) => {
     console.setNotFoundHandler(async (request, reply) => {
       const rest = request.url.split('?')[0]!.slice(CONSOLE_PREFIX.length + 1);
       if (ASSET_EXTENSIONS.has(extname(decodeURIComponentSafe(rest)).toLowerCase())) {
-        return reply.status(404).headers(SECURITY_HEADERS).type('application/json; charset=utf-8').send({ message: `No file /console/${rest}` });
+        return sendProblem(reply.headers(SECURITY_HEADERS), notFound(`Le fichier /console/${rest}`));
       }
       return index(reply);
     });

@@ -88,7 +88,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const progress = await batches.progress(request.params.id);
-    if (!progress) throw notFound(`Batch ${request.params.id}`);
+    if (!progress) throw notFound(`Le lot ${request.params.id}`);
     // The workflow's own view (its phase, refused PS) when it can be had quickly; the database's otherwise.
     const live = progress.status === 'open' ? null : await withinDeadline(client, Math.min(timeout, 2000), () =>
       client.workflow.getHandle(batchWorkflowId(progress.id)).query(batchStatusQuery)).catch(() => null);
@@ -107,7 +107,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const latest = await trames.latestTrameOfBatch(request.params.id);
     const trame = latest ? await trames.trame(latest.id) : null;
-    if (!trame) throw notFound(`Trame of batch ${request.params.id} (written once every invoice is decided)`);
+    if (!trame) throw notFound(`La Trame du lot ${request.params.id} (écrite une fois toutes ses factures décidées)`);
     return reply
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
       .header('content-disposition', `attachment; filename="trame-sstt-${request.params.id}.xlsx"`)

@@ -48,7 +48,7 @@ async function sendHistory(
   options: { target: string; decoded?: boolean; runId?: string },
 ) {
   const loaded = await loadHistory({ client: app.temporal, archive: app.archive }, app.settings.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS, workflowId, options.runId);
-  if (!loaded) throw notFound(`The history of ${workflowId}`);
+  if (!loaded) throw notFound(`L’historique de ${workflowId}`);
   const decoded = options.decoded === true;
   if (decoded) await decodeHistory(app.temporal, loaded.history);
   await app.audit.record({
@@ -112,7 +112,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const record = await invoices.get(request.params.id);
-    if (!record) throw notFound(`Invoice ${request.params.id}`);
+    if (!record) throw notFound(`La facture ${request.params.id}`);
     // Its decision's trace names the beneficiary: a read of personal data.
     await app.audit.record({ actor: actorOf(request), action: 'invoice.read', target: record.archiveKey, ip: request.ip });
     return view(record);
@@ -131,7 +131,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const record = await invoices.get(request.params.id);
-    if (!record) throw notFound(`Invoice ${request.params.id}`);
+    if (!record) throw notFound(`La facture ${request.params.id}`);
     return sendHistory(app, request, reply, invoiceWorkflowId(request.params.id), { target: record.archiveKey, decoded: request.query.decoded });
   });
 
@@ -163,13 +163,13 @@ export const invoiceTimelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const record = await invoices.get(request.params.id);
-    if (!record) throw notFound(`Invoice ${request.params.id}`);
+    if (!record) throw notFound(`La facture ${request.params.id}`);
     const [loaded, taskList, email] = await Promise.all([
       loadHistory({ client, archive: app.archive }, timeout, record.workflowId),
       tasks.ofInvoice(record.archiveKey),
       record.emailId ? mailer.get(record.emailId) : Promise.resolve(null),
     ]);
-    if (!loaded) throw notFound(`The history of invoice ${record.archiveKey}`);
+    if (!loaded) throw notFound(`L’historique de la facture ${record.archiveKey}`);
     await decodeHistory(client, loaded.history);
     await app.audit.record({ actor: actorOf(request), action: 'timeline.read', target: record.archiveKey, ip: request.ip });
     return invoiceTimeline({ record, history: loaded.history, tasks: taskList, email });

@@ -7,6 +7,7 @@ import type { ApiKeyRepository } from '../../db/api-keys.js';
 import type { AuditLog } from '../../db/audit.js';
 import { actorOf } from '../auth.js';
 import { ErrorBody } from '../schemas.js';
+import { notFound, sendProblem } from '../errors.js';
 import { RoleSchema } from './session.js';
 
 export interface KeyRouteOptions {
@@ -75,7 +76,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app,
       response: { 204: Type.Null(), 404: ErrorBody, ...denied },
     },
   }, async (request, reply) => {
-    if (!(await keys.revoke(request.params.id))) return reply.code(404).send({ message: `API key ${request.params.id} not found` });
+    if (!(await keys.revoke(request.params.id))) return sendProblem(reply, notFound(`La clé d'API ${request.params.id}`));
     await audit.record({ actor: actorOf(request), action: 'key.revoke', target: request.params.id, ip: request.ip });
     request.log.info({ keyId: request.params.id, by: request.principal?.keyId }, 'API key revoked');
     return reply.code(204).send(null);

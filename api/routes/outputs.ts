@@ -7,7 +7,7 @@ import { MAIL_STATUSES, type SentMail } from '../../activities/mail/mailer.js';
 import { mailRetryWorkflow, mailRetryWorkflowId } from '../../workflows/mail.js';
 import { actorOf, READERS } from '../auth.js';
 import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
-import { HttpError, notFound } from '../errors.js';
+import { HttpError, notFound, PROBLEM_CONTENT_TYPE, problemDetails } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
 import { BatchFilterSchema, ErrorBody, JsonOf, limitSchema, OffsetSchema } from '../schemas.js';
 import { importTrame } from '../trame-import.js';
@@ -50,7 +50,7 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['outputs'], summary: 'One e-mail: headers, HTML and text', params: Type.Object({ id: Type.String({ maxLength: 300 }) }), response: { 200: JsonOf<SentMail>('The e-mail'), 404: ErrorBody } },
   }, async (request) => {
     const mail = await mailer.get(request.params.id);
-    if (!mail) throw notFound(`E-mail ${request.params.id}`);
+    if (!mail) throw notFound(`L’e-mail ${request.params.id}`);
     return mail;
   });
 
@@ -65,7 +65,7 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const mail = await mailer.get(request.params.id);
-    if (!mail) throw notFound(`E-mail ${request.params.id}`);
+    if (!mail) throw notFound(`L’e-mail ${request.params.id}`);
     if (mail.status === 'sent') throw new HttpError(409, `E-mail ${mail.id} was sent (${mail.sentAt}): there is nothing to send again`);
     if (mail.status === 'sending') throw new HttpError(409, `E-mail ${mail.id} is being sent: try again in a minute`);
     if (mail.kind === 'ps_reply') {
@@ -156,7 +156,9 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
       });
       if (!report.errorCount) return reply.code(200).send(report);
       const listed = report.errorCount > MAX_REPORTED_ERRORS ? ` (les ${MAX_REPORTED_ERRORS} premières détaillées par ligne dans « errors »)` : ' (détaillée(s) par ligne dans « errors »)';
-      return reply.code(422).send({ message: `Trame refusée : ${report.errorCount} erreur(s), rien n'a été appliqué${listed}.`, ...report });
+      const detail = `Trame refusée : ${report.errorCount} erreur(s), rien n'a été appliqué${listed}.`;
+      // Problem details, and the import's report (its `errors` are the Trame's, by row and column).
+      return reply.code(422).type(PROBLEM_CONTENT_TYPE).send({ ...problemDetails(422, 'trame_refused', detail), ...report });
     } catch (err) {
       const refusal = err instanceof TrameTooLarge ? new HttpError(err.limit === 'rows' ? 422 : 413, err.message)
         : err instanceof HttpError && err.statusCode === 413 ? err : null;

@@ -10,6 +10,7 @@ import { ROLES } from '../../db/api-keys.js';
 import { actorOf, type AuditLog } from '../../db/audit.js';
 import { AUTHENTICATION_REQUIRED, clearSessionCookie, secureCookiesFor, setSessionCookie, SESSION_TTL_SECONDS } from '../auth.js';
 import { ErrorBody } from '../schemas.js';
+import { HttpError, sendProblem } from '../errors.js';
 
 export interface SessionRouteOptions {
   keys: ApiKeyRepository;
@@ -28,7 +29,7 @@ const LoginResult = Type.Object({ name: Type.String(), role: RoleSchema });
 const PrincipalView = Type.Object({ keyId: Type.String(), name: Type.String(), role: RoleSchema });
 
 /** One message whatever the reason (malformed, unknown, revoked): nothing to learn from it. */
-export const INVALID_KEY = 'Invalid API key';
+export const INVALID_KEY = 'Clé d\'API refusée : inconnue ou révoquée';
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = async (app, options) => {
   if (!app.hasRequestDecorator('principal')) throw new Error('sessionRoutes: register authPlugin first');
@@ -53,7 +54,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
     const session = principal ? await keys.openSession(principal.keyId, SESSION_TTL_SECONDS) : null;
     if (!principal || !session) {
       await app.authThrottle.failed(request);
-      return reply.code(401).send({ message: INVALID_KEY });
+      return sendProblem(reply, new HttpError(401, INVALID_KEY, undefined, { code: 'invalid_credentials' }));
     }
     await audit.record({ actor: actorOf(principal), action: 'session.login', target: principal.keyId, ip: request.ip });
     setSessionCookie(reply, session.id, { secret: options.sessionSecret, secure });
@@ -70,7 +71,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
   }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     const principal = request.principal;
-    if (!principal) return reply.code(401).header('www-authenticate', 'Bearer').send({ message: AUTHENTICATION_REQUIRED });
+    if (!principal) return sendProblem(reply.header('www-authenticate', 'Bearer'), new HttpError(401, AUTHENTICATION_REQUIRED, undefined, { code: 'authentication_required' }));
     return { keyId: principal.keyId, name: principal.name, role: principal.role };
   });
 

@@ -4,15 +4,15 @@
 
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { MOTIF_CODES } from '../../rules/motifs.js';
-import { TaskConflict } from '../../db/tasks.js';
+import { TASK_SORTS, TaskConflict, type TaskSummary } from '../../db/tasks.js';
 import { resolveTaskUpdate, TASK_ACTIONS, type ResolutionOutcome } from '../../workflows/contract.js';
 import { actorName, actorOf, READERS } from '../auth.js';
-import { TEMPORAL_TIMEOUT_MS, TEMPORAL_UPDATE_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
-import { HttpError, notFound } from '../errors.js';
+import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, TEMPORAL_UPDATE_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
+import { HttpError, notFound, sanitizeError, toHttpError } from '../errors.js';
 import { multilineText } from '../../rules/schema.js';
 import { ErrorBody, limitSchema, OffsetSchema } from '../schemas.js';
 
@@ -25,6 +25,13 @@ const TaskListQuery = Type.Object({
   overdue: Type.Optional(Type.Boolean()),
   ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'must be 9 digits (N° PS)' }),
   q: Type.Optional(Type.String({ maxLength: 100, description: 'Critère d\'archivage, N° PS or words of the motif' })),
+  sort: Type.Optional({
+    ...Type.Union(TASK_SORTS.map((k) => Type.Literal(k)), {
+      description: '`due` (default): the nearest deadline first; `age`: the youngest first; `motif`: by the motif\'s label, A → Z (open before resolved, always)',
+    }),
+    errorMessage: `must be one of ${TASK_SORTS.join(', ')}`,
+  }),
+  order: Type.Optional({ ...Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'asc (default) or desc: the sort reversed' }), errorMessage: 'must be asc or desc' }),
   limit: limitSchema(200),
   offset: OffsetSchema,
 });
@@ -41,6 +48,22 @@ export const ResolveBody = Type.Object({
 
 const Task = Type.Object({}, { additionalProperties: true, description: 'A manager task (TaskSummary; with decision, invoice, practitioner and events for one task)' });
 
+const BulkBody = Type.Object({
+  action: { ...Type.Union([Type.Literal('claim'), Type.Literal('release'), Type.Literal('resolve')]), errorMessage: 'must be claim, release or resolve' },
+  taskIds: Type.Array(TaskParams.properties.id, { minItems: 1, maxItems: 100, description: 'up to 100 tasks (a task given twice is acted on once)' }),
+  resolution: Type.Optional(ResolveBody),
+}, { additionalProperties: false });
+
+const BulkResult = Type.Object({
+  taskId: Type.String(),
+  ok: Type.Boolean(),
+  status: Type.Optional(Type.Integer({ description: 'what the single-task route would have answered: 200, 202 (resolution accepted, being applied), 404, 409, 503…' })),
+  code: Type.Optional(Type.String({ description: 'why it was refused: claimed_by_other, already_resolved, task_conflict, not_found, refused…' })),
+  message: Type.Optional(Type.String({ description: 'why it was refused, in French' })),
+  task: Type.Optional(Task),
+  outcome: Type.Optional(Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()])),
+});
+
 export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { tasks, temporal: client, audit } = app;
   const record = (request: FastifyRequest, action: 'task.claim' | 'task.release' | 'task.resolve' | 'task.pay', taskId: string, details?: Record<string, unknown>) =>
@@ -51,10 +74,10 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { roles: READERS },
     schema: { tags: ['tasks'], summary: 'The inbox: tasks filtered, overdue first, with counts per motif', querystring: TaskListQuery },
   }, async (request) => {
-    const { status, motif, assignee, overdue, ps, q, limit = 50, offset = 0 } = request.query;
+    const { status, motif, assignee, overdue, ps, q, sort, order, limit = 50, offset = 0 } = request.query;
     const result = await tasks.list({
       status, motif, assignee: assignee === 'me' ? actorName(request) : assignee,
-      overdue, practitionerNumber: ps, q, limit, offset,
+      overdue, practitionerNumber: ps, q, sort, order, limit, offset,
     });
     return { ...result, limit, offset };
   });
@@ -64,49 +87,35 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['tasks'], summary: 'A task: the invoice, the analysis trace, the suggested motif and reply, who did what', params: TaskParams, response: { 200: Task, 404: ErrorBody } },
   }, async (request) => {
     const task = await tasks.get(request.params.id);
-    if (!task) throw notFound(`Task ${request.params.id}`);
+    if (!task) throw notFound(`La tâche ${request.params.id}`);
     return task;
   });
 
-  app.post('/api/tasks/:id/claim', {
-    config: { roles: ['manager'] },
-    schema: { tags: ['tasks'], summary: 'Take the task (409 when someone else has it or it is resolved)', params: TaskParams, response: { 200: Task, 404: ErrorBody, 409: ErrorBody } },
-  }, async (request) => {
-    const { task, claimed } = await tasks.acquire(request.params.id, actorName(request));
+  /** Takes the task (audited when it was not already the caller's). */
+  async function claimOne(request: FastifyRequest, id: string): Promise<TaskSummary> {
+    const { task, claimed } = await tasks.acquire(id, actorName(request));
     if (claimed) await record(request, 'task.claim', task.id);
     return task;
-  });
+  }
 
-  app.post('/api/tasks/:id/release', {
-    config: { roles: ['manager'] },
-    schema: { tags: ['tasks'], summary: 'Give the task back (its assignee, or an admin)', params: TaskParams, response: { 200: Task, 404: ErrorBody, 409: ErrorBody } },
-  }, async (request) => {
+  /** Gives the task back: its assignee, or an admin (audited, naming the holder an admin released it from). */
+  async function releaseOne(request: FastifyRequest, id: string): Promise<TaskSummary> {
     const force = request.principal?.role === 'admin';
-    const holder = (await tasks.summary(request.params.id))?.assignee ?? null;
-    const task = await tasks.release(request.params.id, actorName(request), force);
+    const holder = (await tasks.summary(id))?.assignee ?? null;
+    const task = await tasks.release(id, actorName(request), force);
     await record(request, 'task.release', task.id, holder && holder !== actorName(request) ? { holder } : undefined);
     return task;
-  });
+  }
 
-  app.post('/api/tasks/:id/resolve', {
-    config: { roles: ['manager'] },
-    schema: {
-      tags: ['tasks'],
-      summary: 'Resolve the task: pay, reply with a motif, reanalyze or close. The waiting workflow applies it and answers (200 with the outcome); '
-        + 'when it has accepted the resolution but not applied it within a few seconds, 202 with the task as it is (the outcome follows; the same request again waits for it). '
-        + 'Only its holder resolves a task: one nobody holds is claimed by the resolver; one another manager holds is a 409 naming them (admins may override).',
-      params: TaskParams, body: ResolveBody,
-      response: {
-        200: Type.Object({ task: Task, outcome: Type.Object({}, { additionalProperties: true }) }),
-        202: Type.Object({ task: Task, outcome: Type.Null() }),
-        400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody,
-      },
-    },
-  }, async (request, reply) => {
-    const { action, motif, comment } = request.body;
-    if (action === 'reply' && !motif) throw new HttpError(400, 'A reply needs a motif', [{ path: 'motif', message: 'is required with the action reply' }]);
-    const task = await tasks.summary(request.params.id);
-    if (!task) throw notFound(`Task ${request.params.id}`);
+  /**
+   * Resolves the task (see the route below): 200 with the outcome, or 202 while the workflow applies an accepted
+   * resolution; refusals are thrown (HttpError with a `code`: already_resolved, claimed_by_other, refused).
+   */
+  async function resolveOne(request: FastifyRequest, id: string, body: Static<typeof ResolveBody>): Promise<{ status: 200 | 202; task: TaskSummary; outcome: ResolutionOutcome | null }> {
+    const { action, motif, comment } = body;
+    if (action === 'reply' && !motif) throw new HttpError(400, 'Requête invalide : une réponse au PS demande un motif', [{ path: 'motif', message: 'is required with the action reply' }], { code: 'invalid_request' });
+    const task = await tasks.summary(id);
+    if (!task) throw notFound(`La tâche ${id}`);
     const resolution = { taskId: task.id, action, motif: motif ?? null, comment: comment ?? null, by: actorName(request) };
     const handle = client.workflow.getHandle(task.workflowId);
     if (task.status !== 'open') {
@@ -114,7 +123,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // conflict; 202 while the workflow is still applying it.
       const done = task.resolution;
       if (task.resolvedBy !== resolution.by || done?.action !== action || (done.motif ?? null) !== resolution.motif || (done.comment ?? null) !== resolution.comment) {
-        throw new HttpError(409, `Task ${task.id} is already resolved`);
+        throw new HttpError(409, `La tâche ${task.id} est déjà résolue`, undefined, { code: 'already_resolved' });
       }
       const outcome = await withinDeadline(client, RESOLVE_WAIT_MS, () => handle.getUpdateHandle<ResolutionOutcome>(resolutionId(resolution)).result())
         .catch(async (err: unknown) => {
@@ -123,20 +132,20 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
           const invoice = await app.invoices.get(task.archiveKey);
           return { taskId: task.id, status: invoice?.status ?? 'closed', nextTaskId: null } satisfies ResolutionOutcome;
         });
-      return outcome ? { task, outcome } : reply.status(202).send({ task, outcome: null });
+      return { status: outcome ? 200 : 202, task, outcome };
     }
     // Only the holder resolves: a free task is claimed on the way (atomically: a manager claiming it meanwhile wins,
     // and this is a 409 naming them); an admin may override another's claim, as they may release it.
     let override: string | null = null;
     if (task.assignee && task.assignee !== resolution.by) {
       if (request.principal?.role !== 'admin') {
-        throw new HttpError(409, `Task ${task.id} is claimed by ${task.assignee}: only they can resolve it (or release it first)`);
+        throw new HttpError(409, `La tâche ${task.id} est prise par ${task.assignee} : seul ce gestionnaire peut la résoudre (ou la relâcher d'abord)`, undefined, { code: 'claimed_by_other' });
       }
       override = task.assignee;
     } else if (!task.assignee) {
       const { claimed } = await tasks.acquire(task.id, resolution.by).catch((err: unknown) => {
         if (err instanceof TaskConflict && err.reason === 'claimed_by_other') {
-          throw new HttpError(409, `${err.message}: only they can resolve it (or release it first)`);
+          throw new HttpError(409, `${err.message}: only they can resolve it (or release it first)`, undefined, { code: 'claimed_by_other' });
         }
         throw err; // 404 or 409 (api/errors.ts toHttpError)
       });
@@ -144,9 +153,13 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const refused = (err: unknown): never => {
       // The workflow's validator refused it before it entered the history (e.g. resolved meanwhile).
-      if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, `Task ${task.id} cannot be resolved: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+      if (err instanceof WorkflowUpdateFailedError) {
+        throw new HttpError(409, `La tâche ${task.id} ne peut pas être résolue : ${(err.cause as Error | undefined)?.message ?? err.message}`, undefined, { code: 'refused' });
+      }
       // Another resolution finished the invoice's workflow while this one was on its way.
-      if (err instanceof WorkflowNotFoundError) throw new HttpError(409, `Task ${task.id} is already resolved: the invoice's workflow has finished`);
+      if (err instanceof WorkflowNotFoundError) {
+        throw new HttpError(409, `La tâche ${task.id} est déjà résolue : le traitement de la facture est terminé`, undefined, { code: 'already_resolved' });
+      }
       throw err;
     };
     // Temporal reachable (a 503 within its deadline when it is not), then the Update: accepted = validated by the
@@ -165,10 +178,97 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       action, motif: resolution.motif, ...(override ? { override } : {}),
     });
     const current = (await tasks.summary(task.id))!;
-    if (!outcome) return reply.status(202).send({ task: current, outcome: null });
-    return { task: current, outcome };
+    return { status: outcome ? 200 : 202, task: current, outcome };
+  }
+
+  app.post('/api/tasks/:id/claim', {
+    config: { roles: ['manager'] },
+    schema: { tags: ['tasks'], summary: 'Take the task (409 when someone else has it or it is resolved)', params: TaskParams, response: { 200: Task, 404: ErrorBody, 409: ErrorBody } },
+  }, async (request) => claimOne(request, request.params.id));
+
+  app.post('/api/tasks/:id/release', {
+    config: { roles: ['manager'] },
+    schema: { tags: ['tasks'], summary: 'Give the task back (its assignee, or an admin)', params: TaskParams, response: { 200: Task, 404: ErrorBody, 409: ErrorBody } },
+  }, async (request) => releaseOne(request, request.params.id));
+
+  app.post('/api/tasks/:id/resolve', {
+    config: { roles: ['manager'] },
+    schema: {
+      tags: ['tasks'],
+      summary: 'Resolve the task: pay, reply with a motif, reanalyze or close. The waiting workflow applies it and answers (200 with the outcome); '
+        + 'when it has accepted the resolution but not applied it within a few seconds, 202 with the task as it is (the outcome follows; the same request again waits for it). '
+        + 'Only its holder resolves a task: one nobody holds is claimed by the resolver; one another manager holds is a 409 naming them (admins may override).',
+      params: TaskParams, body: ResolveBody,
+      response: {
+        200: Type.Object({ task: Task, outcome: Type.Object({}, { additionalProperties: true }) }),
+        202: Type.Object({ task: Task, outcome: Type.Null() }),
+        400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody,
+      },
+    },
+  }, async (request, reply) => {
+    const { status, task, outcome } = await resolveOne(request, request.params.id, request.body);
+    return reply.status(status).send({ task, outcome });
   });
+
+  app.post('/api/tasks/bulk', {
+    // A hundred resolutions, each waiting for its workflow: longer than a request on one task.
+    config: { roles: ['manager'], answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
+    schema: {
+      tags: ['tasks'],
+      summary: 'Claim, release or resolve several tasks at once: each task as its own request would be (each resolution its own Update '
+        + 'on its invoice\'s workflow, each action audited); 200 with one result per task, in the order given, a refusal saying why in French',
+      body: BulkBody,
+      response: { 200: Type.Object({ results: Type.Array(BulkResult) }), 400: ErrorBody },
+    },
+  }, async (request) => {
+    const { action, taskIds, resolution } = request.body;
+    if (action === 'resolve' && !resolution) throw new HttpError(400, 'Requête invalide : une résolution groupée demande la résolution à appliquer', [{ path: 'resolution', message: 'is required with the action resolve' }], { code: 'invalid_request' });
+    const ids = [...new Set(taskIds)];
+    const one = async (id: string): Promise<Static<typeof BulkResult>> => {
+      try {
+        if (action === 'claim') return { taskId: id, ok: true, status: 200, task: await claimOne(request, id) };
+        if (action === 'release') return { taskId: id, ok: true, status: 200, task: await releaseOne(request, id) };
+        const done = await resolveOne(request, id, resolution!);
+        return { taskId: id, ok: true, status: done.status, task: done.task, outcome: done.outcome };
+      } catch (err) {
+        const http = toHttpError(err);
+        if (http.unexpected) request.log.error({ err: sanitizeError(err), taskId: id }, 'bulk task action failed');
+        return { taskId: id, ok: false, status: http.statusCode, code: http.code, message: await refusalInFrench(id, http, actorName(request)) };
+      }
+    };
+    return { results: await mapLimited(ids, BULK_CONCURRENCY, one) };
+  });
+
+  /** Why a task of a bulk action was refused, in French, from the task as it is now. */
+  async function refusalInFrench(id: string, error: HttpError, me: string): Promise<string> {
+    if (error.statusCode === 404) return 'Tâche introuvable';
+    if (error.statusCode === 503) return 'Service momentanément indisponible : rien n\'a été fait, réessayez plus tard';
+    if (error.statusCode === 400) return `Demande invalide : ${error.message}`;
+    const task = await tasks.summary(id).catch(() => null);
+    if (task && task.status !== 'open') return `Déjà résolue${task.resolvedBy ? ` par ${task.resolvedBy}` : ''}`;
+    if (task?.assignee && task.assignee !== me) return `Prise par ${task.assignee} : seule cette personne peut la traiter (ou la relâcher)`;
+    if (error.code === 'task_conflict' && task && !task.assignee) return 'Cette tâche ne vous est pas assignée';
+    if (error.code === 'refused') return `Refusée par le traitement de la facture : ${error.message}`;
+    return `Refusée : ${error.message}`;
+  }
 };
+
+/** At most this many tasks of a bulk action in flight at once (each resolve may wait seconds for its workflow). */
+const BULK_CONCURRENCY = 4;
+
+/** `fn` over `items`, at most `limit` at a time; the results in the items' order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
 
 /** How long a resolve waits for the workflow to apply an accepted resolution before answering 202. */
 const RESOLVE_WAIT_MS = 5000;

@@ -1,9 +1,12 @@
 // The JSON API, same origin, session cookie. 401 → the login page (the app listens to `unauthorized`);
-// 403 → the page shows « accès refusé ». Errors are `{ message, errors?: [{ path, message }] }`.
+// 403 → the page shows « accès refusé ». Errors are problem details (RFC 9457): `{ type, title, status, detail, code,
+// errors?: [{ path, message }] }`, `title` and `detail` in French; the error's message is the detail.
 
 export class ApiError extends Error {
   constructor(status, body, path) {
-    super(body?.message || `Erreur ${status}`);
+    super(body?.detail || body?.message || `Erreur ${status}`);
+    this.code = body?.code ?? null;
+    this.title = body?.title ?? null;
     this.status = status;
     this.body = body ?? {};
     this.errors = Array.isArray(body?.errors) ? body.errors : [];

@@ -63,9 +63,11 @@ export function formatRelative(value, now = Date.now()) {
   return relative.format(Math.round(seconds / 86400), 'day');
 }
 
-/** « 5 h », « 2 j 3 h »: a duration, for « en retard de … ». */
+/** « 5 h », « 2 j 3 h », « 12 s » (never « 0 min »: under a minute, seconds): a duration, for « en retard de … ». */
 export function formatDuration(ms) {
-  const minutes = Math.max(0, Math.round(Math.abs(ms) / 60000));
+  const seconds = Math.round(Math.abs(ms) / 1000);
+  if (seconds < 60) return `${Math.max(1, seconds)} s`;
+  const minutes = Math.round(seconds / 60);
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
   if (hours < 24) return `${hours} h`;

@@ -19,6 +19,12 @@ export const MISSING_DETAILS = [];
 /** « ERREUR CONTENU FACTURE – Incohérence », in the MO's order: `[{ code, label }]`, from GET /api/labels. */
 export const CONTENT_ERRORS = [];
 
+/**
+ * What the API is configured with, from GET /api/labels: the managers' SLA (TASK_SLA, `{ ms, text }`: « 48 h ») and
+ * the Temporal namespace (links to the Temporal UI). Before login: the defaults.
+ */
+export const SETTINGS = { taskSla: { ms: 48 * 3600_000, text: '48 h' }, temporalNamespace: 'default' };
+
 const DETAIL_LABELS = new Map();
 const ERROR_LABELS = new Map();
 
@@ -29,6 +35,8 @@ export function setLabels(labels) {
   ANALYSIS_STEPS.splice(0, ANALYSIS_STEPS.length, ...list(labels?.analysisSteps));
   MISSING_DETAILS.splice(0, MISSING_DETAILS.length, ...list(labels?.missingDetails));
   CONTENT_ERRORS.splice(0, CONTENT_ERRORS.length, ...list(labels?.contentErrors));
+  if (labels?.taskSla && Number.isFinite(labels.taskSla.ms)) SETTINGS.taskSla = { ms: labels.taskSla.ms, text: String(labels.taskSla.text) };
+  if (typeof labels?.temporalNamespace === 'string') SETTINGS.temporalNamespace = labels.temporalNamespace;
   DETAIL_LABELS.clear();
   for (const d of MISSING_DETAILS) DETAIL_LABELS.set(d.code, d.label);
   ERROR_LABELS.clear();

@@ -1,31 +1,48 @@
-// The task inbox: counts at a glance, motif chips with their counts, filters, the list (overdue first), pagination.
+// The task inbox: counts at a glance, motif chips with their counts, filters, the list (overdue first unless sorted
+// otherwise), pagination; views saved by name; several tasks taken, released or closed at once (lib/bulk.js).
 // Filters live in the URL (deep links, « Mes tâches »), except a NIR typed in the search box, which never goes there.
 
 import { api } from '../lib/api.js';
 import { h, icon, clear, uid, replace } from '../lib/dom.js';
 import { formatDateTime, formatNumber, formatRelative, formatTime, looksLikeNir, plural } from '../lib/format.js';
-import { ACTIONS } from '../lib/labels.js';
+import { ACTIONS, SETTINGS } from '../lib/labels.js';
 import { canResolve, store } from '../lib/store.js';
+import { BULK_ACTIONS, bulkReport, runBulk } from '../lib/bulk.js';
+import { deleteView, saveView, savedViews } from '../lib/views.js';
 import {
   alertBox, badge, decisionRequiredBadge, emptyState, escalatedBadge, isMe, loading, motifBadge, openRowsLink, overdueBadge, pageHeader, person,
   stackedTable,
 } from '../lib/ui.js';
-import { meParam, refreshChrome } from '../app.js';
+import { invalidateCounts, meParam, refreshChrome } from '../app.js';
+import { subscribe } from '../lib/live.js';
 
 const PAGE_SIZE = 25;
-const REFRESH_MS = 30000;
 
 function readFilters(query) {
   return {
     status: query.get('status') === 'resolved' ? 'resolved' : 'open',
     motif: query.get('motif') ?? '',
-    assignee: query.get('assignee') ?? '',
+    // « moi » only for those who hold tasks (an auditor has none).
+    assignee: query.get('assignee') === 'moi' && !canResolve() ? '' : query.get('assignee') ?? '',
     overdue: query.get('overdue') === '1',
     ps: query.get('ps') ?? '',
     q: query.get('q') ?? '',
+    sort: SORTS.some((x) => x.value === sortValue(query.get('sort'), query.get('order'))) ? sortValue(query.get('sort'), query.get('order')) : DEFAULT_SORT,
     page: Math.max(1, Number.parseInt(query.get('page') ?? '1', 10) || 1),
   };
 }
+
+// ---- sort (GET /api/tasks sort, order) ----
+const DEFAULT_SORT = 'due:asc';
+const SORTS = [
+  { value: 'due:asc', label: 'Échéance la plus proche' },
+  { value: 'due:desc', label: 'Échéance la plus lointaine' },
+  { value: 'age:asc', label: 'Les plus récentes' },
+  { value: 'age:desc', label: 'Les plus anciennes' },
+  { value: 'motif:asc', label: 'Motif (A → Z)' },
+  { value: 'motif:desc', label: 'Motif (Z → A)' },
+];
+const sortValue = (sort, order) => `${sort || 'due'}:${order === 'desc' ? 'desc' : 'asc'}`;
 
 function filtersToUrl(f) {
   const p = new URLSearchParams();
@@ -35,6 +52,11 @@ function filtersToUrl(f) {
   if (f.overdue) p.set('overdue', '1');
   if (f.ps) p.set('ps', f.ps);
   if (f.q && !looksLikeNir(f.q)) p.set('q', f.q);
+  if (f.sort && f.sort !== DEFAULT_SORT) {
+    const [sort, order] = f.sort.split(':');
+    p.set('sort', sort);
+    if (order === 'desc') p.set('order', order);
+  }
   if (f.page > 1) p.set('page', String(f.page));
   const qs = p.toString();
   return `/console/taches${qs ? `?${qs}` : ''}`;
@@ -48,6 +70,8 @@ function apiQuery(f) {
     overdue: f.overdue && f.status === 'open' ? 'true' : undefined,
     ps: f.ps || undefined,
     q: f.q || undefined,
+    sort: f.sort.split(':')[0],
+    order: f.sort.split(':')[1],
     limit: PAGE_SIZE,
     offset: (f.page - 1) * PAGE_SIZE,
   };
@@ -98,10 +122,14 @@ export default async function inbox(ctx) {
   });
   const assigneeSelect = h('select', { id: assigneeId, class: 'input' },
     h('option', { value: '' }, 'Tout le monde'),
-    h('option', { value: 'moi' }, 'Moi'));
+    canResolve() ? h('option', { value: 'moi' }, 'Moi') : null);
   if (f.assignee && f.assignee !== 'moi') assigneeSelect.append(h('option', { value: f.assignee }, f.assignee));
   assigneeSelect.value = f.assignee;
   const overdueBox = h('input', { id: overdueId, type: 'checkbox', class: 'checkbox', checked: f.overdue, disabled: f.status !== 'open' });
+  const sortId = uid('sort');
+  const sortSelect = h('select', { id: sortId, class: 'input', onchange: () => apply({ sort: sortSelect.value, page: 1 }) },
+    SORTS.map((x) => h('option', { value: x.value }, x.label)));
+  sortSelect.value = f.sort;
 
   const filterForm = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filtres des tâches', onsubmit: (e) => { e.preventDefault(); applyInputs(); } },
     h('div', { class: 'field' }, h('span', { class: 'label', 'aria-hidden': 'true' }, 'Statut'), statusTabs),
@@ -110,6 +138,7 @@ export default async function inbox(ctx) {
     h('div', { class: 'field' }, h('label', { for: psId, class: 'label' }, 'N° PS'), psInput),
     h('div', { class: 'field' }, h('label', { for: assigneeId, class: 'label' }, 'Assignée à'), assigneeSelect),
     h('div', { class: 'field field-check' }, overdueBox, h('label', { for: overdueId }, icon('clock'), 'En retard seulement')),
+    h('div', { class: 'field' }, h('label', { for: sortId, class: 'label' }, 'Trier par'), sortSelect),
     h('div', { class: 'field field-actions' },
       h('button', { type: 'submit', class: 'btn btn-primary' }, icon('filter'), 'Filtrer'),
       h('button', { type: 'button', class: 'btn btn-link', onclick: () => apply({ motif: '', assignee: '', overdue: false, ps: '', q: '', page: 1 }, true) }, 'Réinitialiser')));
@@ -137,7 +166,10 @@ export default async function inbox(ctx) {
     history.replaceState(null, '', filtersToUrl(f));
     if (resetInputs) {
       qInput.value = f.q; psInput.value = f.ps; assigneeSelect.value = f.assignee; overdueBox.checked = f.overdue;
+      sortSelect.value = f.sort;
     }
+    selection.clear();
+    renderViews();
     overdueBox.disabled = f.status !== 'open';
     for (const b of statusTabs.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.status === f.status));
     refreshChrome();
@@ -149,7 +181,7 @@ export default async function inbox(ctx) {
   const header = pageHeader({
     title: mine ? 'Mes tâches' : 'Tâches',
     eyebrow: 'Retours gestionnaire',
-    meta: [h('span', null, 'Délai de traitement : 48 h'), updated],
+    meta: [h('span', { class: 'sla' }, `Délai de traitement : ${SETTINGS.taskSla.text}`), updated],
     // The open rows as a Trame SSTT, to fill in Excel and import back (page Trame).
     actions: [
       openRowsLink(),
@@ -158,11 +190,21 @@ export default async function inbox(ctx) {
     ],
   });
 
+  // ---- views saved by name, bulk actions ----
+  const views = h('section', { class: 'views', 'aria-label': 'Vues enregistrées' });
+  const selection = new Map(); // task id → task, of the tasks shown
+  const bulkBar = h('div', { class: 'bulk-bar', role: 'toolbar', 'aria-label': 'Actions sur la sélection', hidden: true });
+  const report = h('div', { class: 'bulk-report-host' });
+  renderViews();
+
   replace(ctx.main, h('div', { class: 'page page-inbox' },
     header, tiles,
     filterForm,
+    views,
     chips,
     announce,
+    bulkBar,
+    report,
     results));
 
   // ---- data ----
@@ -183,6 +225,7 @@ export default async function inbox(ctx) {
       // A refresh keeps the keyboard focus on the task it was on.
       const focusedTask = document.activeElement?.closest?.('tr[data-task-id]')?.dataset.taskId;
       renderResults(list);
+      renderBulkBar();
       if (focusedTask) results.querySelector(`tr[data-task-id="${CSS.escape(focusedTask)}"] a`)?.focus({ preventScroll: true });
       const text = `${plural(list.total ?? 0, 'tâche', 'tâches')}${f.motif ? ` · ${store.motifByCode.get(f.motif)?.label ?? f.motif}` : ''}`;
       if (announce.textContent !== text) announce.textContent = text;
@@ -214,8 +257,8 @@ export default async function inbox(ctx) {
     const waitingTotal = waiting.reduce((s, x) => s + x.n, 0);
     replace(tiles, 
       tile('tâches ouvertes', queue.total, 'info', 'inbox', '/console/taches'),
-      tile('en retard (plus de 48 h)', queue.overdueCount, queue.overdueCount ? 'danger' : 'success', 'clock', '/console/taches?overdue=1'),
-      tile('qui me sont assignées', mineCount, 'neutral', 'user', '/console/taches?assignee=moi'),
+      tile(`en retard (plus de ${SETTINGS.taskSla.text})`, queue.overdueCount, queue.overdueCount ? 'danger' : 'success', 'clock', '/console/taches?overdue=1'),
+      canResolve() ? tile('qui me sont assignées', mineCount, 'neutral', 'user', '/console/taches?assignee=moi') : null,
       tile('attendent une décision', waitingTotal, waitingTotal ? 'warning' : 'success', 'alert', null,
         waiting.map((x) => `${x.m.label} : ${x.n}`).join(' · ')),
     );
@@ -271,14 +314,18 @@ export default async function inbox(ctx) {
     const head = resolved
       ? ['Critère d’archivage', 'Motif', 'N° PS', 'Décision', 'Résolue par', 'Résolue']
       : ['Critère d’archivage', 'Motif', 'N° PS', 'Créée', 'Échéance', 'Assignée à'];
+    const selectable = !resolved && canResolve();
+    shown = selectable ? items : [];
+    for (const id of [...selection.keys()]) if (!shown.some((t) => t.id === id)) selection.delete(id);
     const table = stackedTable(h('table', { class: 'table table-tasks' },
       h('caption', { class: 'visually-hidden' }, caption),
-      h('thead', null, h('tr', null, head.map((label) => h('th', { scope: 'col' }, label)))),
-      h('tbody', null, items.map((t) => taskRow(t, resolved)))));
+      h('thead', null, h('tr', null, selectable ? h('th', { scope: 'col', class: 'col-select' }, selectAllBox()) : null,
+        head.map((label) => h('th', { scope: 'col' }, label)))),
+      h('tbody', null, items.map((t) => taskRow(t, resolved, selectable)))));
     results.append(h('div', { class: 'card card-table' }, h('div', { class: 'table-scroll' }, table), pagination(list)));
   }
 
-  function taskRow(t, resolved) {
+  function taskRow(t, resolved, selectable) {
     const href = `/console/taches/${encodeURIComponent(t.id)}`;
     const n = /-(\d+)$/.exec(t.id)?.[1];
     const link = h('a', { href, class: 'row-link' }, h('span', { class: 'mono strong' }, t.archiveKey),
@@ -303,12 +350,101 @@ export default async function inbox(ctx) {
         escalatedBadge(t, { compact: true }))),
         h('td', null, person(t.assignee)),
       ];
+    if (selectable) cells.unshift(h('td', { class: 'col-select' }, selectBox(t)));
     const row = h('tr', { class: ['task-row', t.overdue && t.status === 'open' && 'row-overdue', isMe(t.assignee) && 'row-mine'], dataset: { taskId: t.id } }, cells);
     row.addEventListener('click', (event) => {
-      if (event.target.closest('a, button') || getSelection()?.toString()) return;
+      if (event.target.closest('a, button, input, label, .col-select') || getSelection()?.toString()) return;
       link.click();
     });
     return row;
+  }
+
+  // ---- selection and bulk actions ----
+  let shown = [];
+  let selectAll = null;
+
+  function selectBox(t) {
+    return h('input', {
+      type: 'checkbox', class: 'checkbox select-task', checked: selection.has(t.id), 'aria-label': `Sélectionner ${t.archiveKey}`,
+      dataset: { taskId: t.id }, onchange: (event) => {
+        if (event.target.checked) selection.set(t.id, t);
+        else selection.delete(t.id);
+        renderBulkBar();
+      },
+    });
+  }
+
+  function selectAllBox() {
+    selectAll = h('input', {
+      type: 'checkbox', class: 'checkbox select-all', 'aria-label': 'Tout sélectionner', onchange: (event) => {
+        for (const t of shown) event.target.checked ? selection.set(t.id, t) : selection.delete(t.id);
+        for (const box of results.querySelectorAll('input.select-task')) box.checked = event.target.checked;
+        renderBulkBar();
+      },
+    });
+    return selectAll;
+  }
+
+  function renderBulkBar() {
+    const n = selection.size;
+    bulkBar.hidden = shown.length === 0;
+    if (selectAll) {
+      selectAll.checked = n > 0 && n === shown.length;
+      selectAll.indeterminate = n > 0 && n < shown.length;
+    }
+    replace(bulkBar,
+      h('span', { class: 'bulk-count', 'aria-live': 'polite' }, n ? `${plural(n, 'tâche sélectionnée', 'tâches sélectionnées')}` : 'Aucune tâche sélectionnée'),
+      Object.entries(BULK_ACTIONS).map(([action, a]) => h('button', {
+        type: 'button', class: ['btn', 'btn-small', action === 'close' ? 'btn-primary' : 'btn-secondary'], disabled: n === 0,
+        dataset: { bulk: action }, onclick: (event) => bulk(action, event.currentTarget),
+      }, icon(a.icon), a.label)),
+      n ? h('button', { type: 'button', class: 'btn btn-small btn-link', onclick: () => { selection.clear(); for (const box of results.querySelectorAll('input.select-task')) box.checked = false; renderBulkBar(); } }, 'Désélectionner') : null);
+  }
+
+  async function bulk(action, button) {
+    const tasks = [...selection.values()];
+    button.disabled = true;
+    try {
+      const done = await runBulk(action, tasks, ctx.signal);
+      if (!done) return;
+      for (const r of done) if (r.ok) selection.delete(r.taskId);
+      replace(report, bulkReport(action, tasks, done, () => clear(report)));
+      invalidateCounts();
+      await load(true);
+    } catch (error) {
+      if (error.name === 'AbortError') return;
+      replace(report, alertBox('danger', `${BULK_ACTIONS[action].label} : la demande a échoué`, error.message));
+    } finally {
+      renderBulkBar();
+    }
+  }
+
+  // ---- views saved by name ----
+  function renderViews() {
+    const list = savedViews();
+    const current = filtersToUrl({ ...f, page: 1 });
+    const nameId = uid('view-name');
+    const name = h('input', { id: nameId, class: 'input input-small', type: 'text', maxlength: '60', placeholder: 'ex. : A contrôler en retard', autocomplete: 'off' });
+    const form = h('form', { class: 'view-save', onsubmit: (event) => {
+      event.preventDefault();
+      const value = name.value.trim();
+      if (!value) { name.setAttribute('aria-invalid', 'true'); name.focus(); return; }
+      saveView(value, filtersToUrl({ ...f, page: 1 }).replace(/^[^?]*/, ''));
+      renderViews();
+    } }, h('label', { for: nameId, class: 'label' }, 'Nom de la vue'), name,
+    h('button', { type: 'submit', class: 'btn btn-small btn-secondary' }, icon('check'), 'Enregistrer la vue'));
+    replace(views,
+      h('span', { class: 'label' }, 'Vues'),
+      list.length
+        ? h('ul', { class: 'view-list' }, list.map((v) => {
+          const href = `/console/taches${v.query}`;
+          return h('li', { class: ['view', href === current && 'view-active'], dataset: { view: v.name } },
+            h('a', { href, class: 'view-link', 'data-force': '1', 'aria-current': href === current ? 'true' : null }, v.name),
+            h('button', { type: 'button', class: 'btn-icon view-delete', 'aria-label': `Supprimer la vue ${v.name}`, title: 'Supprimer la vue',
+              onclick: () => { deleteView(v.name); renderViews(); } }, icon('x')));
+        }))
+        : h('span', { class: 'muted small' }, 'Aucune vue enregistrée'),
+      form);
   }
 
   function actionBadge(resolution) {
@@ -334,6 +470,8 @@ export default async function inbox(ctx) {
   }
 
   await load();
-  const timer = setInterval(() => { if (document.visibilityState === 'visible') load(false); }, REFRESH_MS);
-  ctx.onCleanup(() => clearInterval(timer));
+  // Live: a task created, claimed, released, escalated or resolved anywhere re-reads the list (a burst at once).
+  let liveTimer = null;
+  ctx.onCleanup(subscribe(() => { clearTimeout(liveTimer); liveTimer = setTimeout(() => { load(false); invalidateCounts(); }, 150); }));
+  ctx.onCleanup(() => clearTimeout(liveTimer));
 }

@@ -5,7 +5,7 @@
 import { api } from '../lib/api.js';
 import { h, icon, clear, replace } from '../lib/dom.js';
 import { formatAmount, formatDate, formatDateTimeSeconds, formatRelative } from '../lib/format.js';
-import { ACTIONS, ANALYSIS_STEPS, INVOICE_STATUSES, TIMELINE_KINDS, TASK_STATUSES, contentErrorLabel, missingDetailLabel } from '../lib/labels.js';
+import { ACTIONS, ANALYSIS_STEPS, INVOICE_STATUSES, SETTINGS, TIMELINE_KINDS, TASK_STATUSES, contentErrorLabel, missingDetailLabel } from '../lib/labels.js';
 import { motifLabel, store } from '../lib/store.js';
 import {
   alertBox, badge, card, emptyState, invoiceStatusBadge, keyValues, motifBadge, overdueBadge, pageHeader, person, routeBadge,
@@ -13,6 +13,8 @@ import {
 } from '../lib/ui.js';
 
 const FINAL = new Set(['paid', 'replied', 'closed']);
+/** Who may export a history (encrypted or decoded) and open the Temporal UI: api/routes/invoices.ts, temporal-ui.ts. */
+const HISTORY_READERS = new Set(['manager', 'auditor', 'admin']);
 const POLL_MS = 2500;
 
 export default async function invoicePage(ctx) {
@@ -84,7 +86,8 @@ export default async function invoicePage(ctx) {
             : h('span', { class: 'mono' }, inv.batchId)) : null,
           h('span', { class: 'mono muted small' }, inv.workflowId),
         ],
-        actions: [following ? h('span', { class: 'live' }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), 'Suivi en direct') : null],
+        actions: [following ? h('span', { class: 'live' }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), 'Suivi en direct') : null,
+          ...historyActions(inv)],
       }),
       progress(inv),
       h('div', { class: 'invoice-grid' },
@@ -96,6 +99,25 @@ export default async function invoicePage(ctx) {
           outputsCard(inv),
           tasksCard(tasks),
           claim ? invoiceFacts(claim) : null)),
+    ];
+  }
+
+  /**
+   * For those who may read histories (GET /api/invoices/:id/history: managers, auditors, admins): the workflow's
+   * history as downloads, encrypted as stored or decrypted (both audited by the API), and the workflow in the
+   * Temporal UI (served under /temporal/ for the same roles).
+   */
+  function historyActions(inv) {
+    if (!HISTORY_READERS.has(store.session?.role)) return [];
+    const history = `${path}/history`;
+    return [
+      h('a', { class: 'btn btn-secondary btn-small', href: history, download: `${inv.workflowId}.json`, id: 'export-history' },
+        icon('file'), 'Exporter l’historique'),
+      h('a', { class: 'btn btn-secondary btn-small', href: `${history}?decoded=true`, download: `${inv.workflowId}.decoded.json`, id: 'export-history-decoded',
+        title: 'Données personnelles en clair : cet export est enregistré dans le journal des accès' }, icon('eye'), 'Exporter l’historique déchiffré'),
+      h('a', { class: 'btn btn-secondary btn-small', id: 'open-temporal', target: '_blank', rel: 'noopener',
+        href: `/temporal/namespaces/${encodeURIComponent(SETTINGS.temporalNamespace)}/workflows/${encodeURIComponent(inv.workflowId)}` },
+      icon('flow'), 'Ouvrir dans Temporal'),
     ];
   }
 

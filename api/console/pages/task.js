@@ -12,6 +12,7 @@ import {
   pageHeader, person, roleLabel, routeBadge, setBusy, taskStatusBadge, timeEl, toast, traceView,
 } from '../lib/ui.js';
 import { invalidateCounts } from '../app.js';
+import { subscribe } from '../lib/live.js';
 
 export default async function taskPage(ctx) {
   const id = ctx.params.id;
@@ -405,4 +406,9 @@ export default async function taskPage(ctx) {
   }
 
   draw();
+  // Live: another person's action on this task (or a break in the stream) redraws it; one's own actions reload already,
+  // except a resolution the workflow applies after answering (202).
+  ctx.onCleanup(subscribe((change) => {
+    if (change.kind === 'resync' || (change.taskId === id && (change.kind === 'resolved' || !isMe(change.actor)))) reload().catch(() => undefined);
+  }));
 }
