@@ -20,6 +20,8 @@ import { apiLoggerOptions } from './logging.js';
 import { auditRoutes } from './routes/audit.js';
 import { batchRoutes } from './routes/batches.js';
 import { codecRoutes } from './routes/codec.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { DEFAULT_TASK_SLA_MS } from '../activities/index.js';
 import { temporalUiRoutes } from './routes/temporal-ui.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -203,6 +205,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // Under a prefix: its CORS preflight route is /codec/*, nothing else.
   await app.register(codecRoutes, { prefix: '/codec', uiOrigins: deps.trustedOrigins ?? [] });
   await app.register(auditRoutes);
+  await app.register(dashboardRoutes, { slaMs: app.settings.taskSlaMs ?? DEFAULT_TASK_SLA_MS });
   if (deps.temporalUiUrl) await app.register(temporalUiRoutes, { upstream: deps.temporalUiUrl });
   await app.register(consoleRoutes);
   app.get('/', { schema: { hide: true }, config: { public: true } }, async (_request, reply) => reply.redirect('/console/'));

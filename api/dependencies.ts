@@ -62,7 +62,7 @@ export interface AppDependencies extends Repositories {
   taskQueue: string;
   /** Deadline of each Temporal call made for a request (ms; default TEMPORAL_TIMEOUT_MS, api/deadlines.ts). */
   temporalTimeoutMs?: number;
-  /** The managers' SLA the workers apply (TASK_SLA; default 48 h): the console words deadlines with it. */
+  /** The managers' SLA the workers apply (TASK_SLA; default 48 h): the console words deadlines with it; the dashboard's service level. */
   taskSlaMs?: number;
   /** The Temporal namespace of the workflows (TEMPORAL_NAMESPACE): the console's links to the Temporal UI. */
   temporalNamespace?: string;

@@ -53,7 +53,8 @@ export const DEFAULT_PGLITE_DIR = join(DEFAULT_DATA_DIR, 'pglite');
 /** Any constant: serialises concurrent migrators (API and worker replicas starting together). */
 const MIGRATION_LOCK = 7_346_110_512;
 
-function rowsOf(result: unknown): Row[] {
+/** The rows of a raw query's result, whatever the driver (postgres.js: an array; PGlite: `{ rows }`). */
+export function rowsOf(result: unknown): Row[] {
   if (Array.isArray(result)) return [...result] as Row[];
   return ((result as { rows?: Row[] }).rows ?? []) as Row[];
 }

@@ -117,7 +117,7 @@ export function createInvoiceRepository(db: Database) {
     },
 
     async recordStatus(archiveKey: string, status: InvoiceStatus): Promise<void> {
-      await db.update(invoices).set({ status, updatedAt: sql`now()` }).where(eq(invoices.archiveKey, archiveKey));
+      await db.update(invoices).set({ status, ...decidedAt(status), updatedAt: sql`now()` }).where(eq(invoices.archiveKey, archiveKey));
     },
 
     /** The e-mail that carried these claims' replies (idempotent). */
@@ -258,8 +258,17 @@ function decisionColumns(input: DecisionRecord) {
     decision: input.decision,
     ...(input.calculatedAmount !== undefined ? { calculatedAmount: input.calculatedAmount, calculatedRc: input.calculatedRc ?? null } : {}),
     ...(input.replyBy ? { replyBy: input.replyBy } : {}),
+    ...decidedAt(input.status),
     updatedAt: sql`now()`,
   };
+}
+
+/** The statuses of a decided claim (paid, answered, closed): not `analyzing`, not waiting for a manager. */
+export const DECIDED_STATUSES: readonly InvoiceStatus[] = ['paid', 'awaiting_reply', 'replied', 'closed'];
+
+/** `decided_at`, set the first time the claim reaches a decided status (kept after: a reply refused and re-routed). */
+function decidedAt(status: InvoiceStatus) {
+  return DECIDED_STATUSES.includes(status) ? { decidedAt: sql`coalesce(${invoices.decidedAt}, now())` } : {};
 }
 
 function receivedRow(input: { archiveKey: string; workflowId: string; invoice: Invoice; receivedOn: IsoDate; batchId?: string | null }) {

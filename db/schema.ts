@@ -205,11 +205,19 @@ export const invoices = pgTable(
     adopted: boolean('adopted').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * When the claim was first decided: paid, answered (reply to the PS) or closed — a manager's decision included,
+     * never the routing to a manager itself (db/invoices.ts). The dashboard's « reçue → décision » time.
+     */
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
   },
   (t) => [
     index('invoices_batch_idx').on(t.batchId),
     index('invoices_status_idx').on(t.status),
     index('invoices_practitioner_idx').on(t.practitionerNumber),
+    // The dashboard's periods (db/dashboard.ts): claims received, claims decided.
+    index('invoices_created_at_idx').on(t.createdAt),
+    index('invoices_decided_at_idx').on(t.decidedAt),
   ],
 );
 
@@ -243,6 +251,10 @@ export const managerTasks = pgTable(
     index('manager_tasks_status_idx').on(t.status, t.dueAt),
     index('manager_tasks_archive_key_idx').on(t.archiveKey),
     index('manager_tasks_motif_idx').on(t.motif),
+    // The dashboard's periods (db/dashboard.ts): tasks created, resolved, escalated.
+    index('manager_tasks_created_at_idx').on(t.createdAt),
+    index('manager_tasks_resolved_at_idx').on(t.resolvedAt),
+    index('manager_tasks_escalated_at_idx').on(t.escalatedAt),
   ],
 );
 

@@ -71,7 +71,7 @@ async function checkPage(name: string, options: { chrome?: boolean; fullPage?: b
     await reachable(`${name} « Se déconnecter »`, page.getByRole('button', { name: 'Se déconnecter' }));
     const links = page.locator('#nav-list a');
     const labels = await page.locator('#nav-list .nav-label').allTextContents();
-    expect(labels).toEqual(['Tâches', 'Mes tâches', 'Factures', 'E-mails', 'Lots']);
+    expect(labels).toEqual(['Tâches', 'Mes tâches', 'Factures', 'E-mails', 'Lots', 'Tableau de bord']);
     const cut = await page.locator('#nav-list .nav-label').evaluateAll((els) => els.filter((el) => el.scrollWidth > el.clientWidth).map((el) => el.textContent));
     expect(cut, `${name}: menu labels cut short`).toEqual([]);
     for (let i = 0; i < labels.length; i++) await reachable(`${name} menu « ${labels[i]} »`, links.nth(i));

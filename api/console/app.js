@@ -25,6 +25,7 @@ const ROUTES = [
   // Reached from the inbox (« Importer une Trame ») and a batch's page: part of the managers' tasks.
   { pattern: /^\/console\/trame\/?$/, page: 'trame', nav: 'tasks' },
   { pattern: /^\/console\/acces\/?$/, page: 'access', nav: 'access' },
+  { pattern: /^\/console\/tableau-de-bord\/?$/, page: 'dashboard', nav: 'dashboard' },
 ];
 
 /** The audit log (GET /api/audit): admins and auditors. */
@@ -161,6 +162,7 @@ function renderChrome(route, url) {
     navItem('invoices', '/console/factures', 'Factures', 'file', active),
     store.features.outbox ? navItem('outbox', '/console/emails', 'E-mails', 'mail', active) : null,
     store.features.batches ? navItem('batches', '/console/lots', 'Lots', 'layers', active) : null,
+    ['manager', 'auditor', 'admin'].includes(store.session.role) ? navItem('dashboard', '/console/tableau-de-bord', 'Tableau de bord', 'chart', active) : null,
     canReadAudit() ? navItem('access', '/console/acces', 'Accès', 'lock', active) : null,
   );
   const s = store.session;

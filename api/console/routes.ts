@@ -6,7 +6,9 @@
 //
 // Register it at the root, without a prefix: `await app.register(consoleRoutes)`.
 
-import { extname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
@@ -49,6 +51,14 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 const CONSOLE_PREFIX = '/console';
+
+/**
+ * Libraries the console loads from node_modules, served from this origin (no CDN: `script-src 'self'`), at
+ * /console/vendor/<name>: Chart.js's UMD build (the dashboard's charts; it defines `window.Chart`).
+ */
+export const VENDOR_FILES: Record<string, string> = {
+  'chart.umd.min.js': join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'),
+};
 const DeepLink = Type.Object({ '*': Type.String({ maxLength: 500 }) });
 
 /** Whether a path under /console/ names a file the console serves (one of its extensions, no dotfile). */
@@ -79,6 +89,12 @@ export const consoleRoutes: FastifyPluginAsync = async (app) => {
         reply.headers(SECURITY_HEADERS);
       },
     });
+
+    for (const [name, path] of Object.entries(VENDOR_FILES)) {
+      const content = await readFile(path);
+      console.get(`/vendor/${name}`, { schema: { hide: true } }, async (_request, reply) =>
+        reply.headers(SECURITY_HEADERS).type('application/javascript; charset=utf-8').send(content));
+    }
 
     const index = (reply: FastifyReply) =>
       reply.headers(SECURITY_HEADERS).type('text/html; charset=utf-8').sendFile('index.html', CONSOLE_ROOT, { cacheControl: false });

@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AUDIT_ACTIONS, type AuditEntry } from '../../db/audit.js';
 import { actorOf } from '../auth.js';
+import { csvCell } from '../csv.js';
 import { Download, ErrorBody } from '../schemas.js';
 
 const Instant = Type.String({ format: 'date-time', description: 'ISO 8601 instant' });
@@ -32,12 +33,6 @@ const Entry = Type.Object({
 const AuditPage = Type.Object({ entries: Type.Array(Entry), next: Type.Union([Type.Integer(), Type.Null()]) });
 
 const CSV_COLUMNS = ['id', 'at', 'actorKeyId', 'actorName', 'actorRole', 'action', 'target', 'details', 'ip'] as const;
-function csvCell(value: unknown): string {
-  const text = value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
-  // A cell starting with = + - @ is a formula in a spreadsheet: neutralised.
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\n\r;]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
 const csvLine = (entry: AuditEntry) => CSV_COLUMNS.map((c) => csvCell(entry[c])).join(',');
 
 export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
