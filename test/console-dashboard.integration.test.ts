@@ -8,7 +8,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumForTests, logIn, openBrowser, PHONE_VIEWPORT, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
+import { chromiumForTests, logIn, openBrowser, PHONE_VIEWPORT, readCase, startConsoleStack, type Browsing, type ConsoleStack, closeAll } from './console-stack.js';
 import type { Page } from 'playwright-core';
 import type { CaseFile } from '../rules/types.js';
 
@@ -43,10 +43,7 @@ beforeAll(async () => {
   b = await openBrowser();
 }, 240_000);
 
-afterAll(async () => {
-  await b?.close();
-  await stack?.close();
-}, 60_000);
+afterAll(() => closeAll(b, stack), 60_000);
 
 /** The period the page asked for, read from its « Exporter CSV » links. */
 async function pagePeriod(page: Page): Promise<{ from: string; to: string }> {

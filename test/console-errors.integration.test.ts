@@ -7,7 +7,7 @@
 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTEFACTS, chromiumForTests, logIn, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
+import { ARTEFACTS, chromiumForTests, logIn, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack, closeAll } from './console-stack.js';
 
 const CASE_FILE = 'examples/cases/a_controler.json';
 const ARCHIVE_KEY = '9460000001';
@@ -22,10 +22,7 @@ beforeAll(async () => {
   b = await openBrowser();
 }, 180_000);
 
-afterAll(async () => {
-  await b?.close();
-  await stack?.close();
-}, 60_000);
+afterAll(() => closeAll(b, stack), 60_000);
 
 /** No English sentence of the API's old messages. */
 const ENGLISH = /\b(not found|is claimed by|already resolved|Invalid request|Forbidden|No route)\b/i;

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ARTEFACTS, VIEWPORT, chromiumForTests, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
+import { ARTEFACTS, VIEWPORT, chromiumForTests, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack, closeAll } from './console-stack.js';
 
 const CASE_FILE = 'examples/cases/a_controler.json';
 const LIVE_WITHIN_MS = 2000;
@@ -29,11 +29,7 @@ beforeAll(async () => {
   other = await b.browser.newContext({ viewport: VIEWPORT, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
 }, 180_000);
 
-afterAll(async () => {
-  await other?.close();
-  await b?.close();
-  await stack?.close();
-}, 60_000);
+afterAll(() => closeAll(other, b, stack), 60_000);
 
 async function login(page: Page, key: string, name: string): Promise<void> {
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));

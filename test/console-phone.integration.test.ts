@@ -8,8 +8,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  chromiumForTests, openBrowser, PHONE_VIEWPORT, readCase, startConsoleStack, type Browsing, type ConsoleStack,
-} from './console-stack.js';
+  chromiumForTests, openBrowser, PHONE_VIEWPORT, readCase, startConsoleStack, type Browsing, type ConsoleStack, closeAll } from './console-stack.js';
 import type { CaseFile } from '../rules/types.js';
 
 const CASE_FILE = 'examples/cases/a_controler.json';
@@ -42,10 +41,7 @@ beforeAll(async () => {
   b = await openBrowser({ phone: true });
 }, 240_000);
 
-afterAll(async () => {
-  await b?.close();
-  await stack?.close();
-}, 60_000);
+afterAll(() => closeAll(b, stack), 60_000);
 
 /** Fits the screen: the page never scrolls sideways. */
 async function pageWidth(): Promise<number> {

@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseWith } from '../rules/testing/cases.js';
-import { chromiumAvailable, openBrowser, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
+import { chromiumAvailable, openBrowser, startConsoleStack, type Browsing, type ConsoleStack, closeAll } from './console-stack.js';
 import { startFakeResend, type FakeResend } from './fake-resend.js';
 
 const chromium = chromiumAvailable();
@@ -32,11 +32,7 @@ beforeAll(async () => {
   await b.page.getByRole('heading', { level: 1 }).first().waitFor();
 }, 180_000);
 
-afterAll(async () => {
-  await b?.close();
-  await stack?.close();
-  await resend?.close();
-}, 60_000);
+afterAll(() => closeAll(b, stack, resend), 60_000);
 
 describe.skipIf(!chromium)('refused e-mails in the console', () => {
   it('a task handed back because the PS address was refused says so, with the provider\'s reason', async () => {

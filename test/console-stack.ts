@@ -198,3 +198,8 @@ export async function logIn(b: Browsing, base: string, key: string): Promise<voi
   await b.page.getByLabel('Clé d’accès').fill(key);
   await b.page.getByRole('button', { name: 'Se connecter' }).click();
 }
+
+/** Closes what a test file opened, in order (its browser before its stack), skipping what was never opened. */
+export async function closeAll(...opened: ({ close(): Promise<unknown> } | undefined)[]): Promise<void> {
+  for (const thing of opened) await thing?.close();
+}

@@ -14,8 +14,7 @@ import { readTrame } from '../activities/trame/read.js';
 import { MAIN_SHEET, TRAME_COLUMNS } from '../activities/trame/write.js';
 import type { CaseFile } from '../rules/types.js';
 import {
-  chromiumForTests, openBrowser, PHONE_VIEWPORT, readCase, startConsoleStack, VIEWPORT, type Browsing, type ConsoleStack,
-} from './console-stack.js';
+  chromiumForTests, openBrowser, PHONE_VIEWPORT, readCase, startConsoleStack, VIEWPORT, type Browsing, type ConsoleStack, closeAll } from './console-stack.js';
 
 const chromium = chromiumForTests();
 
@@ -80,10 +79,7 @@ beforeAll(async () => {
   await b.page.locator('.table-tasks, .empty').first().waitFor();
 }, 240_000);
 
-afterAll(async () => {
-  await b?.close();
-  await stack?.close();
-}, 60_000);
+afterAll(() => closeAll(b, stack), 60_000);
 
 /** Clicks what downloads a file; its name and content. */
 async function downloaded(page: Page, click: () => Promise<void>): Promise<{ name: string; content: Buffer }> {

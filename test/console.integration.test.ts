@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { chromiumForTests, logIn, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack } from './console-stack.js';
+import { chromiumForTests, logIn, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack, closeAll } from './console-stack.js';
 import type { CaseFile } from '../rules/types.js';
 
 const CASE_FILE = 'examples/cases/a_controler.json';
@@ -30,10 +30,7 @@ beforeAll(async () => {
   b = await openBrowser();
 }, 180_000);
 
-afterAll(async () => {
-  await b?.close();
-  await stack?.close();
-}, 60_000);
+afterAll(() => closeAll(b, stack), 60_000);
 
 /** Logs in from a fresh session (whatever the previous test left). */
 const login = (_page: Page, key: string) => logIn(b, stack.base, key);
