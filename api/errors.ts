@@ -126,17 +126,17 @@ export const DATABASE_UNAVAILABLE = 'La base de données est indisponible : la d
 export const INTERNAL_ERROR = 'Erreur interne : la demande n\'a pas abouti (l\'erreur est enregistrée dans le journal du serveur)';
 
 /** fastify's own 4xx, by their code: in French, with a code of ours. */
-const FRAMEWORK_ERRORS: Readonly<Record<string, { code: string; detail: (message: string) => string }>> = {
+const FRAMEWORK_ERRORS: Readonly<Record<string, { code: string; detail: string }>> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     code: 'unsupported_media_type',
-    detail: () => 'Type de contenu non pris en charge : envoyez application/json (ou le type que l\'opération documente)',
+    detail: 'Type de contenu non pris en charge : envoyez application/json (ou le type que l\'opération documente)',
   },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'invalid_request', detail: () => 'Requête invalide : Content-Length ne correspond pas au corps' },
-  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', detail: () => 'Requête trop volumineuse : le corps dépasse la taille admise' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'invalid_json', detail: () => 'JSON invalide : le corps est vide alors que Content-Type est application/json' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', detail: () => 'JSON invalide : le corps n\'a pas pu être lu' },
-  FST_ERR_BAD_URL: { code: 'invalid_request', detail: () => 'Requête invalide : l\'adresse est mal formée' },
-  FST_ERR_ASYNC_CONSTRAINT: { code: 'invalid_request', detail: () => 'Requête invalide' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'invalid_request', detail: 'Requête invalide : Content-Length ne correspond pas au corps' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', detail: 'Requête trop volumineuse : le corps dépasse la taille admise' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'invalid_json', detail: 'JSON invalide : le corps est vide alors que Content-Type est application/json' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', detail: 'JSON invalide : le corps n\'a pas pu être lu' },
+  FST_ERR_BAD_URL: { code: 'invalid_request', detail: 'Requête invalide : l\'adresse est mal formée' },
+  FST_ERR_ASYNC_CONSTRAINT: { code: 'invalid_request', detail: 'Requête invalide' },
 };
 
 /** fastify's own 4xx (malformed JSON, unsupported media type, body too large…): not an AppError, a `statusCode`. */
@@ -145,8 +145,8 @@ function frameworkClientError(err: unknown): { statusCode: number; message: stri
   if (!e || err instanceof AppError || typeof e.statusCode !== 'number' || e.statusCode < 400 || e.statusCode >= 500) return null;
   const code = typeof e.code === 'string' ? e.code : undefined;
   const known = code ? FRAMEWORK_ERRORS[code] : undefined;
-  // JSON.parse's own message names the position of the fault: kept after the French.
-  if (known) return { statusCode: e.statusCode, message: known.detail(String(e.message)), code: known.code };
+  if (known) return { statusCode: e.statusCode, message: known.detail, code: known.code };
+  // The JSON parser's own error: its message names the position of the fault, kept after the French.
   if (e instanceof SyntaxError) return { statusCode: 400, message: `JSON invalide : ${String(e.message)}`, code: 'invalid_json' };
   return { statusCode: e.statusCode, message: String(e.message), code };
 }
