@@ -39,7 +39,7 @@ export type { AppDependencies } from './dependencies.js';
 const bodyValidator = createValidator();
 const queryValidator = createValidator({ coerce: true });
 
-const PERCENT_ENCODING = 'must be valid percent-encoding (UTF-8)';
+const PERCENT_ENCODING = 'doit être un encodage-pourcent valide (UTF-8)';
 
 function decodeComponent(raw: string): string | null {
   try {
@@ -57,7 +57,7 @@ function malformedQuery(url: string): FieldError[] {
   for (const pair of url.slice(start + 1).split('&')) {
     const eq = pair.indexOf('=');
     const name = decodeComponent(eq < 0 ? pair : pair.slice(0, eq));
-    if (name === null) errors.push({ path: 'query', message: 'must have parameter names in valid percent-encoding (UTF-8)' });
+    if (name === null) errors.push({ path: 'query', message: 'doit avoir des noms de paramètres en encodage-pourcent valide (UTF-8)' });
     else if (eq >= 0 && decodeComponent(pair.slice(eq + 1)) === null) {
       errors.push({ path: textProblem(name) ? 'query' : `query.${name}`, message: PERCENT_ENCODING });
     }

@@ -352,7 +352,7 @@ describe('/api/keys (admin only)', () => {
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
     }
     const res = await app.inject({ method: 'POST', url: '/api/keys', headers: bearer(key.admin), payload: { role: 'root', name: 'x' } });
-    expect(res.json().message).toMatch(/role must be one of submitter, manager, auditor, admin/);
+    expect(res.json().message).toMatch(/role doit être l'une des valeurs submitter, manager, auditor, admin/);
   });
 });
 

@@ -90,9 +90,9 @@ describe('toHttpError', () => {
     });
     // A code without a title of its own: the status's.
     expect(new HttpError(410, 'x').body()).toMatchObject({ type: '/problems/http_410', title: 'N\'existe plus', code: 'http_410' });
-    const invalid = badRequest([{ path: 'invoice.archiveKey', message: 'is required' }]).body();
-    expect(invalid).toMatchObject({ status: 400, code: 'invalid_request', title: 'Requête invalide', errors: [{ path: 'invoice.archiveKey', message: 'is required' }] });
-    expect(invalid.detail).toBe('Requête invalide : invoice.archiveKey is required');
+    const invalid = badRequest([{ path: 'invoice.archiveKey', message: 'est obligatoire' }]).body();
+    expect(invalid).toMatchObject({ status: 400, code: 'invalid_request', title: 'Requête invalide', errors: [{ path: 'invoice.archiveKey', message: 'est obligatoire' }] });
+    expect(invalid.detail).toBe('Requête invalide : invoice.archiveKey est obligatoire');
     for (const code of Object.keys(PROBLEM_TITLES)) expect(PROBLEM_TITLES[code]).toMatch(/^[A-ZÀ-Ý][^.]*$/);
   });
 });

@@ -113,7 +113,7 @@ describe('POST /api/invoices: a bad character in any string → 400 naming the f
     const body = validBody();
     body.invoice.beneficiary.lastName = 'L'.repeat(900_000);
     const refused = await expectRefused('POST', '/api/invoices', 'invoice.beneficiary.lastName', { json: body });
-    expect(refused.errors[0].message).toBe('must be a text of at most 100 characters');
+    expect(refused.errors[0].message).toBe("doit être un texte d'au plus 100 caractères");
   });
 
   it('1e999 (Infinity once parsed) in each amount → 400 naming it', async () => {

@@ -59,9 +59,11 @@ export function todayInFrance(now = new Date()): IsoDate {
   return dayInFrance(now);
 }
 
+const DIFFERS = 'diffère de la réclamation déjà reçue';
+
 /** A 409 naming the fields (or invoices) that differ: nothing was changed. */
-function conflict(message: string, paths: string[], why: string): HttpError {
-  return new HttpError(409, message, paths.map((path) => ({ path, message: why })));
+function conflict(message: string, paths: string[], why: string, code: string): HttpError {
+  return new HttpError(409, message, paths.map((path) => ({ path, message: why })), { code });
 }
 
 export function createInvoiceService(deps: { client: Client; db: Database; taskQueue: string; temporalTimeoutMs?: number }) {
@@ -107,9 +109,9 @@ export function createInvoiceService(deps: { client: Client; db: Database; taskQ
       return leftOut.has(invoice.archiveKey) ? [] : [`invoices[${i}]`];
     });
     if (others.length > 0) {
-      const what = batch.status === 'open' ? `append them with POST /api/batches/${batchId}/invoices` : `it is ${batch.status === 'closed' ? 'closed' : 'complete'}`;
-      throw conflict(`Batch ${batchId} exists with other invoices: ${others.length} of these are not in it as sent (${what})`, others,
-        'is not in the batch as sent (another critère d\'archivage, or another content)');
+      const what = batch.status === 'open' ? `ajoutez-les par POST /api/batches/${batchId}/invoices` : `il est ${batch.status === 'closed' ? 'clos' : 'complet'}`;
+      throw conflict(`Le lot ${batchId} existe avec d'autres factures : ${others.length} de celles-ci n'y sont pas telles qu'envoyées (${what})`, others,
+        'n\'est pas dans le lot tel qu\'envoyé (autre critère d\'archivage, ou autre contenu)', 'batch_conflict');
     }
   }
 
@@ -125,7 +127,7 @@ export function createInvoiceService(deps: { client: Client; db: Database; taskQ
         const answer = await this.appendToBatch(batchId, [invoice]);
         if (answer.conflicts.length > 0) {
           const c = answer.conflicts[0]!;
-          throw conflict(`Claim ${invoice.archiveKey}: ${c.reason}`, c.fields ?? ['invoice.archiveKey'], 'differs from the claim already submitted');
+          throw conflict(`La réclamation ${invoice.archiveKey} : ${c.reason}`, c.fields ?? ['invoice.archiveKey'], DIFFERS, 'claim_conflict');
         }
         return answer.invoices[0]!;
       }
@@ -138,8 +140,8 @@ export function createInvoiceService(deps: { client: Client; db: Database; taskQ
         const fields = differingFields(row.invoice, invoice, 'invoice');
         if (receivedOn && receivedOn !== row.receivedOn) fields.push('receivedOn');
         if (fields.length > 0) {
-          throw conflict(`Claim ${archiveKey} was already submitted with other values (${fields.join(', ')}): the first submission stands`,
-            fields, 'differs from the claim already submitted');
+          throw conflict(`La réclamation ${archiveKey} a déjà été reçue avec d'autres valeurs (${fields.join(', ')}) : la première soumission fait foi`,
+            fields, DIFFERS, 'claim_conflict');
         }
         // Finished for good (the row says so), or started by its batch: nothing to start.
         if (FINAL_STATUSES.includes(row.status) || row.batchId) return { id: archiveKey, workflowId, status: row.status, duplicate: true };
@@ -174,7 +176,7 @@ export function createInvoiceService(deps: { client: Client; db: Database; taskQ
     async completeBatch(batchId: string): Promise<BatchAnswer> {
       const batch = await batches.get(batchId);
       if (!batch) throw notFound(`Le lot ${batchId}`);
-      if (batch.invoiceCount === 0) throw new HttpError(409, `Batch ${batchId} has no invoice: append them before closing it`);
+      if (batch.invoiceCount === 0) throw new HttpError(409, `Le lot ${batchId} n'a aucune facture : ajoutez-les avant de le clore`, undefined, { code: 'batch_empty' });
       await batches.complete(batchId);
       await startIfComplete(batchId);
       return batchAnswer(batchId, [], null);

@@ -10,16 +10,16 @@ export const MAX_OFFSET = 1_000_000;
 
 /** `limit` of a list: 1 to `max`, 50 when absent. */
 export const limitSchema = (max: number) =>
-  Type.Optional({ ...Type.Integer({ minimum: 1, maximum: max, default: 50 }), errorMessage: `must be an integer from 1 to ${max}` });
+  Type.Optional({ ...Type.Integer({ minimum: 1, maximum: max, default: 50 }), errorMessage: `doit être un entier de 1 à ${max}` });
 /** `offset` of a list: 0 to MAX_OFFSET. */
 export const OffsetSchema = Type.Optional({
   ...Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0, description: `At most ${MAX_OFFSET}` }),
-  errorMessage: `must be an integer from 0 to ${MAX_OFFSET}`,
+  errorMessage: `doit être un entier de 0 à ${MAX_OFFSET}`,
 });
 /** A batch id given as a filter (any text a batch id could be). */
 export const BatchFilterSchema = Type.Optional(Type.String({ maxLength: 64 }));
 
-export const BatchIdSchema = { ...Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }), errorMessage: 'must be 1–64 letters, digits, dots, dashes or underscores' };
+export const BatchIdSchema = { ...Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }), errorMessage: 'doit comporter 1 à 64 lettres, chiffres, points, tirets ou soulignés' };
 
 export const SubmitInvoiceBody = Type.Object({
   invoice: InvoiceSchema,
@@ -31,7 +31,7 @@ export const SubmitInvoiceBody = Type.Object({
 export const BATCH_PAGE_MAX = 5000;
 const BatchInvoices = {
   ...Type.Array(InvoiceSchema, { minItems: 1, maxItems: BATCH_PAGE_MAX }),
-  errorMessage: `must be a list of 1 to ${BATCH_PAGE_MAX} invoices (send more in pages: POST /api/batches/{id}/invoices)`,
+  errorMessage: `doit être une liste de 1 à ${BATCH_PAGE_MAX} factures (au-delà, par pages : POST /api/batches/{id}/invoices)`,
 };
 
 export const SubmitBatchBody = Type.Object({
@@ -117,9 +117,9 @@ export const InvoiceList = Type.Object({
 });
 
 export const InvoiceListQuery = Type.Object({
-  status: Type.Optional({ ...Type.Union(INVOICE_STATUSES.map((s) => Type.Literal(s))), errorMessage: `must be one of ${INVOICE_STATUSES.join(', ')}` }),
-  motif: Type.Optional({ ...Type.Union(MOTIF_CODES.map((s) => Type.Literal(s))), errorMessage: 'must be a motif code (see /api/motifs)' }),
-  ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'must be 9 digits (N° PS)' }),
+  status: Type.Optional({ ...Type.Union(INVOICE_STATUSES.map((s) => Type.Literal(s))), errorMessage: `doit être l'une des valeurs ${INVOICE_STATUSES.join(', ')}` }),
+  motif: Type.Optional({ ...Type.Union(MOTIF_CODES.map((s) => Type.Literal(s))), errorMessage: 'doit être un code motif (voir /api/motifs)' }),
+  ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'doit comporter 9 chiffres (N° PS)' }),
   batchId: BatchFilterSchema,
   q: Type.Optional(Type.String({ maxLength: 20, description: "Critère d'archivage, NIR or N° PS (or its start)" })),
   limit: limitSchema(500),
@@ -127,5 +127,5 @@ export const InvoiceListQuery = Type.Object({
 });
 
 export const IdParams = Type.Object({
-  id: { ...Type.String({ pattern: '^[0-9]{10}$' }), errorMessage: "must be a critère d'archivage (10 digits)" },
+  id: { ...Type.String({ pattern: '^[0-9]{10}$' }), errorMessage: "doit être un critère d'archivage (10 chiffres)" },
 });

@@ -47,8 +47,8 @@ describe('npm run analyze', () => {
     const r = await analyze(file('ok.json', baseCase()), file('bad.json', bad), file('broken.json', '{"receivedOn":'));
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('invoice.archiveKey: must be 10 digits');
-    expect(r.stderr).toContain('invoice.beneficiary.nir: must be 13 characters');
+    expect(r.stderr).toContain('invoice.archiveKey: doit comporter 10 chiffres');
+    expect(r.stderr).toContain('invoice.beneficiary.nir: doit comporter 13 caractères');
     expect(r.stderr).toMatch(/broken\.json: invalid JSON/);
   }, 60_000);
 

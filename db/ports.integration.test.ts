@@ -331,22 +331,22 @@ describe('seeding', () => {
     expect(error).toBeInstanceOf(ReferenceValidationError);
     const issues = (error as ReferenceValidationError).issues;
     expect(issues).toEqual([
-      'practitioners[1].number: must be 9 digits (N° PS)',
-      'practitioners[2].headerEmail: must be an e-mail address',
-      'beneficiaries[1].nir: must be 13 characters without key: digits, 2A or 2B allowed at positions 6-7 (NIR)',
-      'beneficiaries[1].lastName: must be a text of 1 to 100 characters',
-      'beneficiaries[1].birthRank: must be an integer ≥ 1 (rang de naissance)',
-      'beneficiaries[2].birthDate: must be a date written YYYY-MM-DD',
-      'beneficiaries[2].cards[0].start: must be a date written YYYY-MM-DD',
-      'beneficiaries[2].cards[0].columns.TRA: must be a rate ≥ 0 (in percent)',
-      'beneficiaries[2].cards[1].insurer: is required',
-      'beneficiaries[2].cards[1].end: must not be before start',
-      'beneficiaries[2].contractRights[0].start: is required',
-      'agica[0].state: is required',
-      'payments[0].acts[0].date: is required',
-      'payments[2].acts: is required',
-      'catalogue[0].unitPrice: must be a number ≥ 0',
-      'catalogue[1]: must be object',
+      'practitioners[1].number: doit comporter 9 chiffres (N° PS)',
+      'practitioners[2].headerEmail: doit être une adresse e-mail',
+      'beneficiaries[1].nir: doit comporter 13 caractères sans clé : des chiffres, 2A ou 2B admis en positions 6-7 (NIR)',
+      'beneficiaries[1].lastName: doit être un texte de 1 à 100 caractères',
+      'beneficiaries[1].birthRank: doit être un entier ≥ 1 (rang de naissance)',
+      'beneficiaries[2].birthDate: doit être une date écrite AAAA-MM-JJ',
+      'beneficiaries[2].cards[0].start: doit être une date écrite AAAA-MM-JJ',
+      'beneficiaries[2].cards[0].columns.TRA: doit être un taux ≥ 0 (en pourcentage)',
+      'beneficiaries[2].cards[1].insurer: est obligatoire',
+      'beneficiaries[2].cards[1].end: ne doit pas précéder start',
+      'beneficiaries[2].contractRights[0].start: est obligatoire',
+      'agica[0].state: est obligatoire',
+      'payments[0].acts[0].date: est obligatoire',
+      'payments[2].acts: est obligatoire',
+      'catalogue[0].unitPrice: doit être un nombre ≥ 0',
+      'catalogue[1]: doit être de type object',
       'practitioners[2].number: same N° PS as practitioners[0].number',
       'payments[1]: same invoice number, N° PS, NIR, insurer and date as payments[0]',
       'payments[2]: same invoice number, N° PS, NIR, insurer and date as payments[0]',
@@ -357,8 +357,8 @@ describe('seeding', () => {
     const before = await tableContents();
     await expect(seedReference(database.db, bad)).rejects.toBeInstanceOf(ReferenceValidationError);
     expect(await tableContents()).toEqual(before);
-    expect(() => validateReference([])).toThrow('reference: must be an object');
-    expect(() => validateReference({ beneficiaries: {} })).toThrow('beneficiaries: must be array');
+    expect(() => validateReference([])).toThrow('reference: doit être un objet');
+    expect(() => validateReference({ beneficiaries: {} })).toThrow('beneficiaries: doit être de type array');
   });
 });
 
@@ -411,7 +411,7 @@ describe('npm run seed', () => {
     writeFileSync(notJson, `nir ${MARC}`); // V8 quotes this in its message
     const result = await seed([good, bad, notJson, join(dir, 'missing.json')]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`${bad}: beneficiaries[0].cards[0].start: must be a date written YYYY-MM-DD`);
+    expect(result.stderr).toContain(`${bad}: beneficiaries[0].cards[0].start: doit être une date écrite AAAA-MM-JJ`);
     expect(result.stderr).toContain(`${notJson}: not JSON`);
     expect(result.stderr).toContain(`${join(dir, 'missing.json')}: ENOENT`);
     expect(result.stderr).not.toContain(MARC);

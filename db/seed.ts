@@ -60,7 +60,7 @@ function normalized(value: unknown, key?: string): unknown {
 function periodsInOrder(reference: Required<SeedReference>): FieldError[] {
   const errors: FieldError[] = [];
   const check = (period: { start?: string | null; end?: string | null }, path: string) => {
-    if (period.start && period.end && period.end < period.start) errors.push({ path: `${path}.end`, message: 'must not be before start' });
+    if (period.start && period.end && period.end < period.start) errors.push({ path: `${path}.end`, message: 'ne doit pas précéder start' });
   };
   reference.beneficiaries.forEach((b, i) => {
     if (!isObject(b)) return;
@@ -105,7 +105,7 @@ const paymentKey = (p: Payment) =>
  * the document, then the duplicates.
  */
 export function validateReference(input: unknown): Required<SeedReference> {
-  if (!isObject(input)) throw new ReferenceValidationError(['reference: must be an object']);
+  if (!isObject(input)) throw new ReferenceValidationError(['reference: doit être un objet']);
   const value = normalized(input) as Obj;
   // Until the schema has passed, the lists may hold anything: the checks below look only at what they can read.
   const reference = Object.fromEntries(LISTS.map((list) => [list, Array.isArray(value[list]) ? value[list] : []])) as Required<SeedReference>;

@@ -16,7 +16,7 @@ export function unwrapCaseFile(value: unknown): unknown {
 export function readCaseFile(value: unknown): CaseFileReading {
   const body = unwrapCaseFile(value);
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    return { ok: false, errors: [{ path: '(root)', message: 'must be a JSON object { receivedOn, invoice, reference }' }] };
+    return { ok: false, errors: [{ path: '(root)', message: 'doit être un objet JSON { receivedOn, invoice, reference }' }] };
   }
   const errors = validate(CaseFileSchema, body);
   return errors.length ? { ok: false, errors } : { ok: true, caseFile: body as CaseFile };

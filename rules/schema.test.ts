@@ -29,8 +29,8 @@ describe('input schema', () => {
       'invoice.beneficiary.nir', 'invoice.documents[0].kind', 'invoice.flags.ro100', 'invoice.invoiceDate',
       'invoice.practitionerNumber', 'invoice.specialty', 'invoice.totalAmount',
     ]);
-    expect(errors.find((e) => e.path === 'invoice.archiveKey')!.message).toContain('10 digits');
-    expect(errors.find((e) => e.path === 'invoice.beneficiary.nir')!.message).toContain('13 characters');
+    expect(errors.find((e) => e.path === 'invoice.archiveKey')!.message).toContain('10 chiffres');
+    expect(errors.find((e) => e.path === 'invoice.beneficiary.nir')!.message).toContain('13 caractères');
   });
 
   it('NIR: Corsica 2A/2B at positions 6-7, nowhere else', () => {
@@ -58,7 +58,7 @@ describe('input schema', () => {
     const c = baseCase();
     c.reference!.beneficiaries![0].cards![0].start = '2016-1-1';
     const r = readCaseFile(c);
-    expect(r.ok ? [] : r.errors).toEqual([{ path: 'reference.beneficiaries[0].cards[0].start', message: 'must be a date written YYYY-MM-DD' }]);
+    expect(r.ok ? [] : r.errors).toEqual([{ path: 'reference.beneficiaries[0].cards[0].start', message: 'doit être une date écrite AAAA-MM-JJ' }]);
   });
 });
 
@@ -100,7 +100,7 @@ describe('every value, declared or not (textErrors)', () => {
   it('free texts have a maxLength: a 900 000-character name is a field error', () => {
     const invoice = valid();
     (invoice.beneficiary as Record<string, unknown>).firstName = 'M'.repeat(900_000);
-    expect(errorsOf(invoice)).toEqual([{ path: 'invoice.beneficiary.firstName', message: 'must be a text of at most 100 characters' }]);
+    expect(errorsOf(invoice)).toEqual([{ path: 'invoice.beneficiary.firstName', message: "doit être un texte d'au plus 100 caractères" }]);
   });
 
   it('nesting is bounded', () => {
@@ -119,7 +119,7 @@ describe('every value, declared or not (textErrors)', () => {
     expect(validate(Body, { comment: 'a\u0000' })).toEqual([{ path: 'comment', message: TEXT_MESSAGES.controlMultiline }]);
     expect(validate(Body, { comment: 'a\u000b' })).toEqual([{ path: 'comment', message: TEXT_MESSAGES.controlMultiline }]);
     expect(validate(Body, { title: 'a\nb' })).toEqual([{ path: 'title', message: TEXT_MESSAGES.control }]);
-    expect(validate(Body, { comment: 'x'.repeat(501) })).toEqual([{ path: 'comment', message: 'must be a text of at most 500 characters' }]);
+    expect(validate(Body, { comment: 'x'.repeat(501) })).toEqual([{ path: 'comment', message: "doit être un texte d'au plus 500 caractères" }]);
   });
 
   it('query strings: after coercion, with the prefix', () => {

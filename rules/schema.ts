@@ -10,6 +10,7 @@
 
 import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
 import AjvModule, { type ErrorObject } from 'ajv';
+import localizeFrench from 'ajv-i18n/localize/fr/index.js';
 import { isIsoDate } from './dates.js';
 import { CONTROL_CHARACTERS, CONTROL_CHARACTERS_BUT_TAB_AND_LINES, LONE_SURROGATE } from './text.js';
 import { ATTACHED_DOCUMENT_KINDS, DOCUMENT_KINDS, SPECIALTIES } from './types.js';
@@ -18,7 +19,7 @@ import { ATTACHED_DOCUMENT_KINDS, DOCUMENT_KINDS, SPECIALTIES } from './types.js
 const msg = <T extends TSchema>(schema: T, message: string): T => ({ ...schema, errorMessage: message });
 const nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
 
-const tooLong = (maxLength: number) => `must be a text of at most ${maxLength} characters`;
+const tooLong = (maxLength: number) => `doit être un texte d'au plus ${maxLength} caractères`;
 /** A free text of at most `maxLength` characters, on one line. */
 export const text = (maxLength: number) => msg(Type.String({ maxLength }), tooLong(maxLength));
 
@@ -34,20 +35,20 @@ export const PRACTITIONER_NUMBER_PATTERN = /^[0-9]{9}$/;
 /** NIR: 13 characters, no key; Corsica `2A`/`2B` in positions 6-7 (spec §2). The one pattern of the project. */
 export const NIR_PATTERN = /^[0-9]{5}(?:[0-9]{2}|2[ABab])[0-9]{6}$/;
 
-export const IsoDateSchema = msg(Type.String({ format: 'iso-date' }), 'must be a date written YYYY-MM-DD');
-export const ArchiveKeySchema = msg(Type.String({ pattern: ARCHIVE_KEY_PATTERN.source }), "must be 10 digits (critère d'archivage)");
-export const PractitionerNumberSchema = msg(Type.String({ pattern: PRACTITIONER_NUMBER_PATTERN.source }), 'must be 9 digits (N° PS)');
+export const IsoDateSchema = msg(Type.String({ format: 'iso-date' }), 'doit être une date écrite AAAA-MM-JJ');
+export const ArchiveKeySchema = msg(Type.String({ pattern: ARCHIVE_KEY_PATTERN.source }), "doit comporter 10 chiffres (critère d'archivage)");
+export const PractitionerNumberSchema = msg(Type.String({ pattern: PRACTITIONER_NUMBER_PATTERN.source }), 'doit comporter 9 chiffres (N° PS)');
 export const NirSchema = msg(
   Type.String({ pattern: NIR_PATTERN.source }),
-  'must be 13 characters without key: digits, 2A or 2B allowed at positions 6-7 (NIR)',
+  'doit comporter 13 caractères sans clé : des chiffres, 2A ou 2B admis en positions 6-7 (NIR)',
 );
-const Amount = msg(Type.Number({ minimum: 0 }), 'must be a number ≥ 0');
-const Rate = msg(Type.Number({ minimum: 0, maximum: 100 }), 'must be a rate between 0 and 100');
+const Amount = msg(Type.Number({ minimum: 0 }), 'doit être un nombre ≥ 0');
+const Rate = msg(Type.Number({ minimum: 0, maximum: 100 }), 'doit être un taux entre 0 et 100');
 /** A card column's rate: contracts may cover more than the RO's base (200 for 200 %). */
-const CardRate = msg(Type.Number({ minimum: 0 }), 'must be a rate ≥ 0 (in percent)');
+const CardRate = msg(Type.Number({ minimum: 0 }), 'doit être un taux ≥ 0 (en pourcentage)');
 /** One of `values`: its Static type is their union. */
 const enumOf = <V extends string>(values: readonly V[], what: string) =>
-  msg(Type.Union(values.map((v) => Type.Literal(v))) as TUnion<TLiteral<V>[]>, `must be one of ${values.join(', ')} (${what})`);
+  msg(Type.Union(values.map((v) => Type.Literal(v))) as TUnion<TLiteral<V>[]>, `doit être l'une des valeurs ${values.join(', ')} (${what})`);
 
 export const FlagsSchema = Type.Object({
   ro100: Type.Optional(Type.Boolean()),
@@ -61,7 +62,7 @@ export const FlagsSchema = Type.Object({
 });
 
 export const ActSchema = Type.Object({
-  code: nullable(msg(Type.String({ minLength: 1, maxLength: 20 }), 'must be an act code')),
+  code: nullable(msg(Type.String({ minLength: 1, maxLength: 20 }), 'doit être un code acte')),
   coefficient: nullable(Amount),
   quantity: nullable(Amount),
   unitPrice: nullable(Amount),
@@ -71,15 +72,15 @@ export const ActSchema = Type.Object({
 });
 
 export const AttachedDocumentSchema = Type.Object({
-  kind: enumOf(ATTACHED_DOCUMENT_KINDS, 'document kind'),
+  kind: enumOf(ATTACHED_DOCUMENT_KINDS, 'nature de la pièce jointe'),
   careDates: nullable(Type.Array(IsoDateSchema)),
-  actCodes: nullable(Type.Array(msg(Type.String({ minLength: 1, maxLength: 20 }), 'must be an act code'))),
+  actCodes: nullable(Type.Array(msg(Type.String({ minLength: 1, maxLength: 20 }), 'doit être un code acte'))),
   totalAmount: nullable(Amount),
 });
 
 export const InvoiceSchema = Type.Object(
   {
-    kind: nullable(enumOf(DOCUMENT_KINDS, 'main document kind')),
+    kind: nullable(enumOf(DOCUMENT_KINDS, 'nature du document principal')),
     archiveKey: ArchiveKeySchema,
     practitionerNumber: nullable(PractitionerNumberSchema),
     invoiceNumber: nullable(text(50)),
@@ -90,10 +91,10 @@ export const InvoiceSchema = Type.Object(
         lastName: nullable(text(100)),
         firstName: nullable(text(100)),
         birthDate: nullable(IsoDateSchema),
-        birthRank: nullable(msg(Type.Integer({ minimum: 1 }), 'must be an integer ≥ 1 (rang de naissance)')),
+        birthRank: nullable(msg(Type.Integer({ minimum: 1 }), 'doit être un entier ≥ 1 (rang de naissance)')),
       }),
     ),
-    specialty: nullable(enumOf(SPECIALTIES, 'specialty column')),
+    specialty: nullable(enumOf(SPECIALTIES, 'colonne de spécialité')),
     acts: nullable(Type.Array(ActSchema)),
     totalAmount: nullable(Amount),
     requestedRc: nullable(Amount),
@@ -104,12 +105,12 @@ export const InvoiceSchema = Type.Object(
   },
 );
 
-const Str = msg(Type.String({ minLength: 1, maxLength: 100 }), 'must be a text of 1 to 100 characters');
-const BirthRank = msg(Type.Integer({ minimum: 1 }), 'must be an integer ≥ 1 (rang de naissance)');
+const Str = msg(Type.String({ minLength: 1, maxLength: 100 }), 'doit être un texte de 1 à 100 caractères');
+const BirthRank = msg(Type.Integer({ minimum: 1 }), 'doit être un entier ≥ 1 (rang de naissance)');
 
 /** An e-mail address: something@somewhere, no space. */
 export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
-export const EmailSchema = msg(Type.String({ pattern: EMAIL_PATTERN.source, maxLength: 254 }), 'must be an e-mail address');
+export const EmailSchema = msg(Type.String({ pattern: EMAIL_PATTERN.source, maxLength: 254 }), 'doit être une adresse e-mail');
 
 /** A PS's postal address in AGAPS, split as the Trame's manager columns split it. */
 export const PractitionerAddressSchema = Type.Object({
@@ -154,7 +155,7 @@ function referenceSchema({ stored }: { stored: boolean }) {
         restitutedOn: nullable(IsoDateSchema),
         restitutionReason: nullable(text(500)),
         columns: Type.Record(Type.String(), CardRate, {
-          propertyNames: msg(Type.String({ minLength: 1 }), 'must not have an empty specialty'),
+          propertyNames: msg(Type.String({ minLength: 1 }), 'ne doit pas avoir de spécialité vide'),
         }),
       }))),
       contractRights: nullable(Type.Array(Type.Object({ start: IsoDateSchema, end: nullable(IsoDateSchema) }))),
@@ -230,10 +231,10 @@ function toPath(prefix: string, instancePath: string): string {
 function describe(error: ErrorObject): { path: string; message: string } {
   const schemaMessage = (error.parentSchema as { errorMessage?: string } | undefined)?.errorMessage;
   if (error.keyword === 'required') {
-    return { path: error.params.missingProperty as string, message: 'is required' };
+    return { path: error.params.missingProperty as string, message: 'est obligatoire' };
   }
   if (error.keyword === 'type' && error.params.type === 'null') return { path: '', message: '' };
-  return { path: '', message: schemaMessage ?? error.message ?? 'is invalid' };
+  return { path: '', message: schemaMessage ?? error.message ?? 'est invalide' };
 }
 
 export type Validate = (schema: TSchema, value: unknown, prefix?: string) => FieldError[];
@@ -246,12 +247,12 @@ export const DEFAULT_MAX_LENGTH = 1000;
 export const MAX_DEPTH = 32;
 
 export const TEXT_MESSAGES = {
-  control: 'must not contain control characters (U+0000–U+001F, U+007F)',
-  controlMultiline: 'must not contain control characters other than tab and line breaks (U+0000–U+001F, U+007F)',
-  surrogate: 'must be well-formed Unicode text (it holds a lone surrogate)',
-  propertyName: `must not have a property name with control characters, a lone surrogate or more than ${DEFAULT_MAX_LENGTH} characters`,
-  infinite: 'must be a finite number',
-  depth: `must not nest arrays and objects more than ${MAX_DEPTH} deep`,
+  control: 'ne doit pas contenir de caractère de contrôle (U+0000–U+001F, U+007F)',
+  controlMultiline: 'ne doit pas contenir de caractère de contrôle autre que la tabulation et les retours à la ligne (U+0000–U+001F, U+007F)',
+  surrogate: 'doit être un texte Unicode bien formé (il contient un demi-caractère isolé)',
+  propertyName: `ne doit pas avoir de nom de propriété contenant un caractère de contrôle, un demi-caractère isolé ou plus de ${DEFAULT_MAX_LENGTH} caractères`,
+  infinite: 'doit être un nombre fini',
+  depth: `ne doit pas imbriquer tableaux et objets sur plus de ${MAX_DEPTH} niveaux`,
   tooLong,
 } as const;
 
@@ -368,6 +369,8 @@ export const validate: Validate = createValidator();
 
 function fieldErrors(errors: ErrorObject[], prefix: string): FieldError[] {
   if (errors.length === 0) return [];
+  // ajv's own messages (a keyword no schema message covers: a type, an item count…) in French, as ours are.
+  localizeFrench(errors);
   const seen = new Map<string, string>();
   for (const error of errors) {
     const { path: extra, message } = describe(error);

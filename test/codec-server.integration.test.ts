@@ -67,7 +67,7 @@ describe('POST /codec/decode and /codec/encode', () => {
     const altered = { ...stored, data: Buffer.from(Buffer.from(stored.data, 'base64').map((b, i) => (i === 20 ? b ^ 1 : b))).toString('base64') };
     const res = await codec('decode', { payloads: [altered] }, { role: 'manager' });
     expect(res.status).toBe(422);
-    expect((await res.json()).message).toMatch(/cannot be decrypted/);
+    expect((await res.json()).message).toMatch(/ne peut pas être déchiffrée/);
     const unknown = { ...stored, metadata: { ...stored.metadata, 'encryption-key-id': Buffer.from('k-lost').toString('base64') } };
     expect((await codec('decode', { payloads: [unknown] }, { role: 'manager' })).status).toBe(422);
     expect((await codec('decode', { payloads: [{ data: '%%%' }] }, { role: 'manager' })).status).toBe(400);

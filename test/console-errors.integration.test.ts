@@ -25,7 +25,7 @@ beforeAll(async () => {
 afterAll(() => closeAll(b, stack), 60_000);
 
 /** No English sentence of the API's old messages. */
-const ENGLISH = /\b(not found|is claimed by|already resolved|Invalid request|Forbidden|No route)\b/i;
+const ENGLISH = /\b(not found|is claimed by|already resolved|Invalid request|Forbidden|No route|must be|is required|must not)\b/i;
 
 describe.skipIf(!chromium)('the console: the API\'s refusals in French', () => {
   it('a 409 (a colleague took the task first) and a 404 (no such invoice) are said in French', async () => {

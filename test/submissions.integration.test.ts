@@ -43,7 +43,7 @@ describe('one critère d\'archivage, one claim', () => {
     expect(res.status).toBe(409);
     const body = await res.json();
     expect(body.errors.map((e: { path: string }) => e.path)).toEqual(['invoice.acts[1].amount', 'invoice.beneficiary.lastName', 'invoice.totalAmount']);
-    expect(body.message).toContain('the first submission stands');
+    expect(body.message).toContain('la première soumission fait foi');
     expect((await submit(first, { receivedOn: '2016-02-24' })).status).toBe(409);
     // The same body again (a retry) is fine, with or without its date.
     expect(await (await submit(first)).json()).toMatchObject({ duplicate: true });
@@ -166,7 +166,7 @@ describe('batches keyed by their GTO task', () => {
   it('batchId is required', async () => {
     const res = await postBatch({ receivedOn: '2016-02-23', invoices: [invoiceWith('7400000001')] });
     expect(res.status).toBe(400);
-    expect((await res.json()).errors).toEqual([{ path: 'batchId', message: 'is required' }]);
+    expect((await res.json()).errors).toEqual([{ path: 'batchId', message: 'est obligatoire' }]);
   });
 
   it('posted again, running or closed: 200 with its state; the same id with other invoices: 409 naming them', async () => {
@@ -181,7 +181,7 @@ describe('batches keyed by their GTO task', () => {
 
     const other = await postBatch({ ...body, invoices: [...invoices, invoiceWith('7400000013')] });
     expect(other.status).toBe(409);
-    expect((await other.json()).errors).toEqual([{ path: 'invoices[2]', message: expect.stringContaining('not in the batch') }]);
+    expect((await other.json()).errors).toEqual([{ path: 'invoices[2]', message: expect.stringContaining("n'est pas dans le lot") }]);
     const changed = await postBatch({ ...body, invoices: [invoices[0], invoiceWith('7400000012', (i) => { i.totalAmount = 9; })] });
     expect(changed.status).toBe(409);
     expect((await changed.json()).errors.map((e: { path: string }) => e.path)).toEqual(['invoices[1]']);

@@ -210,7 +210,7 @@ describe('the inbox sorted, and bulk actions', () => {
     expect(await order('&sort=motif')).toEqual(ids); // one motif: then by deadline
     const bad = await api.fetch('/api/tasks?sort=nom', { role: 'manager' });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).message).toContain('must be one of due, age, motif');
+    expect((await bad.json()).message).toContain("doit être l'une des valeurs due, age, motif");
     expect((await api.fetch('/api/tasks?sort=due&order=up', { role: 'manager' })).status).toBe(400);
   });
 

@@ -11,7 +11,7 @@ import { Download, ErrorBody } from '../schemas.js';
 
 const Instant = Type.String({ format: 'date-time', description: 'ISO 8601 instant' });
 const AuditQuery = Type.Object({
-  action: Type.Optional({ ...Type.Union(AUDIT_ACTIONS.map((a) => Type.Literal(a))), errorMessage: `must be one of ${AUDIT_ACTIONS.join(', ')}` }),
+  action: Type.Optional({ ...Type.Union(AUDIT_ACTIONS.map((a) => Type.Literal(a))), errorMessage: `doit être l'une des valeurs ${AUDIT_ACTIONS.join(', ')}` }),
   target: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   actor: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'a key id' })),
   from: Type.Optional(Instant),
@@ -20,7 +20,7 @@ const AuditQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
 }, { additionalProperties: false });
 const ExportQuery = Type.Object({
-  format: Type.Optional({ ...Type.Union([Type.Literal('ndjson'), Type.Literal('csv')]), errorMessage: 'must be ndjson or csv' }),
+  format: Type.Optional({ ...Type.Union([Type.Literal('ndjson'), Type.Literal('csv')]), errorMessage: 'doit valoir ndjson ou csv' }),
   from: Type.Optional(Instant),
   to: Type.Optional(Instant),
 }, { additionalProperties: false });

@@ -26,7 +26,7 @@ type JsonPayloadT = Static<typeof JsonPayload>;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 function bytes(value: string, where: string): Uint8Array {
-  if (!BASE64.test(value)) throw new HttpError(400, `${where} must be base64`);
+  if (!BASE64.test(value)) throw new HttpError(400, `Requête invalide : ${where} doit être en base64`, [{ path: where, message: 'doit être en base64' }], { code: 'invalid_request' });
   return Buffer.from(value, 'base64');
 }
 
@@ -88,7 +88,7 @@ export const codecRoutes: FastifyPluginAsyncTypebox<CodecRouteOptions> = async (
       try {
         payloads = await (direction === 'decode' ? decode : encode)(codecs, payloads);
       } catch (error) {
-        if (error instanceof PayloadDecryptionError) throw new HttpError(422, `A payload cannot be decrypted: ${error.message}`);
+        if (error instanceof PayloadDecryptionError) throw new HttpError(422, `Une donnée ne peut pas être déchiffrée : ${error.message}`, undefined, { code: 'payload_undecryptable' });
         throw error;
       }
       await app.audit.record({

@@ -17,7 +17,7 @@ export const CSV_FIGURES = ['synthese', 'jours', 'motifs', 'ps', 'anciennete', '
 export type CsvFigure = (typeof CSV_FIGURES)[number];
 const CsvQuery = Type.Object({
   ...Period,
-  figure: { ...Type.Union(CSV_FIGURES.map((f) => Type.Literal(f))), errorMessage: `must be one of ${CSV_FIGURES.join(', ')}` },
+  figure: { ...Type.Union(CSV_FIGURES.map((f) => Type.Literal(f))), errorMessage: `doit être l'une des valeurs ${CSV_FIGURES.join(', ')}` },
 }, { additionalProperties: false });
 
 const Count = Type.Integer({ minimum: 0 });
@@ -105,9 +105,9 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ slaMs: number }> = asy
   const periodOf = (query: { from: string; to: string }): DashboardPeriod => {
     const from = new Date(query.from);
     const to = new Date(query.to);
-    if (!(to > from)) throw badRequest([{ path: 'query.to', message: 'must be after from' }]);
+    if (!(to > from)) throw badRequest([{ path: 'query.to', message: 'doit être postérieure à from' }]);
     if (to.getTime() - from.getTime() > MAX_PERIOD_DAYS * 86_400_000) {
-      throw badRequest([{ path: 'query.to', message: `must be at most ${MAX_PERIOD_DAYS} days after from` }]);
+      throw badRequest([{ path: 'query.to', message: `doit suivre from de ${MAX_PERIOD_DAYS} jours au plus` }]);
     }
     return { from, to, slaMs: options.slaMs };
   };

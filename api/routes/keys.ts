@@ -28,7 +28,7 @@ const KeyInfo = Type.Object({
 const KeyList = Type.Object({ items: Type.Array(KeyInfo) });
 const CreateKeyBody = Type.Object({
   role: RoleSchema,
-  name: { ...Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'Who or what uses the key' }), errorMessage: 'must be 1–100 characters, not all blank' },
+  name: { ...Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'Who or what uses the key' }), errorMessage: 'doit comporter 1 à 100 caractères, pas tous blancs' },
 }, { additionalProperties: false });
 const CreatedKey = Type.Object({
   key: Type.String({ description: 'The key itself: shown once, only its hash is stored' }),

@@ -16,9 +16,9 @@ import { loadTrameLimits } from '../../config.js';
 
 const OutboxQuery = Type.Object({
   batchId: BatchFilterSchema,
-  ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'must be 9 digits (N° PS)' }),
-  kind: Type.Optional({ ...Type.Union([Type.Literal('ps_reply'), Type.Literal('escalation')]), errorMessage: 'must be ps_reply or escalation' }),
-  status: Type.Optional({ ...Type.Union(MAIL_STATUSES.map((s) => Type.Literal(s))), errorMessage: `must be one of ${MAIL_STATUSES.join(', ')}` }),
+  ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'doit comporter 9 chiffres (N° PS)' }),
+  kind: Type.Optional({ ...Type.Union([Type.Literal('ps_reply'), Type.Literal('escalation')]), errorMessage: 'doit valoir ps_reply ou escalation' }),
+  status: Type.Optional({ ...Type.Union(MAIL_STATUSES.map((s) => Type.Literal(s))), errorMessage: `doit être l'une des valeurs ${MAIL_STATUSES.join(', ')}` }),
   limit: limitSchema(200),
   offset: OffsetSchema,
 });
@@ -66,14 +66,14 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const mail = await mailer.get(request.params.id);
     if (!mail) throw notFound(`L’e-mail ${request.params.id}`);
-    if (mail.status === 'sent') throw new HttpError(409, `E-mail ${mail.id} was sent (${mail.sentAt}): there is nothing to send again`);
-    if (mail.status === 'sending') throw new HttpError(409, `E-mail ${mail.id} is being sent: try again in a minute`);
+    if (mail.status === 'sent') throw new HttpError(409, `L’e-mail ${mail.id} est parti (${mail.sentAt}) : il n'y a rien à renvoyer`, undefined, { code: 'mail_sent' });
+    if (mail.status === 'sending') throw new HttpError(409, `L’e-mail ${mail.id} est en cours d'envoi : réessayez dans une minute`, undefined, { code: 'mail_sending' });
     if (mail.kind === 'ps_reply') {
-      throw new HttpError(409, `E-mail ${mail.id} is a PS reply: its invoices (${mail.archiveKeys.join(', ')}) went to a manager; resolve their task with « reply » once the PS address is fixed`);
+      throw new HttpError(409, `L’e-mail ${mail.id} est une réponse au PS : ses factures (${mail.archiveKeys.join(', ')}) sont allées à un gestionnaire ; résolvez leur tâche par « reply » une fois l'adresse du PS corrigée`, undefined, { code: 'mail_is_reply' });
     }
     const to = request.body?.to;
     if (mail.status === 'pending' && to && to.join(',') !== mail.to.join(',')) {
-      throw new HttpError(409, `E-mail ${mail.id} is not refused, it is being retried (${mail.error ?? 'no error recorded'}): it goes as it is, its address cannot change now`);
+      throw new HttpError(409, `L’e-mail ${mail.id} n'est pas refusé, son envoi est en cours de reprise (${mail.error ?? 'aucune erreur enregistrée'}) : il part tel quel, son adresse ne peut plus changer`, undefined, { code: 'mail_retrying' });
     }
     // A refused escalation goes to the managers' address as configured now, unless another one is given.
     const requeued = (await mailer.requeue(mail.id, { to: to ?? settings.managersEmail }))!;

@@ -22,7 +22,7 @@ export interface SessionRouteOptions {
   audit: AuditLog;
 }
 
-export const RoleSchema = { ...Type.Union(ROLES.map((role) => Type.Literal(role))), errorMessage: `must be one of ${ROLES.join(', ')}` };
+export const RoleSchema = { ...Type.Union(ROLES.map((role) => Type.Literal(role))), errorMessage: `doit être l'une des valeurs ${ROLES.join(', ')}` };
 
 const LoginBody = Type.Object({ key: Type.String({ minLength: 1, maxLength: 200, description: 'An API key, tpr_…' }) }, { additionalProperties: false });
 const LoginResult = Type.Object({ name: Type.String(), role: RoleSchema });

@@ -16,32 +16,32 @@ import { HttpError, notFound, sanitizeError, toHttpError } from '../errors.js';
 import { multilineText } from '../../rules/schema.js';
 import { ErrorBody, limitSchema, OffsetSchema } from '../schemas.js';
 
-const motifEnum = { ...Type.Union(MOTIF_CODES.map((m) => Type.Literal(m))), errorMessage: 'must be a motif code (GET /api/motifs)' };
+const motifEnum = { ...Type.Union(MOTIF_CODES.map((m) => Type.Literal(m))), errorMessage: 'doit être un code motif (GET /api/motifs)' };
 
 const TaskListQuery = Type.Object({
-  status: Type.Optional({ ...Type.Union([Type.Literal('open'), Type.Literal('resolved')]), errorMessage: 'must be open or resolved' }),
+  status: Type.Optional({ ...Type.Union([Type.Literal('open'), Type.Literal('resolved')]), errorMessage: 'doit valoir open ou resolved' }),
   motif: Type.Optional(motifEnum),
   assignee: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: '`me` for the caller' })),
   overdue: Type.Optional(Type.Boolean()),
-  ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'must be 9 digits (N° PS)' }),
+  ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'doit comporter 9 chiffres (N° PS)' }),
   q: Type.Optional(Type.String({ maxLength: 100, description: 'Critère d\'archivage, N° PS or words of the motif' })),
   sort: Type.Optional({
     ...Type.Union(TASK_SORTS.map((k) => Type.Literal(k)), {
       description: '`due` (default): the nearest deadline first; `age`: the youngest first; `motif`: by the motif\'s label, A → Z (open before resolved, always)',
     }),
-    errorMessage: `must be one of ${TASK_SORTS.join(', ')}`,
+    errorMessage: `doit être l'une des valeurs ${TASK_SORTS.join(', ')}`,
   }),
-  order: Type.Optional({ ...Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'asc (default) or desc: the sort reversed' }), errorMessage: 'must be asc or desc' }),
+  order: Type.Optional({ ...Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'asc (default) or desc: the sort reversed' }), errorMessage: 'doit valoir asc ou desc' }),
   limit: limitSchema(200),
   offset: OffsetSchema,
 });
 
 const TaskParams = Type.Object({
-  id: { ...Type.String({ pattern: '^[0-9]{10}-[0-9]+$' }), errorMessage: 'must be a task id (<critère d\'archivage>-<n>)' },
+  id: { ...Type.String({ pattern: '^[0-9]{10}-[0-9]+$' }), errorMessage: 'doit être un identifiant de tâche (<critère d\'archivage>-<n>)' },
 });
 
 export const ResolveBody = Type.Object({
-  action: { ...Type.Union(TASK_ACTIONS.map((a) => Type.Literal(a))), errorMessage: `must be one of ${TASK_ACTIONS.join(', ')}` },
+  action: { ...Type.Union(TASK_ACTIONS.map((a) => Type.Literal(a))), errorMessage: `doit être l'une des valeurs ${TASK_ACTIONS.join(', ')}` },
   motif: Type.Optional(motifEnum),
   comment: Type.Optional(multilineText(500)),
 });
@@ -49,7 +49,7 @@ export const ResolveBody = Type.Object({
 const Task = Type.Object({}, { additionalProperties: true, description: 'A manager task (TaskSummary; with decision, invoice, practitioner and events for one task)' });
 
 const BulkBody = Type.Object({
-  action: { ...Type.Union([Type.Literal('claim'), Type.Literal('release'), Type.Literal('resolve')]), errorMessage: 'must be claim, release or resolve' },
+  action: { ...Type.Union([Type.Literal('claim'), Type.Literal('release'), Type.Literal('resolve')]), errorMessage: 'doit valoir claim, release ou resolve' },
   taskIds: Type.Array(TaskParams.properties.id, { minItems: 1, maxItems: 100, description: 'up to 100 tasks (a task given twice is acted on once)' }),
   resolution: Type.Optional(ResolveBody),
 }, { additionalProperties: false });
@@ -113,7 +113,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
    */
   async function resolveOne(request: FastifyRequest, id: string, body: Static<typeof ResolveBody>): Promise<{ status: 200 | 202; task: TaskSummary; outcome: ResolutionOutcome | null }> {
     const { action, motif, comment } = body;
-    if (action === 'reply' && !motif) throw new HttpError(400, 'Requête invalide : une réponse au PS demande un motif', [{ path: 'motif', message: 'is required with the action reply' }], { code: 'invalid_request' });
+    if (action === 'reply' && !motif) throw new HttpError(400, 'Requête invalide : une réponse au PS demande un motif', [{ path: 'motif', message: 'est obligatoire avec l\'action reply' }], { code: 'invalid_request' });
     const task = await tasks.summary(id);
     if (!task) throw notFound(`La tâche ${id}`);
     const resolution = { taskId: task.id, action, motif: motif ?? null, comment: comment ?? null, by: actorName(request) };
@@ -145,7 +145,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     } else if (!task.assignee) {
       const { claimed } = await tasks.acquire(task.id, resolution.by).catch((err: unknown) => {
         if (err instanceof TaskConflict && err.reason === 'claimed_by_other') {
-          throw new HttpError(409, `${err.message}: only they can resolve it (or release it first)`, undefined, { code: 'claimed_by_other' });
+          throw new HttpError(409, `${err.message} : seul ce gestionnaire peut la résoudre (ou la relâcher d'abord)`, undefined, { code: 'claimed_by_other' });
         }
         throw err; // 404 or 409 (api/errors.ts toHttpError)
       });
@@ -222,7 +222,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const { action, taskIds, resolution } = request.body;
-    if (action === 'resolve' && !resolution) throw new HttpError(400, 'Requête invalide : une résolution groupée demande la résolution à appliquer', [{ path: 'resolution', message: 'is required with the action resolve' }], { code: 'invalid_request' });
+    if (action === 'resolve' && !resolution) throw new HttpError(400, 'Requête invalide : une résolution groupée demande la résolution à appliquer', [{ path: 'resolution', message: 'est obligatoire avec l\'action resolve' }], { code: 'invalid_request' });
     const ids = [...new Set(taskIds)];
     const one = async (id: string): Promise<Static<typeof BulkResult>> => {
       try {
