@@ -62,9 +62,11 @@ describe.skipIf(!chromium)('a manager\'s day, an auditor and an admin', () => {
     await expect.poll(() => rowOrder(page)).toEqual(taskIds);
 
     // « Tout sélectionner », then three tasks only.
-    await page.getByLabel('Tout sélectionner').check();
+    const selectAll = page.locator('thead').getByLabel('Tout sélectionner');
+    expect(await page.locator('.bulk-bar').getByLabel('Tout sélectionner').isVisible()).toBe(false); // a phone's only
+    await selectAll.check();
     expect(await page.locator('.bulk-count').textContent()).toBe('4 tâches sélectionnées');
-    await page.getByLabel('Tout sélectionner').uncheck();
+    await selectAll.uncheck();
     expect(await page.locator('.bulk-count').textContent()).toBe('Aucune tâche sélectionnée');
     expect(await page.locator('[data-bulk="close"]').isDisabled()).toBe(true);
     const closing = taskIds.slice(0, 3);
@@ -135,6 +137,40 @@ describe.skipIf(!chromium)('a manager\'s day, an auditor and an admin', () => {
     await page.locator('.views').getByText('Aucune vue enregistrée').waitFor();
     expect(b.problems).toEqual([]);
   }, 60_000);
+
+  it('a resolution started on the task page survives its redraw when the SLA escalates the task', async () => {
+    const { page } = b;
+    const key = '9200000005';
+    await stack.submit(await readCase(CASE_FILE, key));
+    const taskId = await stack.waitForOpenTask(key);
+    await page.goto(`${stack.base}/console/taches/${taskId}`);
+    await page.getByRole('button', { name: 'Prendre la tâche' }).click();
+    await page.locator('.holder-mine').waitFor();
+    expect(await page.locator('.page-header .badge', { hasText: 'Escaladée' }).count()).toBe(0);
+
+    // A decision half-made: an action, a motif, a comment being typed.
+    await page.getByLabel('Répondre au PS avec un motif').check();
+    const motif = page.getByLabel('Motif de la réponse');
+    const code = await motif.locator('option').nth(1).getAttribute('value');
+    await motif.selectOption(code!);
+    const comment = page.getByLabel(/^Commentaire/);
+    await comment.fill('Vu avec le PS au téléphone');
+
+    // The SLA (20 s) passes: the workflow escalates the task, the page redraws on the live event.
+    await page.locator('.page-header .badge', { hasText: 'Escaladée' }).waitFor({ timeout: 45_000 });
+    expect(await page.getByLabel('Répondre au PS avec un motif').isChecked()).toBe(true);
+    expect(await motif.inputValue()).toBe(code);
+    expect(await motif.isVisible()).toBe(true);
+    expect(await comment.inputValue()).toBe('Vu avec le PS au téléphone');
+    expect(await comment.evaluate((el) => el === document.activeElement)).toBe(true);
+    // And it is sent as it stands.
+    const submit = page.locator('form.resolve-form button[type="submit"]');
+    expect(await submit.isEnabled()).toBe(true);
+    await submit.click();
+    await expect.poll(async () => (await (await stack.api.fetch(`/api/tasks/${taskId}`, { role: 'manager' })).json()).resolution, { timeout: 20_000 })
+      .toMatchObject({ action: 'reply', motif: code, comment: 'Vu avec le PS au téléphone' });
+    expect(b.problems).toEqual([]);
+  }, 90_000);
 
   it('an auditor: no « Mes tâches »; the invoice\'s history exported (encrypted, decoded) and its workflow in the Temporal UI', async () => {
     const { page } = b;

@@ -97,6 +97,16 @@ describe.skipIf(!chromium)('the console on a phone (390 × 844)', () => {
     await row.waitFor();
     await page.locator('.nav-count').first().waitFor();
     expect(await row.locator('td[data-label="Motif"]').textContent()).toContain('A contrôler');
+    // The column header (and its « select all » box) is not shown on a phone: the bulk bar has its own.
+    const selectAll = page.locator('.bulk-bar').getByLabel('Tout sélectionner');
+    await reachable('inbox « Tout sélectionner »', selectAll);
+    await selectAll.check();
+    const boxes = page.locator('input.select-task');
+    expect(await boxes.count()).toBeGreaterThan(0);
+    expect(await boxes.evaluateAll((els) => els.every((el) => (el as HTMLInputElement).checked))).toBe(true);
+    await expect.poll(() => page.locator('.bulk-count').textContent()).toMatch(/^\d+ tâches? sélectionnées?$/);
+    await selectAll.uncheck();
+    expect(await boxes.evaluateAll((els) => els.some((el) => (el as HTMLInputElement).checked))).toBe(false);
     await checkPage('inbox');
 
     // ---- A task ----

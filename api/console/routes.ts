@@ -92,21 +92,26 @@ export const consoleRoutes: FastifyPluginAsync = async (app) => {
 
     for (const [name, path] of Object.entries(VENDOR_FILES)) {
       const content = await readFile(path);
-      console.get(`/vendor/${name}`, { schema: { hide: true } }, async (_request, reply) =>
-        reply.headers(SECURITY_HEADERS).type('application/javascript; charset=utf-8').send(content));
+      console.get(`/vendor/${name}`, { schema: { hide: true } }, (_request, reply) => {
+        reply.headers(SECURITY_HEADERS).type('application/javascript; charset=utf-8').send(content);
+      });
     }
 
-    const index = (reply: FastifyReply) =>
+    // Handlers that send and return nothing: an async handler resolving to the reply awaits it (Reply.then), and each
+    // await adds its listeners on the response (Node warns past ten).
+    const index = (reply: FastifyReply): void => {
       reply.headers(SECURITY_HEADERS).type('text/html; charset=utf-8').sendFile('index.html', CONSOLE_ROOT, { cacheControl: false });
+    };
     // /console and /console/.
-    console.get('/', { schema: { hide: true } }, async (_request, reply) => index(reply));
+    console.get('/', { schema: { hide: true } }, (_request, reply) => index(reply));
     // Anything else under /console/: a missing asset is a 404, any other path a deep link (the index page).
-    console.setNotFoundHandler(async (request, reply) => {
+    console.setNotFoundHandler((request, reply) => {
       const rest = request.url.split('?')[0]!.slice(CONSOLE_PREFIX.length + 1);
       if (ASSET_EXTENSIONS.has(extname(decodeURIComponentSafe(rest)).toLowerCase())) {
-        return sendProblem(reply.headers(SECURITY_HEADERS), notFound(`Le fichier /console/${rest}`));
+        sendProblem(reply.headers(SECURITY_HEADERS), notFound(`Le fichier /console/${rest}`));
+        return;
       }
-      return index(reply);
+      index(reply);
     });
   }, { prefix: CONSOLE_PREFIX });
 };

@@ -376,13 +376,23 @@ export default async function inbox(ctx) {
 
   function selectAllBox() {
     selectAll = h('input', {
-      type: 'checkbox', class: 'checkbox select-all', 'aria-label': 'Tout sélectionner', onchange: (event) => {
-        for (const t of shown) event.target.checked ? selection.set(t.id, t) : selection.delete(t.id);
-        for (const box of results.querySelectorAll('input.select-task')) box.checked = event.target.checked;
-        renderBulkBar();
-      },
+      type: 'checkbox', class: 'checkbox select-all', 'aria-label': 'Tout sélectionner', onchange: (event) => selectEvery(event.target.checked),
     });
     return selectAll;
+  }
+
+  function selectEvery(checked) {
+    for (const t of shown) checked ? selection.set(t.id, t) : selection.delete(t.id);
+    for (const box of results.querySelectorAll('input.select-task')) box.checked = checked;
+    renderBulkBar();
+  }
+
+  /** The same as the column header's box, in the bar: on a phone the table's header is not shown. */
+  function bulkSelectAll(n) {
+    const box = h('input', { type: 'checkbox', class: 'checkbox', onchange: (event) => selectEvery(event.target.checked) });
+    box.checked = n > 0 && n === shown.length;
+    box.indeterminate = n > 0 && n < shown.length;
+    return h('label', { class: 'bulk-all' }, box, 'Tout sélectionner');
   }
 
   function renderBulkBar() {
@@ -393,6 +403,7 @@ export default async function inbox(ctx) {
       selectAll.indeterminate = n > 0 && n < shown.length;
     }
     replace(bulkBar,
+      shown.length ? bulkSelectAll(n) : null,
       h('span', { class: 'bulk-count', 'aria-live': 'polite' }, n ? `${plural(n, 'tâche sélectionnée', 'tâches sélectionnées')}` : 'Aucune tâche sélectionnée'),
       Object.entries(BULK_ACTIONS).map(([action, a]) => h('button', {
         type: 'button', class: ['btn', 'btn-small', action === 'close' ? 'btn-primary' : 'btn-secondary'], disabled: n === 0,

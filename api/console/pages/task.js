@@ -21,7 +21,31 @@ export default async function taskPage(ctx) {
   let flash = null; // a message kept across the reload that follows an action
 
   function draw() {
+    const draft = resolutionDraft();
     replace(ctx.main, view(task));
+    restoreDraft(draft);
+  }
+
+  /** What the manager has started in the resolution form (a redraw on a colleague's or the SLA's event keeps it). */
+  function resolutionDraft() {
+    const form = ctx.main.querySelector('form.resolve-form');
+    if (!form) return null;
+    const { action, motif, comment } = form.elements;
+    const focused = form.contains(document.activeElement) ? document.activeElement.name || null : null;
+    return { action: action?.value ?? '', motif: motif?.value ?? '', comment: comment?.value ?? '', focused };
+  }
+
+  function restoreDraft(draft) {
+    const form = ctx.main.querySelector('form.resolve-form');
+    if (!draft || !form || form.elements.comment.disabled) return;
+    if (!draft.action && !draft.motif && !draft.comment) return;
+    const radio = [...form.querySelectorAll('input[name="action"]')].find((r) => r.value === draft.action && !r.disabled);
+    if (radio) radio.checked = true;
+    if (draft.motif) form.elements.motif.value = draft.motif;
+    form.elements.comment.value = draft.comment;
+    form.dispatchEvent(new Event('change'));
+    const focus = draft.focused === 'action' ? radio : draft.focused ? form.elements[draft.focused] : null;
+    focus?.focus?.({ preventScroll: true });
   }
 
   async function reload() {
