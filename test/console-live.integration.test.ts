@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ARTEFACTS, VIEWPORT, chromiumForTests, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack, closeAll } from './console-stack.js';
+import { ARTEFACTS, VIEWPORT, chromiumForTests, logInPage, openBrowser, readCase, startConsoleStack, type Browsing, type ConsoleStack, closeAll } from './console-stack.js';
 
 const CASE_FILE = 'examples/cases/a_controler.json';
 const LIVE_WITHIN_MS = 2000;
@@ -33,9 +33,7 @@ afterAll(() => closeAll(other, b, stack), 60_000);
 
 async function login(page: Page, key: string, name: string): Promise<void> {
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.goto(`${stack.base}/console/`);
-  await page.getByLabel('Clé d’accès').fill(key);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await logInPage(page, stack.base, key);
   await expect.poll(() => page.locator('.user-name').textContent()).toBe(name);
 }
 

@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseWith } from '../rules/testing/cases.js';
-import { chromiumAvailable, openBrowser, startConsoleStack, type Browsing, type ConsoleStack, closeAll } from './console-stack.js';
+import { chromiumAvailable, openBrowser, startConsoleStack, type Browsing, type ConsoleStack, closeAll, logIn } from './console-stack.js';
 import { startFakeResend, type FakeResend } from './fake-resend.js';
 
 const chromium = chromiumAvailable();
@@ -26,9 +26,7 @@ beforeAll(async () => {
     env: { RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, TASK_SLA: '1s', MANAGERS_EMAIL: 'chefs@almerys.example' },
   });
   b = await openBrowser();
-  await b.page.goto(`${stack.base}/console/`);
-  await b.page.getByLabel('Clé d’accès').fill(stack.people.manager.key);
-  await b.page.getByRole('button', { name: 'Se connecter' }).click();
+  await logIn(b, stack.base, stack.people.manager.key);
   await b.page.getByRole('heading', { level: 1 }).first().waitFor();
 }, 180_000);
 

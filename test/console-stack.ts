@@ -194,9 +194,14 @@ export async function openBrowser(options: { phone?: boolean } = {}): Promise<Br
 /** Logs into the console at `base` with `key`, from a fresh session (whatever a previous test left). */
 export async function logIn(b: Browsing, base: string, key: string): Promise<void> {
   await b.context.clearCookies();
-  await b.page.goto(`${base}/console/`);
-  await b.page.getByLabel('Clé d’accès').fill(key);
-  await b.page.getByRole('button', { name: 'Se connecter' }).click();
+  await logInPage(b.page, base, key);
+}
+
+/** Logs in from the console's login page, in the page's own browser context (another session than `Browsing`'s). */
+export async function logInPage(page: Page, base: string, key: string): Promise<void> {
+  await page.goto(`${base}/console/`);
+  await page.getByLabel('Clé d’accès').fill(key);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
 }
 
 /** Closes what a test file opened, in order (its browser before its stack), skipping what was never opened. */

@@ -13,8 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTrame } from '../activities/trame/read.js';
 import { MAIN_SHEET, TRAME_COLUMNS } from '../activities/trame/write.js';
 import type { CaseFile } from '../rules/types.js';
-import {
-  chromiumForTests, openBrowser, PHONE_VIEWPORT, readCase, startConsoleStack, VIEWPORT, type Browsing, type ConsoleStack, closeAll } from './console-stack.js';
+import { chromiumForTests, openBrowser, PHONE_VIEWPORT, readCase, startConsoleStack, VIEWPORT, type Browsing, type ConsoleStack, closeAll, logIn } from './console-stack.js';
 
 const chromium = chromiumForTests();
 
@@ -73,9 +72,7 @@ beforeAll(async () => {
   }
 
   b = await openBrowser();
-  await b.page.goto(`${stack.base}/console/`);
-  await b.page.getByLabel('Clé d’accès').fill(stack.people.manager.key);
-  await b.page.getByRole('button', { name: 'Se connecter' }).click();
+  await logIn(b, stack.base, stack.people.manager.key);
   await b.page.locator('.table-tasks, .empty').first().waitFor();
 }, 240_000);
 
