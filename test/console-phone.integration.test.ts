@@ -8,7 +8,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  chromiumForTests, openBrowser, PHONE_VIEWPORT, readCase, startConsoleStack, type Browsing, type ConsoleStack, closeAll } from './console-stack.js';
+  chromiumForTests, logIn, openBrowser, PHONE_VIEWPORT, readCase, startConsoleStack, type Browsing, type ConsoleStack, closeAll } from './console-stack.js';
 import type { CaseFile } from '../rules/types.js';
 
 const CASE_FILE = 'examples/cases/a_controler.json';
@@ -152,6 +152,12 @@ describe.skipIf(!chromium)('the console on a phone (390 × 844)', () => {
     await mail.click();
     await page.locator('iframe.email-frame').waitFor();
     await checkPage('email');
+
+    // ---- An admin's « Accès » (the access log of decoded reads) ----
+    await logIn(b, stack.base, stack.api.keys.admin);
+    await page.locator('#nav-list').getByRole('link', { name: 'Accès' }).click();
+    await page.locator('.table-access, .empty').first().waitFor();
+    await checkPage('access');
 
     expect(b.problems).toEqual([]);
   }, 180_000);
