@@ -80,6 +80,8 @@ export const PROBLEM_TITLES: Readonly<Record<string, string>> = {
   claimed_by_other: 'Tâche prise par un collègue',
   refused: 'Résolution refusée',
   conflict: 'Conflit',
+  idempotency_key_reused: 'Clé d\'idempotence déjà utilisée',
+  idempotency_key_in_use: 'Requête déjà en cours',
   trame_refused: 'Trame refusée',
   trame_too_many_rows: 'Trame trop longue',
   imports_busy: 'Imports de Trame déjà en cours',
