@@ -93,6 +93,8 @@ export const TEMPORAL_UI_CSP = [
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ? apiLoggerOptions(deps.logLevel) : false,
+    // The serialiser picks a union's branch with ajv: the rules' own date format is a string there (a task's invoice).
+    serializerOpts: { ajv: { formats: { 'iso-date': true } } },
     // A path that is not valid percent-encoding: the same 400 as any bad input (fastify's own has another shape).
     frameworkErrors: (error, _request, frameworkReply) => {
       const reply = frameworkReply as FastifyReply;
