@@ -170,7 +170,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       security: [{ bearer: [] }],
       info: {
         title: 'Rejets factures Tiers Payant Simple',
-        description: 'Claims on rejected third-party-payment invoices: submission, analysis (G0–G8), decisions, histories.',
+        description: 'Claims on rejected third-party-payment invoices: submission, analysis (G0–G8), decisions, histories. '
+          + 'Every 4xx and 5xx is an RFC 9457 problem (application/problem+json; GET /problems/{code} for its kind); a body in another '
+          + 'content type than the one documented is a 415. Idempotent writes: the critère d\'archivage for a claim, the GTO task id '
+          + '(batchId) for a batch, an Idempotency-Key header on the task actions (the first response replayed, kept 24 h).',
         version: '0.1.0',
       },
       tags: [

@@ -74,16 +74,18 @@ describe('GET /docs/json', () => {
     await expect(SwaggerParser.validate(broken as never)).rejects.toThrow();
   });
 
-  it('every operation (webhooks included) has a unique operationId, tags, and a schema for each response', () => {
+  it('every operation has a unique operationId, tags, and a schema for each response (webhooks: a body and responses)', () => {
     const all = operations(doc);
     expect(all.length).toBeGreaterThanOrEqual(39);
     const problems: string[] = [];
     const ids = new Map<string, string>();
     for (const { where, op, webhook } of all) {
-      if (!op.operationId) problems.push(`${where}: no operationId`);
+      // A webhook (a request the API sends) is named by its key; an operationId, when it has one, is unique too.
+      if (!op.operationId) { if (!webhook) problems.push(`${where}: no operationId`); }
       else if (ids.has(op.operationId)) problems.push(`${where}: operationId ${op.operationId} also on ${ids.get(op.operationId)}`);
       else ids.set(op.operationId, where);
-      if (!op.tags?.length) problems.push(`${where}: no tags`);
+      if (!op.tags?.length && !webhook) problems.push(`${where}: no tags`);
+      if (webhook && !Object.keys(op.requestBody?.content ?? {}).length) problems.push(`${where}: no request body`);
       for (const [type, media] of Object.entries(op.requestBody?.content ?? {})) if (!media.schema) problems.push(`${where}: request ${type} without schema`);
       const codes = Object.keys(op.responses ?? {});
       if (!codes.length) problems.push(`${where}: no responses`);

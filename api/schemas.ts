@@ -74,9 +74,6 @@ export const BatchReceipt = Type.Object({
 /** A download, sent as it is (a Buffer or a stream: never serialised): `T` is what the handler sends. */
 export const Download = <T>(description: string) => Type.Unsafe<T>({ type: 'string', format: 'binary', description });
 
-/** JSON whose shape is `T` (a type of the rules or the repositories), documented as an object. */
-export const JsonOf = <T>(description: string) => Type.Unsafe<T>(Type.Object({}, { additionalProperties: true, description }));
-
 /** Every 4xx and 5xx: RFC 9457 problem details (api/errors.ts ProblemDetails). */
 export const ErrorBody = Type.Object({
   type: Type.String({ description: '/problems/<code>: the kind of problem' }),
