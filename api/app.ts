@@ -33,6 +33,8 @@ import { sessionRoutes } from './routes/session.js';
 import { taskRoutes } from './routes/tasks.js';
 import { eventRoutes } from './routes/events.js';
 import { livePlugin } from './live.js';
+import { documentRoute, publishedDocument } from './openapi.js';
+import { idempotencyPlugin } from './idempotency.js';
 
 export type { AppDependencies } from './dependencies.js';
 
@@ -91,6 +93,8 @@ export const TEMPORAL_UI_CSP = [
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ? apiLoggerOptions(deps.logLevel) : false,
+    // The serialiser picks a union's branch with ajv: the rules' own date format is a string there (a task's invoice).
+    serializerOpts: { ajv: { formats: { 'iso-date': true } } },
     // A path that is not valid percent-encoding: the same 400 as any bad input (fastify's own has another shape).
     frameworkErrors: (error, _request, frameworkReply) => {
       const reply = frameworkReply as FastifyReply;
@@ -119,9 +123,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const validate = httpPart === 'body' ? bodyValidator : queryValidator;
-    const prefix = httpPart === 'body' ? '' : httpPart === 'querystring' ? 'query' : 'params';
+    const prefix = httpPart === 'body' ? '' : httpPart === 'querystring' ? 'query' : httpPart === 'headers' ? 'headers' : 'params';
+    // Headers: only the ones the route declares (the others are not its input).
+    const declared = httpPart === 'headers' ? Object.keys((schema as { properties?: object }).properties ?? {}) : null;
     return (data: unknown) => {
-      const errors = validate(schema as TSchema, data, prefix);
+      const input = declared ? Object.fromEntries(declared.filter((h) => Object.hasOwn(data as object, h)).map((h) => [h, (data as Record<string, unknown>)[h]])) : data;
+      const errors = validate(schema as TSchema, input, prefix);
       return errors.length ? { error: badRequest(errors) } : { value: data };
     };
   });
@@ -150,13 +157,23 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     if (TEMPORAL_UI_PATH.test(request.url)) reply.header('content-security-policy', TEMPORAL_UI_CSP);
   });
 
+  // Only JSON bodies (and multipart where a route says so): any other content type is a 415 problem, not a body
+  // read as text and refused by the schema.
+  app.removeContentTypeParser('text/plain');
+  // Each documented route: its operationId and tags, its error responses as problem details (api/openapi.ts).
+  app.addHook('onRoute', documentRoute);
   await app.register(swagger, {
+    transformObject: publishedDocument,
     openapi: {
+      openapi: '3.1.0',
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: npm run keys -- create <role>' } } },
       security: [{ bearer: [] }],
       info: {
         title: 'Rejets factures Tiers Payant Simple',
-        description: 'Claims on rejected third-party-payment invoices: submission, analysis (G0–G8), decisions, histories.',
+        description: 'Claims on rejected third-party-payment invoices: submission, analysis (G0–G8), decisions, histories. '
+          + 'Every 4xx and 5xx is an RFC 9457 problem (application/problem+json; GET /problems/{code} for its kind); a body in another '
+          + 'content type than the one documented is a 415. Idempotent writes: the critère d\'archivage for a claim, the GTO task id '
+          + '(batchId) for a batch, an Idempotency-Key header on the task actions (the first response replayed, kept 24 h).',
         version: '0.1.0',
       },
       tags: [
@@ -165,7 +182,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         { name: 'tasks', description: 'Manager tasks: inbox, claim, resolve' },
         { name: 'outputs', description: 'E-mails to practitioners, Trame SSTT exports and re-imports' },
         { name: 'access', description: 'API keys (roles submitter, manager, auditor, admin) and console sessions' },
-        { name: 'system', description: 'Health' },
+        { name: 'system', description: 'Health, and what each problem type of the error responses means' },
       ],
     },
   });
@@ -180,6 +197,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     keys: deps.keys, sessionSecret: deps.sessionSecret, secureCookies: deps.secureCookies, publicUrl: deps.publicUrl,
     trustedOrigins: deps.trustedOrigins, failureLimit: deps.authFailureLimit,
   });
+  // Idempotency-Key on the task actions (after authentication: keys are each caller's own).
+  await app.register(idempotencyPlugin);
   // The OpenAPI UI and document: public.
   await app.register(async (docs) => {
     docs.addHook('onRoute', (route) => {

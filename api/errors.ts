@@ -90,6 +90,8 @@ export const PROBLEM_TITLES: Readonly<Record<string, string>> = {
   payload_undecryptable: 'Donnée indéchiffrable',
   not_multipart: 'Fichier attendu (multipart/form-data)',
   no_file: 'Aucun fichier',
+  idempotency_key_reused: 'Clé d\'idempotence déjà utilisée',
+  idempotency_key_in_use: 'Requête déjà en cours',
   trame_refused: 'Trame refusée',
   trame_too_many_rows: 'Trame trop longue',
   imports_busy: 'Imports de Trame déjà en cours',

@@ -1,6 +1,6 @@
 // Request and response schemas of the API (TypeBox), shown in the OpenAPI document at /docs.
 
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import { IsoDateSchema, InvoiceSchema } from '../rules/schema.js';
 import { INVOICE_STATUSES } from '../workflows/contract.js';
 import { MOTIF_CODES } from '../rules/motifs.js';
@@ -74,9 +74,6 @@ export const BatchReceipt = Type.Object({
 /** A download, sent as it is (a Buffer or a stream: never serialised): `T` is what the handler sends. */
 export const Download = <T>(description: string) => Type.Unsafe<T>({ type: 'string', format: 'binary', description });
 
-/** JSON whose shape is `T` (a type of the rules or the repositories), documented as an object. */
-export const JsonOf = <T>(description: string) => Type.Unsafe<T>(Type.Object({}, { additionalProperties: true, description }));
-
 /** Every 4xx and 5xx: RFC 9457 problem details (api/errors.ts ProblemDetails). */
 export const ErrorBody = Type.Object({
   type: Type.String({ description: '/problems/<code>: the kind of problem' }),
@@ -88,7 +85,32 @@ export const ErrorBody = Type.Object({
   errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
 });
 
-export const Decision = Type.Object({}, { additionalProperties: true, description: 'The analysis result (spec §8), null while analysing' });
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Timestamp = Type.String({ description: 'ISO 8601 instant' });
+
+export const TraceLineSchema = Type.Object({
+  step: Type.String({ description: 'G0…G8, Paid or Routing' }),
+  check: Type.String(),
+  facts: Type.Array(Type.String(), { description: 'What the step looked at, in French' }),
+  result: Type.String({ description: '`continue`, or the motif code it fired' }),
+});
+
+/** The analysis result (spec §8): rules/types.ts AnalysisResult. */
+export const AnalysisResultSchema = Type.Object({
+  outcome: Type.Union([Type.Literal('paid'), Type.Literal('rejected')]),
+  motif: Nullable(Type.String({ description: 'A motif code (GET /api/motifs)' })),
+  detail: Type.Array(Type.String(), { description: 'Missing details (« Détail manquant » codes)' }),
+  error: Nullable(Type.String({ description: 'A content error (« Incohérence » code)' })),
+  date: Nullable(Type.String()),
+  comment: Nullable(Type.String()),
+  route: Nullable(Type.Union([Type.Literal('practitioner'), Type.Literal('manager')])),
+  email: Nullable(Type.String()),
+  humanTask: Type.Boolean(),
+  waitsForDecision: Type.Boolean(),
+  dematerialise: Type.Boolean(),
+  reply: Nullable(Type.String({ description: 'The reply text to the PS' })),
+  trace: Type.Array(TraceLineSchema),
+}, { additionalProperties: true, description: 'The analysis result (spec §8)' });
 
 export const InvoiceView = Type.Object({
   id: Type.String(),
@@ -99,8 +121,8 @@ export const InvoiceView = Type.Object({
   receivedOn: Type.String(),
   motif: Type.Union([Type.String(), Type.Null()]),
   route: Type.Union([Type.String(), Type.Null()]),
-  decision: Type.Union([Decision, Type.Null()]),
-  trace: Type.Array(Type.Object({}, { additionalProperties: true })),
+  decision: Type.Union([AnalysisResultSchema, Type.Null()], { description: 'The analysis result (spec §8), null while analysing' }),
+  trace: Type.Array(TraceLineSchema),
   email: Type.Union([Type.Object({ id: Type.String(), sentAt: Type.Union([Type.String(), Type.Null()]), to: Type.Union([Type.String(), Type.Null()]) }), Type.Null()],
     { description: 'The e-mail that carried the reply to the PS (outbox id, time, recipient)' }),
   trame: Type.Union([Type.Object({ id: Type.String(), batchId: Type.Union([Type.String(), Type.Null()]) }), Type.Null()],
@@ -128,4 +150,139 @@ export const InvoiceListQuery = Type.Object({
 
 export const IdParams = Type.Object({
   id: { ...Type.String({ pattern: '^[0-9]{10}$' }), errorMessage: "doit être un critère d'archivage (10 chiffres)" },
+});
+
+// ---- Responses: what the routes really return (fastify serialises with these schemas: a field left out here is
+// dropped from the answer). Each is checked against the repository's type it serialises (`SameShape` below).
+
+/** `true` when T (what a route returns) fits the schema's type S and has no field S lacks (nor S one T lacks). */
+export type SameShape<S, T> = [T] extends [S] ? ([keyof T] extends [keyof S] ? ([keyof S] extends [keyof T] ? true : false) : false) : false;
+
+
+/** A claim's invoice as it was submitted (unknown properties kept). */
+export const StoredInvoiceSchema = { ...InvoiceSchema, additionalProperties: true } as typeof InvoiceSchema;
+
+export const TaskSummarySchema = Type.Object({
+  id: Type.String({ description: '<critère d\'archivage>-<n>' }),
+  archiveKey: Type.String(),
+  workflowId: Type.String(),
+  batchId: Nullable(Type.String()),
+  practitionerNumber: Nullable(Type.String()),
+  motif: Type.String({ description: 'A motif code (GET /api/motifs)' }),
+  motifLabel: Type.String(),
+  status: Type.Union([Type.Literal('open'), Type.Literal('resolved')]),
+  createdAt: Timestamp,
+  dueAt: Timestamp,
+  overdue: Type.Boolean(),
+  escalatedAt: Nullable(Timestamp),
+  assignee: Nullable(Type.String()),
+  claimedAt: Nullable(Timestamp),
+  resolution: Nullable(Type.Object({
+    action: Type.String(),
+    motif: Type.Optional(Nullable(Type.String())),
+    comment: Type.Optional(Nullable(Type.String())),
+  })),
+  resolvedBy: Nullable(Type.String()),
+  resolvedAt: Nullable(Timestamp),
+  waitsForDecision: Type.Boolean(),
+}, { description: 'A manager task' });
+
+export const TaskEventSchema = Type.Object({
+  kind: Type.Union((['created', 'claimed', 'released', 'escalated', 'notice_failed', 'resolved'] as const).map((k) => Type.Literal(k))),
+  actor: Nullable(Type.String()),
+  at: Timestamp,
+  details: Nullable(Type.Object({}, { additionalProperties: true })),
+});
+
+export const TaskDetailSchema = Type.Composite([TaskSummarySchema, Type.Object({
+  decision: AnalysisResultSchema,
+  invoice: StoredInvoiceSchema,
+  practitioner: Nullable(Type.Object({
+    number: Type.String(), name: Type.Optional(Nullable(Type.String())), headerEmail: Type.Optional(Nullable(Type.String())),
+  })),
+  events: Type.Array(TaskEventSchema),
+})], { description: 'A manager task with the decision, the invoice, the practitioner and who did what' });
+
+export const TaskListSchema = Type.Object({
+  items: Type.Array(TaskSummarySchema),
+  total: Type.Integer(),
+  countsByMotif: Type.Record(Type.String(), Type.Integer(), { description: 'Tasks per motif code under the other filters' }),
+  overdueCount: Type.Integer({ description: 'Open tasks past their deadline under the other filters' }),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+
+export const ResolutionOutcomeSchema = Type.Object({
+  taskId: Type.String(),
+  status: Type.String({ description: 'The claim\'s status after the resolution' }),
+  nextTaskId: Nullable(Type.String({ description: 'A new task, when the resolution led to one (reanalyze)' })),
+});
+
+export const BatchProgressSchema = Type.Object({
+  id: Type.String(),
+  status: Type.Union([Type.Literal('open'), Type.Literal('running'), Type.Literal('closed')]),
+  invoiceCount: Type.Integer({ description: 'Invoices in the batch, adopted ones included' }),
+  receivedOn: Nullable(Type.String()),
+  conflicts: Type.Array(BatchConflictSchema),
+  gtoClosure: Nullable(Type.String({ description: '« FIN OK » once closed' })),
+  closedAt: Nullable(Timestamp),
+  createdAt: Timestamp,
+  received: Type.Integer({ description: 'Invoices written for the batch so far' }),
+  adopted: Type.Integer(),
+  decided: Type.Integer(),
+  paid: Type.Integer(),
+  routedToPractitioner: Type.Integer(),
+  routedToManager: Type.Integer(),
+  emailed: Type.Integer(),
+  emailedOnTheirOwn: Type.Integer({ description: 'Adopted invoices whose reply had already been e-mailed on their own' }),
+  trame: Nullable(Type.Object({ id: Type.String(), rowCount: Type.Integer(), createdAt: Timestamp })),
+});
+
+export const BatchViewSchema = Type.Composite([BatchProgressSchema, Type.Object({
+  workflowId: Type.String(),
+  phase: Nullable(Type.String({ description: 'The workflow\'s phase (open, analysing, e-mailing, trame, closed…)' })),
+  refusedPractitioners: Type.Integer({ description: 'PS whose address the mail provider refused' }),
+  refusedRows: Type.Integer(),
+})]);
+
+export const MailSummarySchema = Type.Object({
+  id: Type.String({ description: 'The idempotency key of the e-mail' }),
+  kind: Type.Union([Type.Literal('ps_reply'), Type.Literal('escalation')]),
+  from: Type.String(),
+  to: Type.Array(Type.String()),
+  bcc: Type.Array(Type.String()),
+  subject: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('sending'), Type.Literal('sent'), Type.Literal('failed')]),
+  batchId: Nullable(Type.String()),
+  practitionerNumber: Nullable(Type.String()),
+  archiveKeys: Type.Array(Type.String()),
+  providerId: Nullable(Type.String()),
+  attempts: Type.Integer(),
+  createdAt: Timestamp,
+  sentAt: Nullable(Timestamp),
+  error: Nullable(Type.String()),
+  errorKind: Nullable(Type.Union((['transport', 'account', 'address', 'rejected', 'invalid'] as const).map((k) => Type.Literal(k)))),
+  retries: Type.Integer(),
+});
+
+export const MailSchema = Type.Composite([MailSummarySchema, Type.Object({ html: Type.String(), text: Type.String() })]);
+
+export const MailListSchema = Type.Object({ items: Type.Array(MailSummarySchema), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
+
+export const TimelineEntrySchema = Type.Object({
+  at: Timestamp,
+  kind: Type.Union((['received', 'step', 'decided', 'task', 'email', 'status', 'finished'] as const).map((k) => Type.Literal(k))),
+  label: Type.String({ description: 'In French' }),
+  details: Type.Optional(Type.Object({}, { additionalProperties: true })),
+});
+
+/** A Temporal workflow history as JSON (replayable: npm run replay -- --file). */
+export const HistorySchema = Type.Object({
+  events: Type.Array(Type.Object({}, { additionalProperties: true, description: 'A Temporal history event (proto3 JSON)' })),
+}, { additionalProperties: true, description: 'The workflow\'s event history (proto3 JSON)' });
+
+/** A file answered as it is (a Buffer, a stream or a text: `T`, never serialised), in one of `mediaTypes`. */
+export const FileResponse = <T>(description: string, ...mediaTypes: string[]) => ({
+  description,
+  content: Object.fromEntries(mediaTypes.map((m) => [m, { schema: Download<T>(description) }])),
 });

@@ -410,3 +410,25 @@ export const archivedHistories = pgTable(
   },
   (t) => [primaryKey({ columns: [t.workflowId, t.runId] }), index('archived_histories_closed_idx').on(t.closedAt)],
 );
+
+/**
+ * Idempotency keys of the task actions (api/idempotency.ts): a caller's `Idempotency-Key` and the request it came
+ * with (a hash of the operation, the path and the body), then the first response, replayed to the same request
+ * again until `expires_at`. A row without `status` is a request still being answered.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    /** The caller's API key id: keys are the caller's own. */
+    actor: text('actor').notNull(),
+    key: text('key').notNull(),
+    /** sha256 of the method, the path and the body. */
+    requestHash: text('request_hash').notNull(),
+    status: integer('status'),
+    contentType: text('content_type'),
+    body: text('body'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.actor, t.key] }), index('idempotency_keys_expires_idx').on(t.expiresAt)],
+);

@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { AUDIT_ACTIONS, type AuditEntry } from '../../db/audit.js';
 import { actorOf } from '../auth.js';
 import { csvCell } from '../csv.js';
-import { Download, ErrorBody } from '../schemas.js';
+import { ErrorBody, FileResponse } from '../schemas.js';
 
 const Instant = Type.String({ format: 'date-time', description: 'ISO 8601 instant' });
 const AuditQuery = Type.Object({
@@ -39,7 +39,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/audit', {
     config: { roles: ['auditor'] },
     schema: {
-      tags: ['access'],
+      tags: ['access'], operationId: 'listAudit',
       summary: 'The audit log, newest first: every state-changing action and every read of personal data (never editable)',
       querystring: AuditQuery,
       response: { 200: AuditPage, 400: ErrorBody },
@@ -53,10 +53,10 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/audit/export', {
     config: { roles: ['auditor'] },
     schema: {
-      tags: ['access'],
+      tags: ['access'], operationId: 'exportAudit',
       summary: 'The audit log of a period, oldest first, as NDJSON (default) or CSV; the export is itself recorded',
       querystring: ExportQuery,
-      response: { 200: Download<Readable>('NDJSON or CSV'), 400: ErrorBody },
+      response: { 200: FileResponse<Readable>('NDJSON or CSV', 'application/x-ndjson', 'text/csv'), 400: ErrorBody },
     },
   }, async (request, reply) => {
     const { format = 'ndjson', from, to } = request.query;

@@ -9,9 +9,17 @@ import { ANY_ROLE, READERS } from '../auth.js';
 import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { badRequest, notFound } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
-import { BatchIdSchema, BatchPageBody, BatchReceipt, Download, ErrorBody, JsonOf, SubmitBatchBody } from '../schemas.js';
+import type { Static } from '@sinclair/typebox';
+import type { BatchProgress } from '../../db/batches.js';
+import {
+  BatchIdSchema, BatchPageBody, BatchProgressSchema, BatchReceipt, BatchViewSchema, ErrorBody, FileResponse, SubmitBatchBody, type SameShape,
+} from '../schemas.js';
 
 const BatchParams = Type.Object({ id: BatchIdSchema });
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+// The schema is the repository's type (a field the schema lacks would be dropped from the answer).
+const progressShape: SameShape<Static<typeof BatchProgressSchema>, BatchProgress> = true;
+void progressShape;
 
 /** A request of up to 5 000 invoices (~1 KB each as JSON). */
 const BATCH_BODY_LIMIT = 16 * 1024 * 1024;
@@ -35,7 +43,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     bodyLimit: BATCH_BODY_LIMIT,
     config: { roles: ['submitter'], answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
-      tags: ['batches'],
+      tags: ['batches'], operationId: 'submitBatch',
       summary: 'Submit a « multi factures » document (its GTO task id as batchId): one workflow per invoice, then the e-mails, the Trame and « FIN OK ». '
         + 'Up to 5 000 invoices a request; a larger document is sent with open: true, then pages (POST /api/batches/{id}/invoices), then POST /api/batches/{id}/close. '
         + 'The same request again answers the batch as it is (200); other invoices under the same batchId: 409. An invoice already known with the same content is adopted '
@@ -57,7 +65,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     bodyLimit: BATCH_BODY_LIMIT,
     config: { roles: ['submitter'], answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
-      tags: ['batches'],
+      tags: ['batches'], operationId: 'appendBatchInvoices',
       summary: 'Append a page of up to 5 000 invoices to an open batch (the same page again changes nothing). 409 once the batch is closed to new invoices.',
       params: BatchParams, body: BatchPageBody,
       response: { 200: BatchReceipt, 202: BatchReceipt, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
@@ -72,7 +80,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/api/batches/:id/close', {
     config: { roles: ['submitter'] },
     schema: {
-      tags: ['batches'],
+      tags: ['batches'], operationId: 'closeBatch',
       summary: 'No more invoices: closes an open batch to new pages and starts it (its invoices\' workflows, then e-mails, Trame, « FIN OK »). Idempotent.',
       params: BatchParams,
       response: { 202: BatchReceipt, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
@@ -82,9 +90,9 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/batches/:id', {
     config: { roles: ANY_ROLE },
     schema: {
-      tags: ['batches'],
+      tags: ['batches'], operationId: 'getBatch',
       summary: 'A batch\'s progress: decided, routed, e-mailed, conflicts left out, its Trame and its GTO closure',
-      params: BatchParams, response: { 200: JsonOf<Record<string, unknown>>('The batch\'s progress (db/batches.ts BatchProgress) and its workflow\'s phase'), 404: ErrorBody },
+      params: BatchParams, response: { 200: BatchViewSchema, 404: ErrorBody },
     },
   }, async (request) => {
     const progress = await batches.progress(request.params.id);
@@ -103,13 +111,13 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/api/batches/:id/trame.xlsx', {
     config: { roles: READERS },
-    schema: { tags: ['batches'], summary: 'The batch\'s Trame SSTT workbook', params: BatchParams, response: { 200: Download<Buffer>('The workbook (.xlsx)'), 404: ErrorBody } },
+    schema: { tags: ['batches'], operationId: 'getBatchTrame', summary: 'The batch\'s Trame SSTT workbook', params: BatchParams, response: { 200: FileResponse<Buffer>('The workbook (.xlsx)', XLSX), 404: ErrorBody } },
   }, async (request, reply) => {
     const latest = await trames.latestTrameOfBatch(request.params.id);
     const trame = latest ? await trames.trame(latest.id) : null;
     if (!trame) throw notFound(`La Trame du lot ${request.params.id} (écrite une fois toutes ses factures décidées)`);
     return reply
-      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .type(XLSX)
       .header('content-disposition', `attachment; filename="trame-sstt-${request.params.id}.xlsx"`)
       .send(trame.content);
   });

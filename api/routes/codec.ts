@@ -75,6 +75,7 @@ export const codecRoutes: FastifyPluginAsyncTypebox<CodecRouteOptions> = async (
     app.post(`/${direction}`, {
       schema: {
         tags: ['access'],
+        operationId: direction === 'decode' ? 'decodePayloads' : 'encodePayloads',
         summary: direction === 'decode'
           ? 'Codec server: decrypts payloads (Temporal UI, temporal CLI --codec-endpoint); audited'
           : 'Codec server: encrypts payloads with the active key; audited',

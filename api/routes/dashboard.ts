@@ -6,7 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { createDashboardRepository, MAX_PERIOD_DAYS, type Dashboard, type DashboardPeriod } from '../../db/dashboard.js';
 import { csvCell } from '../csv.js';
 import { badRequest } from '../errors.js';
-import { Download, ErrorBody } from '../schemas.js';
+import { ErrorBody, FileResponse } from '../schemas.js';
 
 const Instant = Type.String({ format: 'date-time', description: 'ISO 8601 instant' });
 const Period = { from: { ...Instant, description: 'Start of the period (included)' }, to: { ...Instant, description: 'End of the period (excluded)' } };
@@ -115,7 +115,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ slaMs: number }> = asy
   app.get('/api/dashboard', {
     config: { roles: ['manager', 'auditor'] },
     schema: {
-      tags: ['tasks'],
+      tags: ['tasks'], operationId: 'getDashboard',
       summary: 'The dashboard of a period [from, to): claims received and decided, motifs, PS, durations, share within the SLA, backlog, escalations',
       querystring: DashboardQuery,
       response: { 200: DashboardSchema, 400: ErrorBody },
@@ -125,10 +125,10 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ slaMs: number }> = asy
   app.get('/api/dashboard.csv', {
     config: { roles: ['manager', 'auditor'] },
     schema: {
-      tags: ['tasks'],
+      tags: ['tasks'], operationId: 'getDashboardCsv',
       summary: "One chart's data of the dashboard as CSV (Excel in French: `;`, decimal comma, UTF-8 with BOM)",
       querystring: CsvQuery,
-      response: { 200: Download<string>('CSV'), 400: ErrorBody },
+      response: { 200: FileResponse<string>('CSV', 'text/csv'), 400: ErrorBody },
     },
   }, async (request, reply) => {
     const period = periodOf(request.query);

@@ -13,7 +13,7 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
   app.get('/api/events', {
     config: { roles: READERS },
     schema: {
-      tags: ['tasks'],
+      tags: ['tasks'], operationId: 'streamTaskEvents',
       summary: 'Live task changes (text/event-stream): `event: task` with { id, taskId, archiveKey, kind, actor, at } on each task created, '
         + 'claimed, released, escalated or resolved, whichever replica or worker made it; `event: resync` when some may have been missed '
         + '(re-read); `: ping` comments every 15 s',

@@ -4,6 +4,8 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { createConsistencyRepository } from '../../db/consistency.js';
+import { ErrorBody } from '../schemas.js';
+import { PROBLEM_MEDIA_TYPE } from '../openapi.js';
 import { DATABASE_PROBE_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, untilAborted, withinDeadline } from '../deadlines.js';
 
 const Check = Type.Object({ ok: Type.Boolean(), message: Type.Optional(Type.String()) });
@@ -35,7 +37,13 @@ async function check(fn: () => Promise<unknown>, timeoutMs: number): Promise<{ o
 export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get('/health', {
     config: { public: true },
-    schema: { tags: ['system'], summary: 'Temporal and database reachability', response: { 200: Health, 503: Health } },
+    schema: {
+      tags: ['system'], operationId: 'getHealth', summary: 'Temporal and database reachability', response: {
+        200: Health,
+        // The dependency that failed; or, like any route, problem details when /health itself did not answer in time.
+        503: { description: 'Temporal or the database unreachable', content: { 'application/json': { schema: Health }, [PROBLEM_MEDIA_TYPE]: { schema: ErrorBody } } },
+      },
+    },
   }, async (request, reply) => {
     const timeout = app.settings.temporalTimeoutMs ?? TEMPORAL_TIMEOUT_MS;
     const { database: db, temporal: client } = app;

@@ -10,8 +10,13 @@ import { decodeHistory, loadHistory } from '../histories.js';
 import { notFound } from '../errors.js';
 import { invoiceTimeline, type TimelineEntry } from '../timeline.js';
 import {
-  ErrorBody, IdParams, InvoiceList, JsonOf, InvoiceListQuery, InvoiceView, Receipt, SubmitInvoiceBody,
+  ErrorBody, HistorySchema, IdParams, InvoiceList, InvoiceListQuery, InvoiceView, Receipt, SubmitInvoiceBody, TimelineEntrySchema, type SameShape,
 } from '../schemas.js';
+import type { Static } from '@sinclair/typebox';
+
+// The schema is the timeline's type (a field the schema lacks would be dropped from the answer).
+const timelineShape: SameShape<Static<typeof TimelineEntrySchema>, TimelineEntry> = true;
+void timelineShape;
 
 function view(record: InvoiceRecord) {
   return {
@@ -70,7 +75,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/api/invoices', {
     config: { roles: ['submitter'] },
     schema: {
-      tags: ['invoices'],
+      tags: ['invoices'], operationId: 'submitInvoice',
       summary: 'Submit a claim: starts its workflow (or returns the existing one for this critère d\'archivage: `duplicate: true`). '
         + 'The critère d\'archivage is the idempotency key: the same claim with other values is a 409 naming the fields that differ (the first submission stands).',
       body: SubmitInvoiceBody,
@@ -85,7 +90,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/invoices', {
     config: { roles: READERS },
     schema: {
-      tags: ['invoices'],
+      tags: ['invoices'], operationId: 'listInvoices',
       summary: 'Claims, newest first, filtered by status, motif, N° PS or batch',
       querystring: InvoiceListQuery,
       response: { 200: InvoiceList, ...errors },
@@ -105,7 +110,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/invoices/:id', {
     config: { roles: ANY_ROLE },
     schema: {
-      tags: ['invoices'],
+      tags: ['invoices'], operationId: 'getInvoice',
       summary: 'A claim: status, decision (spec §8 result) and analysis trace',
       params: IdParams,
       response: { 200: InvoiceView, 404: ErrorBody, ...errors },
@@ -121,13 +126,13 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/invoices/:id/history', {
     config: { roles: READERS },
     schema: {
-      tags: ['invoices'],
+      tags: ['invoices'], operationId: 'getInvoiceHistory',
       summary: 'The Temporal event history of the claim\'s workflow (JSON, replayable with npm run replay -- --file): '
         + 'encrypted as stored (replay needs the payload keys), or decoded with `decoded=true`; from the archive once '
         + 'Temporal has dropped it. Audited.',
       params: IdParams,
       querystring: HistoryQuery,
-      response: { 404: ErrorBody, ...errors },
+      response: { 200: HistorySchema, 404: ErrorBody, ...errors },
     },
   }, async (request, reply) => {
     const record = await invoices.get(request.params.id);
@@ -138,12 +143,12 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/histories/:workflowId', {
     config: { roles: READERS },
     schema: {
-      tags: ['invoices'],
+      tags: ['invoices'], operationId: 'getWorkflowHistory',
       summary: 'The history of an invoice or batch workflow (`invoice-…`, `batch-…`), latest run unless `runId`: '
         + 'encrypted as stored, or decoded with `decoded=true`; from the archive once Temporal has dropped it. Audited.',
       params: WorkflowParams,
       querystring: HistoryQuery,
-      response: { 404: ErrorBody, ...errors },
+      response: { 200: HistorySchema, 404: ErrorBody, ...errors },
     },
   }, async (request, reply) => {
     const { workflowId } = request.params;
@@ -157,9 +162,9 @@ export const invoiceTimelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/invoices/:id/timeline', {
     config: { roles: READERS },
     schema: {
-      tags: ['invoices'],
+      tags: ['invoices'], operationId: 'getInvoiceTimeline',
       summary: 'What happened to the claim, and when: received, each analysis step, decision, tasks, e-mail, end',
-      params: IdParams, response: { 200: Type.Array(JsonOf<TimelineEntry>('A moment of the claim\'s life')), 404: ErrorBody, 503: ErrorBody },
+      params: IdParams, response: { 200: Type.Array(TimelineEntrySchema, { description: 'The moments of the claim\'s life, in order' }), 404: ErrorBody, 503: ErrorBody },
     },
   }, async (request) => {
     const record = await invoices.get(request.params.id);

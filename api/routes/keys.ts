@@ -47,13 +47,13 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app,
 
   app.get('/api/keys', {
     config: admins,
-    schema: { tags: ['access'], summary: 'Every API key, revoked ones included', response: { 200: KeyList, ...denied } },
+    schema: { tags: ['access'], operationId: 'listKeys', summary: 'Every API key, revoked ones included', response: { 200: KeyList, ...denied } },
   }, async () => ({ items: await keys.list() }));
 
   app.post('/api/keys', {
     config: admins,
     schema: {
-      tags: ['access'],
+      tags: ['access'], operationId: 'createKey',
       summary: 'Creates an API key; the answer holds the key, shown this once',
       body: CreateKeyBody,
       response: { 201: CreatedKey, ...denied },
@@ -70,7 +70,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app,
   app.delete('/api/keys/:id', {
     config: admins,
     schema: {
-      tags: ['access'],
+      tags: ['access'], operationId: 'revokeKey',
       summary: 'Revokes an API key (its sessions end too)',
       params: KeyIdParams,
       response: { 204: Type.Null(), 404: ErrorBody, ...denied },

@@ -9,7 +9,11 @@ import { actorOf, READERS } from '../auth.js';
 import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { HttpError, notFound, PROBLEM_CONTENT_TYPE, problemDetails, sendProblem } from '../errors.js';
 import { todayInFrance } from '../invoice-service.js';
-import { BatchFilterSchema, ErrorBody, JsonOf, limitSchema, OffsetSchema } from '../schemas.js';
+import type { Static } from '@sinclair/typebox';
+import {
+  BatchFilterSchema, ErrorBody, FileResponse, limitSchema, MailListSchema, MailSchema, MailSummarySchema, OffsetSchema, type SameShape,
+} from '../schemas.js';
+import { problemResponse } from '../openapi.js';
 import { importTrame } from '../trame-import.js';
 import { MAX_REPORTED_ERRORS, TrameTooLarge } from '../../activities/trame/read.js';
 import { loadTrameLimits } from '../../config.js';
@@ -30,12 +34,25 @@ const RetryBody = Type.Union([Type.Null(), Type.Object({
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
+// The schema is the outbox's type (a field the schema lacks would be dropped from the answer).
+const mailShape: SameShape<Static<typeof MailSchema>, SentMail> = true;
+void mailShape;
+
+/** A Trame refused for its content: problem details and the import's report (its `errors` by row and column). */
+const TrameRefusal = Type.Object({
+  ...ErrorBody.properties,
+  errors: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'The Trame\'s errors, by row and column' })),
+}, { additionalProperties: true });
+const TrameReport = Type.Object({}, { additionalProperties: true, description: 'The import\'s report: rows, closed, refused, ignored, each with a code and a French message' });
+
 export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { mailer, temporal: client, settings } = app;
 
   app.get('/api/outbox', {
     config: { roles: READERS },
-    schema: { tags: ['outputs'], summary: 'E-mails to practitioners and escalations, newest first', querystring: OutboxQuery },
+    schema: { tags: ['outputs'], operationId: 'listEmails', summary: 'E-mails to practitioners and escalations, newest first',
+      querystring: OutboxQuery, response: { 200: MailListSchema },
+    },
   }, async (request) => {
     const { batchId, ps, kind, status, limit = 50, offset = 0 } = request.query;
     const { items, total } = await mailer.list({ batchId, practitionerNumber: ps, kind, status, limit, offset });
@@ -47,7 +64,7 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/api/outbox/:id', {
     config: { roles: READERS },
-    schema: { tags: ['outputs'], summary: 'One e-mail: headers, HTML and text', params: Type.Object({ id: Type.String({ maxLength: 300 }) }), response: { 200: JsonOf<SentMail>('The e-mail'), 404: ErrorBody } },
+    schema: { tags: ['outputs'], operationId: 'getEmail', summary: 'One e-mail: headers, HTML and text', params: Type.Object({ id: Type.String({ maxLength: 300 }) }), response: { 200: MailSchema, 404: ErrorBody } },
   }, async (request) => {
     const mail = await mailer.get(request.params.id);
     if (!mail) throw notFound(`L’e-mail ${request.params.id}`);
@@ -57,11 +74,11 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/api/outbox/:id/retry', {
     config: { roles: ['manager'] },
     schema: {
-      tags: ['outputs'],
+      tags: ['outputs'], operationId: 'retryEmail',
       summary: 'Send a refused escalation e-mail again, once the address is fixed: to `to` when given, else to the managers\' address as configured now (MANAGERS_EMAIL). '
         + 'A PS reply the provider refused went to a manager as a task: resolve that task (« reply ») once the PS address is fixed in AGAPS.',
       params: MailParams, body: RetryBody,
-      response: { 202: Type.Object({}, { additionalProperties: true }), 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
+      response: { 202: MailSummarySchema, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
     },
   }, async (request, reply) => {
     const mail = await mailer.get(request.params.id);
@@ -92,7 +109,9 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/api/trames/open.xlsx', {
     config: { roles: READERS, answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
-    schema: { tags: ['outputs'], summary: 'A Trame SSTT of every row still open for managers' },
+    schema: { tags: ['outputs'], operationId: 'getOpenTrame', summary: 'A Trame SSTT of every row still open for managers',
+      response: { 200: FileResponse<Buffer>('The workbook (.xlsx)', XLSX) },
+    },
   }, async (_request, reply) => {
     const { content } = await openManagerTrame({ invoices: app.invoices, trames: app.trames, operatorName: settings.operatorName });
     return reply.type(XLSX)
@@ -107,7 +126,7 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/api/trames', {
     config: { roles: ['manager'], answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
     schema: {
-      tags: ['outputs'],
+      tags: ['outputs'], operationId: 'importTrame',
       summary: 'Re-import a Trame SSTT filled by a manager (multipart, field « file »): the rows with « Gestionnaire Almerys » and « Almerys – traité le » close their tasks, '
         + 'in the name of the manager sending it; a row whose task another manager has claimed is refused (left to them). A file with any error applies nothing. '
         + 'Each error (`errors`) and each row\'s outcome (`closed`, `refused`, `ignored`) has a stable `code` and a French message. '
@@ -115,8 +134,9 @@ export const outputRoutes: FastifyPluginAsyncTypebox = async (app) => {
         + `${limits.maxConcurrentImports} imports at once (503 with Retry-After).`,
       consumes: ['multipart/form-data'],
       response: {
-        200: Type.Object({}, { additionalProperties: true }), 400: ErrorBody, 413: ErrorBody,
-        422: Type.Object({}, { additionalProperties: true }), 503: ErrorBody,
+        200: TrameReport, 400: ErrorBody, 413: ErrorBody,
+        422: problemResponse(422, TrameRefusal, 'The Trame was refused (`trame_refused`, nothing applied; its errors by row and column), or has too many rows (`trame_too_many_rows`)'),
+        503: ErrorBody,
       },
     },
   }, async (request, reply) => {

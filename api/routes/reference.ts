@@ -25,6 +25,13 @@ const Labels = Type.Object({
   temporalNamespace: Type.String({ description: 'The workflows\' namespace (links to the Temporal UI)' }),
 });
 
+const MotifList = Type.Array(Type.Object({
+  code: Type.String(),
+  label: Type.String(),
+  routing: Type.String({ description: 'Who the motif goes to' }),
+  waitsForDecision: Type.Boolean(),
+}));
+
 /** A duration in French, exact for the usual settings: « 48 h », « 20 s », « 1 h 30 min », « 2 j ». */
 export function slaText(ms: number): string {
   // A few seconds not whole (a test's SLA): « 1,5 s ».
@@ -59,13 +66,15 @@ export function consoleLabels(settings: { taskSlaMs?: number; temporalNamespace?
 export const referenceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/motifs', {
     config: { roles: ANY_ROLE },
-    schema: { tags: ['tasks'], summary: 'The 23 motifs de traitement (labels of the Trame drop-down)' },
+    schema: { tags: ['tasks'], operationId: 'listMotifs', summary: 'The 23 motifs de traitement (labels of the Trame drop-down)',
+      response: { 200: MotifList },
+    },
   }, async () => MOTIFS.map((m) => ({ code: m.code, label: m.label, routing: m.routing, waitsForDecision: m.waitsForDecision })));
 
   app.get('/problems/:code', {
     config: { public: true },
     schema: {
-      tags: ['access'],
+      tags: ['system'], operationId: 'getProblemType',
       summary: 'What a problem type of the error responses (RFC 9457 `type`) means: its code and French title',
       params: Type.Object({ code: Type.String({ pattern: '^[a-z0-9_]{1,64}$' }) }),
       response: { 200: Type.Object({ type: Type.String(), code: Type.String(), title: Type.String() }), 404: ErrorBody },
@@ -80,7 +89,7 @@ export const referenceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/labels', {
     config: { roles: ANY_ROLE },
     schema: {
-      tags: ['tasks'],
+      tags: ['tasks'], operationId: 'getLabels',
       summary: 'The analysis steps G0–G8 and the MO\'s sub-lists « Détail manquant » and « Incohérence », with their French labels; '
         + 'the managers\' SLA (ms and French wording) and the Temporal namespace',
       response: { 200: Labels },

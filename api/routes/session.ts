@@ -40,7 +40,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
   app.post('/api/session', {
     config: { public: true },
     schema: {
-      tags: ['access'],
+      tags: ['access'], operationId: 'logIn',
       summary: 'Console login: exchanges an API key for a 12-hour session cookie (tpr_session)',
       body: LoginBody,
       response: { 200: LoginResult, 401: ErrorBody, 429: ErrorBody },
@@ -64,7 +64,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
   app.get('/api/session', {
     config: { public: true },
     schema: {
-      tags: ['access'],
+      tags: ['access'], operationId: 'getSession',
       summary: 'The caller (session cookie or Bearer key)',
       response: { 200: PrincipalView, 401: ErrorBody },
     },
@@ -77,7 +77,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
 
   app.delete('/api/session', {
     config: { public: true },
-    schema: { tags: ['access'], summary: 'Console logout: ends the session (its cookie is refused from then on) and deletes the cookie', response: { 204: Type.Null() } },
+    schema: { tags: ['access'], operationId: 'logOut', summary: 'Console logout: ends the session (its cookie is refused from then on) and deletes the cookie', response: { 204: Type.Null() } },
   }, async (request, reply) => {
     const ended = request.sessionId ? await keys.endSession(request.sessionId) : null;
     if (ended) await audit.record({ actor: actorOf(ended), action: 'session.logout', target: ended.keyId, ip: request.ip });

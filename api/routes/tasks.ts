@@ -14,7 +14,11 @@ import { actorName, actorOf, READERS } from '../auth.js';
 import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, TEMPORAL_UPDATE_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
 import { HttpError, notFound, sanitizeError, toHttpError } from '../errors.js';
 import { multilineText } from '../../rules/schema.js';
-import { ErrorBody, limitSchema, OffsetSchema } from '../schemas.js';
+import {
+  ErrorBody, limitSchema, OffsetSchema, ResolutionOutcomeSchema, TaskDetailSchema, TaskListSchema, TaskSummarySchema, type SameShape,
+} from '../schemas.js';
+import { IdempotencyKeyHeaders } from '../idempotency.js';
+import type { TaskDetail } from '../../db/tasks.js';
 
 const motifEnum = { ...Type.Union(MOTIF_CODES.map((m) => Type.Literal(m))), errorMessage: 'doit être un code motif (GET /api/motifs)' };
 
@@ -36,6 +40,10 @@ const TaskListQuery = Type.Object({
   offset: OffsetSchema,
 });
 
+/** The task actions take an Idempotency-Key (api/idempotency.ts). */
+const IDEMPOTENT = 'With an `Idempotency-Key` header, the same request again (same key, same body) answers the first response '
+  + 'without acting twice; the same key with another request is a 422 problem `idempotency_key_reused` (keys are kept 24 h).';
+
 const TaskParams = Type.Object({
   id: { ...Type.String({ pattern: '^[0-9]{10}-[0-9]+$' }), errorMessage: 'doit être un identifiant de tâche (<critère d\'archivage>-<n>)' },
 });
@@ -46,7 +54,13 @@ export const ResolveBody = Type.Object({
   comment: Type.Optional(multilineText(500)),
 });
 
-const Task = Type.Object({}, { additionalProperties: true, description: 'A manager task (TaskSummary; with decision, invoice, practitioner and events for one task)' });
+const Task = TaskSummarySchema;
+// The schemas are the repository's types (a field the schema lacks would be dropped from the answer).
+const taskShapes: [
+  SameShape<Static<typeof TaskSummarySchema>, TaskSummary>, SameShape<Static<typeof TaskDetailSchema>, TaskDetail>,
+  SameShape<Static<typeof ResolutionOutcomeSchema>, ResolutionOutcome>,
+] = [true, true, true];
+void taskShapes;
 
 const BulkBody = Type.Object({
   action: { ...Type.Union([Type.Literal('claim'), Type.Literal('release'), Type.Literal('resolve')]), errorMessage: 'doit valoir claim, release ou resolve' },
@@ -61,7 +75,7 @@ const BulkResult = Type.Object({
   code: Type.Optional(Type.String({ description: 'why it was refused: claimed_by_other, already_resolved, task_conflict, not_found, refused…' })),
   message: Type.Optional(Type.String({ description: 'why it was refused, in French' })),
   task: Type.Optional(Task),
-  outcome: Type.Optional(Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()])),
+  outcome: Type.Optional(Type.Union([ResolutionOutcomeSchema, Type.Null()])),
 });
 
 export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -72,7 +86,10 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/api/tasks', {
     config: { roles: READERS },
-    schema: { tags: ['tasks'], summary: 'The inbox: tasks filtered, overdue first, with counts per motif', querystring: TaskListQuery },
+    schema: {
+      tags: ['tasks'], operationId: 'listTasks', summary: 'The inbox: tasks filtered, overdue first, with counts per motif',
+      querystring: TaskListQuery, response: { 200: TaskListSchema },
+    },
   }, async (request) => {
     const { status, motif, assignee, overdue, ps, q, sort, order, limit = 50, offset = 0 } = request.query;
     const result = await tasks.list({
@@ -84,7 +101,10 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/api/tasks/:id', {
     config: { roles: READERS },
-    schema: { tags: ['tasks'], summary: 'A task: the invoice, the analysis trace, the suggested motif and reply, who did what', params: TaskParams, response: { 200: Task, 404: ErrorBody } },
+    schema: {
+      tags: ['tasks'], operationId: 'getTask', summary: 'A task: the invoice, the analysis trace, the suggested motif and reply, who did what',
+      params: TaskParams, response: { 200: TaskDetailSchema, 404: ErrorBody },
+    },
   }, async (request) => {
     const task = await tasks.get(request.params.id);
     if (!task) throw notFound(`La tâche ${request.params.id}`);
@@ -182,27 +202,37 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.post('/api/tasks/:id/claim', {
-    config: { roles: ['manager'] },
-    schema: { tags: ['tasks'], summary: 'Take the task (409 when someone else has it or it is resolved)', params: TaskParams, response: { 200: Task, 404: ErrorBody, 409: ErrorBody } },
+    config: { roles: ['manager'], idempotent: true },
+    schema: {
+      tags: ['tasks'], operationId: 'claimTask', summary: `Take the task (409 when someone else has it or it is resolved). ${IDEMPOTENT}`,
+      params: TaskParams, headers: IdempotencyKeyHeaders, response: { 200: Task, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody },
+    },
   }, async (request) => claimOne(request, request.params.id));
 
   app.post('/api/tasks/:id/release', {
-    config: { roles: ['manager'] },
-    schema: { tags: ['tasks'], summary: 'Give the task back (its assignee, or an admin)', params: TaskParams, response: { 200: Task, 404: ErrorBody, 409: ErrorBody } },
+    config: { roles: ['manager'], idempotent: true },
+    schema: {
+      tags: ['tasks'], operationId: 'releaseTask', summary: `Give the task back (its assignee, or an admin). ${IDEMPOTENT}`,
+      params: TaskParams, headers: IdempotencyKeyHeaders, response: { 200: Task, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody },
+    },
   }, async (request) => releaseOne(request, request.params.id));
 
   app.post('/api/tasks/:id/resolve', {
-    config: { roles: ['manager'] },
+    config: { roles: ['manager'], idempotent: true },
     schema: {
       tags: ['tasks'],
+      operationId: 'resolveTask',
       summary: 'Resolve the task: pay, reply with a motif, reanalyze or close. The waiting workflow applies it and answers (200 with the outcome); '
         + 'when it has accepted the resolution but not applied it within a few seconds, 202 with the task as it is (the outcome follows; the same request again waits for it). '
-        + 'Only its holder resolves a task: one nobody holds is claimed by the resolver; one another manager holds is a 409 naming them (admins may override).',
-      params: TaskParams, body: ResolveBody,
+        + 'Only its holder resolves a task: one nobody holds is claimed by the resolver; one another manager holds is a 409 naming them (admins may override). '
+        + IDEMPOTENT,
+      params: TaskParams, body: ResolveBody, headers: IdempotencyKeyHeaders,
       response: {
-        200: Type.Object({ task: Task, outcome: Type.Object({}, { additionalProperties: true }) }),
-        202: Type.Object({ task: Task, outcome: Type.Null() }),
-        400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody,
+        200: Type.Object({ task: Task, outcome: ResolutionOutcomeSchema }),
+        // Always null here; declared as the 200's outcome or null, so that clients see one field of one type (a field
+        // typed `null` alone is dropped by some generated clients' readers).
+        202: Type.Object({ task: Task, outcome: Type.Union([ResolutionOutcomeSchema, Type.Null()], { description: 'null: accepted, the outcome follows' }) }),
+        400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 503: ErrorBody,
       },
     },
   }, async (request, reply) => {
@@ -212,13 +242,15 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/api/tasks/bulk', {
     // A hundred resolutions, each waiting for its workflow: longer than a request on one task.
-    config: { roles: ['manager'], answerWithinMs: BULK_REQUEST_TIMEOUT_MS },
+    config: { roles: ['manager'], answerWithinMs: BULK_REQUEST_TIMEOUT_MS, idempotent: true },
     schema: {
       tags: ['tasks'],
+      operationId: 'actOnTasks',
       summary: 'Claim, release or resolve several tasks at once: each task as its own request would be (each resolution its own Update '
-        + 'on its invoice\'s workflow, each action audited); 200 with one result per task, in the order given, a refusal saying why in French',
-      body: BulkBody,
-      response: { 200: Type.Object({ results: Type.Array(BulkResult) }), 400: ErrorBody },
+        + 'on its invoice\'s workflow, each action audited); 200 with one result per task, in the order given, a refusal saying why in French. '
+        + IDEMPOTENT,
+      body: BulkBody, headers: IdempotencyKeyHeaders,
+      response: { 200: Type.Object({ results: Type.Array(BulkResult) }), 400: ErrorBody, 409: ErrorBody, 422: ErrorBody },
     },
   }, async (request) => {
     const { action, taskIds, resolution } = request.body;

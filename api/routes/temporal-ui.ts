@@ -6,6 +6,7 @@
 
 import proxy from '@fastify/http-proxy';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError, sendProblem } from '../errors.js';
 
 export const TEMPORAL_UI_PREFIX = '/temporal';
 const ALLOWED = new Set(['manager', 'auditor', 'admin']);
@@ -16,11 +17,9 @@ async function sessionGuard(request: FastifyRequest, reply: FastifyReply) {
   if (!role && request.method === 'GET' && /text\/html/.test(String(request.headers.accept ?? ''))) {
     return reply.redirect(`/console/?next=${encodeURIComponent(request.url)}`);
   }
-  return reply.code(role ? 403 : 401).send({
-    message: role
-      ? `Forbidden: the Temporal UI needs the role manager, auditor or admin (this session has the role ${role})`
-      : 'Authentication required: log into the console (/console/) to open the Temporal UI',
-  });
+  return sendProblem(reply, role
+    ? new HttpError(403, `Accès refusé : l'interface Temporal demande le rôle manager, auditor ou admin (cette session a le rôle ${role})`, undefined, { code: 'forbidden' })
+    : new HttpError(401, 'Authentification requise : connectez-vous à la console (/console/) pour ouvrir l\'interface Temporal', undefined, { code: 'authentication_required' }));
 }
 
 export const temporalUiRoutes: FastifyPluginAsync<{ upstream: string }> = async (app, { upstream }) => {
