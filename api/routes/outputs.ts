@@ -17,7 +17,7 @@ import { loadTrameLimits } from '../../config.js';
 const OutboxQuery = Type.Object({
   batchId: BatchFilterSchema,
   ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'must be 9 digits (N° PS)' }),
-  kind: Type.Optional({ ...Type.Union([Type.Literal('ps_reply'), Type.Literal('escalation')]), errorMessage: 'must be ps_reply or escalation' }),
+  kind: Type.Optional({ ...Type.Union([Type.Literal('ps_reply'), Type.Literal('escalation'), Type.Literal('webhook_disabled')]), errorMessage: 'must be ps_reply, escalation or webhook_disabled' }),
   status: Type.Optional({ ...Type.Union(MAIL_STATUSES.map((s) => Type.Literal(s))), errorMessage: `must be one of ${MAIL_STATUSES.join(', ')}` }),
   limit: limitSchema(200),
   offset: OffsetSchema,
