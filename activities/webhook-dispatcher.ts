@@ -29,14 +29,14 @@ export function createWebhookDispatcher({ webhooks, client, taskQueue, listen, c
   let unlisten: (() => Promise<void>) | null = null;
   let stopped = false;
 
-  async function start(deliveryId: number): Promise<void> {
+  async function start(delivery: { id: number; eventId: string; endpointId: string }): Promise<void> {
     const input: WebhookDeliveryInput = {
-      deliveryId, timeoutMs: config.timeoutMs, initialIntervalMs: config.initialIntervalMs,
+      deliveryId: delivery.id, timeoutMs: config.timeoutMs, initialIntervalMs: config.initialIntervalMs,
       maxIntervalMs: config.maxIntervalMs, retryForMs: config.retryForMs,
     };
     try {
       await client.workflow.start(WEBHOOK_DELIVERY_WORKFLOW_TYPE, {
-        taskQueue, workflowId: webhookDeliveryWorkflowId(deliveryId), args: [input],
+        taskQueue, workflowId: webhookDeliveryWorkflowId(delivery), args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });
     } catch (error) {
@@ -47,12 +47,12 @@ export function createWebhookDispatcher({ webhooks, client, taskQueue, listen, c
   async function drain(): Promise<void> {
     do {
       again = false;
-      const ids = await webhooks.undispatched(PAGE);
-      for (const id of ids) {
-        await start(id);
-        await webhooks.markDispatched([id]);
+      const deliveries = await webhooks.undispatched(PAGE);
+      for (const delivery of deliveries) {
+        await start(delivery);
+        await webhooks.markDispatched([delivery.id]);
       }
-      if (ids.length === PAGE) again = true;
+      if (deliveries.length === PAGE) again = true;
     } while (again && !stopped);
   }
 

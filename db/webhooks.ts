@@ -195,10 +195,9 @@ export function createWebhookRepository(db: Database) {
     },
 
     /** Deliveries whose workflow has not been started yet, oldest first. */
-    async undispatched(limit = 100): Promise<number[]> {
-      const rows = await db.select({ id: webhookDeliveries.id }).from(webhookDeliveries)
-        .where(isNull(webhookDeliveries.dispatchedAt)).orderBy(webhookDeliveries.id).limit(limit);
-      return rows.map((r) => r.id);
+    async undispatched(limit = 100): Promise<{ id: number; eventId: string; endpointId: string }[]> {
+      return db.select({ id: webhookDeliveries.id, eventId: webhookDeliveries.eventId, endpointId: webhookDeliveries.endpointId })
+        .from(webhookDeliveries).where(isNull(webhookDeliveries.dispatchedAt)).orderBy(webhookDeliveries.id).limit(limit);
     },
 
     async markDispatched(ids: number[]): Promise<void> {

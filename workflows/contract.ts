@@ -173,7 +173,10 @@ export interface WebhookDeliveryInput {
   timeoutMs: number;
 }
 
-/** One workflow per delivery row: started twice (a sweep and a NOTIFY, two workers), it is still one. */
-export function webhookDeliveryWorkflowId(deliveryId: number): string {
-  return `webhook-delivery-${deliveryId}`;
+/**
+ * One workflow per delivery (an event to an endpoint, both random ids: unique in the namespace, whatever database
+ * wrote them): started twice (a sweep and a NOTIFY, two workers), it is still one.
+ */
+export function webhookDeliveryWorkflowId(delivery: { endpointId: string; eventId: string }): string {
+  return `webhook-${delivery.endpointId}-${delivery.eventId}`;
 }
