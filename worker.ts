@@ -15,7 +15,7 @@ import { createActivities, DEFAULT_TASK_SLA_MS, type ActivityDependencies } from
 import { createMailer, transportFor, type MailTransport } from './activities/mail/mailer.js';
 import { startWorkerMetrics } from './activities/metrics.js';
 import { createWebhookActivities } from './activities/webhooks.js';
-import { createWebhookDispatcher } from './activities/webhook-dispatcher.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from './activities/webhook-dispatcher.js';
 import { createWebhookRepository } from './db/webhooks.js';
 import { createArchiveActivities, DEFAULT_ARCHIVE_RETENTION_MS, ensureArchiveSchedules } from './activities/archive.js';
 import { FAILURE_CONVERTER_PATH } from './activities/encryption.js';
@@ -130,6 +130,21 @@ export async function createWorker({ connection, namespace = 'default', taskQueu
 }
 
 /**
+ * The webhooks' dispatcher of a worker process (activities/webhook-dispatcher.ts): one delivery workflow per event and
+ * endpoint, started from what the database's triggers wrote. Stop it before the database closes.
+ */
+export async function startWebhookDispatcher(
+  database: OpenDatabase, client: Client, config: Config, log: Pick<PinoLogger, 'warn' | 'info'>,
+): Promise<WebhookDispatcher> {
+  const dispatcher = createWebhookDispatcher({
+    webhooks: createWebhookRepository(database.db), client, taskQueue: config.taskQueue, listen: database.listen,
+    config: config.webhooks, log: { warn: (m) => log.warn(m), info: (m) => log.info(m) },
+  });
+  await dispatcher.start();
+  return dispatcher;
+}
+
+/**
  * `attempt()` until it succeeds, retrying with a growing pause (0.5 s → 5 s) for at most `timeoutMs`: a worker
  * started while Temporal (or its load balancer) restarts waits for it instead of exiting. Each failure is a warning.
  */
@@ -174,12 +189,7 @@ async function main(log: PinoLogger): Promise<void> {
     process.once(signal, () => log.info(`worker: ${signal} received, finishing the tasks in progress…`));
   }
   await withRetries('creating the archive schedules', () => ensureArchiveSchedules(client, config.taskQueue), connectTimeoutMs, log);
-  // Webhook deliveries: one workflow per event and endpoint, started from what the database's triggers wrote.
-  const dispatcher = createWebhookDispatcher({
-    webhooks: createWebhookRepository(database.db), client, taskQueue: config.taskQueue, listen: database.listen,
-    config: config.webhooks, log: { warn: (m) => log.warn(m), info: (m) => log.info(m) },
-  });
-  await dispatcher.start();
+  const dispatcher = await startWebhookDispatcher(database, client, config, log);
   log.info(`worker: polling task queue « ${config.taskQueue} » on ${config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS} (${database.kind})`);
   try {
     await worker.run();

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createWebhookDispatcher, type WebhookDispatcher } from '../activities/webhook-dispatcher.js';
+import type { WebhookDispatcher } from '../activities/webhook-dispatcher.js';
 import { webhookSignature } from '../activities/webhooks.js';
 import { loadConfig } from '../config.js';
-import { createWebhookRepository } from '../db/webhooks.js';
 import { baseCase, invoiceWith, toManager, toPractitioner } from '../rules/testing/cases.js';
 import { createPipeline, until, type Pipeline, type RunningApi } from './harness.js';
+import { startWebhookDispatcher } from '../worker.js';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from './webhook-receiver.js';
 
 /** Seconds instead of hours: retries from 300 ms, doubling up to 1 s; disabled after 3 failures in a row. */
@@ -28,13 +28,10 @@ const NIR = baseCase().invoice.beneficiary!.nir!;
 
 const verify = (secret: string, r: ReceivedWebhook) => new Webhook(secret).verify(r.body, r.headers) as Record<string, any>;
 
+/** The dispatcher a worker process runs (worker.ts), over the pipeline's database and task queue. */
 function startDispatcher(p: Pipeline): Promise<WebhookDispatcher> {
-  const config = loadConfig({ ...process.env, ...WEBHOOK_ENV });
-  const dispatcher = createWebhookDispatcher({
-    webhooks: createWebhookRepository(p.database.db), client: p.client, taskQueue: p.taskQueue, listen: p.database.listen,
-    config: config.webhooks, log: { warn: () => undefined, info: () => undefined },
-  });
-  return dispatcher.start().then(() => dispatcher);
+  const config = loadConfig({ ...process.env, ...WEBHOOK_ENV, TASK_QUEUE: p.taskQueue });
+  return startWebhookDispatcher(p.database, p.client, config, { warn: () => undefined, info: () => undefined });
 }
 
 async function register(api: RunningApi, receiver: WebhookReceiver, name: string, body: Record<string, unknown> = {}) {
