@@ -64,7 +64,7 @@ describe('webhooks, one worker', () => {
     expect(bad.status).toBe(400);
     const problem = await bad.json();
     expect(problem).toMatchObject({ code: 'invalid_request', title: 'Requête invalide' });
-    expect(problem.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['url']));
+    expect(problem.errors).toContainEqual({ path: 'url', message: 'doit être une adresse http ou https' });
 
     const created = await register(api, receiver, 'admin-check');
     expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
@@ -189,6 +189,29 @@ describe('webhooks, one worker', () => {
     const [delivery] = (await (await api.fetch(`/api/webhooks/${endpoint.id}/deliveries`)).json()).items;
     expect(delivery).toMatchObject({ status: 'cancelled', attempts: 3, lastStatus: 500, lastError: 'HTTP 500' });
   }, 60_000);
+
+  it('task.resolved when a manager closes a task, batch.closed when a document is closed « FIN OK »', async () => {
+    const { secret } = await register(api, receiver, 'closing', { events: ['task.resolved', 'batch.closed'] });
+    await p.service.submit({ invoice: invoiceWith('5100000010', toManager), receivedOn: baseCase().receivedOn });
+    await until('the task', async () => (await p.tasks.summary('5100000010-1'))?.status === 'open', 30_000);
+    const resolved = await api.fetch('/api/tasks/5100000010-1/resolve', { method: 'POST', role: 'manager', json: { action: 'close', comment: 'vu' } });
+    expect(resolved.status).toBeLessThan(300);
+    const batch = await api.fetch('/api/batches', {
+      method: 'POST', role: 'submitter', json: { batchId: 'gto-webhooks-1', receivedOn: baseCase().receivedOn, invoices: [invoiceWith('5100000011')] },
+    });
+    expect(batch.status).toBeLessThan(300);
+    const got = await until('both events', async () => (receiver.received('closing').length >= 2 ? receiver.received('closing') : null), 60_000);
+    const events = got.map((r) => verify(secret, r));
+    expect(events).toContainEqual(expect.objectContaining({
+      type: 'task.resolved', subject: 'invoice:5100000010',
+      data: expect.objectContaining({ taskId: '5100000010-1', status: 'resolved', resolution: { action: 'close', motif: null } }),
+    }));
+    expect(events).toContainEqual(expect.objectContaining({
+      type: 'batch.closed', subject: 'batch:gto-webhooks-1', sequence: 1,
+      data: expect.objectContaining({ batchId: 'gto-webhooks-1', invoiceCount: 1, gtoClosure: expect.any(String) }),
+    }));
+    expect(got.map((r) => r.body).join('')).not.toContain('vu'); // the comment is personal data
+  }, 90_000);
 
   it('an event written while no dispatcher runs is sent by the next one\'s sweep', async () => {
     const { secret } = await register(api, receiver, 'swept');

@@ -18,11 +18,11 @@ const Timestamp = Type.String({ format: 'date-time' });
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 const EventType = {
   ...Type.Union(WEBHOOK_EVENT_TYPES.map((t) => Type.Literal(t))),
-  errorMessage: `must be one of ${WEBHOOK_EVENT_TYPES.join(', ')}`,
+  errorMessage: `doit être l'une des valeurs ${WEBHOOK_EVENT_TYPES.join(', ')}`,
 };
 const Url = {
   ...Type.String({ minLength: 8, maxLength: 2000, pattern: '^https?://\\S+$', description: 'Where events are POSTed (http or https)' }),
-  errorMessage: 'must be an http(s) URL',
+  errorMessage: 'doit être une adresse http ou https',
 };
 const Events = Type.Array(EventType, { minItems: 1, maxItems: WEBHOOK_EVENT_TYPES.length, uniqueItems: true, description: 'The events wanted' });
 const Description = Type.Union([Type.String({ maxLength: 200 }), Type.Null()]);
@@ -62,7 +62,7 @@ const PatchBody = Type.Object({
   enabled: Type.Optional(Type.Boolean({ description: 'false: stops its deliveries at once; true: enabled again, failures forgotten' })),
 }, { additionalProperties: false, minProperties: 1 });
 const EndpointParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'ep_…' }) });
-const DeliveryStatus = { ...Type.Union(DELIVERY_STATUSES.map((s) => Type.Literal(s))), errorMessage: `must be one of ${DELIVERY_STATUSES.join(', ')}` };
+const DeliveryStatus = { ...Type.Union(DELIVERY_STATUSES.map((s) => Type.Literal(s))), errorMessage: `doit être l'une des valeurs ${DELIVERY_STATUSES.join(', ')}` };
 const Delivery = Type.Object({
   id: Type.Integer(),
   eventId: Type.String({ description: 'msg_…: the webhook-id header' }),
@@ -100,7 +100,7 @@ function checkedUrl(url: string | undefined): void {
   } catch {
     // below
   }
-  throw badRequest([{ path: 'url', message: 'must be an http(s) URL' }]);
+  throw badRequest([{ path: 'url', message: 'doit être une adresse http ou https' }]);
 }
 
 export const webhookRoutes: FastifyPluginAsyncTypebox<{ audit: AuditLog }> = async (app, { audit }) => {

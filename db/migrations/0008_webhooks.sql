@@ -131,20 +131,18 @@ CREATE TRIGGER "webhook_task_created" AFTER INSERT ON "manager_tasks" FOR EACH R
 CREATE TRIGGER "webhook_task_resolved" AFTER UPDATE OF "status" ON "manager_tasks" FOR EACH ROW
   WHEN (OLD."status" IS DISTINCT FROM NEW."status") EXECUTE FUNCTION "webhook_task_events"();
 --> statement-breakpoint
--- A « document multi factures » closed « FIN OK ».
+-- A « document multi factures » closed « FIN OK » (the trigger fires on that change only).
 CREATE OR REPLACE FUNCTION "webhook_batch_events"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF NEW."status" = 'closed' AND OLD."status" <> 'closed' THEN
-    PERFORM "webhook_emit"('batch.closed', 'batch:' || NEW."id", NULL, NULL, NEW."id", jsonb_build_object(
-      'batchId', NEW."id", 'invoiceCount', NEW."invoice_count", 'receivedOn', NEW."received_on",
-      'gtoClosure', NEW."gto_closure", 'closedAt', NEW."closed_at"));
-  END IF;
+  PERFORM "webhook_emit"('batch.closed', 'batch:' || NEW."id", NULL, NULL, NEW."id", jsonb_build_object(
+    'batchId', NEW."id", 'invoiceCount', NEW."invoice_count", 'receivedOn', NEW."received_on",
+    'gtoClosure', NEW."gto_closure", 'closedAt', NEW."closed_at"));
   RETURN NULL;
 END;
 $$;
 --> statement-breakpoint
-CREATE TRIGGER "webhook_batch_events" AFTER UPDATE OF "status" ON "batches" FOR EACH ROW
-  WHEN (OLD."status" IS DISTINCT FROM NEW."status") EXECUTE FUNCTION "webhook_batch_events"();
+CREATE TRIGGER "webhook_batch_closed" AFTER UPDATE OF "status" ON "batches" FOR EACH ROW
+  WHEN (NEW."status" = 'closed' AND OLD."status" IS DISTINCT FROM 'closed') EXECUTE FUNCTION "webhook_batch_events"();
 --> statement-breakpoint
 -- A test event for one endpoint (POST /api/webhooks/{id}/test): its id, or null when the endpoint is unknown or disabled.
 CREATE OR REPLACE FUNCTION "webhook_ping"(p_endpoint text) RETURNS text LANGUAGE plpgsql AS $$
