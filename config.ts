@@ -148,6 +148,15 @@ export const EnvironmentSchema = Type.Object({
   MAIL_FROM: text(),
   MANAGERS_EMAIL: addresses(),
   RESEND_API_KEY: text(),
+  ADMINS_EMAIL: addresses(),
+  // Webhooks
+  WEBHOOK_TIMEOUT: duration(),
+  WEBHOOK_RETRY_INITIAL: duration(),
+  WEBHOOK_RETRY_MAX_INTERVAL: duration(),
+  WEBHOOK_RETRY_FOR: duration(),
+  WEBHOOK_DISABLE_AFTER_FAILURES: integer(1),
+  WEBHOOK_DISABLE_AFTER: duration(),
+  WEBHOOK_SWEEP_INTERVAL: duration(),
   RESEND_BASE_URL: url('https://api.resend.com'),
   // Tools (npm run setup, npm start, npm run cluster, the tests)
   TEMPORAL_CLI: text('a path to the temporal binary'),
@@ -214,12 +223,40 @@ export interface MailConfig {
   from: string;
   /** MANAGERS_EMAIL, split on commas. */
   managers: string[];
+  /** ADMINS_EMAIL (unset: MANAGERS_EMAIL): told when a webhook endpoint is disabled. */
+  admins: string[];
   /** Set: e-mails go through Resend; unset: they are written under `outboxDir`. */
   resendApiKey: string | undefined;
   resendBaseUrl: string | undefined;
   /** `<DATA_DIR>/outbox`. */
   outboxDir: string;
 }
+
+/**
+ * Webhook deliveries (activities/webhooks.ts): the receiver's time to answer, the retries' backoff (doubling from
+ * `initialIntervalMs` up to `maxIntervalMs`, for `retryForMs` in all), when an endpoint that keeps failing is
+ * disabled (that many failed attempts in a row, the first at least `disableAfterMs` ago), how often the worker's
+ * dispatcher looks for events it was not told about.
+ */
+export interface WebhookConfig {
+  timeoutMs: number;
+  initialIntervalMs: number;
+  maxIntervalMs: number;
+  retryForMs: number;
+  disableAfterFailures: number;
+  disableAfterMs: number;
+  sweepMs: number;
+}
+
+export const DEFAULT_WEBHOOK_CONFIG: WebhookConfig = {
+  timeoutMs: 10_000,
+  initialIntervalMs: 5_000,
+  maxIntervalMs: 3_600_000,
+  retryForMs: 24 * 3_600_000,
+  disableAfterFailures: 20,
+  disableAfterMs: 12 * 3_600_000,
+  sweepMs: 5_000,
+};
 
 export interface WorkerMetricsConfig {
   port: number;
@@ -309,6 +346,8 @@ export interface Config {
   /** PAYLOAD_KEYS / PAYLOAD_KEYS_FILE (unset: a keyring generated in `<dataDir>/payload-keys`, unless required). */
   payloadKeys: { keys: string | undefined; file: string | undefined; required: boolean };
   mail: MailConfig;
+  /** WEBHOOK_*. */
+  webhooks: WebhookConfig;
   /** SESSION_SECRET (unset: generated in `<dataDir>/session-secret`). */
   sessionSecret: string | undefined;
   /** PUBLIC_URL. */
@@ -389,9 +428,19 @@ export function loadConfig(env: Environment = process.env): Config {
     mail: {
       from: v.MAIL_FROM ?? DEFAULT_MAIL_FROM,
       managers: v.MANAGERS_EMAIL?.length ? v.MANAGERS_EMAIL : [DEFAULT_MANAGERS_EMAIL],
+      admins: v.ADMINS_EMAIL?.length ? v.ADMINS_EMAIL : v.MANAGERS_EMAIL?.length ? v.MANAGERS_EMAIL : [DEFAULT_MANAGERS_EMAIL],
       resendApiKey: v.RESEND_API_KEY,
       resendBaseUrl: v.RESEND_BASE_URL,
       outboxDir: join(dataDir, 'outbox'),
+    },
+    webhooks: {
+      timeoutMs: v.WEBHOOK_TIMEOUT ?? DEFAULT_WEBHOOK_CONFIG.timeoutMs,
+      initialIntervalMs: v.WEBHOOK_RETRY_INITIAL ?? DEFAULT_WEBHOOK_CONFIG.initialIntervalMs,
+      maxIntervalMs: v.WEBHOOK_RETRY_MAX_INTERVAL ?? DEFAULT_WEBHOOK_CONFIG.maxIntervalMs,
+      retryForMs: v.WEBHOOK_RETRY_FOR ?? DEFAULT_WEBHOOK_CONFIG.retryForMs,
+      disableAfterFailures: v.WEBHOOK_DISABLE_AFTER_FAILURES ?? DEFAULT_WEBHOOK_CONFIG.disableAfterFailures,
+      disableAfterMs: v.WEBHOOK_DISABLE_AFTER ?? DEFAULT_WEBHOOK_CONFIG.disableAfterMs,
+      sweepMs: v.WEBHOOK_SWEEP_INTERVAL ?? DEFAULT_WEBHOOK_CONFIG.sweepMs,
     },
     sessionSecret: v.SESSION_SECRET,
     publicUrl: v.PUBLIC_URL,

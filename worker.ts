@@ -14,6 +14,9 @@ import {
 import { createActivities, DEFAULT_TASK_SLA_MS, type ActivityDependencies } from './activities/index.js';
 import { createMailer, transportFor, type MailTransport } from './activities/mail/mailer.js';
 import { startWorkerMetrics } from './activities/metrics.js';
+import { createWebhookActivities } from './activities/webhooks.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from './activities/webhook-dispatcher.js';
+import { createWebhookRepository } from './db/webhooks.js';
 import { createArchiveActivities, DEFAULT_ARCHIVE_RETENTION_MS, ensureArchiveSchedules } from './activities/archive.js';
 import { FAILURE_CONVERTER_PATH } from './activities/encryption.js';
 import { withFailureTypes } from './activities/failures.js';
@@ -65,6 +68,7 @@ export function dependenciesFrom(
   observe: { transport?: (transport: MailTransport) => MailTransport } = {},
 ): ActivityDependencies {
   const transport = transportFor(config.mail);
+  const mailer = createMailer({ db: database.db, transport: observe.transport?.(transport) ?? transport });
   return {
     ports: createPostgresPorts(database.db),
     invoices: createInvoiceRepository(database.db),
@@ -72,7 +76,7 @@ export function dependenciesFrom(
     trames: createTrameRepository(database.db),
     batches: createBatchRepository(database.db),
     messenger: createWorkflowMessenger(temporal),
-    mailer: createMailer({ db: database.db, transport: observe.transport?.(transport) ?? transport }),
+    mailer,
     mailFrom: config.mail.from,
     managersEmail: config.mail.managers,
     consoleUrl: config.publicUrl?.replace(/\/$/, ''),
@@ -84,6 +88,14 @@ export function dependenciesFrom(
       temporal,
       archiveRetentionMs: config.archiveRetentionMs ?? DEFAULT_ARCHIVE_RETENTION_MS,
       taskQueue: config.archiveTaskQueue,
+    },
+    webhooks: {
+      webhooks: createWebhookRepository(database.db),
+      mailer,
+      mailFrom: config.mail.from,
+      adminsEmail: config.mail.admins,
+      consoleUrl: config.publicUrl?.replace(/\/$/, ''),
+      failurePolicy: { maxConsecutiveFailures: config.webhooks.disableAfterFailures, failingForMs: config.webhooks.disableAfterMs },
     },
   };
 }
@@ -107,11 +119,29 @@ export async function createWorker({ connection, namespace = 'default', taskQueu
     namespace,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: { ...createActivities(deps), ...withFailureTypes(createArchiveActivities(deps.archiving)) },
+    activities: {
+      ...createActivities(deps), ...withFailureTypes(createArchiveActivities(deps.archiving)),
+      ...(deps.webhooks ? createWebhookActivities(deps.webhooks) : {}),
+    },
     maxCachedWorkflows: maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     dataConverter,
     interceptors,
   });
+}
+
+/**
+ * The webhooks' dispatcher of a worker process (activities/webhook-dispatcher.ts): one delivery workflow per event and
+ * endpoint, started from what the database's triggers wrote. Stop it before the database closes.
+ */
+export async function startWebhookDispatcher(
+  database: OpenDatabase, client: Client, config: Config, log: Pick<PinoLogger, 'warn' | 'info'>,
+): Promise<WebhookDispatcher> {
+  const dispatcher = createWebhookDispatcher({
+    webhooks: createWebhookRepository(database.db), client, taskQueue: config.taskQueue, listen: database.listen,
+    config: config.webhooks, log: { warn: (m) => log.warn(m), info: (m) => log.info(m) },
+  });
+  await dispatcher.start();
+  return dispatcher;
 }
 
 /**
@@ -159,10 +189,12 @@ async function main(log: PinoLogger): Promise<void> {
     process.once(signal, () => log.info(`worker: ${signal} received, finishing the tasks in progress…`));
   }
   await withRetries('creating the archive schedules', () => ensureArchiveSchedules(client, config.taskQueue), connectTimeoutMs, log);
+  const dispatcher = await startWebhookDispatcher(database, client, config, log);
   log.info(`worker: polling task queue « ${config.taskQueue} » on ${config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS} (${database.kind})`);
   try {
     await worker.run();
   } finally {
+    await dispatcher.stop();
     await connection.close();
     await clientConnection.close();
     await database.close();

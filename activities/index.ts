@@ -13,6 +13,7 @@ import {
   invoiceWorkflowId, type InvoiceStatus, type InvoiceWorkflowInput, type TaskResolution,
 } from '../workflows/contract.js';
 import type { ArchiveDependencies } from './archive.js';
+import type { WebhookDependencies } from './webhooks.js';
 import { withFailureTypes } from './failures.js';
 import { createOutputActivities, type OutputDependencies } from './outputs.js';
 
@@ -24,6 +25,8 @@ export interface ActivityDependencies extends OutputDependencies {
   taskSlaMs: number;
   /** The history archive and its retention (activities/archive.ts). */
   archiving: ArchiveDependencies;
+  /** Webhook deliveries (activities/webhooks.ts): absent, the worker registers no delivery activity. */
+  webhooks?: WebhookDependencies;
 }
 
 export const DEFAULT_TASK_SLA_MS = 48 * 3600 * 1000;

@@ -32,6 +32,7 @@ import { referenceRoutes } from './routes/reference.js';
 import { sessionRoutes } from './routes/session.js';
 import { taskRoutes } from './routes/tasks.js';
 import { eventRoutes } from './routes/events.js';
+import { webhookDocumentation, webhookRoutes } from './routes/webhooks.js';
 import { livePlugin } from './live.js';
 import { documentRoute, publishedDocument } from './openapi.js';
 import { idempotencyPlugin } from './idempotency.js';
@@ -183,7 +184,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         { name: 'outputs', description: 'E-mails to practitioners, Trame SSTT exports and re-imports' },
         { name: 'access', description: 'API keys (roles submitter, manager, auditor, admin) and console sessions' },
         { name: 'system', description: 'Health, and what each problem type of the error responses means' },
+        { name: 'webhooks', description: 'Endpoints told of decisions, replies, tasks and closed batches (signed per Standard Webhooks), and their deliveries' },
       ],
+      // What a registered endpoint receives (OpenAPI 3.1 `webhooks`).
+      webhooks: webhookDocumentation(),
     },
   });
 
@@ -224,6 +228,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // Under a prefix: its CORS preflight route is /codec/*, nothing else.
   await app.register(codecRoutes, { prefix: '/codec', uiOrigins: deps.trustedOrigins ?? [] });
   await app.register(auditRoutes);
+  await app.register(webhookRoutes, { audit: deps.audit });
   await app.register(dashboardRoutes, { slaMs: app.settings.taskSlaMs ?? DEFAULT_TASK_SLA_MS });
   if (deps.temporalUiUrl) await app.register(temporalUiRoutes, { upstream: deps.temporalUiUrl });
   await app.register(consoleRoutes);

@@ -96,6 +96,7 @@ export const PROBLEM_TITLES: Readonly<Record<string, string>> = {
   trame_too_many_rows: 'Trame trop longue',
   imports_busy: 'Imports de Trame déjà en cours',
   live_full: 'Trop de suivis en direct',
+  webhook_disabled: 'Point de réception désactivé',
   temporal_unavailable: 'Service indisponible',
   database_unavailable: 'Service indisponible',
   not_answering: 'Service indisponible',

@@ -4,6 +4,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { IsoDateSchema, InvoiceSchema } from '../rules/schema.js';
 import { INVOICE_STATUSES } from '../workflows/contract.js';
 import { MOTIF_CODES } from '../rules/motifs.js';
+import { MAIL_KINDS } from '../db/outbox.js';
 
 /** The deepest page of a list: beyond it, a filter finds the claim, not paging. */
 export const MAX_OFFSET = 1_000_000;
@@ -247,7 +248,7 @@ export const BatchViewSchema = Type.Composite([BatchProgressSchema, Type.Object(
 
 export const MailSummarySchema = Type.Object({
   id: Type.String({ description: 'The idempotency key of the e-mail' }),
-  kind: Type.Union([Type.Literal('ps_reply'), Type.Literal('escalation')]),
+  kind: Type.Union(MAIL_KINDS.map((k) => Type.Literal(k))),
   from: Type.String(),
   to: Type.Array(Type.String()),
   bcc: Type.Array(Type.String()),

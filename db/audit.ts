@@ -25,6 +25,7 @@ export const AUDIT_ACTIONS = [
   'outbox.retry',
   'archive.store', 'archive.purge',
   'audit.export',
+  'webhook.create', 'webhook.update', 'webhook.delete', 'webhook.secret',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

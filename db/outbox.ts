@@ -6,8 +6,8 @@ import { and, desc, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
 import type { Database } from './client.js';
 import { outbox } from './schema.js';
 
-export type MailKind = 'ps_reply' | 'escalation';
-export const MAIL_KINDS: readonly MailKind[] = ['ps_reply', 'escalation'];
+export type MailKind = 'ps_reply' | 'escalation' | 'webhook_disabled';
+export const MAIL_KINDS: readonly MailKind[] = ['ps_reply', 'escalation', 'webhook_disabled'];
 export const MAIL_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
 export type MailStatus = (typeof MAIL_STATUSES)[number];
 /** Why the last attempt failed: the transport (retryable), our account or sender, the address, a refusal, a bad e-mail. */

@@ -432,3 +432,82 @@ export const idempotencyKeys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.actor, t.key] }), index('idempotency_keys_expires_idx').on(t.expiresAt)],
 );
+
+// ---- Webhooks: endpoints, events (a transactional outbox written by triggers), deliveries ----
+
+/** A receiver an admin registered: where to POST, which events, its signing secret. */
+export const webhookEndpoints = pgTable('webhook_endpoints', {
+  /** `ep_<hex>`. */
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  description: text('description'),
+  /** Event types wanted (db/webhooks.ts WEBHOOK_EVENT_TYPES). */
+  events: text('events').array().notNull(),
+  /** `whsec_<base64>`: the Standard Webhooks signing secret (HMAC-SHA256 key, base64 after the prefix). */
+  secret: text('secret').notNull(),
+  /** Payloads carry the beneficiary (NIR, name, birth date) only when set. */
+  personalData: boolean('personal_data').notNull().default(false),
+  enabled: boolean('enabled').notNull().default(true),
+  /** Failed attempts in a row (reset by a success), and since when. */
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  failingSince: timestamp('failing_since', { withTimezone: true }),
+  disabledAt: timestamp('disabled_at', { withTimezone: true }),
+  disabledReason: text('disabled_reason'),
+  createdBy: text('created_by'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Every event, written by a trigger in the transaction that changed the state it announces (migration 0008), when
+ * at least one enabled endpoint wants it. `data` holds no personal data.
+ */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    /** `msg_<hex>`: the `webhook-id` header, the same on every attempt (receivers de-duplicate on it). */
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    /** `invoice:<critère>` or `batch:<id>`: what the sequence counts in. */
+    subject: text('subject').notNull(),
+    /** 1, 2, 3… per subject, in commit order. */
+    sequence: integer('sequence').notNull(),
+    archiveKey: text('archive_key'),
+    taskId: text('task_id'),
+    batchId: text('batch_id'),
+    data: jsonb('data').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique('webhook_events_subject_sequence_unique').on(t.subject, t.sequence), index('webhook_events_created_at_idx').on(t.createdAt)],
+);
+
+/** Per-subject counters behind webhook_events.sequence. */
+export const webhookSequences = pgTable('webhook_sequences', {
+  subject: text('subject').primaryKey(),
+  last: integer('last').notNull(),
+});
+
+/** One event to one endpoint: `pending` → `delivered` | `failed` (retries exhausted) | `cancelled` (endpoint disabled). */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: serial('id').primaryKey(),
+    eventId: text('event_id').notNull().references(() => webhookEvents.id, { onDelete: 'cascade' }),
+    endpointId: text('endpoint_id').notNull().references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** The receiver's last HTTP status (null: no answer). */
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
+    /** When its delivery workflow was started (null: the dispatcher has not yet). */
+    dispatchedAt: timestamp('dispatched_at', { withTimezone: true }),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('webhook_deliveries_event_endpoint_unique').on(t.eventId, t.endpointId),
+    index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
+    index('webhook_deliveries_undispatched_idx').on(t.id).where(sql`${t.dispatchedAt} is null`),
+  ],
+);

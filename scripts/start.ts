@@ -19,7 +19,7 @@ import { formatCounts, seedReference } from '../db/seed.js';
 import { practitioners } from '../db/schema.js';
 import { createApiKeyRepository } from '../db/api-keys.js';
 import { exampleUniverse } from '../examples/universe.js';
-import { createWorker, dependenciesFrom, runtimeOptions } from '../worker.js';
+import { createWorker, dependenciesFrom, runtimeOptions, startWebhookDispatcher } from '../worker.js';
 import { restrictDataDir, stopOnSignals } from './data-dir.js';
 import { ensureTemporalCli, SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './temporal-cli.js';
 
@@ -101,6 +101,9 @@ const worker = await createWorker({
 });
 const workerRun = worker.run();
 await ensureArchiveSchedules(temporalClient(connection, { namespace: config.temporalNamespace, dataConverter }), config.taskQueue);
+const webhooks = await startWebhookDispatcher(database, temporalClient(connection, { namespace: config.temporalNamespace, dataConverter }), config, {
+  warn: (message: string) => say(message), info: (message: string) => say(message),
+});
 const api = await startApi({ ...config, temporalAddress }, database, { dataConverter, logger: true });
 // The dev keys are shown once on a terminal and never written into a log: when stdout is not a terminal (redirected
 // to a file, a service's journal), they go into <DATA_DIR>/dev-keys.txt (mode 0600) and only its path is printed.
@@ -133,6 +136,7 @@ stopOnSignals(dataDir, async (signal) => {
   // The SDK's worker stops itself on SIGINT/SIGTERM too (its default shutdownSignals).
   if (worker.getState() === 'RUNNING') worker.shutdown();
   await workerRun.catch(() => undefined);
+  await webhooks.stop();
   await native.close();
   await connection.close();
   await database.close();

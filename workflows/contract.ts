@@ -157,3 +157,26 @@ export interface BatchState {
 }
 
 export const batchStatusQuery = defineQuery<BatchState>('batchStatus');
+
+// ---- Webhooks: one workflow per delivery (an event to an endpoint) ----
+
+export const WEBHOOK_DELIVERY_WORKFLOW_TYPE = 'webhookDeliveryWorkflow';
+
+/** How a delivery is retried (WEBHOOK_RETRY_*, WEBHOOK_TIMEOUT: config.ts), fixed when the workflow starts. */
+export interface WebhookDeliveryInput {
+  deliveryId: number;
+  /** First pause between attempts, doubled each time up to `maxIntervalMs`, for `retryForMs` in all. */
+  initialIntervalMs: number;
+  maxIntervalMs: number;
+  retryForMs: number;
+  /** The receiver's time to answer an attempt. */
+  timeoutMs: number;
+}
+
+/**
+ * One workflow per delivery (an event to an endpoint, both random ids: unique in the namespace, whatever database
+ * wrote them): started twice (a sweep and a NOTIFY, two workers), it is still one.
+ */
+export function webhookDeliveryWorkflowId(delivery: { endpointId: string; eventId: string }): string {
+  return `webhook-${delivery.endpointId}-${delivery.eventId}`;
+}

@@ -326,3 +326,34 @@ export function composeEscalationEmail(input: EscalationEmailInput): OutgoingMai
     archiveKeys: [task.archiveKey],
   };
 }
+
+export interface WebhookDisabledEmailInput {
+  endpoint: { id: string; url: string; reason: string; disabledAt: string };
+  to: string | readonly string[];
+  from: string;
+  consoleUrl?: string;
+}
+
+/** Tells the admins that an endpoint kept failing and was disabled: what, why, where to enable it again. */
+export function composeWebhookDisabledEmail(input: WebhookDisabledEmailInput): OutgoingMail {
+  const { endpoint } = input;
+  const link = input.consoleUrl ? `${input.consoleUrl.replace(/\/+$/, '')}/console/webhooks` : null;
+  const subject = `Webhook désactivé : ${endpoint.url}`;
+  const lines = [
+    `Le point de réception ${endpoint.id} (${endpoint.url}) a été désactivé : ${endpoint.reason}.`,
+    'Il ne reçoit plus d\'événements. Une fois le récepteur réparé, réactivez-le depuis la console (page « Webhooks ») ou par PATCH /api/webhooks/' + endpoint.id + ' {"enabled": true}.',
+  ];
+  const text = ['Bonjour,', ...lines, ...(link ? [`Pour le réactiver : ${link}`] : []), 'Service Prestations Tiers-Payant'].join('\n\n') + '\n';
+  const html = page(subject, [
+    '<p>Bonjour,</p>',
+    ...lines.map((l) => `<p>${htmlText(l)}</p>`),
+    ...(link ? [`<p><a href="${escapeHtml(link)}">Ouvrir la page Webhooks</a></p>`] : []),
+    '<p>Service Prestations Tiers-Payant</p>',
+  ].join('\n'));
+  return {
+    // Once per disabling (the outbox id): enabled again and disabled later is another e-mail.
+    id: `webhook-disabled:${endpoint.id}:${endpoint.disabledAt}`,
+    kind: 'webhook_disabled', from: input.from, to: addresses(input.to), bcc: [], subject, html, text,
+    batchId: null, practitionerNumber: null, archiveKeys: [],
+  };
+}

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { openManagerTrame } from '../../activities/trame/service.js';
-import { MAIL_STATUSES, type SentMail } from '../../activities/mail/mailer.js';
+import { MAIL_KINDS, MAIL_STATUSES, type SentMail } from '../../activities/mail/mailer.js';
 import { mailRetryWorkflow, mailRetryWorkflowId } from '../../workflows/mail.js';
 import { actorOf, READERS } from '../auth.js';
 import { BULK_REQUEST_TIMEOUT_MS, TEMPORAL_TIMEOUT_MS, withinDeadline } from '../deadlines.js';
@@ -21,7 +21,7 @@ import { loadTrameLimits } from '../../config.js';
 const OutboxQuery = Type.Object({
   batchId: BatchFilterSchema,
   ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'doit comporter 9 chiffres (N° PS)' }),
-  kind: Type.Optional({ ...Type.Union([Type.Literal('ps_reply'), Type.Literal('escalation')]), errorMessage: 'doit valoir ps_reply ou escalation' }),
+  kind: Type.Optional({ ...Type.Union(MAIL_KINDS.map((k) => Type.Literal(k))), errorMessage: `doit être l'une des valeurs ${MAIL_KINDS.join(', ')}` }),
   status: Type.Optional({ ...Type.Union(MAIL_STATUSES.map((s) => Type.Literal(s))), errorMessage: `doit être l'une des valeurs ${MAIL_STATUSES.join(', ')}` }),
   limit: limitSchema(200),
   offset: OffsetSchema,

@@ -124,6 +124,7 @@ export const ROUTES = {
 export const OUTBOX_KINDS = {
   ps_reply: 'Réponse au PS',
   escalation: 'Escalade',
+  webhook_disabled: 'Webhook désactivé',
 };
 
 export const OUTBOX_STATUSES = {
