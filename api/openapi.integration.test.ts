@@ -185,6 +185,17 @@ export async function everyEndpoint(c: Client) {
   const period = { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z' };
   const dashboard = await c.GET('/api/dashboard', { params: { query: period } }); seen.push(dashboard.data?.sla.share, dashboard.data?.claims.received);
   const csv = await c.GET('/api/dashboard.csv', { params: { query: { ...period, figure: 'motifs' } }, parseAs: 'text' }); seen.push(csv.data?.length);
+  const endpoints = await c.GET('/api/webhooks'); seen.push(endpoints.data?.items[0]?.url, endpoints.data?.items[0]?.enabled);
+  const endpoint = await c.POST('/api/webhooks', { body: { url: 'https://receiver.example.org/tp', events: ['invoice.decided'] } });
+  seen.push(endpoint.data?.secret, endpoint.data?.endpoint.id, endpoint.error?.code);
+  const ep = { params: { path: { id: endpoint.data?.endpoint.id ?? 'ep_x' } } };
+  const endpointRead = await c.GET('/api/webhooks/{id}', ep); seen.push(endpointRead.data?.events[0], endpointRead.data?.disabledAt);
+  const changed = await c.PATCH('/api/webhooks/{id}', { ...ep, body: { enabled: false } }); seen.push(changed.data?.enabled, changed.error?.detail);
+  const rotated = await c.POST('/api/webhooks/{id}/secret', ep); seen.push(rotated.data?.secret);
+  const ping = await c.POST('/api/webhooks/{id}/test', ep); seen.push(ping.data?.eventId, ping.error?.code);
+  const deliveries = await c.GET('/api/webhooks/{id}/deliveries', { ...ep, params: { ...ep.params, query: { status: 'delivered' } } });
+  seen.push(deliveries.data?.items[0]?.eventId, deliveries.data?.items[0]?.lastStatus);
+  const deleted = await c.DELETE('/api/webhooks/{id}', ep); seen.push(deleted.response.status);
   return seen;
 }
 
@@ -227,7 +238,7 @@ describe('a client generated from the document (openapi-typescript + openapi-fet
     writeFileSync(join(clientDir, 'client.ts'), CLIENT);
     writeFileSync(join(clientDir, 'wrong.ts'), WRONG);
     // Every operation of the document is called by the client.
-    const called = new Set([...CLIENT.matchAll(/c\.(GET|POST|DELETE)\('([^']+)'/g)].map((m) => `${m[1]} ${m[2]}`));
+    const called = new Set([...CLIENT.matchAll(/c\.(GET|POST|PATCH|DELETE)\('([^']+)'/g)].map((m) => `${m[1]} ${m[2]}`));
     expect(operations(doc).filter((o) => !o.webhook).map((o) => o.where).filter((w) => !called.has(w))).toEqual([]);
 
     const diagnostics = typeCheck([join(clientDir, 'client.ts'), join(clientDir, 'wrong.ts')]);

@@ -35,7 +35,7 @@ describe('embedded PGlite database', () => {
     );
     expect(tables.map((row) => row.table_name)).toEqual([
       'agica_records', 'api_keys', 'archived_histories', 'audit_log', 'batches', 'beneficiaries', 'cards', 'catalogue',
-      'contract_rights', 'doctor_runs', 'insurers', 'invoices', 'manager_tasks', 'outbox', 'payment_acts', 'payments',
+      'contract_rights', 'doctor_runs', 'idempotency_keys', 'insurers', 'invoices', 'manager_tasks', 'outbox', 'payment_acts', 'payments',
       'practitioners', 'sessions', 'task_events', 'trame_files', 'webhook_deliveries', 'webhook_endpoints', 'webhook_events',
       'webhook_sequences',
     ]);

@@ -57,8 +57,11 @@ async function reachable(name: string, locator: ReturnType<Browsing['page']['loc
   await locator.click({ trial: true, timeout: 5_000 });
 }
 
+const MANAGER_MENU = ['Tâches', 'Mes tâches', 'Factures', 'E-mails', 'Lots', 'Tableau de bord'];
+const ADMIN_MENU = [...MANAGER_MENU, 'Accès', 'Webhooks'];
+
 /** Its screenshot (phone-<name>.png), then the checks every page passes. */
-async function checkPage(name: string, options: { chrome?: boolean; fullPage?: boolean } = {}): Promise<void> {
+async function checkPage(name: string, options: { chrome?: boolean; fullPage?: boolean; menu?: string[] } = {}): Promise<void> {
   const { page } = b;
   await b.shot(`phone-${name}`, { fullPage: options.fullPage ?? true });
   expect(await pageWidth(), `${name}: document.documentElement.scrollWidth`).toBeLessThanOrEqual(WIDTH);
@@ -67,7 +70,7 @@ async function checkPage(name: string, options: { chrome?: boolean; fullPage?: b
     await reachable(`${name} « Se déconnecter »`, page.getByRole('button', { name: 'Se déconnecter' }));
     const links = page.locator('#nav-list a');
     const labels = await page.locator('#nav-list .nav-label').allTextContents();
-    expect(labels).toEqual(['Tâches', 'Mes tâches', 'Factures', 'E-mails', 'Lots', 'Tableau de bord']);
+    expect(labels).toEqual(options.menu ?? MANAGER_MENU);
     const cut = await page.locator('#nav-list .nav-label').evaluateAll((els) => els.filter((el) => el.scrollWidth > el.clientWidth).map((el) => el.textContent));
     expect(cut, `${name}: menu labels cut short`).toEqual([]);
     for (let i = 0; i < labels.length; i++) await reachable(`${name} menu « ${labels[i]} »`, links.nth(i));
@@ -153,12 +156,6 @@ describe.skipIf(!chromium)('the console on a phone (390 × 844)', () => {
     await page.locator('iframe.email-frame').waitFor();
     await checkPage('email');
 
-    // ---- An admin's « Accès » (the access log of decoded reads) ----
-    await logIn(b, stack.base, stack.api.keys.admin);
-    await page.locator('#nav-list').getByRole('link', { name: 'Accès' }).click();
-    await page.locator('.table-access, .empty').first().waitFor();
-    await checkPage('access');
-
     expect(b.problems).toEqual([]);
   }, 180_000);
 
@@ -237,6 +234,19 @@ describe.skipIf(!chromium)('the console on a phone (390 × 844)', () => {
     // « Se déconnecter » does log out.
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
     await page.getByLabel('Clé d’accès').waitFor();
+    expect(b.problems).toEqual([]);
+  }, 120_000);
+
+  it('an admin\'s pages too: « Accès » (the access log of decoded reads) and « Webhooks », with the longer menu', async () => {
+    const { page } = b;
+    await logIn(b, stack.base, stack.api.keys.admin);
+    await page.locator('#nav-list').getByRole('link', { name: 'Accès' }).click();
+    await page.locator('.table-access, .empty').first().waitFor();
+    await checkPage('access', { menu: ADMIN_MENU });
+    await page.locator('#nav-list').getByRole('link', { name: 'Webhooks' }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/console/webhooks');
+    await page.locator('#page-title').waitFor();
+    await checkPage('webhooks', { menu: ADMIN_MENU });
     expect(b.problems).toEqual([]);
   }, 120_000);
 });

@@ -10,12 +10,18 @@ import { CONTENT_ERRORS, MISSING_DETAILS } from '../../rules/sublists.js';
 import { INVOICE_STATUSES as CONTRACT_STATUSES, TASK_ACTIONS } from '../../workflows/contract.js';
 import { consoleLabels } from '../routes/reference.js';
 import { TRAME_ROW_OUTCOMES } from '../trame-import.js';
+import { AUDIT_ACTIONS } from '../../db/audit.js';
 
 // The console's modules are browser JavaScript without type declarations: loaded by URL, typed loosely.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const load = (path: string): Promise<any> => import(pathToFileURL(new URL(path, import.meta.url).pathname).href);
 
 describe('api/console/lib/labels.js', () => {
+  it('names every action of the audit log (db/audit.ts AUDIT_ACTIONS) in French, and no other', async () => {
+    const labels = await load('./lib/labels.js');
+    expect(Object.keys(labels.AUDIT_ACTION_LABELS).sort()).toEqual([...AUDIT_ACTIONS].sort());
+  });
+
   it('has the analysis steps of rules/analyze.ts, in order, with their titles, as GET /api/labels serves them (no copy)', async () => {
     const labels = await load('./lib/labels.js');
     expect(labels.ANALYSIS_STEPS).toEqual([]);

@@ -177,3 +177,30 @@ export const TRAME_OUTCOMES = {
   close_failed: { outcome: 'ignorée', why: 'clôture en échec', tone: 'danger', icon: 'alert' },
   not_filled: { outcome: 'non remplie', why: 'laissée ouverte', tone: 'neutral', icon: 'minus-circle' },
 };
+
+/** The actions of db/audit.ts AUDIT_ACTIONS, in French (one not listed here is shown as its code). */
+export const AUDIT_ACTION_LABELS = {
+  'history.export.decoded': 'Historique exporté déchiffré',
+  'history.export': 'Historique exporté (chiffré)',
+  'timeline.read': 'Chronologie consultée',
+  'invoice.read': 'Facture consultée',
+  'codec.decode': 'Données déchiffrées (Temporal UI)',
+  'codec.encode': 'Données chiffrées (Temporal UI)',
+  'task.claim': 'Tâche prise',
+  'task.release': 'Tâche relâchée',
+  'task.resolve': 'Tâche résolue',
+  'task.pay': 'Paiement forcé',
+  'trame.import': 'Trame importée',
+  'outbox.retry': 'E-mail renvoyé',
+  'session.login': 'Connexion',
+  'session.logout': 'Déconnexion',
+  'key.create': 'Clé créée',
+  'key.revoke': 'Clé révoquée',
+  'archive.store': 'Historique archivé',
+  'archive.purge': 'Archive purgée',
+  'audit.export': 'Journal exporté',
+  'webhook.create': 'Webhook ajouté',
+  'webhook.update': 'Webhook modifié',
+  'webhook.delete': 'Webhook supprimé',
+  'webhook.secret': 'Secret de webhook renouvelé',
+};

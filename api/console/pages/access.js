@@ -2,33 +2,12 @@
 // decrypted data (history exports « déchiffré »), then any other action. « Plus anciennes » pages on by id.
 
 import { api } from '../lib/api.js';
+import { AUDIT_ACTION_LABELS } from '../lib/labels.js';
 import { h, icon, uid, replace } from '../lib/dom.js';
 import { plural } from '../lib/format.js';
 import { alertBox, badge, emptyState, loading, pageHeader, person, roleLabel, stackedTable, timeEl } from '../lib/ui.js';
 
 const DECODED = 'history.export.decoded';
-/** The actions of db/audit.ts AUDIT_ACTIONS, in French (one not listed here is shown as its code). */
-const ACTION_LABELS = {
-  'history.export.decoded': 'Historique exporté déchiffré',
-  'history.export': 'Historique exporté (chiffré)',
-  'timeline.read': 'Chronologie consultée',
-  'invoice.read': 'Facture consultée',
-  'codec.decode': 'Données déchiffrées (Temporal UI)',
-  'codec.encode': 'Données chiffrées (Temporal UI)',
-  'task.claim': 'Tâche prise',
-  'task.release': 'Tâche relâchée',
-  'task.resolve': 'Tâche résolue',
-  'task.pay': 'Paiement forcé',
-  'trame.import': 'Trame importée',
-  'outbox.retry': 'E-mail renvoyé',
-  'session.login': 'Connexion',
-  'session.logout': 'Déconnexion',
-  'key.create': 'Clé créée',
-  'key.revoke': 'Clé révoquée',
-  'archive.store': 'Historique archivé',
-  'archive.purge': 'Archive purgée',
-  'audit.export': 'Journal exporté',
-};
 const LIMIT = 100;
 
 export default async function accessPage(ctx) {
@@ -40,7 +19,7 @@ export default async function accessPage(ctx) {
   } },
   h('option', { value: DECODED }, 'Lectures déchiffrées'),
   h('option', { value: '' }, 'Toutes les entrées'),
-  Object.entries(ACTION_LABELS).filter(([code]) => code !== DECODED).map(([code, label]) => h('option', { value: code }, label)));
+  Object.entries(AUDIT_ACTION_LABELS).filter(([code]) => code !== DECODED).map(([code, label]) => h('option', { value: code }, label)));
   select.value = action;
   const results = h('div', { class: 'results', 'aria-live': 'polite' }, loading('Chargement du journal…'));
   replace(ctx.main, h('div', { class: 'page page-access' },
@@ -95,7 +74,7 @@ export default async function accessPage(ctx) {
     return h('tr', { class: ['audit-row', decoded && 'row-decoded'], dataset: { action: e.action, entryId: String(e.id) } },
       h('td', null, timeEl(e.at, { seconds: true })),
       h('td', null, person(e.actorName), e.actorRole ? h('span', { class: 'muted small' }, ` · ${roleLabel(e.actorRole)}`) : null),
-      h('td', null, badge(ACTION_LABELS[e.action] ?? e.action, decoded ? 'danger' : 'neutral', { icon: decoded ? 'eye' : undefined })),
+      h('td', null, badge(AUDIT_ACTION_LABELS[e.action] ?? e.action, decoded ? 'danger' : 'neutral', { icon: decoded ? 'eye' : undefined })),
       h('td', null, target),
       h('td', { class: 'small mono' }, e.details ? details(e.details) : '—'),
       h('td', { class: 'small mono' }, e.ip ?? '—'));
