@@ -150,3 +150,18 @@ describe('every value, declared or not (textErrors)', () => {
     ]);
   });
 });
+
+describe('messages and formats', () => {
+  const validateQuery = createValidator({ coerce: true });
+  const Query = Type.Object({ from: Type.String({ format: 'date-time' }), n: Type.Integer() });
+
+  it('checks RFC 3339 instants (date-time) rather than ignoring the format', () => {
+    expect(validateQuery(Query, { from: '2026-11-01T00:00:00Z', n: '1' })).toEqual([]);
+    expect(validateQuery(Query, { from: 'garbage', n: '1' })).toEqual([{ path: 'from', message: 'doit correspondre au format "date-time"' }]);
+  });
+
+  it('says in French what ajv says on its own (a keyword without a message of ours)', () => {
+    expect(validateQuery(Query, { from: '2026-11-01T00:00:00Z', n: 'x' })).toEqual([{ path: 'n', message: 'doit être de type integer' }]);
+    expect(validateQuery(Query, { n: 1 })).toEqual([{ path: 'from', message: 'est obligatoire' }]);
+  });
+});

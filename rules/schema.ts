@@ -11,6 +11,7 @@
 import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
 import AjvModule, { type ErrorObject } from 'ajv';
 import localizeFrench from 'ajv-i18n/localize/fr/index.js';
+import addFormatsModule from 'ajv-formats';
 import { isIsoDate } from './dates.js';
 import { CONTROL_CHARACTERS, CONTROL_CHARACTERS_BUT_TAB_AND_LINES, LONE_SURROGATE } from './text.js';
 import { ATTACHED_DOCUMENT_KINDS, DOCUMENT_KINDS, SPECIALTIES } from './types.js';
@@ -204,6 +205,7 @@ export type CaseFileInput = Static<typeof CaseFileSchema>;
 
 // ajv is a CommonJS module: its default export is the class under ESM interop.
 const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as typeof AjvModule;
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as typeof addFormatsModule;
 
 function newAjv(coerce: boolean) {
   const ajv = new Ajv({
@@ -212,6 +214,8 @@ function newAjv(coerce: boolean) {
     strictNumbers: true,
   });
   ajv.addFormat('iso-date', { type: 'string', validate: isIsoDate });
+  // The API's instants (`from`/`to` of the dashboard and the audit log): RFC 3339, checked rather than ignored.
+  addFormats(ajv, ['date-time']);
   return ajv;
 }
 

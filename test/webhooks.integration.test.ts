@@ -82,7 +82,7 @@ describe('webhooks, one worker', () => {
   it('a decision reaches the receiver within seconds, signed (Standard Webhooks reference), without personal data; the delivery is listed', async () => {
     const { endpoint, secret } = await register(api, receiver, 'decided', { events: ['invoice.decided', 'invoice.replied'] });
     const started = Date.now();
-    const invoice = invoiceWith('5100000001');
+    const invoice = invoiceWith('5310000001');
     await p.service.submit({ invoice, receivedOn: baseCase().receivedOn });
     const [request] = await until('the invoice.decided webhook', async () => {
       const got = receiver.received('decided');
@@ -91,8 +91,8 @@ describe('webhooks, one worker', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
     const event = verify(secret, request!);
     expect(event).toMatchObject({
-      id: request!.headers['webhook-id'], type: 'invoice.decided', subject: 'invoice:5100000001', sequence: 1,
-      data: { archiveKey: '5100000001', status: 'paid', outcome: 'paid', motif: null },
+      id: request!.headers['webhook-id'], type: 'invoice.decided', subject: 'invoice:5310000001', sequence: 1,
+      data: { archiveKey: '5310000001', status: 'paid', outcome: 'paid', motif: null },
     });
     expect(event.id).toMatch(/^msg_[0-9a-f]{32}$/);
     expect(request!.headers['webhook-signature']).toBe(webhookSignature(secret, event.id, Number(request!.headers['webhook-timestamp']), request!.body));
@@ -105,35 +105,35 @@ describe('webhooks, one worker', () => {
       return list[0]?.status === 'delivered' ? list : null;
     });
     expect(deliveries).toEqual([expect.objectContaining({
-      eventId: event.id, eventType: 'invoice.decided', sequence: 1, archiveKey: '5100000001', status: 'delivered', attempts: 1, lastStatus: 204,
+      eventId: event.id, eventType: 'invoice.decided', sequence: 1, archiveKey: '5310000001', status: 'delivered', attempts: 1, lastStatus: 204,
     })]);
   }, 60_000);
 
   it('an invoice\'s events carry increasing sequence numbers: decided, then replied', async () => {
     const { secret } = await register(api, receiver, 'sequence', { events: ['invoice.decided', 'invoice.replied'] });
-    await p.service.submit({ invoice: invoiceWith('5100000002', toPractitioner), receivedOn: baseCase().receivedOn });
+    await p.service.submit({ invoice: invoiceWith('5310000002', toPractitioner), receivedOn: baseCase().receivedOn });
     const got = await until('two events', async () => (receiver.received('sequence').length >= 2 ? receiver.received('sequence') : null), 30_000);
     const events = got.map((r) => verify(secret, r)).sort((a, b) => a.sequence - b.sequence);
     expect(events.map((e) => [e.type, e.sequence])).toEqual([['invoice.decided', 1], ['invoice.replied', 2]]);
-    expect(events[1]!.data).toMatchObject({ archiveKey: '5100000002', status: 'replied', motif: 'facture_assure', route: 'practitioner' });
+    expect(events[1]!.data).toMatchObject({ archiveKey: '5310000002', status: 'replied', motif: 'facture_assure', route: 'practitioner' });
     expect(new Set(events.map((e) => e.id)).size).toBe(2);
   }, 60_000);
 
   it('an endpoint marked for personal data gets the beneficiary under data.personal; task.created for a manager case', async () => {
     const { secret } = await register(api, receiver, 'personal', { events: ['task.created'], personalData: true });
-    await p.service.submit({ invoice: invoiceWith('5100000003', toManager), receivedOn: baseCase().receivedOn });
+    await p.service.submit({ invoice: invoiceWith('5310000003', toManager), receivedOn: baseCase().receivedOn });
     const [request] = await until('task.created', async () => (receiver.received('personal').length ? receiver.received('personal') : null), 30_000);
     const event = verify(secret, request!);
     expect(event).toMatchObject({
-      type: 'task.created', subject: 'invoice:5100000003',
-      data: { taskId: '5100000003-1', archiveKey: '5100000003', motif: 'erreur_contenu_facture', status: 'open', personal: { beneficiary: { nir: NIR, lastName: 'LEFEVRE' } } },
+      type: 'task.created', subject: 'invoice:5310000003',
+      data: { taskId: '5310000003-1', archiveKey: '5310000003', motif: 'erreur_contenu_facture', status: 'open', personal: { beneficiary: { nir: NIR, lastName: 'LEFEVRE' } } },
     });
   }, 60_000);
 
   it('a receiver that fails twice then succeeds gets the same event a third time, same webhook-id', async () => {
     const { endpoint, secret } = await register(api, receiver, 'flaky');
     receiver.answer('flaky', (n) => (n < 2 ? 503 : 200));
-    await p.service.submit({ invoice: invoiceWith('5100000004'), receivedOn: baseCase().receivedOn });
+    await p.service.submit({ invoice: invoiceWith('5310000004'), receivedOn: baseCase().receivedOn });
     const got = await until('three attempts', async () => (receiver.received('flaky').length >= 3 ? receiver.received('flaky') : null), 30_000);
     await new Promise((r) => setTimeout(r, 1500)); // nothing more comes once it succeeded
     expect(receiver.received('flaky')).toHaveLength(3);
@@ -154,7 +154,7 @@ describe('webhooks, one worker', () => {
     expect(test.status).toBe(409);
     expect(await test.json()).toMatchObject({ code: 'webhook_disabled', title: 'Point de réception désactivé' });
 
-    await p.service.submit({ invoice: invoiceWith('5100000005'), receivedOn: baseCase().receivedOn });
+    await p.service.submit({ invoice: invoiceWith('5310000005'), receivedOn: baseCase().receivedOn });
     await until('the witness got it', async () => receiver.received('witness').length > 0, 30_000);
     await new Promise((r) => setTimeout(r, 1500));
     expect(receiver.received('disabled')).toHaveLength(0);
@@ -170,7 +170,7 @@ describe('webhooks, one worker', () => {
   it('an endpoint that keeps failing is disabled, its admins e-mailed, and receives nothing more', async () => {
     const { endpoint } = await register(api, receiver, 'broken');
     receiver.answer('broken', () => 500);
-    await p.service.submit({ invoice: invoiceWith('5100000006'), receivedOn: baseCase().receivedOn });
+    await p.service.submit({ invoice: invoiceWith('5310000006'), receivedOn: baseCase().receivedOn });
     const disabled = await until('the endpoint disabled', async () => {
       const e = await (await api.fetch(`/api/webhooks/${endpoint.id}`)).json();
       return e.enabled === false ? e : null;
@@ -183,7 +183,7 @@ describe('webhooks, one worker', () => {
     expect(mail).toMatchObject({ to: ['admins@almerys.example'], kind: 'webhook_disabled' });
     const attempts = receiver.received('broken').length;
     expect(attempts).toBe(3);
-    await p.service.submit({ invoice: invoiceWith('5100000007'), receivedOn: baseCase().receivedOn });
+    await p.service.submit({ invoice: invoiceWith('5310000007'), receivedOn: baseCase().receivedOn });
     await new Promise((r) => setTimeout(r, 2000));
     expect(receiver.received('broken')).toHaveLength(attempts);
     const [delivery] = (await (await api.fetch(`/api/webhooks/${endpoint.id}/deliveries`)).json()).items;
@@ -192,19 +192,19 @@ describe('webhooks, one worker', () => {
 
   it('task.resolved when a manager closes a task, batch.closed when a document is closed « FIN OK »', async () => {
     const { secret } = await register(api, receiver, 'closing', { events: ['task.resolved', 'batch.closed'] });
-    await p.service.submit({ invoice: invoiceWith('5100000010', toManager), receivedOn: baseCase().receivedOn });
-    await until('the task', async () => (await p.tasks.summary('5100000010-1'))?.status === 'open', 30_000);
-    const resolved = await api.fetch('/api/tasks/5100000010-1/resolve', { method: 'POST', role: 'manager', json: { action: 'close', comment: 'vu' } });
+    await p.service.submit({ invoice: invoiceWith('5310000010', toManager), receivedOn: baseCase().receivedOn });
+    await until('the task', async () => (await p.tasks.summary('5310000010-1'))?.status === 'open', 30_000);
+    const resolved = await api.fetch('/api/tasks/5310000010-1/resolve', { method: 'POST', role: 'manager', json: { action: 'close', comment: 'vu' } });
     expect(resolved.status).toBeLessThan(300);
     const batch = await api.fetch('/api/batches', {
-      method: 'POST', role: 'submitter', json: { batchId: 'gto-webhooks-1', receivedOn: baseCase().receivedOn, invoices: [invoiceWith('5100000011')] },
+      method: 'POST', role: 'submitter', json: { batchId: 'gto-webhooks-1', receivedOn: baseCase().receivedOn, invoices: [invoiceWith('5310000011')] },
     });
     expect(batch.status).toBeLessThan(300);
     const got = await until('both events', async () => (receiver.received('closing').length >= 2 ? receiver.received('closing') : null), 60_000);
     const events = got.map((r) => verify(secret, r));
     expect(events).toContainEqual(expect.objectContaining({
-      type: 'task.resolved', subject: 'invoice:5100000010',
-      data: expect.objectContaining({ taskId: '5100000010-1', status: 'resolved', resolution: { action: 'close', motif: null } }),
+      type: 'task.resolved', subject: 'invoice:5310000010',
+      data: expect.objectContaining({ taskId: '5310000010-1', status: 'resolved', resolution: { action: 'close', motif: null } }),
     }));
     expect(events).toContainEqual(expect.objectContaining({
       type: 'batch.closed', subject: 'batch:gto-webhooks-1', sequence: 1,
@@ -216,13 +216,13 @@ describe('webhooks, one worker', () => {
   it('an event written while no dispatcher runs is sent by the next one\'s sweep', async () => {
     const { secret } = await register(api, receiver, 'swept');
     await dispatcher.stop();
-    await p.service.submit({ invoice: invoiceWith('5100000008'), receivedOn: baseCase().receivedOn });
-    await until('decided', async () => (await p.invoices.get('5100000008'))?.status === 'paid', 30_000);
+    await p.service.submit({ invoice: invoiceWith('5310000008'), receivedOn: baseCase().receivedOn });
+    await until('decided', async () => (await p.invoices.get('5310000008'))?.status === 'paid', 30_000);
     await new Promise((r) => setTimeout(r, 1000));
     expect(receiver.received('swept')).toHaveLength(0);
     dispatcher = await startDispatcher(p);
     const [request] = await until('the swept event', async () => (receiver.received('swept').length ? receiver.received('swept') : null), 30_000);
-    expect(verify(secret, request!)).toMatchObject({ type: 'invoice.decided', data: { archiveKey: '5100000008' } });
+    expect(verify(secret, request!)).toMatchObject({ type: 'invoice.decided', data: { archiveKey: '5310000008' } });
   }, 60_000);
 
   it('the OpenAPI document describes the events under webhooks', async () => {
@@ -243,7 +243,14 @@ describe('webhooks, a worker killed mid-delivery', () => {
     api = await p.startApi();
     receiver = await startWebhookReceiver();
   }, 120_000);
+  /** Every worker process this file started: none outlives it, whatever failed. */
+  const started: ReturnType<typeof spawn>[] = [];
   afterAll(async () => {
+    for (const child of started) {
+      if (child.exitCode === null && child.signalCode === null) {
+        try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      }
+    }
     await p?.close();
     await receiver?.close();
   });
@@ -260,6 +267,7 @@ describe('webhooks, a worker killed mid-delivery', () => {
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
     });
+    started.push(child);
     if (process.env.TEST_WORKER_LOG) child.stderr!.on('data', (d: Buffer) => appendFileSync(process.env.TEST_WORKER_LOG!, d));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const ready = new Promise<void>((resolve, reject) => {
@@ -274,7 +282,7 @@ describe('webhooks, a worker killed mid-delivery', () => {
     receiver.answer('held', (n) => (n === 0 ? 'hold' : 200));
     const first = startWorkerProcess();
     await first.ready;
-    await p.service.submit({ invoice: invoiceWith('5200000001'), receivedOn: baseCase().receivedOn });
+    await p.service.submit({ invoice: invoiceWith('5320000001'), receivedOn: baseCase().receivedOn });
     // The receiver holds the first attempt: the worker is waiting for its answer when it is killed.
     await until('the first attempt', async () => receiver.received('held').length > 0, 60_000);
     process.kill(-first.child.pid!, 'SIGKILL');
@@ -288,7 +296,7 @@ describe('webhooks, a worker killed mid-delivery', () => {
       expect(got[1]!.at).toBeGreaterThan(killedAt);
       const events = got.map((r) => verify(secret, r));
       expect(new Set(events.map((e) => e.id)).size).toBe(1);
-      expect(events[0]).toMatchObject({ type: 'invoice.decided', data: { archiveKey: '5200000001' } });
+      expect(events[0]).toMatchObject({ type: 'invoice.decided', data: { archiveKey: '5320000001' } });
       const endpointId = (await (await api.fetch('/api/webhooks')).json()).items[0].id;
       await until('delivered', async () => {
         const [d] = (await (await api.fetch(`/api/webhooks/${endpointId}/deliveries`)).json()).items;

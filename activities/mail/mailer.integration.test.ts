@@ -404,13 +404,15 @@ describe('get and list', () => {
 describe('configuration', () => {
   it('defaults', () => {
     expect(loadConfig({}).mail).toEqual({
-      from: DEFAULT_MAIL_FROM, managers: [DEFAULT_MANAGERS_EMAIL], resendApiKey: undefined, resendBaseUrl: undefined,
-      outboxDir: DEFAULT_OUTBOX_DIR,
+      from: DEFAULT_MAIL_FROM, managers: [DEFAULT_MANAGERS_EMAIL], admins: [DEFAULT_MANAGERS_EMAIL], resendApiKey: undefined,
+      resendBaseUrl: undefined, outboxDir: DEFAULT_OUTBOX_DIR,
     });
     expect(DEFAULT_MAIL_FROM).toBe('Service Prestations Tiers-Payant <tiers-payant@almerys.example>');
     expect(DEFAULT_MANAGERS_EMAIL).toBe('gestionnaires@almerys.example');
     expect(loadConfig({ MAIL_FROM: 'X <x@y.example>', MANAGERS_EMAIL: 'a@y.example, b@y.example', DATA_DIR: '/srv/data' }).mail)
-      .toMatchObject({ from: 'X <x@y.example>', managers: ['a@y.example', 'b@y.example'], outboxDir: '/srv/data/outbox' });
+      .toMatchObject({ from: 'X <x@y.example>', managers: ['a@y.example', 'b@y.example'], admins: ['a@y.example', 'b@y.example'], outboxDir: '/srv/data/outbox' });
+    // The admins (told of a disabled webhook endpoint) have their own address when ADMINS_EMAIL is set.
+    expect(loadConfig({ MANAGERS_EMAIL: 'a@y.example', ADMINS_EMAIL: 'root@y.example' }).mail).toMatchObject({ admins: ['root@y.example'] });
   });
 
   it('transportFor(config.mail): files under DATA_DIR/outbox without RESEND_API_KEY', async () => {
