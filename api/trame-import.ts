@@ -19,6 +19,7 @@ import { ARCHIVE_KEY_PATTERN as ARCHIVE_KEY } from '../rules/schema.js';
 import type { Principal } from '../db/api-keys.js';
 import { openTasksOf, type OpenTask } from '../db/trame-import.js';
 import { formatFrenchDate } from '../rules/dates.js';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { resolveTaskUpdate } from '../workflows/contract.js';
 import type { AppDependencies } from './dependencies.js';
 import { TEMPORAL_UPDATE_TIMEOUT_MS } from './deadlines.js';
@@ -180,13 +181,20 @@ async function closeRow(deps: TrameImportDependencies, principal: Principal, ite
   }
   const timeout = deps.temporalTimeoutMs ?? TEMPORAL_UPDATE_TIMEOUT_MS;
   try {
-    await deps.client.connection.withDeadline(Date.now() + timeout, () =>
-      deps.client.workflow.getHandle(task.workflowId).executeUpdate(resolveTaskUpdate, {
+    // Accepted (validated by the workflow, recorded in its history) within the deadline: the close will be applied.
+    const update = await deps.client.connection.withDeadline(Date.now() + timeout, () =>
+      deps.client.workflow.getHandle(task.workflowId).startUpdate(resolveTaskUpdate, {
         args: [{
           taskId: task.id, action: 'close', motif: null, by: principal.name,
           comment: `GESTIONNAIRE ALMERYS : ${item.manager.slice(0, 200)} ; Almerys – traité le ${formatFrenchDate(item.treatedOn)} (Trame SSTT importée par ${principal.name})`,
         }],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
       }));
+    // Then its result, for as long again; a busy worker that has accepted but not applied it yet does not make the
+    // row « not closed » (it would be, moments later, and a second upload would find it already treated).
+    await deps.client.connection.withDeadline(Date.now() + timeout, () => update.result()).catch((err: unknown) => {
+      if (err instanceof WorkflowUpdateFailedError) throw err;
+    });
     report.closed.push({ row, archiveKey, taskId: task.id, by: principal.name, manager: item.manager, treatedOn: item.treatedOn, code: 'closed' });
   } catch (err) {
     report.ignored.push({ row, archiveKey, taskId: task.id, code: 'close_failed', reason: CLOSE_FAILED, detail: (err as Error).message });
