@@ -22,7 +22,7 @@ import { formatFrenchDate } from '../rules/dates.js';
 import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { resolveTaskUpdate } from '../workflows/contract.js';
 import type { AppDependencies } from './dependencies.js';
-import { TEMPORAL_UPDATE_TIMEOUT_MS } from './deadlines.js';
+import { TEMPORAL_UPDATE_TIMEOUT_MS, withinDeadline } from './deadlines.js';
 import { TaskConflict } from '../db/tasks.js';
 
 /**
@@ -182,7 +182,7 @@ async function closeRow(deps: TrameImportDependencies, principal: Principal, ite
   const timeout = deps.temporalTimeoutMs ?? TEMPORAL_UPDATE_TIMEOUT_MS;
   try {
     // Accepted (validated by the workflow, recorded in its history) within the deadline: the close will be applied.
-    const update = await deps.client.connection.withDeadline(Date.now() + timeout, () =>
+    const update = await withinDeadline(deps.client, timeout, () =>
       deps.client.workflow.getHandle(task.workflowId).startUpdate(resolveTaskUpdate, {
         args: [{
           taskId: task.id, action: 'close', motif: null, by: principal.name,
@@ -192,7 +192,7 @@ async function closeRow(deps: TrameImportDependencies, principal: Principal, ite
       }));
     // Then its result, for as long again; a busy worker that has accepted but not applied it yet does not make the
     // row « not closed » (it would be, moments later, and a second upload would find it already treated).
-    await deps.client.connection.withDeadline(Date.now() + timeout, () => update.result()).catch((err: unknown) => {
+    await withinDeadline(deps.client, timeout, () => update.result()).catch((err: unknown) => {
       if (err instanceof WorkflowUpdateFailedError) throw err;
     });
     report.closed.push({ row, archiveKey, taskId: task.id, by: principal.name, manager: item.manager, treatedOn: item.treatedOn, code: 'closed' });
