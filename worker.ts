@@ -20,6 +20,7 @@ import { createWebhookRepository } from './db/webhooks.js';
 import { createArchiveActivities, DEFAULT_ARCHIVE_RETENTION_MS, ensureArchiveSchedules } from './activities/archive.js';
 import { FAILURE_CONVERTER_PATH } from './activities/encryption.js';
 import { withFailureTypes } from './activities/failures.js';
+import { rulesVersion } from './activities/rules-version.js';
 import { createArchiveRepository } from './db/archive.js';
 import { createAuditLog } from './db/audit.js';
 import { createWorkflowMessenger } from './activities/messenger.js';
@@ -164,6 +165,7 @@ export async function withRetries<T>(what: string, attempt: () => Promise<T>, ti
 async function main(log: PinoLogger): Promise<void> {
   const config = loadConfig(process.env);
   log.level = config.logLevel;
+  rulesVersion(); // hashed once, before any analysis: the version every decision of this worker records
   // The SDK runtime, before any connection: its logger (and with WORKER_METRICS_PORT, its Prometheus exporter).
   const runtime = runtimeOptions(log);
   const metrics = await startWorkerMetrics(config.workerMetrics, runtime);
@@ -190,7 +192,7 @@ async function main(log: PinoLogger): Promise<void> {
   }
   await withRetries('creating the archive schedules', () => ensureArchiveSchedules(client, config.taskQueue), connectTimeoutMs, log);
   const dispatcher = await startWebhookDispatcher(database, client, config, log);
-  log.info(`worker: polling task queue « ${config.taskQueue} » on ${config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS} (${database.kind})`);
+  log.info(`worker: polling task queue « ${config.taskQueue} » on ${config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS} (${database.kind}), rules ${rulesVersion()}`);
   try {
     await worker.run();
   } finally {

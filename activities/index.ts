@@ -3,10 +3,14 @@
 // Every side effect is idempotent: a retried activity or a restarted worker changes nothing more. Every error leaves
 // as an ApplicationFailure that says whether retrying can help (activities/failures.ts).
 
-import { concludeAnalysis, runAnalysisStep } from '../rules/analyze.js';
+import {
+  analysisFailed, concludeAnalysis, inProcess, newAnalysis, runAnalysis, runAnalysisStep,
+} from '../rules/analyze.js';
+import type { RecordedAnalysis } from '../rules/backtest.js';
 import type { StepInput, StepOutcome } from '../rules/context.js';
 import type { Ports } from '../rules/ports.js';
-import type { AnalysisResult, Finding, StepCode, TraceLine } from '../rules/types.js';
+import { recordingPorts } from '../rules/references.js';
+import type { AnalysisResult, Finding, Invoice, IsoDate, StepCode, TraceLine } from '../rules/types.js';
 import type { DecisionRecord, InvoiceRepository } from '../db/invoices.js';
 import type { TaskEventKind, TaskRepository } from '../db/tasks.js';
 import {
@@ -14,7 +18,8 @@ import {
 } from '../workflows/contract.js';
 import type { ArchiveDependencies } from './archive.js';
 import type { WebhookDependencies } from './webhooks.js';
-import { withFailureTypes } from './failures.js';
+import { toApplicationFailure, withFailureTypes } from './failures.js';
+import { rulesVersion } from './rules-version.js';
 import { createOutputActivities, type OutputDependencies } from './outputs.js';
 
 export interface ActivityDependencies extends OutputDependencies {
@@ -42,6 +47,20 @@ export interface KnownClaim {
   unapplied: TaskResolution | null;
 }
 
+/**
+ * A claim's whole analysis, as one local activity returns it: the decision (with the rules version), every step's
+ * trace line (what it looked at, what it found) in `result.trace`, the facts learnt, and the reference facts read.
+ */
+export interface ClaimAnalysis {
+  result: AnalysisResult;
+  /** The analysis' input as the steps left it (the facts they learnt), which a manager's reply is routed with. */
+  input: StepInput;
+  /** G8's amounts (null when the analysis did not get that far). */
+  calculated: { amount: number | null; rc: number | null };
+  /** What is recorded with the decision for a back-test: the decision as the rules took it, the facts read. */
+  recorded: RecordedAnalysis;
+}
+
 export function createActivities(deps: ActivityDependencies) {
   const claimRow = (input: InvoiceWorkflowInput) => deps.invoices.recordReceived({
     archiveKey: input.invoice.archiveKey,
@@ -59,7 +78,37 @@ export function createActivities(deps: ActivityDependencies) {
 
     /** Paid, or the finding with its route, e-mail address and reply. Read-only: safe to retry. */
     async concludeAnalysis(input: StepInput, finding: Finding | null, trace: TraceLine[]) {
-      return concludeAnalysis(input, finding, trace, deps.ports);
+      const concluded = await concludeAnalysis(input, finding, trace, deps.ports);
+      return { ...concluded, result: { ...concluded.result, rulesVersion: rulesVersion() } };
+    },
+
+    /**
+     * The whole analysis, G0 → G8 then the conclusion, in one local activity: one round trip instead of ten, and the
+     * workflow no longer runs the rules' step order (a rule change never meets a waiting workflow). Read-only: safe
+     * to retry. An error that comes back the same way every time is a decision too (« Manque consigne » for a
+     * manager, the steps done so far in the trace); any other error is retried.
+     */
+    async analyseClaim(input: { invoice: Invoice; receivedOn: IsoDate }): Promise<ClaimAnalysis> {
+      const version = rulesVersion();
+      const recorder = recordingPorts(deps.ports);
+      const progress = newAnalysis(input.invoice, input.receivedOn);
+      let result: AnalysisResult;
+      let calculated: ClaimAnalysis['calculated'] = { amount: null, rc: null };
+      try {
+        const analysis = await runAnalysis(progress, inProcess(recorder.ports));
+        result = analysis.result;
+        calculated = { amount: analysis.facts.calculatedAmount ?? null, rc: analysis.facts.calculatedRc ?? null };
+      } catch (error) {
+        const failure = toApplicationFailure(error);
+        if (!failure.nonRetryable) throw failure;
+        result = analysisFailed(input.invoice, progress.trace, failure.message);
+      }
+      result = { ...result, rulesVersion: version };
+      const { outcome, motif, error, route, trace } = result;
+      return {
+        result, input: progress.input, calculated,
+        recorded: { rulesVersion: version, result: { outcome, motif, error, route, trace }, references: recorder.recording() },
+      };
     },
 
     /** The claim's row (written if the API has not), and what is already done: the database's lasting guard. */

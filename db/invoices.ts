@@ -1,6 +1,7 @@
 // The pipeline's invoices: one row per claim, written by the workflow's activities (idempotent), read by the API.
 
 import { and, asc, desc, eq, gt, ilike, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import type { RecordedAnalysis } from '../rules/backtest.js';
 import type { AnalysisResult, Invoice, IsoDate } from '../rules/types.js';
 import type { InvoiceStatus } from '../rules/claims.js';
 import type { Database } from './client.js';
@@ -248,6 +249,8 @@ export interface DecisionRecord {
   calculatedRc?: number | null;
   /** Who e-mails the reply, when it is known with the decision (a manager's reply: the claim's own workflow). */
   replyBy?: 'invoice' | 'batch';
+  /** The analysis that took this decision and the reference facts it read (absent: no new analysis). */
+  analysis?: RecordedAnalysis;
 }
 
 function decisionColumns(input: DecisionRecord) {
@@ -258,6 +261,8 @@ function decisionColumns(input: DecisionRecord) {
     decision: input.decision,
     ...(input.calculatedAmount !== undefined ? { calculatedAmount: input.calculatedAmount, calculatedRc: input.calculatedRc ?? null } : {}),
     ...(input.replyBy ? { replyBy: input.replyBy } : {}),
+    ...(input.decision.rulesVersion ? { rulesVersion: input.decision.rulesVersion } : {}),
+    ...(input.analysis ? { analysis: input.analysis } : {}),
     ...decidedAt(input.status),
     updatedAt: sql`now()`,
   };

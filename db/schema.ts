@@ -3,6 +3,7 @@
 // After a change: `npm run db:generate`, and commit the new file under db/migrations/.
 
 import { sql } from 'drizzle-orm';
+import type { RecordedAnalysis } from '../rules/backtest.js';
 import type { Invoice } from '../rules/types.js';
 import {
   boolean, customType, date, index, integer, jsonb, numeric, pgTable, primaryKey, serial, text, timestamp, unique,
@@ -210,9 +211,18 @@ export const invoices = pgTable(
      * never the routing to a manager itself (db/invoices.ts). The dashboard's « reçue → décision » time.
      */
     decidedAt: timestamp('decided_at', { withTimezone: true }),
+    /** The version of `rules/` that took the last decision (activities/rules-version.ts); null before versions were. */
+    rulesVersion: text('rules_version'),
+    /**
+     * The last analysis by the rules, as taken, and the reference facts it read (rules/references.ts): what a
+     * back-test replays (rules/backtest.ts). A manager's later decision does not touch it.
+     */
+    analysis: jsonb('analysis').$type<RecordedAnalysis>(),
   },
   (t) => [
     index('invoices_batch_idx').on(t.batchId),
+    // The invoice list's filter by rules version.
+    index('invoices_rules_version_idx').on(t.rulesVersion),
     index('invoices_status_idx').on(t.status),
     index('invoices_practitioner_idx').on(t.practitionerNumber),
     // The dashboard's periods (db/dashboard.ts): claims received, claims decided.

@@ -186,11 +186,16 @@ export function newAnalysis(invoice: Invoice, receivedOn: IsoDate): AnalysisProg
 /**
  * The analysis loop: G0 → G8 in order, each step's trace line kept and its facts passed on, stopping at the first
  * step that finds a motif; then the conclusion (Paid, or the finding routed). A runner's error propagates, with
- * `progress` left where it happened.
+ * `progress` left where it happened. `steps`: the rules' order, or a workflow's frozen copy of the order its
+ * recorded histories ran (workflows/legacy-steps.ts).
  */
-export async function runAnalysis(progress: AnalysisProgress, runner: StepRunner): Promise<Analysis> {
+export async function runAnalysis(
+  progress: AnalysisProgress,
+  runner: StepRunner,
+  steps: readonly StepCode[] = STEP_CODES,
+): Promise<Analysis> {
   let finding: Finding | null = null;
-  for (const code of STEP_CODES) {
+  for (const code of steps) {
     const outcome = await runner.runStep(code, progress.input);
     progress.trace.push(outcome.trace);
     progress.input = applyFacts(progress.input, outcome.facts);

@@ -196,4 +196,10 @@ export interface AnalysisResult {
   dematerialise: boolean;
   reply: string | null;
   trace: TraceLine[];
+  /**
+   * The version of `rules/` that took this decision (`<package version>+<content hash>`, activities/rules-version.ts),
+   * set by the activity that ran the rules. Absent on decisions recorded before versions were, and on a decision the
+   * workflow had to take alone (an analysis activity that could not run at all).
+   */
+  rulesVersion?: string;
 }

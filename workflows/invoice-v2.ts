@@ -9,6 +9,7 @@ import {
 import type { createActivities } from '../activities/index.js';
 import { managerReply, newAnalysis, runAnalysis, type AnalysisProgress, type StepRunner } from '../rules/analyze.js';
 import type { AnalysisResult } from '../rules/types.js';
+import { LEGACY_STEP_CODES } from './legacy-steps.js';
 import {
   invoiceDecidedSignal, replySentSignal, resolveTaskUpdate, statusQuery, type InvoiceState, type InvoiceStatus,
   type InvoiceWorkflowInput, type ReplySent, type ResolutionOutcome, type TaskResolution,
@@ -76,7 +77,7 @@ export async function invoiceWorkflowV2(input: InvoiceWorkflowInput): Promise<In
   async function analyse(): Promise<AnalysisResult> {
     progress = newAnalysis(input.invoice, input.receivedOn);
     state.trace = progress.trace;
-    const { result, facts } = await runAnalysis(progress, steps);
+    const { result, facts } = await runAnalysis(progress, steps, LEGACY_STEP_CODES);
     calculated = { amount: facts.calculatedAmount ?? null, rc: facts.calculatedRc ?? null };
     return result;
   }

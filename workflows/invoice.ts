@@ -23,6 +23,7 @@ import {
 } from '../rules/analyze.js';
 import type { StepInput } from '../rules/context.js';
 import { routeAfterMailRefusal } from '../rules/routing.js';
+import type { RecordedAnalysis } from '../rules/backtest.js';
 import type { AnalysisResult, Finding, TraceLine } from '../rules/types.js';
 import {
   invoiceDecidedSignal, replyRefusedSignal, replySentSignal, statusQuery, type InvoiceState, type InvoiceStatus,
@@ -30,6 +31,7 @@ import {
 } from './contract.js';
 import { finalFailure, mailFailureReason } from './failures.js';
 import { invoiceWorkflowV2 } from './invoice-v2.js';
+import { LEGACY_STEP_CODES } from './legacy-steps.js';
 import { TaskDecisions } from './resolution.js';
 import { setStatus } from './status.js';
 
@@ -76,6 +78,12 @@ const stepsAsActivities: StepRunner = {
 
 /** Gates v3: the claim's row first, failures as decisions, detached escalation notices. */
 export const CLAIM_ROW_FIRST = 'claim-row-first';
+/**
+ * Gates v4: the whole analysis in one local activity (`analyseClaim`), which returns every step's trace line, the
+ * rules version and the reference facts read. The workflow no longer runs the rules' step order: a rule change
+ * cannot meet a waiting workflow; runs recorded before replay their step-by-step loop on the frozen order.
+ */
+export const ANALYSIS_IN_ONE_ACTIVITY = 'analysis-in-one-activity';
 export { TASKS_AND_REPLIES } from './invoice-v2.js';
 
 export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<InvoiceState> {
@@ -104,6 +112,8 @@ class InvoiceClaim {
   private taskCount = 0;
   /** Resumed from the row: the analysis facts (AGICA presence, the PS) are looked up again before they are needed. */
   private factsMissing = false;
+  /** The analysis this run just made, recorded with its decision (rules version, reference facts), then cleared. */
+  private recorded: RecordedAnalysis | null = null;
 
   // Messages
   private readonly managers: TaskDecisions;
@@ -181,10 +191,29 @@ class InvoiceClaim {
   // An analysis that fails the same way every time is a decision too: « Manque consigne » for a manager, with the
   // error in front of them.
   private async analyse(): Promise<AnalysisResult> {
+    if (!patched(ANALYSIS_IN_ONE_ACTIVITY)) return this.analyseStepByStep();
+    try {
+      const analysis = await local.analyseClaim({ invoice: this.input.invoice, receivedOn: this.input.receivedOn });
+      this.analysisInput = analysis.input;
+      this.calculated = analysis.calculated;
+      this.recorded = analysis.recorded;
+      return analysis.result;
+    } catch (error) {
+      // The activity turns an error that repeats into a decision itself; this is for one it could not even report.
+      const failure = finalFailure(error);
+      if (!failure) throw error;
+      log.warn('analysis failed: handed to a manager', { archiveKey: this.archiveKey, type: failure.type });
+      this.calculated = { amount: null, rc: null };
+      return analysisFailed(this.input.invoice, [], failure.message);
+    }
+  }
+
+  /** Runs recorded before v4: one local activity per step, on the order those histories ran. */
+  private async analyseStepByStep(): Promise<AnalysisResult> {
     const progress = newAnalysis(this.input.invoice, this.input.receivedOn);
     this.state.trace = progress.trace; // the query shows the steps as they are done
     try {
-      return this.keepAmounts(await runAnalysis(progress, stepsAsActivities));
+      return this.keepAmounts(await runAnalysis(progress, stepsAsActivities, LEGACY_STEP_CODES));
     } catch (error) {
       const failure = finalFailure(error);
       if (!failure) throw error;
@@ -206,8 +235,10 @@ class InvoiceClaim {
     this.decision = result;
     Object.assign(this.state, { decision: result, trace: result.trace, motif: result.motif, route: result.route });
     const status = statusAfter(result);
+    const analysis = this.recorded;
+    this.recorded = null;
     await local.recordDecision({
-      archiveKey: this.archiveKey, status, decision: result,
+      archiveKey: this.archiveKey, status, decision: result, ...(analysis ? { analysis } : {}),
       ...(this.calculated ? { calculatedAmount: this.calculated.amount, calculatedRc: this.calculated.rc } : {}),
       // After a manager's decision, the reply is the claim's own e-mail (never a batch's, even one still e-mailing).
       ...(status === 'awaiting_reply' && this.taskCount > 0 ? { replyBy: 'invoice' as const } : {}),

@@ -5,10 +5,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import type { Activities, KnownClaim } from '../activities/index.js';
-import { concludeAnalysis, runAnalysisStep } from '../rules/analyze.js';
+import { createActivities, type Activities, type ActivityDependencies, type KnownClaim } from '../activities/index.js';
+import { concludeAnalysis } from '../rules/analyze.js';
 import { createMemoryPorts } from '../rules/memory-ports.js';
 import { baseCase, invoiceWith, toManager, toPractitioner } from '../rules/testing/cases.js';
+import type { RecordedAnalysis } from '../rules/backtest.js';
 import type { Invoice } from '../rules/types.js';
 import { workflowEnvFor } from '../test/workflow-env.js';
 import {
@@ -27,24 +28,28 @@ interface Claim {
   known: KnownClaim;
 }
 const claims = new Map<string, Claim>();
+/** The analysis recorded with each claim's decision (rules version, reference facts). */
+const recorded = new Map<string, RecordedAnalysis>();
 const claim = (archiveKey: string) => claims.get(archiveKey)!;
 const log = (archiveKey: string, call: string) => claim(archiveKey).calls.push(call);
 
 type Stubbed = Pick<Activities,
-  | 'openClaim' | 'runAnalysisStep' | 'concludeAnalysis' | 'recordDecision' | 'recordStatus' | 'claimReply'
+  | 'openClaim' | 'analyseClaim' | 'concludeAnalysis' | 'recordDecision' | 'recordStatus' | 'claimReply'
   | 'recordReplySent' | 'sendPractitionerReply' | 'openManagerTask' | 'flagEscalation' | 'notifyEscalation'
   | 'recordTaskEvent' | 'resolveManagerTask'>;
 
 const keyOfTask = (taskId: string) => taskId.replace(/-\d+$/, '');
+/** The real analysis activity on the memory ports: the rules run as they do in production. */
+const { analyseClaim } = createActivities({ ports } as ActivityDependencies);
 
 const activities: Stubbed = {
   async openClaim(input) {
     log(input.invoice.archiveKey, 'openClaim');
     return claim(input.invoice.archiveKey).known;
   },
-  async runAnalysisStep(code, input) {
-    log(input.invoice.archiveKey, code);
-    return runAnalysisStep(code, input, ports);
+  async analyseClaim(input) {
+    log(input.invoice.archiveKey, 'analyseClaim');
+    return analyseClaim(input);
   },
   async concludeAnalysis(input, finding, trace) {
     log(input.invoice.archiveKey, 'concludeAnalysis');
@@ -52,6 +57,7 @@ const activities: Stubbed = {
   },
   async recordDecision(d) {
     log(d.archiveKey, `recordDecision:${d.status}`);
+    if (d.analysis) recorded.set(d.archiveKey, d.analysis);
   },
   async recordStatus(input) {
     log(input.archiveKey, `recordStatus:${input.status}`);
@@ -122,7 +128,13 @@ describe('invoiceWorkflow (stubbed activities)', () => {
     const state = await handle.result();
     expect(state).toMatchObject({ status: 'paid', motif: null, route: null });
     expect(state.trace.map((t) => t.step)).toEqual([...STEPS, 'Paid']);
-    expect(claim('9100000001').calls).toEqual(['openClaim', ...STEPS, 'concludeAnalysis', 'recordDecision:paid']);
+    expect(claim('9100000001').calls).toEqual(['openClaim', 'analyseClaim', 'recordDecision:paid']);
+    expect(state.decision?.rulesVersion).toMatch(/^\d+\.\d+\.\d+\+[0-9a-f]{12}$/);
+    // Recorded with the decision: the rules version and what each port answered (AGICA, PROTIPS, VALERYS, AGAPS).
+    const analysis = recorded.get('9100000001')!;
+    expect(analysis.rulesVersion).toBe(state.decision?.rulesVersion);
+    expect(analysis.result).toMatchObject({ outcome: 'paid', motif: null });
+    expect(new Set(analysis.references.calls.map((c) => c.port))).toEqual(new Set(['agica', 'protips', 'valerys', 'agaps']));
   });
 
   it('to the practitioner: the reply e-mailed, then recorded', async () => {
@@ -172,10 +184,8 @@ describe('invoiceWorkflow (stubbed activities)', () => {
     expect(await resolve(handle, { taskId: second.id, action: 'close' })).toEqual({ taskId: second.id, status: 'closed', nextTaskId: null });
     expect(await handle.result()).toMatchObject({ status: 'closed' });
     const calls = claim('9100000006').calls;
-    const analysis = calls.slice(1, calls.indexOf('concludeAnalysis') + 1);
-    expect(analysis.slice(0, 3)).toEqual(['G0', 'G1', 'G2']);
     expect(calls.slice(calls.indexOf('resolveManagerTask:reanalyze'))).toEqual([
-      'resolveManagerTask:reanalyze', ...analysis, 'recordDecision:awaiting_manager', 'openManagerTask:2',
+      'resolveManagerTask:reanalyze', 'analyseClaim', 'recordDecision:awaiting_manager', 'openManagerTask:2',
       'resolveManagerTask:close', 'recordStatus:closed',
     ]);
   });

@@ -1,0 +1,102 @@
+// The reference facts an analysis read, as the ports answered them: recorded when a claim is decided, so that a
+// back-test (rules/backtest.ts) runs today's rules on the data of that day — a rule change is not confused with
+// reference data that changed since.
+//
+// A recording is the list of calls: port, method, arguments, answer. Replaying answers the same calls with the same
+// answers; a call the recording does not hold (new rules that look something else up) is answered by the current
+// ports when there are any, and counted, or else found missing.
+// Pure: the workflow sandbox never imports it, but nothing here would stop it.
+
+import type { Ports } from './ports.js';
+
+export type PortName = keyof Ports;
+
+export interface RecordedCall {
+  port: PortName;
+  method: string;
+  args: unknown[];
+  result: unknown;
+}
+
+/** What a claim's analysis read of the reference data, in the order it read it. */
+export interface ReferenceRecording {
+  calls: RecordedCall[];
+}
+
+const PORTS: readonly PortName[] = ['agica', 'protips', 'valerys', 'agaps'];
+
+/** Every port method, and whether it answers with a list (its « nothing found » is `[]`, else `null`). */
+const LIST_RESULTS: { [P in PortName]: Record<keyof Ports[P] & string, boolean> } = {
+  agica: { findInvoiceRecords: true },
+  protips: { findBeneficiaryByNir: false, findBeneficiariesByName: true },
+  valerys: { findCatalogueEntries: true, findPaymentsForActs: true, findInsurer: false },
+  agaps: { findPractitioner: false },
+};
+
+const methodsOf = (port: PortName): string[] => Object.keys(LIST_RESULTS[port]);
+
+const callKey = (port: string, method: string, args: unknown[]) => `${port}.${method}:${JSON.stringify(args)}`;
+
+/** Ports that answer as `ports` do and keep each distinct call and its answer (copied as JSON, as stored). */
+export function recordingPorts(ports: Ports): { ports: Ports; recording(): ReferenceRecording } {
+  const calls = new Map<string, RecordedCall>();
+  const wrapped = {} as Record<PortName, Record<string, unknown>>;
+  for (const port of PORTS) {
+    const target = ports[port] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    wrapped[port] = {};
+    for (const method of methodsOf(port)) {
+      wrapped[port][method] = async (...args: unknown[]) => {
+        const result = await target[method]!.apply(target, args);
+        const key = callKey(port, method, args);
+        if (!calls.has(key)) calls.set(key, { port, method, args: copy(args), result: copy(result ?? null) });
+        return result;
+      };
+    }
+  }
+  return { ports: wrapped as unknown as Ports, recording: () => ({ calls: [...calls.values()] }) };
+}
+
+/** The facts a back-test ran on: all recorded, some from today's data, or some not known at all. */
+export interface ReplayCounts {
+  /** Calls answered from the recording. */
+  recorded: number;
+  /** Calls the recording did not hold, answered by today's reference data. */
+  current: number;
+  /** Calls neither could answer (no current ports given): answered as « nothing found ». */
+  missing: number;
+}
+
+/**
+ * Ports that answer from a recording. A call it does not hold goes to `current` (today's data) when given, else is
+ * answered as nothing found (null, or an empty list for the lookups that return lists) and counted as missing.
+ */
+export function replayingPorts(recording: ReferenceRecording, current: Ports | null): { ports: Ports; counts: ReplayCounts } {
+  const answers = new Map<string, unknown>();
+  for (const call of recording.calls) answers.set(callKey(call.port, call.method, call.args), call.result);
+  const counts: ReplayCounts = { recorded: 0, current: 0, missing: 0 };
+  const wrapped = {} as Record<PortName, Record<string, unknown>>;
+  for (const port of PORTS) {
+    wrapped[port] = {};
+    for (const method of methodsOf(port)) {
+      wrapped[port][method] = async (...args: unknown[]) => {
+        const key = callKey(port, method, args);
+        if (answers.has(key)) {
+          counts.recorded++;
+          return structuredClone(answers.get(key));
+        }
+        if (current) {
+          counts.current++;
+          const target = current[port] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+          return target[method]!.apply(target, args);
+        }
+        counts.missing++;
+        return (LIST_RESULTS[port] as Record<string, boolean>)[method] ? [] : null;
+      };
+    }
+  }
+  return { ports: wrapped as unknown as Ports, counts };
+}
+
+function copy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
