@@ -42,6 +42,18 @@ function describeDecision(result: AnalysisResult): string {
   return `Décision : ${motifLabel(result.motif as MotifCode)}${result.route ? ` → ${ROUTES[result.route]}` : ''}`;
 }
 
+function stepEntry(at: string, t: TraceLine): TimelineEntry {
+  return {
+    at, kind: 'step',
+    label: `${t.step} ${STEP_TITLES.get(t.step as never) ?? ''} : ${t.result === 'continue' ? 'conforme' : t.result}`,
+    details: { step: t.step, facts: t.facts, result: t.result },
+  };
+}
+
+const decidedDetails = (result: AnalysisResult) => ({
+  motif: result.motif, route: result.route, ...(result.rulesVersion ? { rulesVersion: result.rulesVersion } : {}),
+});
+
 export function invoiceTimeline(input: {
   record: InvoiceRecord;
   history: History;
@@ -58,14 +70,13 @@ export function invoiceTimeline(input: {
       const data = decode<{ activity_type?: string }>(details.data);
       const result = decode<{ trace?: TraceLine; result?: AnalysisResult }>(details.result);
       if (data?.activity_type === 'runAnalysisStep' && result?.trace) {
-        const t = result.trace;
-        entries.push({
-          at, kind: 'step',
-          label: `${t.step} ${STEP_TITLES.get(t.step as never) ?? ''} : ${t.result === 'continue' ? 'conforme' : t.result}`,
-          details: { step: t.step, facts: t.facts, result: t.result },
-        });
+        entries.push(stepEntry(at, result.trace));
+      } else if (data?.activity_type === 'analyseClaim' && result?.result) {
+        // The whole analysis in one activity (workflows since v4): its steps, then its decision, at the same instant.
+        for (const t of result.result.trace) if (STEP_TITLES.has(t.step as never)) entries.push(stepEntry(at, t));
+        entries.push({ at, kind: 'decided', label: describeDecision(result.result), details: decidedDetails(result.result) });
       } else if (data?.activity_type === 'concludeAnalysis' && result?.result) {
-        entries.push({ at, kind: 'decided', label: describeDecision(result.result), details: { motif: result.result.motif, route: result.result.route } });
+        entries.push({ at, kind: 'decided', label: describeDecision(result.result), details: decidedDetails(result.result) });
       }
     } else if (e.workflowExecutionCompletedEventAttributes) {
       entries.push({ at, kind: 'finished', label: 'Traitement terminé' });

@@ -2,6 +2,7 @@
 // is decided exactly as `npm run analyze` decides it from its own file.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rulesVersion } from '../activities/rules-version.js';
 import { analyzeCase } from '../rules/testing/cases.js';
 import { createPipeline, type Pipeline, type RunningApi } from '../test/harness.js';
 import { exampleUniverse, loadExampleCases } from './universe.js';
@@ -32,7 +33,7 @@ describe('examples/cases through the API', () => {
         if (body!.status !== 'analyzing') break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      expect({ file, decision: body!.decision }).toEqual({ file, decision: await analyzeCase(caseFile) });
+      expect({ file, decision: body!.decision }).toEqual({ file, decision: { ...(await analyzeCase(caseFile)), rulesVersion: rulesVersion() } });
     }
   }, 180_000);
 });

@@ -2,7 +2,7 @@
 // in-memory PGlite database, a local stand-in for the Resend API) and saves their event histories under
 // test/histories/, where the test suite replays them with the current workflow code. Run it when a workflow change is
 // meant to ship with new histories; keep the old files: running invoices still have them.
-//   npm run histories:record -- [version]      (default v3: the files are named <workflowId>.<version>-<path>.json)
+//   npm run histories:record -- [version]      (default v4: the files are named <workflowId>.<version>-<path>.json)
 
 import { mkdtempSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { decodePayloadsInPlace } from '../activities/history-codec.js';
 import { createInvoiceService } from '../api/invoice-service.js';
 import { openDatabase } from '../db/client.js';
 import { seedReference } from '../db/seed.js';
@@ -25,7 +26,10 @@ import { loadConfig } from '../config.js';
 import { ensureTemporalCli, freePort, REPO_ROOT, startDevServer } from './temporal-cli.js';
 
 const OUT = join(REPO_ROOT, 'test', 'histories');
-const version = process.argv[2] ?? 'v3';
+const version = process.argv[2] ?? 'v4';
+/** Critères d'archivage of their own per version (v3: 30000003xx and 30000004xx for the batch; v4: 30000005xx, 30000006xx). */
+const series = version === 'v3' ? 3 : 5;
+const key = (offset: number, i: number) => `3000000${series + offset}${String(i).padStart(2, '0')}`;
 
 type Case = ReturnType<typeof caseWith>;
 type Resolve = (workflowId: string, what: string, afterEscalation?: boolean) => Promise<void>;
@@ -103,19 +107,24 @@ try {
     const handle = client.workflow.getHandle(workflowId);
     await handle.result();
     const file = join(OUT, `${workflowId}.${version}-${name}.json`);
-    await writeFile(file, `${historyToJSON(await handle.fetchHistory())}\n`);
+    // Saved decoded: the claims are the synthetic test cases, and the replay reads clear payloads with any keyring
+    // (the workers' keys of this run are thrown away with it).
+    const history = await handle.fetchHistory();
+    await decodePayloadsInPlace(history, client.options.loadedDataConverter.payloadCodecs);
+    await writeFile(file, `${historyToJSON(history)}\n`);
     console.log(`saved ${file}`);
   };
   await worker.runUntil(async () => {
     for (const [i, claim] of claims.entries()) {
-      const c = caseWith((x) => { x.invoice.archiveKey = `30000003${String(i).padStart(2, '0')}`; claim.change(x); });
+      const c = caseWith((x) => { x.invoice.archiveKey = key(0, i); claim.change(x); });
       const { workflowId } = await service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
       if (claim.manager) await claim.manager(resolve, workflowId);
       await save(workflowId, claim.name);
     }
     // A small batch: one reply e-mailed with the batch, one PS whose address is refused (a manager closes it), one
     // for a manager; its workflow and two of its invoices.
-    const batch = ['3000000400', '3000000401', '3000000402'].map((k, i) => caseWith((x) => {
+    const batchKeys = [key(1, 0), key(1, 1), key(1, 2)];
+    const batch = batchKeys.map((k, i) => caseWith((x) => {
       x.invoice.archiveKey = k;
       x.invoice.invoiceNumber = `H-${k}`;
       if (i === 0) x.invoice.flags!.carePathRespected = false;
@@ -124,11 +133,11 @@ try {
     }).invoice);
     await service.submitBatch({ batchId: `histories-${version}`, receivedOn: '2016-02-23', invoices: batch });
     await client.workflow.getHandle(`batch-histories-${version}`).result();
-    await resolve('invoice-3000000401', 'close');
-    await resolve('invoice-3000000402', 'close');
+    await resolve(`invoice-${batchKeys[1]}`, 'close');
+    await resolve(`invoice-${batchKeys[2]}`, 'close');
     await save(`batch-histories-${version}`, 'batch-refused-ps');
-    await save('invoice-3000000400', 'batch-invoice-reply');
-    await save('invoice-3000000401', 'batch-invoice-refused-then-closed');
+    await save(`invoice-${batchKeys[0]}`, 'batch-invoice-reply');
+    await save(`invoice-${batchKeys[1]}`, 'batch-invoice-refused-then-closed');
   });
   await connection.close();
   await native.close();

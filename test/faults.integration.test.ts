@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rulesVersion } from '../activities/rules-version.js';
 import { inject } from 'vitest';
 import { analyzeCase, baseCase, caseWith } from '../rules/testing/cases.js';
 import { invoices as invoicesTable } from '../db/schema.js';
@@ -62,16 +63,19 @@ describe('a worker killed mid-analysis', () => {
 
     const takeover = await p.startWorker();
     const state = await handle.result();
-    expect(state.decision).toEqual(await analyzeCase(c));
+    expect(state.decision).toEqual({ ...(await analyzeCase(c)), rulesVersion: rulesVersion() });
     expect(state.status).toBe('replied');
     const rows = await p.database.db.select().from(invoicesTable).where(eq(invoicesTable.archiveKey, '4000000001'));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'replied', motif: 'parcours_soins' });
     const history = await handle.fetchHistory();
     expect(history.events!.filter((e) => e.workflowExecutionCompletedEventAttributes)).toHaveLength(1);
-    // The new worker ran the analysis again (the killed one had recorded no step): the claim's row, G0…G4, the
-    // conclusion, the decision's row, who sends the reply, and the reply's row, once each.
-    expect(history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(10);
+    // The new worker ran the analysis again (the killed one had recorded nothing of it): the claim's row, the
+    // analysis (G0…G4 and its conclusion, one activity), the decision's row, who sends the reply, and the reply's
+    // row, once each.
+    const markers = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+      .map((e) => (defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!.data!.payloads![0] as never) as { activity_type: string }).activity_type);
+    expect(markers).toEqual(['openClaim', 'analyseClaim', 'recordDecision', 'claimReply', 'recordReplySent']);
     expect(history.events!.filter((e) => e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes).length).toBeGreaterThan(0);
     // Leave the task queue to the next test's workers.
     takeover.worker.shutdown();

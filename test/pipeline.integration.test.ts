@@ -2,7 +2,12 @@
 // database, the same as `npm run analyze`; resubmission never starts a second workflow.
 
 import { defaultPayloadConverter } from '@temporalio/common';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePayloadsInPlace } from '../activities/history-codec.js';
+import type { ClaimAnalysis } from '../activities/index.js';
+import { rulesVersion } from '../activities/rules-version.js';
+import { invoices as invoicesTable } from '../db/schema.js';
 import { analyzeCase, baseCase, caseWith, decisionOf } from '../rules/testing/cases.js';
 import { invoiceWorkflowId, statusQuery } from '../workflows/contract.js';
 import type { invoiceWorkflow } from '../workflows/invoice.js';
@@ -27,7 +32,7 @@ describe('invoiceWorkflow', () => {
     expect(state.trace.map((t) => t.step)).toEqual(['G0', 'G1', 'G2', 'G3', 'G4', 'G5', 'G6', 'G7', 'G8', 'Paid']);
     const row = await p.invoices.get('1000000001');
     expect(row).toMatchObject({ status: 'paid', motif: null, route: null, workflowId: 'invoice-1000000001' });
-    expect(row!.decision).toEqual(await analyzeCase(c));
+    expect(row!.decision).toEqual({ ...(await analyzeCase(c)), rulesVersion: rulesVersion() });
   });
 
   it('a manager case: recorded as awaiting_manager with its motif, route and reply, and a task it waits on', async () => {
@@ -42,7 +47,7 @@ describe('invoiceWorkflow', () => {
     expect(state).toMatchObject({ status: 'awaiting_manager', motif: 'erreur_contenu_facture', route: 'manager', task: { id: '1000000002-1', escalated: false } });
     expect((await handle.describe()).status.name).toBe('RUNNING');
     const row = await p.invoices.get('1000000002');
-    expect(decisionOf(row!.decision!)).toEqual(decisionOf(await analyzeCase(c)));
+    expect(decisionOf(row!.decision!)).toEqual(decisionOf({ ...(await analyzeCase(c)), rulesVersion: rulesVersion() }));
     expect(row!.decision!.reply).toContain('plusieurs numéros Adeli');
   });
 
@@ -80,7 +85,7 @@ describe('invoiceWorkflow', () => {
     expect(state).toMatchObject({ archiveKey: '1000000005', status: 'paid' });
   });
 
-  it('records every step in the history as a local activity marker', async () => {
+  it('records the analysis in the history as one local activity marker holding every step\'s trace line', async () => {
     const c = withKey('1000000006');
     const { workflowId } = await p.service.submit({ invoice: c.invoice, receivedOn: c.receivedOn });
     const handle = p.client.workflow.getHandle(workflowId);
@@ -88,7 +93,20 @@ describe('invoiceWorkflow', () => {
     const history = await handle.fetchHistory();
     const types = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
       .map((e) => (defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!.data!.payloads![0] as never) as { activity_type: string }).activity_type);
-    expect(types).toEqual(['openClaim', ...Array(9).fill('runAnalysisStep'), 'concludeAnalysis', 'recordDecision']);
+    expect(types).toEqual(['openClaim', 'analyseClaim', 'recordDecision']);
+    // The analysis' marker holds every step's trace line (what it looked at, what it found), the rules version and
+    // the reference facts read: readable through the codec (the history is stored encrypted).
+    await decodePayloadsInPlace(history, p.client.options.loadedDataConverter.payloadCodecs);
+    const marker = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')[1]!;
+    const analysis = defaultPayloadConverter.fromPayload(marker.markerRecordedEventAttributes!.details!.result!.payloads![0] as never) as ClaimAnalysis;
+    expect(analysis.result.trace.map((t) => t.step)).toEqual(['G0', 'G1', 'G2', 'G3', 'G4', 'G5', 'G6', 'G7', 'G8', 'Paid']);
+    expect(analysis.result.trace.every((t) => t.facts.length > 0)).toBe(true);
+    expect(analysis.result.rulesVersion).toBe(rulesVersion());
+    expect(analysis.recorded.references.calls.length).toBeGreaterThan(0);
+    // Recorded with the decision: the rules version, the analysis and the facts it read.
+    const row = (await p.database.db.select().from(invoicesTable).where(eq(invoicesTable.archiveKey, '1000000006')))[0]!;
+    expect(row.rulesVersion).toBe(rulesVersion());
+    expect(row.analysis).toEqual(analysis.recorded);
   });
 });
 
