@@ -37,7 +37,10 @@ const methodsOf = (port: PortName): string[] => Object.keys(LIST_RESULTS[port]);
 
 const callKey = (port: string, method: string, args: unknown[]) => `${port}.${method}:${JSON.stringify(args)}`;
 
-/** Ports that answer as `ports` do and keep each distinct call and its answer (copied as JSON, as stored). */
+/**
+ * Ports that answer as `ports` do and keep each distinct call and its answer (copied as JSON, as stored); a call made
+ * again is answered from what was kept, without a second lookup — one analysis reads one state of the data.
+ */
 export function recordingPorts(ports: Ports): { ports: Ports; recording(): ReferenceRecording } {
   const calls = new Map<string, RecordedCall>();
   const wrapped = {} as Record<PortName, Record<string, unknown>>;
@@ -46,9 +49,12 @@ export function recordingPorts(ports: Ports): { ports: Ports; recording(): Refer
     wrapped[port] = {};
     for (const method of methodsOf(port)) {
       wrapped[port][method] = async (...args: unknown[]) => {
-        const result = await target[method]!.apply(target, args);
         const key = callKey(port, method, args);
-        if (!calls.has(key)) calls.set(key, { port, method, args: copy(args), result: copy(result ?? null) });
+        // The same lookup again in this analysis (G2 and the routing both read the PS…): answered as it was.
+        const seen = calls.get(key);
+        if (seen) return copy(seen.result);
+        const result = await target[method]!.apply(target, args);
+        calls.set(key, { port, method, args: copy(args), result: copy(result ?? null) });
         return result;
       };
     }
