@@ -111,11 +111,13 @@ export function createActivities(deps: ActivityDependencies) {
       };
     },
 
-    /** The claim's row (written if the API has not), and what is already done: the database's lasting guard. */
+    /** What is already done of the claim (its row written if the API has not): the database's lasting guard. */
     async openClaim(input: InvoiceWorkflowInput): Promise<KnownClaim> {
-      await claimRow(input);
       const archiveKey = input.invoice.archiveKey;
       const [row, tasks] = await Promise.all([deps.invoices.get(archiveKey), deps.tasks.progressOf(archiveKey)]);
+      // Written once: by the API that started the workflow, else (a batch of the first releases, a run started again
+      // by `npm run doctor` after the row was lost) here.
+      if (!row) await claimRow(input);
       const decided = row && row.status !== 'analyzing' && row.decision;
       return {
         status: row?.status ?? 'analyzing',

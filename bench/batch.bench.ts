@@ -3,7 +3,13 @@
 // (through the real Resend SDK, to a local stand-in for the Resend API) → the Trame written → « FIN OK ». Prints the
 // time of each phase, the peak memory of the process, the batch's history length and how many workflow tasks took
 // too long. Database: DATABASE_URL when set (use a database of its own), else an in-memory PGlite.
+// With DATABASE_URL the worker is a process of its own (`worker.ts`, as deployed) and the peak RSS of each process is
+// printed apart — this one (the API's side: submission, counts) and the worker (VmHWM, /proc); with PGlite the
+// database lives in this process, so the worker does too and one figure covers all three.
 
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createInvoiceService } from '../api/invoice-service.js';
@@ -42,12 +48,45 @@ const database = await openDatabase(process.env.DATABASE_URL ?? '', { pgliteDir:
 const { reference, invoices } = mixedClaims({ count: N, firstKey: 8_000_000_000, practitioners: PRACTITIONERS, firstPractitioner: 712_000_000, label: 'B' });
 await seedReference(database.db, reference);
 
-const env = { ...process.env, RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url };
+const env = { PAYLOAD_KEYS: ephemeralKeyring(), ...process.env, RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url };
 const native = await NativeConnection.connect({ address: server.address });
 const connection = await Connection.connect({ address: server.address });
-const dataConverter = dataConverterFromEnv({ PAYLOAD_KEYS: ephemeralKeyring(), ...env });
+const dataConverter = dataConverterFromEnv(env);
 const client = temporalClient(connection, { dataConverter });
-const worker = await createWorker({ connection: native, taskQueue: 'bench-batch', deps: dependenciesFrom(database, client, loadConfig(env)), dataConverter });
+const separate = database.kind !== 'pglite';
+const worker = separate
+  ? await workerProcess()
+  : await createWorker({ connection: native, taskQueue: 'bench-batch', deps: dependenciesFrom(database, client, loadConfig(env)), dataConverter });
+
+/** `worker.ts` in a process of its own on the same server, database and keys; resolves once it polls. */
+async function workerProcess(): Promise<{ child: ChildProcess; runUntil<T>(f: () => Promise<T>): Promise<T> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'worker.ts')], {
+    env: { ...env, TEMPORAL_ADDRESS: server.address, TASK_QUEUE: 'bench-batch', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  // Polling once the bench-batch queue has a poller.
+  for (let i = 0; ; i++) {
+    const { pollers } = await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: 'bench-batch' }, taskQueueType: 1 });
+    if ((pollers ?? []).length > 0) break;
+    if (child.exitCode !== null || i > 600) throw new Error('the worker process did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    async runUntil(f) {
+      try { return await f(); } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    },
+  };
+}
+
+/** A process' peak resident memory (VmHWM), in MB, while it is alive. */
+function peakRssOf(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1000);
+}
 const service = createInvoiceService({ client, db: database.db, taskQueue: 'bench-batch' });
 const batches = createBatchRepository(database.db);
 
@@ -80,10 +119,15 @@ await worker.runUntil(async () => {
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const state = await handle.result();
   const history = await handle.fetchHistory();
-  console.log(`batch benchmark — Node ${process.version}, ${database.kind}, Temporal dev server (in memory), 1 worker, ${cpus().length} cores`);
+  console.log(`batch benchmark — Node ${process.version}, ${database.kind}, Temporal dev server (in memory), 1 worker${separate ? ' process' : ' in this process'}, ${cpus().length} cores`);
   console.log(`  ${N} invoices, ${PRACTITIONERS} PS: ${state.routedToPractitioner} replies in ${resend.deliveries.length} e-mails, ${state.trameRows} Trame rows, ${state.gtoClosure}`);
   console.log(`  submitted ${s(submitted - t0)} · all decided ${s(decidedAt - t0)} · e-mailed, written and closed ${s(closed - t0)}`);
-  console.log(`  peak RSS of the process (API side + worker${database.kind === 'pglite' ? ' + PGlite' : ''}): ${Math.round(peakRss / 1e6)} MB`);
+  if (separate) {
+    const { child } = worker as Awaited<ReturnType<typeof workerProcess>>;
+    console.log(`  peak RSS: API side (this process: submission, counts) ${Math.round(peakRss / 1e6)} MB · worker process ${peakRssOf(child.pid)} MB`);
+  } else {
+    console.log(`  peak RSS of the process (API side + worker + PGlite: set DATABASE_URL for one figure per process): ${Math.round(peakRss / 1e6)} MB`);
+  }
   console.log(`  batch history: ${history.events?.length ?? 0} events in its last run (continue-as-new beyond ~10 000); workflow tasks over their time: ${slowTasks}`);
 });
 clearInterval(sampler);

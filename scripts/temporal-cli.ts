@@ -149,6 +149,8 @@ export interface DevServerOptions {
   uiCodecEndpoint?: string;
   /** A namespace to create besides `default`. */
   namespace?: string;
+  /** Dynamic configuration values (default DEV_DYNAMIC_CONFIG; `{}`: the server's own defaults). */
+  dynamicConfig?: Record<string, unknown>;
   /** Give up when the server does not answer within this delay (default 60 s). */
   startTimeoutMs?: number;
   log?: Log;
@@ -174,8 +176,23 @@ function devServerArgs(options: DevServerOptions, port: number): string[] {
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? DEV_DYNAMIC_CONFIG)) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
   return args;
 }
+
+/**
+ * The dev server's dynamic configuration (bench/README.md has the measurements):
+ * - an activity scheduled by a workflow task goes back in that task's answer to the worker that has a free slot
+ *   (eager dispatch) rather than through a poll — as on the production server (deploy/temporal/dynamicconfig.yaml);
+ * - one partition per task queue: one node, a few workers; four partitions (the default) only add hops between them.
+ */
+export const DEV_DYNAMIC_CONFIG: Record<string, unknown> = {
+  'system.enableActivityEagerExecution': true,
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+};
 
 /** A TCP port free on 127.0.0.1 right now (`port` itself, or any when absent). */
 export function freePort(port = 0): Promise<number> {
