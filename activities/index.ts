@@ -70,6 +70,50 @@ export function createActivities(deps: ActivityDependencies) {
     batchId: input.batchId ?? null,
   });
 
+  /** What is already done of the claim (its row written if the API has not): the database's lasting guard. */
+  async function openClaim(input: InvoiceWorkflowInput): Promise<KnownClaim> {
+    const archiveKey = input.invoice.archiveKey;
+    const [row, tasks] = await Promise.all([deps.invoices.get(archiveKey), deps.tasks.progressOf(archiveKey)]);
+    // Written once: by the API that started the workflow, else (a batch of the first releases, a run started again
+    // by `npm run doctor` after the row was lost) here.
+    if (!row) await claimRow(input);
+    const decided = row && row.status !== 'analyzing' && row.decision;
+    return {
+      status: row?.status ?? 'analyzing',
+      decision: decided ? row.decision : null,
+      taskCount: tasks.openSeq !== null ? tasks.openSeq - 1 : tasks.count,
+      unapplied: row?.status === 'awaiting_manager' && tasks.openSeq === null ? tasks.lastResolved : null,
+    };
+  }
+
+  /**
+   * The whole analysis, G0 → G8 then the conclusion, with the rules version and the reference facts read. An error
+   * that comes back the same way every time is a decision too (« Manque consigne » for a manager, the steps done so
+   * far in the trace); any other error is thrown, to be retried.
+   */
+  async function analyse(input: { invoice: Invoice; receivedOn: IsoDate }): Promise<ClaimAnalysis> {
+    const version = rulesVersion();
+    const recorder = recordingPorts(deps.ports);
+    const progress = newAnalysis(input.invoice, input.receivedOn);
+    let result: AnalysisResult;
+    let calculated: ClaimAnalysis['calculated'] = { amount: null, rc: null };
+    try {
+      const analysis = await runAnalysis(progress, inProcess(recorder.ports));
+      result = analysis.result;
+      calculated = { amount: analysis.facts.calculatedAmount ?? null, rc: analysis.facts.calculatedRc ?? null };
+    } catch (error) {
+      const failure = toApplicationFailure(error);
+      if (!failure.nonRetryable) throw failure;
+      result = analysisFailed(input.invoice, progress.trace, failure.message);
+    }
+    result = { ...result, rulesVersion: version };
+    const { outcome, motif, error, route, trace } = result;
+    return {
+      result, input: progress.input, calculated,
+      recorded: { rulesVersion: version, result: { outcome, motif, error, route, trace }, references: recorder.recording() },
+    };
+  }
+
   return withFailureTypes({
     /** One analysis step (G0…G8) against the reference ports. Read-only: safe to retry. */
     async runAnalysisStep(code: StepCode, input: StepInput): Promise<StepOutcome> {
@@ -89,42 +133,21 @@ export function createActivities(deps: ActivityDependencies) {
      * manager, the steps done so far in the trace); any other error is retried.
      */
     async analyseClaim(input: { invoice: Invoice; receivedOn: IsoDate }): Promise<ClaimAnalysis> {
-      const version = rulesVersion();
-      const recorder = recordingPorts(deps.ports);
-      const progress = newAnalysis(input.invoice, input.receivedOn);
-      let result: AnalysisResult;
-      let calculated: ClaimAnalysis['calculated'] = { amount: null, rc: null };
-      try {
-        const analysis = await runAnalysis(progress, inProcess(recorder.ports));
-        result = analysis.result;
-        calculated = { amount: analysis.facts.calculatedAmount ?? null, rc: analysis.facts.calculatedRc ?? null };
-      } catch (error) {
-        const failure = toApplicationFailure(error);
-        if (!failure.nonRetryable) throw failure;
-        result = analysisFailed(input.invoice, progress.trace, failure.message);
-      }
-      result = { ...result, rulesVersion: version };
-      const { outcome, motif, error, route, trace } = result;
-      return {
-        result, input: progress.input, calculated,
-        recorded: { rulesVersion: version, result: { outcome, motif, error, route, trace }, references: recorder.recording() },
-      };
+      return analyse(input);
+    },
+
+    /**
+     * A new run's first step in one round trip: what is already done of the claim (`openClaim`), and when nothing is
+     * decided yet, its analysis (`analyseClaim`). Read-only but for the row written if the API has not: safe to retry.
+     */
+    async openAndAnalyseClaim(input: InvoiceWorkflowInput): Promise<KnownClaim & { analysis: ClaimAnalysis | null }> {
+      const known = await openClaim(input);
+      return { ...known, analysis: known.decision ? null : await analyse(input) };
     },
 
     /** What is already done of the claim (its row written if the API has not): the database's lasting guard. */
     async openClaim(input: InvoiceWorkflowInput): Promise<KnownClaim> {
-      const archiveKey = input.invoice.archiveKey;
-      const [row, tasks] = await Promise.all([deps.invoices.get(archiveKey), deps.tasks.progressOf(archiveKey)]);
-      // Written once: by the API that started the workflow, else (a batch of the first releases, a run started again
-      // by `npm run doctor` after the row was lost) here.
-      if (!row) await claimRow(input);
-      const decided = row && row.status !== 'analyzing' && row.decision;
-      return {
-        status: row?.status ?? 'analyzing',
-        decision: decided ? row.decision : null,
-        taskCount: tasks.openSeq !== null ? tasks.openSeq - 1 : tasks.count,
-        unapplied: row?.status === 'awaiting_manager' && tasks.openSeq === null ? tasks.lastResolved : null,
-      };
+      return openClaim(input);
     },
 
     /** First releases: the claim's row, as received. Idempotent. */
@@ -132,9 +155,11 @@ export function createActivities(deps: ActivityDependencies) {
       await claimRow(input);
     },
 
-    /** The decision and the status it leads to. Idempotent. */
-    async recordDecision(input: DecisionRecord): Promise<void> {
+    /** The decision and the status it leads to; with `claimReply`, who e-mails the first reply. Idempotent. */
+    async recordDecision(input: DecisionRecord & { claimReply?: boolean }): Promise<'invoice' | 'batch' | null> {
       await deps.invoices.recordDecision(input);
+      // A first reply to the PS: who e-mails it (`claimReply`), asked in the same round trip.
+      return input.claimReply ? deps.invoices.claimReply(input.archiveKey) : null;
     },
 
     async recordStatus(input: { archiveKey: string; status: InvoiceStatus }): Promise<void> {

@@ -42,6 +42,11 @@ function describeDecision(result: AnalysisResult): string {
   return `Décision : ${motifLabel(result.motif as MotifCode)}${result.route ? ` → ${ROUTES[result.route]}` : ''}`;
 }
 
+/** The decision of an analysis activity's result: `analyseClaim`'s own, or inside `openAndAnalyseClaim`'s. */
+function analysed(result: { result?: AnalysisResult; analysis?: { result: AnalysisResult } | null } | undefined): AnalysisResult | null {
+  return result?.analysis?.result ?? result?.result ?? null;
+}
+
 function stepEntry(at: string, t: TraceLine): TimelineEntry {
   return {
     at, kind: 'step',
@@ -68,13 +73,14 @@ export function invoiceTimeline(input: {
     } else if (e.markerRecordedEventAttributes) {
       const details = e.markerRecordedEventAttributes.details ?? {};
       const data = decode<{ activity_type?: string }>(details.data);
-      const result = decode<{ trace?: TraceLine; result?: AnalysisResult }>(details.result);
+      const result = decode<{ trace?: TraceLine; result?: AnalysisResult; analysis?: { result: AnalysisResult } | null }>(details.result);
       if (data?.activity_type === 'runAnalysisStep' && result?.trace) {
         entries.push(stepEntry(at, result.trace));
-      } else if (data?.activity_type === 'analyseClaim' && result?.result) {
+      } else if ((data?.activity_type === 'analyseClaim' || data?.activity_type === 'openAndAnalyseClaim') && analysed(result)) {
         // The whole analysis in one activity (workflows since v4): its steps, then its decision, at the same instant.
-        for (const t of result.result.trace) if (STEP_TITLES.has(t.step as never)) entries.push(stepEntry(at, t));
-        entries.push({ at, kind: 'decided', label: describeDecision(result.result), details: decidedDetails(result.result) });
+        const decided = analysed(result)!;
+        for (const t of decided.trace) if (STEP_TITLES.has(t.step as never)) entries.push(stepEntry(at, t));
+        entries.push({ at, kind: 'decided', label: describeDecision(decided), details: decidedDetails(decided) });
       } else if (data?.activity_type === 'concludeAnalysis' && result?.result) {
         entries.push({ at, kind: 'decided', label: describeDecision(result.result), details: decidedDetails(result.result) });
       }

@@ -70,12 +70,12 @@ describe('a worker killed mid-analysis', () => {
     expect(rows[0]).toMatchObject({ status: 'replied', motif: 'parcours_soins' });
     const history = await handle.fetchHistory();
     expect(history.events!.filter((e) => e.workflowExecutionCompletedEventAttributes)).toHaveLength(1);
-    // The new worker ran the analysis again (the killed one had recorded nothing of it): the claim's row, the
-    // analysis (G0…G4 and its conclusion, one activity), the decision's row, who sends the reply, and the reply's
+    // The new worker ran the analysis again (the killed one had recorded nothing of it): the claim's row read and the
+    // analysis (G0…G4 and its conclusion: one activity), the decision's row with who sends the reply, and the reply's
     // row, once each.
     const markers = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
       .map((e) => (defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!.data!.payloads![0] as never) as { activity_type: string }).activity_type);
-    expect(markers).toEqual(['openClaim', 'analyseClaim', 'recordDecision', 'claimReply', 'recordReplySent']);
+    expect(markers).toEqual(['openAndAnalyseClaim', 'recordDecision', 'recordReplySent']);
     expect(history.events!.filter((e) => e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes).length).toBeGreaterThan(0);
     // Leave the task queue to the next test's workers.
     takeover.worker.shutdown();

@@ -282,7 +282,7 @@ describe('a worker process with WORKER_METRICS_PORT', () => {
     expect(text).toMatch(/^temporal_activity_execution_latency_count\{/m);
     // The product's counters of this process: local activities of the analysis, the e-mail sent to the PS.
     const activities = (type: string) => sample(text, 'tprejects_worker_activities_total', { activity_type: type, outcome: 'completed' }) ?? 0;
-    expect(activities('analyseClaim')).toBe(2);
+    expect(activities('openAndAnalyseClaim')).toBe(2);
     expect(activities('recordDecision')).toBe(2);
     expect(activities('sendPractitionerReply')).toBe(1);
     expect(sample(text, 'tprejects_worker_emails_total', { kind: 'ps_reply', outcome: 'sent', error_kind: 'none' })).toBe(1);

@@ -17,7 +17,7 @@
 import {
   condition, getExternalWorkflowHandle, log, patched, proxyActivities, proxyLocalActivities, setHandler,
 } from '@temporalio/workflow';
-import type { createActivities, KnownClaim } from '../activities/index.js';
+import type { ClaimAnalysis, createActivities, KnownClaim } from '../activities/index.js';
 import {
   analysisFailed, applyFacts, managerReply, newAnalysis, runAnalysis, type Analysis, type StepRunner,
 } from '../rules/analyze.js';
@@ -114,6 +114,10 @@ class InvoiceClaim {
   private factsMissing = false;
   /** The analysis this run just made, recorded with its decision (rules version, reference facts), then cleared. */
   private recorded: RecordedAnalysis | null = null;
+  /** Gates v4 (`ANALYSIS_IN_ONE_ACTIVITY`): fewer round trips; set when the run starts. */
+  private v4 = false;
+  /** Who e-mails the first reply, when recording the decision asked (v4); else `claimReply` asks. */
+  private replyOwner: 'invoice' | 'batch' | null = null;
 
   // Messages
   private readonly managers: TaskDecisions;
@@ -137,10 +141,12 @@ class InvoiceClaim {
    * decision applied (pay, reply, reanalyse, close) → … until the claim is paid, replied or closed.
    */
   async run(): Promise<InvoiceState> {
-    // The row first: what the database already knows of this claim wins over starting again.
-    const known = await local.openClaim(this.input);
+    // The row first: what the database already knows of this claim wins over starting again. Since v4, with the
+    // analysis in the same round trip when nothing is decided yet.
+    this.v4 = patched(ANALYSIS_IN_ONE_ACTIVITY);
+    const known = this.v4 ? await local.openAndAnalyseClaim(this.input) : { ...(await local.openClaim(this.input)), analysis: null };
     if (known.decision) await this.resume(known);
-    else await this.analyseAndDecide();
+    else await this.analyseAndDecide(known.analysis);
     for (;;) {
       switch (this.state.status) {
         case 'awaiting_reply':
@@ -163,9 +169,9 @@ class InvoiceClaim {
 
   // ---- Analyse → decide ----
 
-  /** A new claim: analysed, decided, and its batch (first releases) told. */
-  private async analyseAndDecide(): Promise<void> {
-    await this.decide(await this.analyse());
+  /** A new claim: analysed (unless its first round trip did), decided, and its batch (first releases) told. */
+  private async analyseAndDecide(analysis: ClaimAnalysis | null): Promise<void> {
+    await this.decide(analysis ? this.take(analysis) : await this.analyse());
     log.info('invoice decided', { archiveKey: this.archiveKey, status: this.state.status, motif: this.decision!.motif, route: this.decision!.route });
     // Batches of the first releases wait for their children's decisions.
     if (this.input.batchWorkflowId) {
@@ -193,11 +199,7 @@ class InvoiceClaim {
   private async analyse(): Promise<AnalysisResult> {
     if (!patched(ANALYSIS_IN_ONE_ACTIVITY)) return this.analyseStepByStep();
     try {
-      const analysis = await local.analyseClaim({ invoice: this.input.invoice, receivedOn: this.input.receivedOn });
-      this.analysisInput = analysis.input;
-      this.calculated = analysis.calculated;
-      this.recorded = analysis.recorded;
-      return analysis.result;
+      return this.take(await local.analyseClaim({ invoice: this.input.invoice, receivedOn: this.input.receivedOn }));
     } catch (error) {
       // The activity turns an error that repeats into a decision itself; this is for one it could not even report.
       const failure = finalFailure(error);
@@ -206,6 +208,14 @@ class InvoiceClaim {
       this.calculated = { amount: null, rc: null };
       return analysisFailed(this.input.invoice, [], failure.message);
     }
+  }
+
+  /** An analysis made by an activity: its decision, and what it learnt and read kept for what follows. */
+  private take(analysis: ClaimAnalysis): AnalysisResult {
+    this.analysisInput = analysis.input;
+    this.calculated = analysis.calculated;
+    this.recorded = analysis.recorded;
+    return analysis.result;
   }
 
   /** Runs recorded before v4: one local activity per step, on the order those histories ran. */
@@ -237,12 +247,15 @@ class InvoiceClaim {
     const status = statusAfter(result);
     const analysis = this.recorded;
     this.recorded = null;
-    await local.recordDecision({
-      archiveKey: this.archiveKey, status, decision: result, ...(analysis ? { analysis } : {}),
+    // v4: a first reply's e-mailer is settled with the decision (`claimReply` in the same round trip).
+    const claimReply = this.v4 && status === 'awaiting_reply' && this.taskCount === 0;
+    const owner = await local.recordDecision({
+      archiveKey: this.archiveKey, status, decision: result, ...(analysis ? { analysis } : {}), ...(claimReply ? { claimReply } : {}),
       ...(this.calculated ? { calculatedAmount: this.calculated.amount, calculatedRc: this.calculated.rc } : {}),
       // After a manager's decision, the reply is the claim's own e-mail (never a batch's, even one still e-mailing).
       ...(status === 'awaiting_reply' && this.taskCount > 0 ? { replyBy: 'invoice' as const } : {}),
     });
+    if (claimReply) this.replyOwner = owner;
     setStatus(this.state, status);
   }
 
@@ -268,7 +281,8 @@ class InvoiceClaim {
    * it was refused.
    */
   private async emailReply(): Promise<string | null> {
-    const owner = this.taskCount === 0 ? await local.claimReply({ archiveKey: this.archiveKey }) : 'invoice';
+    const owner = this.taskCount > 0 ? 'invoice' : (this.replyOwner ?? await local.claimReply({ archiveKey: this.archiveKey }));
+    this.replyOwner = null;
     if (owner === 'batch') {
       await condition(() => this.replySent !== null || this.replyRefused !== null);
     } else {

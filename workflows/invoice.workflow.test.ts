@@ -34,7 +34,7 @@ const claim = (archiveKey: string) => claims.get(archiveKey)!;
 const log = (archiveKey: string, call: string) => claim(archiveKey).calls.push(call);
 
 type Stubbed = Pick<Activities,
-  | 'openClaim' | 'analyseClaim' | 'concludeAnalysis' | 'recordDecision' | 'recordStatus' | 'claimReply'
+  | 'openAndAnalyseClaim' | 'analyseClaim' | 'concludeAnalysis' | 'recordDecision' | 'recordStatus' | 'claimReply'
   | 'recordReplySent' | 'sendPractitionerReply' | 'openManagerTask' | 'flagEscalation' | 'notifyEscalation'
   | 'recordTaskEvent' | 'resolveManagerTask'>;
 
@@ -43,9 +43,10 @@ const keyOfTask = (taskId: string) => taskId.replace(/-\d+$/, '');
 const { analyseClaim } = createActivities({ ports } as ActivityDependencies);
 
 const activities: Stubbed = {
-  async openClaim(input) {
-    log(input.invoice.archiveKey, 'openClaim');
-    return claim(input.invoice.archiveKey).known;
+  async openAndAnalyseClaim(input) {
+    const { known } = claim(input.invoice.archiveKey);
+    log(input.invoice.archiveKey, known.decision ? 'openClaim' : 'openClaim+analyseClaim');
+    return { ...known, analysis: known.decision ? null : await analyseClaim(input) };
   },
   async analyseClaim(input) {
     log(input.invoice.archiveKey, 'analyseClaim');
@@ -56,8 +57,9 @@ const activities: Stubbed = {
     return concludeAnalysis(input, finding, trace, ports);
   },
   async recordDecision(d) {
-    log(d.archiveKey, `recordDecision:${d.status}`);
+    log(d.archiveKey, `recordDecision:${d.status}${d.claimReply ? '+claimReply' : ''}`);
     if (d.analysis) recorded.set(d.archiveKey, d.analysis);
+    return d.claimReply ? 'invoice' : null;
   },
   async recordStatus(input) {
     log(input.archiveKey, `recordStatus:${input.status}`);
@@ -128,7 +130,7 @@ describe('invoiceWorkflow (stubbed activities)', () => {
     const state = await handle.result();
     expect(state).toMatchObject({ status: 'paid', motif: null, route: null });
     expect(state.trace.map((t) => t.step)).toEqual([...STEPS, 'Paid']);
-    expect(claim('9100000001').calls).toEqual(['openClaim', 'analyseClaim', 'recordDecision:paid']);
+    expect(claim('9100000001').calls).toEqual(['openClaim+analyseClaim', 'recordDecision:paid']);
     expect(state.decision?.rulesVersion).toMatch(/^\d+\.\d+\.\d+\+[0-9a-f]{12}$/);
     // Recorded with the decision: the rules version and what each port answered (AGICA, PROTIPS, VALERYS, AGAPS).
     const analysis = recorded.get('9100000001')!;
@@ -141,8 +143,8 @@ describe('invoiceWorkflow (stubbed activities)', () => {
     const handle = await start(invoiceWith('9100000002', toPractitioner));
     const state = await handle.result();
     expect(state).toMatchObject({ status: 'replied', motif: 'facture_assure', route: 'practitioner' });
-    expect(claim('9100000002').calls.slice(-4)).toEqual([
-      'recordDecision:awaiting_reply', 'claimReply', 'sendPractitionerReply:0', 'recordReplySent',
+    expect(claim('9100000002').calls).toEqual([
+      'openClaim+analyseClaim', 'recordDecision:awaiting_reply+claimReply', 'sendPractitionerReply:0', 'recordReplySent',
     ]);
   });
 
@@ -210,7 +212,7 @@ describe('invoiceWorkflow (stubbed activities)', () => {
     await resolve(handle, { taskId: task.id, action: 'close' });
     expect(await handle.result()).toMatchObject({ status: 'closed' });
     expect(claim('9100000008').calls.slice(-6)).toEqual([
-      'claimReply', 'sendPractitionerReply:0', 'recordDecision:awaiting_manager', 'openManagerTask:1',
+      'recordDecision:awaiting_reply+claimReply', 'sendPractitionerReply:0', 'recordDecision:awaiting_manager', 'openManagerTask:1',
       'resolveManagerTask:close', 'recordStatus:closed',
     ]);
   });
