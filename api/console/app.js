@@ -26,6 +26,7 @@ const ROUTES = [
   { pattern: /^\/console\/trame\/?$/, page: 'trame', nav: 'tasks' },
   { pattern: /^\/console\/acces\/?$/, page: 'access', nav: 'access' },
   { pattern: /^\/console\/tableau-de-bord\/?$/, page: 'dashboard', nav: 'dashboard' },
+  { pattern: /^\/console\/rejeu\/?$/, page: 'backtest', nav: 'backtest' },
   { pattern: /^\/console\/webhooks\/?$/, page: 'webhooks', nav: 'webhooks' },
 ];
 
@@ -164,6 +165,7 @@ function renderChrome(route, url) {
     store.features.outbox ? navItem('outbox', '/console/emails', 'E-mails', 'mail', active) : null,
     store.features.batches ? navItem('batches', '/console/lots', 'Lots', 'layers', active) : null,
     ['manager', 'auditor', 'admin'].includes(store.session.role) ? navItem('dashboard', '/console/tableau-de-bord', 'Tableau de bord', 'chart', active) : null,
+    ['manager', 'auditor', 'admin'].includes(store.session.role) ? navItem('backtest', '/console/rejeu', 'Rejeu', 'refresh', active) : null,
     canReadAudit() ? navItem('access', '/console/acces', 'Accès', 'lock', active) : null,
     store.session.role === 'admin' ? navItem('webhooks', '/console/webhooks', 'Webhooks', 'send', active) : null,
   );
