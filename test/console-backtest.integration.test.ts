@@ -163,4 +163,27 @@ describe.skipIf(!chromium)('rules versions and the back-test, end to end', () =>
     expect(audit.entries.map((e: { target: string }) => e.target).sort()).toEqual([routed.invoice.archiveKey, answered.invoice.archiveKey].sort());
     expect(b.problems).toEqual([]);
   });
+
+  it('with « Rejeu », the navigation bar of a manager and of an admin fits laptop and desktop widths', async () => {
+    const { page } = b;
+    for (const [who, key] of [['manager', stack.people.manager.key], ['admin', stack.api.keys.admin]] as const) {
+      await logIn(b, stack.base, key);
+      await page.locator('#nav-list').getByRole('link', { name: 'Rejeu' }).click();
+      await page.locator('#page-title').waitFor();
+      for (const width of [800, 1101, 1200, 1300, 1301, 1440, 1600, 1700, 1701, 1920]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.waitForTimeout(50); // the bar is fitted on `resize`
+        const overflow = await page.evaluate(() => {
+          const bar = document.querySelector('.topbar-inner')!;
+          return { page: document.documentElement.scrollWidth - window.innerWidth, bar: bar.scrollWidth - bar.clientWidth };
+        });
+        expect(overflow, `${who} at ${width} px`).toEqual({ page: 0, bar: 0 });
+        // Every entry is still there, named.
+        expect(await page.locator('#nav-list .nav-label').allTextContents(), `${who} at ${width} px`)
+          .toEqual(expect.arrayContaining(['Tâches', 'Factures', 'Tableau de bord', 'Rejeu']));
+      }
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
+    expect(b.problems).toEqual([]);
+  });
 });
