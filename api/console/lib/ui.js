@@ -346,7 +346,7 @@ export function shortVersion(version) {
 /** The invoice list filtered by a version of the rules (the version is no personal data: it goes in the URL). */
 export const invoicesOfVersionHref = (version) => `/console/factures?${new URLSearchParams({ regles: version })}`;
 
-/** « Règles 0.1.0+d4f8… »: the version that took a decision, its whole text in the title, a link to its invoices. */
+/** « Règles 0.1.0+d4f8… » (`bare`: the version alone): the version that took a decision, whole in the title, a link to its invoices. */
 export function rulesVersionTag(version, options = {}) {
   if (!version) {
     return options.showMissing
@@ -356,7 +356,7 @@ export function rulesVersionTag(version, options = {}) {
   return h('a', {
     class: 'rules-version', href: invoicesOfVersionHref(version), dataset: { rulesVersion: version },
     title: `Version des règles : ${version} — voir les factures décidées par cette version`,
-  }, icon('flow'), 'Règles ', h('span', { class: 'mono' }, shortVersion(version)));
+  }, icon('flow'), options.bare ? null : 'Règles ', h('span', { class: 'mono' }, shortVersion(version)));
 }
 
 /** Where a claim stands in a back-test: paid, or a motif. */

@@ -114,7 +114,7 @@ export default async function invoicesPage(ctx) {
             h('td', { class: 'mono small' }, inv.batchId
               ? (store.features.batches ? h('a', { href: `/console/lots/${encodeURIComponent(inv.batchId)}` }, inv.batchId) : inv.batchId)
               : '—'),
-            h('td', null, inv.rulesVersion ? rulesVersionTag(inv.rulesVersion) : h('span', { class: 'muted' }, '—')),
+            h('td', null, inv.rulesVersion ? rulesVersionTag(inv.rulesVersion, { bare: true }) : h('span', { class: 'muted' }, '—')),
             h('td', null, formatDate(inv.receivedOn)),
             h('td', null, h('time', { datetime: inv.updatedAt, title: formatDateTime(inv.updatedAt) }, formatRelative(inv.updatedAt))));
           row.addEventListener('click', (event) => { if (!event.target.closest('a, button')) link.click(); });
