@@ -29,6 +29,7 @@ import { invoiceRoutes, invoiceTimelineRoutes } from './routes/invoices.js';
 import { keyRoutes } from './routes/keys.js';
 import { outputRoutes } from './routes/outputs.js';
 import { referenceRoutes } from './routes/reference.js';
+import { rulesRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/session.js';
 import { taskRoutes } from './routes/tasks.js';
 import { eventRoutes } from './routes/events.js';
@@ -184,6 +185,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         { name: 'outputs', description: 'E-mails to practitioners, Trame SSTT exports and re-imports' },
         { name: 'access', description: 'API keys (roles submitter, manager, auditor, admin) and console sessions' },
         { name: 'system', description: 'Health, and what each problem type of the error responses means' },
+        { name: 'rules', description: 'Versions of the rules that took the decisions; today\'s rules replayed on decided claims (back-test)' },
         { name: 'webhooks', description: 'Endpoints told of decisions, replies, tasks and closed batches (signed per Standard Webhooks), and their deliveries' },
       ],
       // What a registered endpoint receives (OpenAPI 3.1 `webhooks`).
@@ -229,6 +231,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(codecRoutes, { prefix: '/codec', uiOrigins: deps.trustedOrigins ?? [] });
   await app.register(auditRoutes);
   await app.register(webhookRoutes, { audit: deps.audit });
+  await app.register(rulesRoutes);
   await app.register(dashboardRoutes, { slaMs: app.settings.taskSlaMs ?? DEFAULT_TASK_SLA_MS });
   if (deps.temporalUiUrl) await app.register(temporalUiRoutes, { upstream: deps.temporalUiUrl });
   await app.register(consoleRoutes);

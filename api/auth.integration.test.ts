@@ -386,6 +386,9 @@ describe('roles declared on each route', () => {
     expect(roles('GET', '/api/events')).toEqual(['manager', 'auditor']);
     expect(roles('GET', '/api/dashboard')).toEqual(['manager', 'auditor']);
     expect(roles('GET', '/api/dashboard.csv')).toEqual(['manager', 'auditor']);
+    expect(roles('GET', '/api/backtest')).toEqual(['manager', 'auditor']);
+    expect(roles('GET', '/api/invoices/:id/backtest')).toEqual(['manager', 'auditor']);
+    expect(roles('GET', '/api/rules/versions')).toEqual(['manager', 'auditor']);
     expect(roles('POST', '/api/tasks/:id/resolve')).toEqual(['manager']);
     expect(roles('POST', '/api/tasks/bulk')).toEqual(['manager']);
     expect(roles('GET', '/api/outbox')).toEqual(['manager', 'auditor']);

@@ -148,6 +148,13 @@ export async function everyEndpoint(c: Client) {
   seen.push(one.data?.decision?.motif, one.data?.decision?.trace[0]?.step, one.data?.trace[0]?.facts, one.data?.email?.sentAt);
   const history = await c.GET('/api/invoices/{id}/history', { params: { path: { id: '6100000001' }, query: { decoded: true } } }); seen.push(history.data?.events.length);
   const wf = await c.GET('/api/histories/{workflowId}', { params: { path: { workflowId: 'invoice-6100000001' } } }); seen.push(wf.data?.events[0]);
+  const versions = await c.GET('/api/rules/versions'); seen.push(versions.data?.current, versions.data?.versions[0]?.count, versions.data?.unversioned);
+  const ofVersion = await c.GET('/api/invoices', { params: { query: { rulesVersion: '0.1.0+d4f84fdab457' } } }); seen.push(ofVersion.data?.items[0]?.rulesVersion);
+  seen.push(one.data?.rulesVersion, one.data?.decision?.rulesVersion);
+  const backtest = await c.GET('/api/backtest', { params: { query: { since: '2026-11-01', until: '2026-11-30', motif: 'paid', limit: 100 } } });
+  seen.push(backtest.data?.matrix['paid']?.['a_controler'], backtest.data?.movedClaims[0]?.changed?.after?.result, backtest.data?.movedOmitted, backtest.error?.errors);
+  const replayed = await c.GET('/api/invoices/{id}/backtest', { params: { path: { id: '6100000001' } } });
+  seen.push(replayed.data?.moved, replayed.data?.before[0]?.step, replayed.data?.facts);
   const timeline = await c.GET('/api/invoices/{id}/timeline', { params: { path: { id: '6100000001' } } }); seen.push(timeline.data?.[0]?.kind, timeline.data?.[0]?.label);
   const batch = await c.POST('/api/batches', { body: { batchId: 'gto-client', invoices: [invoice] } }); seen.push(batch.data?.invoices[0]?.id, batch.data?.conflicts[0]?.reason);
   const page = await c.POST('/api/batches/{id}/invoices', { params: { path: { id: 'gto-client' } }, body: { invoices: [invoice] } }); seen.push(page.data?.invoiceCount);

@@ -111,7 +111,14 @@ export const AnalysisResultSchema = Type.Object({
   dematerialise: Type.Boolean(),
   reply: Nullable(Type.String({ description: 'The reply text to the PS' })),
   trace: Type.Array(TraceLineSchema),
+  rulesVersion: Type.Optional(Type.String({ description: 'The version of the rules that took it (`<package version>+<hash of rules/>`); absent on decisions taken before versions were recorded' })),
 }, { additionalProperties: true, description: 'The analysis result (spec §8)' });
+
+/** A version of the rules as given in a filter: `<package version>+<12 hex digits>` (activities/rules-version.ts). */
+export const RulesVersionFilterSchema = Type.Optional({
+  ...Type.String({ pattern: '^[0-9A-Za-z.+-]{1,64}$', description: 'A version of the rules (GET /api/rules/versions)' }),
+  errorMessage: 'doit être une version des règles, par exemple 0.1.0+d4f84fdab457 (voir /api/rules/versions)',
+});
 
 export const InvoiceView = Type.Object({
   id: Type.String(),
@@ -123,6 +130,9 @@ export const InvoiceView = Type.Object({
   motif: Type.Union([Type.String(), Type.Null()]),
   route: Type.Union([Type.String(), Type.Null()]),
   decision: Type.Union([AnalysisResultSchema, Type.Null()], { description: 'The analysis result (spec §8), null while analysing' }),
+  rulesVersion: Type.Union([Type.String(), Type.Null()], {
+    description: 'The version of the rules that took the last decision of the rules (a manager\'s resolution keeps it); null before versions were recorded',
+  }),
   trace: Type.Array(TraceLineSchema),
   email: Type.Union([Type.Object({ id: Type.String(), sentAt: Type.Union([Type.String(), Type.Null()]), to: Type.Union([Type.String(), Type.Null()]) }), Type.Null()],
     { description: 'The e-mail that carried the reply to the PS (outbox id, time, recipient)' }),
@@ -144,6 +154,7 @@ export const InvoiceListQuery = Type.Object({
   motif: Type.Optional({ ...Type.Union(MOTIF_CODES.map((s) => Type.Literal(s))), errorMessage: 'doit être un code motif (voir /api/motifs)' }),
   ps: Type.Optional({ ...Type.String({ pattern: '^[0-9]{9}$' }), errorMessage: 'doit comporter 9 chiffres (N° PS)' }),
   batchId: BatchFilterSchema,
+  rulesVersion: RulesVersionFilterSchema,
   q: Type.Optional(Type.String({ maxLength: 20, description: "Critère d'archivage, NIR or N° PS (or its start)" })),
   limit: limitSchema(500),
   offset: OffsetSchema,

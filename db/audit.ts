@@ -21,6 +21,7 @@ export const AUDIT_ACTIONS = [
   'task.claim', 'task.release', 'task.resolve', 'task.pay',
   'trame.import',
   'invoice.read', 'history.export', 'history.export.decoded', 'timeline.read',
+  'backtest.run', 'invoice.backtest',
   'codec.decode', 'codec.encode',
   'outbox.retry',
   'archive.store', 'archive.purge',

@@ -1,7 +1,7 @@
 // The pipeline's invoices: one row per claim, written by the workflow's activities (idempotent), read by the API.
 
-import { and, asc, desc, eq, gt, ilike, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
-import type { RecordedAnalysis } from '../rules/backtest.js';
+import { and, asc, desc, eq, gt, ilike, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
+import type { DecidedClaim, RecordedAnalysis } from '../rules/backtest.js';
 import type { AnalysisResult, Invoice, IsoDate } from '../rules/types.js';
 import type { InvoiceStatus } from '../rules/claims.js';
 import type { Database } from './client.js';
@@ -19,6 +19,8 @@ export interface InvoiceRecord {
   invoice: Invoice;
   receivedOn: IsoDate;
   decision: AnalysisResult | null;
+  /** The version of the rules that took the decision (activities/rules-version.ts), null before versions were recorded. */
+  rulesVersion: string | null;
   calculatedAmount: number | null;
   calculatedRc: number | null;
   emailId: string | null;
@@ -39,6 +41,8 @@ export interface InvoiceFilter {
   motif?: string;
   practitionerNumber?: string;
   batchId?: string;
+  /** Decided by this version of the rules. */
+  rulesVersion?: string;
   /** A critère d'archivage, a NIR or a N° PS (exact), or the start of one. */
   q?: string;
   limit?: number;
@@ -60,6 +64,7 @@ function toRecord(row: Row): InvoiceRecord {
     invoice: row.invoice,
     receivedOn: row.receivedOn,
     decision: (row.decision as AnalysisResult | null) ?? null,
+    rulesVersion: row.rulesVersion ?? null,
     calculatedAmount: row.calculatedAmount,
     calculatedRc: row.calculatedRc,
     emailId: row.emailId,
@@ -220,6 +225,7 @@ export function createInvoiceRepository(db: Database) {
       if (filter.motif) conditions.push(eq(invoices.motif, filter.motif));
       if (filter.practitionerNumber) conditions.push(eq(invoices.practitionerNumber, filter.practitionerNumber));
       if (filter.batchId) conditions.push(eq(invoices.batchId, filter.batchId));
+      if (filter.rulesVersion) conditions.push(eq(invoices.rulesVersion, filter.rulesVersion));
       const q = filter.q?.trim().toUpperCase();
       if (q) {
         const prefix = `${q.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
@@ -237,7 +243,56 @@ export function createInvoiceRepository(db: Database) {
       ]);
       return { items: rows.map(toRecord), total: Number(count) };
     },
+
+    /** The versions of the rules that decided claims, latest first, each with its claim count; claims decided before versions were recorded. */
+    async rulesVersions(): Promise<{ versions: RulesVersionCount[]; unversioned: number }> {
+      const [rows, [{ unversioned }]] = await Promise.all([
+        db.select({
+          version: invoices.rulesVersion,
+          count: sql<number>`count(*)::int`,
+          first: sql<string>`min(${invoices.createdAt})`,
+          last: sql<string>`max(${invoices.createdAt})`,
+        }).from(invoices).where(isNotNull(invoices.rulesVersion)).groupBy(invoices.rulesVersion)
+          .orderBy(sql`max(${invoices.createdAt}) desc`, asc(invoices.rulesVersion)),
+        db.select({ unversioned: sql<number>`count(*)::int` }).from(invoices)
+          .where(and(isNull(invoices.rulesVersion), isNotNull(invoices.decision))),
+      ]);
+      return {
+        versions: rows.map((r) => ({
+          version: r.version!, count: Number(r.count), firstReceivedAt: new Date(r.first).toISOString(), lastReceivedAt: new Date(r.last).toISOString(),
+        })),
+        unversioned: Number(unversioned),
+      };
+    },
+
+    /**
+     * One decided claim as the back-test reads it (db/backtest.ts decidedClaims, for one critère d'archivage): its
+     * input and what the rules decided, with the facts they read when recorded. Null: unknown or not decided yet.
+     */
+    async decidedClaim(archiveKey: string): Promise<DecidedClaim | null> {
+      const [row] = await db.select({
+        archiveKey: invoices.archiveKey, invoice: invoices.invoice, receivedOn: invoices.receivedOn, status: invoices.status,
+        analysis: invoices.analysis, decision: invoices.decision, rulesVersion: invoices.rulesVersion,
+      }).from(invoices).where(eq(invoices.archiveKey, archiveKey)).limit(1);
+      const decision = (row?.decision as AnalysisResult | null | undefined) ?? null;
+      if (!row || row.status === 'analyzing' || (!row.analysis && !decision)) return null;
+      return {
+        archiveKey: row.archiveKey, invoice: row.invoice, receivedOn: row.receivedOn,
+        decided: row.analysis
+          ? { rulesVersion: row.analysis.rulesVersion, result: row.analysis.result, references: row.analysis.references }
+          : { rulesVersion: row.rulesVersion ?? decision?.rulesVersion ?? null, result: decision!, references: null },
+      };
+    },
   };
+}
+
+export interface RulesVersionCount {
+  version: string;
+  /** Claims whose last decision by the rules was this version's. */
+  count: number;
+  /** The first and the last of those claims received (ISO instants). */
+  firstReceivedAt: string;
+  lastReceivedAt: string;
 }
 
 export interface DecisionRecord {

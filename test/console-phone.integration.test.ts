@@ -1,8 +1,8 @@
 // The console on a phone (390 × 844, touch), in real Chromium on the full stack: every page — login, inbox, a task,
-// an invoice, the invoice search, the batches, a batch, the outbox, an e-mail — with real data fits the screen's width
-// (no horizontal scrolling), every menu entry and « Se déconnecter » are on screen and clickable; a toast leaves the
-// submit button alone; « Forcer le paiement » asks for a confirmation that Annuler (or Escape) leaves unanswered and
-// that pays once confirmed. Screenshots: test-results/console/phone-<page>.png.
+// an invoice, the invoice search, the batches, a batch, the outbox, an e-mail, « Rejeu » and an invoice replayed —
+// with real data fits the screen's width (no horizontal scrolling), every menu entry and « Se déconnecter » are on
+// screen and clickable; a toast leaves the submit button alone; « Forcer le paiement » asks for a confirmation that
+// Annuler (or Escape) leaves unanswered and that pays once confirmed. Screenshots: test-results/console/phone-<page>.png.
 //
 // Needs /usr/bin/chromium (apt-get install -y chromium) or CHROMIUM_PATH.
 
@@ -57,7 +57,7 @@ async function reachable(name: string, locator: ReturnType<Browsing['page']['loc
   await locator.click({ trial: true, timeout: 5_000 });
 }
 
-const MANAGER_MENU = ['Tâches', 'Mes tâches', 'Factures', 'E-mails', 'Lots', 'Tableau de bord'];
+const MANAGER_MENU = ['Tâches', 'Mes tâches', 'Factures', 'E-mails', 'Lots', 'Tableau de bord', 'Rejeu'];
 const ADMIN_MENU = [...MANAGER_MENU, 'Accès', 'Webhooks'];
 
 /** Its screenshot (phone-<name>.png), then the checks every page passes. */
@@ -155,6 +155,25 @@ describe.skipIf(!chromium)('the console on a phone (390 × 844)', () => {
     await mail.click();
     await page.locator('iframe.email-frame').waitFor();
     await checkPage('email');
+
+    // ---- « Rejeu »: today's claims replayed, its chart and tables within the width ----
+    await page.locator('#nav-list').getByRole('link', { name: 'Rejeu' }).click();
+    const today = new Date().toISOString().slice(0, 10);
+    await page.getByLabel('Reçues du').fill(today);
+    await page.getByLabel('au (inclus)').fill(today);
+    await page.getByRole('button', { name: 'Lancer le rejeu' }).click();
+    await page.locator('[data-chart="matrix"] canvas').waitFor();
+    await page.waitForTimeout(300);
+    expect(((await page.locator('[data-figure="total"] .tile-value').textContent()) ?? '').replace(/\D/g, '')).toBe('3');
+    await checkPage('backtest');
+
+    // ---- An invoice replayed: the two traces one under the other ----
+    await page.goto(`${stack.base}/console/factures/${batched.invoice.archiveKey}?rejeu=1`);
+    const traces = page.locator('#replay-traces');
+    await traces.waitFor();
+    const [before, after] = await Promise.all(['before', 'after'].map((side) => traces.locator(`[data-side="${side}"]`).boundingBox()));
+    expect(after!.y).toBeGreaterThan(before!.y + before!.height - 1);
+    await checkPage('invoice-replay');
 
     expect(b.problems).toEqual([]);
   }, 180_000);

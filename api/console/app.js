@@ -26,6 +26,7 @@ const ROUTES = [
   { pattern: /^\/console\/trame\/?$/, page: 'trame', nav: 'tasks' },
   { pattern: /^\/console\/acces\/?$/, page: 'access', nav: 'access' },
   { pattern: /^\/console\/tableau-de-bord\/?$/, page: 'dashboard', nav: 'dashboard' },
+  { pattern: /^\/console\/rejeu\/?$/, page: 'backtest', nav: 'backtest' },
   { pattern: /^\/console\/webhooks\/?$/, page: 'webhooks', nav: 'webhooks' },
 ];
 
@@ -138,9 +139,15 @@ export function meParam() {
   return 'me';
 }
 
+/** Entries whose label goes first when the bar is too narrow for every label (their icon stays, the name in its title). */
+const SECONDARY_NAV = new Set(['dashboard', 'backtest', 'access', 'webhooks']);
+
 function navItem(key, href, label, iconName, activeKey, countKey) {
   const active = key === activeKey;
-  return h('li', null, h('a', { href, class: ['nav-link', active && 'active'], 'aria-current': active ? 'page' : null, dataset: { nav: key } },
+  return h('li', null, h('a', {
+    href, class: ['nav-link', active && 'active', SECONDARY_NAV.has(key) && 'nav-secondary'], 'aria-current': active ? 'page' : null,
+    dataset: { nav: key }, title: label,
+  },
     icon(iconName), h('span', { class: 'nav-label' }, label),
     countKey ? h('span', { class: 'nav-count', dataset: { count: countKey }, hidden: true }) : null));
 }
@@ -164,6 +171,7 @@ function renderChrome(route, url) {
     store.features.outbox ? navItem('outbox', '/console/emails', 'E-mails', 'mail', active) : null,
     store.features.batches ? navItem('batches', '/console/lots', 'Lots', 'layers', active) : null,
     ['manager', 'auditor', 'admin'].includes(store.session.role) ? navItem('dashboard', '/console/tableau-de-bord', 'Tableau de bord', 'chart', active) : null,
+    ['manager', 'auditor', 'admin'].includes(store.session.role) ? navItem('backtest', '/console/rejeu', 'Rejeu', 'refresh', active) : null,
     canReadAudit() ? navItem('access', '/console/acces', 'Accès', 'lock', active) : null,
     store.session.role === 'admin' ? navItem('webhooks', '/console/webhooks', 'Webhooks', 'send', active) : null,
   );
@@ -177,6 +185,27 @@ function renderChrome(route, url) {
   refreshCounts();
 }
 
+/**
+ * The bar on a laptop or desktop screen: every label when they fit; else the secondary entries' icons alone, from the
+ * last one on, as many as needed, then every entry's (names kept for screen readers and in the titles). Phones have
+ * their tab bar (styles.css).
+ */
+function fitNav() {
+  const bar = document.querySelector('.topbar-inner');
+  if (!bar) return;
+  bar.classList.remove('nav-compact-all');
+  const secondary = [...bar.querySelectorAll('.nav-secondary')].reverse();
+  for (const link of secondary) link.classList.remove('nav-icon-only');
+  if (window.innerWidth <= 720) return;
+  const overflows = () => bar.scrollWidth > bar.clientWidth;
+  for (const link of secondary) {
+    if (!overflows()) return;
+    link.classList.add('nav-icon-only');
+  }
+  if (overflows()) bar.classList.add('nav-compact-all');
+}
+window.addEventListener('resize', fitNav);
+
 function updateNavCounts() {
   for (const el of document.querySelectorAll('[data-count]')) {
     const value = counts[el.dataset.count];
@@ -185,6 +214,7 @@ function updateNavCounts() {
     replace(el, value === null || value === undefined ? '' : formatNumber(value), h('span', { class: 'visually-hidden' }, what));
     el.classList.toggle('nav-count-alert', el.dataset.count === 'open' && counts.overdue > 0);
   }
+  fitNav();
 }
 
 /** Redraws the navigation bar for the current URL (after a page changed its own query string). */

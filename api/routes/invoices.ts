@@ -29,6 +29,7 @@ function view(record: InvoiceRecord) {
     motif: record.motif,
     route: record.route,
     decision: record.decision,
+    rulesVersion: record.rulesVersion,
     trace: record.decision?.trace ?? [],
     email: record.emailId ? { id: record.emailId, sentAt: record.emailedAt, to: record.decision?.email ?? null } : null,
     trame: record.trameId ? { id: record.trameId, batchId: record.batchId } : null,
@@ -91,13 +92,13 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { roles: READERS },
     schema: {
       tags: ['invoices'], operationId: 'listInvoices',
-      summary: 'Claims, newest first, filtered by status, motif, N° PS or batch',
+      summary: 'Claims, newest first, filtered by status, motif, N° PS, batch or version of the rules that decided them',
       querystring: InvoiceListQuery,
       response: { 200: InvoiceList, ...errors },
     },
   }, async (request) => {
-    const { status, motif, ps, batchId, q, limit = 50, offset = 0 } = request.query;
-    const { items, total } = await invoices.list({ status, motif, practitionerNumber: ps, batchId, q, limit, offset });
+    const { status, motif, ps, batchId, rulesVersion, q, limit = 50, offset = 0 } = request.query;
+    const { items, total } = await invoices.list({ status, motif, practitionerNumber: ps, batchId, rulesVersion, q, limit, offset });
     return {
       items: items.map((r) => {
         const { decision: _d, trace: _t, email: _e, trame: _m, ...rest } = view(r);

@@ -199,6 +199,8 @@ export const AUDIT_ACTION_LABELS = {
   'archive.store': 'Historique archivé',
   'archive.purge': 'Archive purgée',
   'audit.export': 'Journal exporté',
+  'backtest.run': 'Rejeu des règles (période)',
+  'invoice.backtest': 'Rejeu des règles (facture)',
   'webhook.create': 'Webhook ajouté',
   'webhook.update': 'Webhook modifié',
   'webhook.delete': 'Webhook supprimé',

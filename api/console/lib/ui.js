@@ -334,3 +334,59 @@ export function downloadLink(href, label, options = {}) {
 export function openRowsLink(options = {}) {
   return downloadLink('/api/trames/open.xlsx', 'Lignes ouvertes', options);
 }
+
+// ---- Versions of the rules and replays (GET /api/rules/versions, /api/backtest, /api/invoices/:id/backtest) ----
+
+/** `0.1.0+d4f84fdab457` → `0.1.0+d4f8…` (the whole version in the title where it is shown). */
+export function shortVersion(version) {
+  const [pkg, hash] = String(version ?? '').split('+');
+  return hash && hash.length > 4 ? `${pkg}+${hash.slice(0, 4)}…` : String(version ?? '');
+}
+
+/** The invoice list filtered by a version of the rules (the version is no personal data: it goes in the URL). */
+export const invoicesOfVersionHref = (version) => `/console/factures?${new URLSearchParams({ regles: version })}`;
+
+/** « Règles 0.1.0+d4f8… » (`bare`: the version alone): the version that took a decision, whole in the title, a link to its invoices. */
+export function rulesVersionTag(version, options = {}) {
+  if (!version) {
+    return options.showMissing
+      ? h('span', { class: 'rules-version rules-version-none', title: 'Décision prise avant l’enregistrement des versions des règles' }, icon('flow'), 'Règles : version inconnue')
+      : null;
+  }
+  return h('a', {
+    class: 'rules-version', href: invoicesOfVersionHref(version), dataset: { rulesVersion: version },
+    title: `Version des règles : ${version} — voir les factures décidées par cette version`,
+  }, icon('flow'), options.bare ? null : 'Règles ', h('span', { class: 'mono' }, shortVersion(version)));
+}
+
+/** Where a claim stands in a back-test: paid, or a motif. */
+export function outcomeBadge(outcome) {
+  return outcome === 'paid' ? badge('Payée', 'success', { icon: 'euro', title: 'Saisie aboutie : payée' }) : motifBadge(outcome);
+}
+
+/** The step of a trace line in words: « G3 Droits à la date des soins », « Orientation ». */
+export function stepName(step) {
+  const extra = EXTRA_TRACE_STEPS[step];
+  if (extra) return extra.code;
+  const title = ANALYSIS_STEPS.find((s) => s.code === step)?.title;
+  return title ? `${step} ${title}` : String(step ?? '—');
+}
+
+/**
+ * Two traces side by side (one under the other on a phone): the decision as recorded and today's rules, the first
+ * step that changed marked in both.
+ */
+export function traceComparison({ before, after, changed, beforeTitle, afterTitle, id }) {
+  const column = (title, lines, side) => {
+    const list = traceView(lines);
+    const code = changed ? (EXTRA_TRACE_STEPS[changed.step]?.code ?? changed.step) : null;
+    const marked = code ? list.querySelector(`[data-step="${CSS.escape(code)}"]`) : null;
+    if (marked) {
+      marked.classList.add('step-changed');
+      marked.querySelector('.step-head')?.append(h('span', { class: 'step-changed-flag' }, 'Changement'));
+    }
+    return h('section', { class: 'trace-side', dataset: { side } }, h('h3', { class: 'trace-side-title' }, title), list);
+  };
+  return h('div', { class: 'trace-compare', id },
+    column(beforeTitle, before, 'before'), column(afterTitle, after, 'after'));
+}

@@ -1,10 +1,10 @@
 // « Tableau de bord » (managers, auditors, admins): the service level over a period — claims received and decided,
 // share of tasks treated within the SLA against the 99 % commitment, charts per day, motif, PS, backlog age and
 // durations, each with its CSV export (GET /api/dashboard, /api/dashboard.csv). Days are Paris days; the period is
-// in the URL (?periode=7|30|perso&du=…&au=…: dates only, nothing personal). Charts: Chart.js, served by the API at
-// /console/vendor/chart.umd.min.js (no CDN), loaded on first use.
+// in the URL (?periode=7|30|perso&du=…&au=…: dates only, nothing personal). Charts: Chart.js (lib/charts.js).
 
 import { api } from '../lib/api.js';
+import { COLORS, loadChartLibrary } from '../lib/charts.js';
 import { h, icon, replace, uid } from '../lib/dom.js';
 import { formatDate, formatDateTime, formatNumber } from '../lib/format.js';
 import { alertBox, card, loading, pageHeader } from '../lib/ui.js';
@@ -12,7 +12,6 @@ import { alertBox, card, loading, pageHeader } from '../lib/ui.js';
 const ZONE = 'Europe/Paris';
 const DAY = 86_400_000;
 const PRESETS = { 7: '7 jours', 30: '30 jours' };
-const COLORS = { brand: '#0b4a7f', teal: '#0d6b63', success: '#146c34', danger: '#b3261e', warning: '#d98a00', purple: '#6a3ca3', grid: '#e9edf2' };
 
 // ---- Paris days ----
 
@@ -77,18 +76,6 @@ function formatSeconds(seconds) {
 const shortDay = (day) => formatDate(day).slice(0, 5);
 
 // ---- Chart.js ----
-
-let chartLibrary = null;
-function loadChartLibrary() {
-  chartLibrary ??= new Promise((resolve, reject) => {
-    if (window.Chart) return resolve(window.Chart);
-    const script = h('script', { src: '/console/vendor/chart.umd.min.js' });
-    script.addEventListener('load', () => resolve(window.Chart));
-    script.addEventListener('error', () => { chartLibrary = null; reject(new Error('La bibliothèque des graphiques n’a pas pu être chargée.')); });
-    document.head.append(script);
-  });
-  return chartLibrary;
-}
 
 function chartOptions({ horizontal = false, stacked = false, unit = '' } = {}) {
   const valueAxis = { beginAtZero: true, grid: { color: COLORS.grid }, ticks: { precision: unit ? undefined : 0 }, stacked };

@@ -1,6 +1,9 @@
 // An invoice: where it stands (a four-stage progress), its timeline (received, analysed step by step, decided,
 // task created/claimed/resolved, e-mail sent, finished), the decision, its tasks and the analysis trace.
 // While the invoice is not finished, the page follows it (every few seconds while the tab is visible).
+// The decision names the version of the rules that took it; managers and auditors may replay the claim with today's
+// rules (GET /api/invoices/:id/backtest): the recorded trace and today's side by side (`?rejeu=1` opens it, the link
+// the back-test page gives for a moved claim).
 
 import { api } from '../lib/api.js';
 import { h, icon, clear, replace } from '../lib/dom.js';
@@ -8,8 +11,8 @@ import { formatAmount, formatDate, formatDateTimeSeconds, formatRelative } from 
 import { ACTIONS, ANALYSIS_STEPS, INVOICE_STATUSES, SETTINGS, TIMELINE_KINDS, TASK_STATUSES, contentErrorLabel, missingDetailLabel } from '../lib/labels.js';
 import { motifLabel, store } from '../lib/store.js';
 import {
-  alertBox, badge, card, emptyState, invoiceStatusBadge, keyValues, motifBadge, overdueBadge, pageHeader, person, routeBadge,
-  taskStatusBadge, timeEl, traceView,
+  alertBox, badge, card, emptyState, invoiceStatusBadge, keyValues, loading, motifBadge, overdueBadge, pageHeader, person, routeBadge,
+  outcomeBadge, rulesVersionTag, shortVersion, stepName, taskStatusBadge, timeEl, traceComparison, traceView,
 } from '../lib/ui.js';
 
 const FINAL = new Set(['paid', 'replied', 'closed']);
@@ -38,8 +41,25 @@ export default async function invoicePage(ctx) {
     claim = await api(`/api/tasks/${encodeURIComponent(data.tasks[0].id)}`, { signal: ctx.signal }).then((t) => t.invoice ?? null, () => null);
   }
   const root = h('div', { class: 'page page-invoice' });
+  // The replay with today's rules: asked with « Rejouer » or `?rejeu=1`, kept across redraws.
+  let replay = null; // { loading } | { data } | { error }
   replace(ctx.main, root);
   draw();
+  if (ctx.query.get('rejeu') === '1' && HISTORY_READERS.has(store.session?.role) && data.invoice.decision) runReplay();
+
+  async function runReplay() {
+    replay = { loading: true };
+    draw();
+    try {
+      replay = { data: await api(`${path}/backtest`, { signal: ctx.signal }) };
+    } catch (error) {
+      if (error.name === 'AbortError') return;
+      replay = { error };
+    }
+    draw();
+    if (ctx.query.get('rejeu') !== '1') history.replaceState(history.state, '', `${location.pathname}?rejeu=1`);
+    document.getElementById('replay')?.scrollIntoView({ block: 'start' });
+  }
 
   function draw() {
     const focused = document.activeElement?.id;
@@ -93,6 +113,7 @@ export default async function invoicePage(ctx) {
       h('div', { class: 'invoice-grid' },
         h('div', { class: 'invoice-main' },
           card('Chronologie', timeline ? timelineView(timeline) : h('p', { class: 'muted' }, 'La chronologie n’est pas disponible.'), { id: 'timeline', icon: 'clock' }),
+          replayCard(),
           card('Analyse de la facture', traceView(inv.trace ?? d?.trace ?? [], { analysing: inv.status === 'analyzing', summary: true }), { id: 'trace', icon: 'flow' })),
         h('div', { class: 'invoice-side' },
           decisionCard(inv, d),
@@ -143,8 +164,12 @@ export default async function invoicePage(ctx) {
       return card('Décision', inv.status === 'analyzing' ? emptyState('Analyse en cours', 'Les étapes G0 à G8 s’exécutent.', 'clock') : h('p', { class: 'muted' }, '—'), { icon: 'alert' });
     }
     const paid = d.outcome === 'paid';
+    const canReplay = HISTORY_READERS.has(store.session?.role);
     return card('Décision de l’analyse', [
       h('div', { class: 'decision-motif' }, paid ? badge('Payée sans motif', 'success', { icon: 'euro' }) : motifBadge(d.motif, { large: true }), d.route ? routeBadge(d.route) : null),
+      h('div', { class: 'decision-version' }, rulesVersionTag(inv.rulesVersion ?? d.rulesVersion, { showMissing: true }),
+        canReplay && !replay ? h('button', { type: 'button', class: 'btn btn-small btn-secondary', id: 'replay-button', onclick: runReplay },
+          icon('refresh'), 'Rejouer avec les règles actuelles') : null),
       keyValues([
         d.detail?.length ? ['Détail manquant', h('ul', { class: 'plain-list' }, d.detail.map((c) => h('li', null, missingDetailLabel(c))))] : null,
         d.error ? ['Incohérence', contentErrorLabel(d.error)] : null,
@@ -157,6 +182,30 @@ export default async function invoicePage(ctx) {
         ? h('figure', { class: 'reply-preview' }, h('figcaption', null, icon('mail'), 'Réponse à votre réclamation'), h('blockquote', null, d.reply))
         : null,
     ], { id: 'decision', icon: 'alert', class: 'card-decision' });
+  }
+
+  /** The claim replayed with today's rules: recorded and new outcome, the step that changed, both traces. */
+  function replayCard() {
+    if (!replay) return null;
+    const options = { id: 'replay', icon: 'refresh', class: 'card-replay' };
+    if (replay.loading) return card('Rejeu avec les règles actuelles', loading('Rejeu de l’analyse…'), options);
+    if (replay.error) return card('Rejeu avec les règles actuelles', alertBox('danger', 'Le rejeu a échoué', replay.error.message), options);
+    const r = replay.data;
+    const recorded = r.recordedVersion ? `règles ${shortVersion(r.recordedVersion)}` : 'version inconnue';
+    return card('Rejeu avec les règles actuelles', [
+      h('div', { class: 'replay-summary', dataset: { moved: String(r.moved) } },
+        outcomeBadge(r.from), h('span', { class: 'replay-arrow', 'aria-label': 'devient' }, '→'), outcomeBadge(r.to),
+        r.moved ? badge('Décision différente', 'warning', { icon: 'alert' }) : badge('Même décision', 'success', { icon: 'check' })),
+      r.changed ? h('p', { class: 'help' }, 'Première étape qui change : ', h('strong', null, stepName(r.changed.step)), '.') : null,
+      h('p', { class: 'help' }, r.facts === 'recorded'
+        ? 'Rejouée sur les données de référence lues lors de la décision.'
+        : 'Aucune donnée de référence enregistrée avec cette décision : rejouée sur les données d’aujourd’hui.'),
+      traceComparison({
+        before: r.before, after: r.after, changed: r.changed, id: 'replay-traces',
+        beforeTitle: h('span', { title: r.recordedVersion ?? '' }, `Décision enregistrée (${recorded})`),
+        afterTitle: h('span', { title: r.rulesVersion }, `Règles actuelles (${shortVersion(r.rulesVersion)})`),
+      }),
+    ], options);
   }
 
   /** What went out for this invoice: the e-mail to the PS, the Trame SSTT row. */

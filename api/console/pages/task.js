@@ -8,7 +8,7 @@ import { formatAmount, formatDate, formatDateTime, formatRelative } from '../lib
 import { ACTIONS, DOCUMENT_KINDS, EVENT_KINDS, INVOICE_STATUSES, SPECIALTIES, contentErrorLabel, missingDetailLabel } from '../lib/labels.js';
 import { canResolve, motifLabel, store } from '../lib/store.js';
 import {
-  alertBox, badge, card, confirmDialog, decisionRequiredBadge, displayName, escalatedBadge, isMe, keyValues, motifBadge, overdueBadge,
+  alertBox, badge, card, confirmDialog, decisionRequiredBadge, displayName, escalatedBadge, isMe, keyValues, motifBadge, overdueBadge, rulesVersionTag,
   pageHeader, person, roleLabel, routeBadge, setBusy, taskStatusBadge, timeEl, toast, traceView,
 } from '../lib/ui.js';
 import { invalidateCounts } from '../app.js';
@@ -172,6 +172,7 @@ export default async function taskPage(ctx) {
     const waits = t.waitsForDecision ?? motif?.waitsForDecision;
     return card('Motif proposé par l’analyse', [
       h('div', { class: 'decision-motif' }, motifBadge(t.motif, { large: true }), routeBadge(d.route ?? 'manager')),
+      h('div', { class: 'decision-version' }, rulesVersionTag(d.rulesVersion, { showMissing: true })),
       waits && t.status === 'open'
         ? alertBox('warning', `« ${motifLabel(t.motif)} » attend votre décision`,
           'La facture ne peut pas se terminer sans elle : le traitement reste suspendu tant que la tâche n’est pas résolue.')
