@@ -73,6 +73,8 @@ export interface BacktestReport {
   perMotif: Record<Outcome, { total: number; stayed: number; moved: number }>;
   /** The first step whose finding changed, over the moved claims. */
   byStep: Record<string, number>;
+  /** The rules versions that had decided the claims (`unknown`: decided before versions were recorded). */
+  recordedVersions: Record<string, number>;
   /** The reference facts used: recorded that day, today's (not recorded, or `currentData`), or unknown. */
   facts: { recordedClaims: number; currentClaims: number; calls: ReplayCounts };
   /** The moved claims (up to `keepMoved`, in the order they came). */
@@ -101,7 +103,7 @@ export async function backtest(
   options: BacktestOptions,
 ): Promise<BacktestReport> {
   const report: BacktestReport = {
-    rulesVersion, total: 0, stayed: 0, moved: 0, rerouted: 0, matrix: {}, perMotif: {}, byStep: {},
+    rulesVersion, total: 0, stayed: 0, moved: 0, rerouted: 0, matrix: {}, perMotif: {}, byStep: {}, recordedVersions: {},
     facts: { recordedClaims: 0, currentClaims: 0, calls: { recorded: 0, current: 0, missing: 0 } },
     movedClaims: [], rulesMs: 0,
   };
@@ -124,6 +126,7 @@ export async function backtest(
     const from = outcomeOf(claim.decided.result);
     const to = outcomeOf(result);
     report.total++;
+    bump(report.recordedVersions, claim.decided.rulesVersion ?? 'unknown');
     report.matrix[from] ??= {};
     bump(report.matrix[from], to);
     report.perMotif[from] ??= { total: 0, stayed: 0, moved: 0 };
