@@ -3,16 +3,20 @@
 // recorded: the rules unchanged move nothing, on a handful of claims and on the whole demo data (every example case
 // against the demo reference data, as `npm start` loads it); the filters select what they say; a wrong argument is
 // refused in French with exit code 2.
-// Critères d'archivage 57000000xx (the handful) and 57000001xx (the demo data).
+// Critères d'archivage 57000000xx (the handful), 57000001xx (the demo data), 57000002xx (rows written directly).
 
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { countDecidedClaims, decidedClaims } from '../db/backtest.js';
+import { invoices } from '../db/schema.js';
+import { seedReference } from '../db/seed.js';
 import { exampleUniverse, loadExampleCases } from '../examples/universe.js';
-import { baseCase, invoiceWith, toManager, toPractitioner } from '../rules/testing/cases.js';
+import { analyzeCase, baseCase, invoiceWith, toManager, toPractitioner } from '../rules/testing/cases.js';
 import type { Invoice, IsoDate } from '../rules/types.js';
+import { createScratchDatabase, type ScratchDatabase } from './databases.js';
 import { createPipeline, until, type Pipeline } from './harness.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -148,4 +152,44 @@ describe('npm run backtest on the demo data', () => {
     expect(today).toMatchObject({ total: cases.length, moved: 0, rerouted: 0, currentData: true, facts: { recordedClaims: 0, currentClaims: cases.length } });
     expect(today.matrix).toEqual(recorded.matrix);
   }, 120_000);
+});
+
+describe('decidedClaims (db/backtest.ts): the stream the command reads', () => {
+  let database: ScratchDatabase;
+  const receivedOn = baseCase().receivedOn;
+
+  beforeAll(async () => {
+    database = await createScratchDatabase(inject('databaseUrl'), 'backtest_rows');
+    await seedReference(database.db, baseCase().reference);
+    const rows: (typeof invoices.$inferInsert)[] = [];
+    // Claims decided before analyses were recorded: the decision alone (no version, no facts) — 57000002xx.
+    for (const [key, change] of [['5700000201', undefined], ['5700000202', toPractitioner], ['5700000203', toManager]] as const) {
+      const invoice = invoiceWith(key, change);
+      const decision = await analyzeCase({ invoice, receivedOn, reference: baseCase().reference });
+      rows.push({ id: key, archiveKey: key, workflowId: `invoice-${key}`, status: decision.outcome === 'paid' ? 'paid' : 'replied', invoice, receivedOn, decision });
+    }
+    // Still being analysed: not a decided claim.
+    rows.push({ id: '5700000204', archiveKey: '5700000204', workflowId: 'invoice-5700000204', status: 'analyzing', invoice: invoiceWith('5700000204'), receivedOn });
+    await database.db.insert(invoices).values(rows);
+  }, 60_000);
+  afterAll(async () => database?.drop());
+
+  it('claims decided before facts were recorded: their decision, replayed on today\'s data, in keyset pages', async () => {
+    const claims = [];
+    for await (const claim of decidedClaims(database.db, { pageSize: 2 })) claims.push(claim);
+    expect(claims.map((c) => [c.archiveKey, c.decided.references, c.decided.rulesVersion, c.decided.result.motif])).toEqual([
+      ['5700000201', null, null, null], ['5700000202', null, null, 'facture_assure'], ['5700000203', null, null, 'erreur_contenu_facture'],
+    ]);
+    expect(claims[0]!.decided.result.trace.at(-1)).toMatchObject({ step: 'Paid', result: 'paid' });
+    const limited = [];
+    for await (const claim of decidedClaims(database.db, { pageSize: 2, limit: 2 })) limited.push(claim.archiveKey);
+    expect(limited).toEqual(['5700000201', '5700000202']);
+    expect(await countDecidedClaims(database.db)).toBe(3);
+
+    const r = await report(database.url);
+    expect(r).toMatchObject({
+      total: 3, moved: 0, recordedVersions: { unknown: 3 },
+      facts: { recordedClaims: 0, currentClaims: 3, calls: { recorded: 0, current: 0, missing: 0 } },
+    });
+  }, 60_000);
 });
