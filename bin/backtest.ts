@@ -6,7 +6,8 @@
 // By default each claim is replayed on the reference facts its analysis read that day (recorded with the decision);
 // a call the recording lacks — new rules looking something else up, or a claim decided before facts were recorded —
 // is answered by today's reference data, and counted. `--current-data`: today's reference data for every call.
-// `--json`: one JSON document on stdout (the whole report); progress and errors on stderr only.
+// `--json`: one JSON document on stdout (the whole report); progress and errors on stderr only. npm writes its own
+// « > tp-rejects backtest » banner on stdout: for a script, `npm run -s backtest -- --json | jq …`.
 //
 // Exit 0 when it ran (moves or not: they are in its output), 2 when its arguments are wrong or the database cannot be
 // reached, 1 on any other error.
@@ -203,7 +204,7 @@ async function main(): Promise<number> {
     const report = await backtest(
       withProgress(decidedClaims(database.db, args.filter), expected, showProgress),
       version,
-      { current: createPostgresPorts(database.db), currentData: args.currentData, keepMoved: KEEP_MOVED },
+      { current: createPostgresPorts(database.db), currentData: args.currentData, keepMoved: KEEP_MOVED, ownedRecordings: true },
     );
     const elapsedMs = performance.now() - started;
     const output: BacktestOutput = {

@@ -179,6 +179,26 @@ describe('replay of the recorded facts', () => {
     expect(await ports.agaps.findPractitioner('000000000')).toBeNull();
     expect(await ports.agica.findInvoiceRecords('F-1', '1850369123045')).toEqual([]);
     expect(counts).toEqual({ recorded: 2, current: 0, missing: 2 });
+    expect(recording.calls[0]!.result).toEqual({ number: '691234567' });
+  });
+
+  it('an owned recording hands each answer out once as it is, then copies', async () => {
+    const recording = { calls: [{ port: 'agaps' as const, method: 'findPractitioner', args: ['691234567'], result: { number: '691234567' } }] };
+    const owned = replayingPorts(recording, null, { owned: true }).ports;
+    const first = await owned.agaps.findPractitioner('691234567');
+    expect(first).toBe(recording.calls[0]!.result);
+    first!.number = 'changed by the rules';
+    const second = await owned.agaps.findPractitioner('691234567');
+    expect(second).not.toBe(first);
+    expect(await replayingPorts(recording, null).ports.agaps.findPractitioner('691234567')).not.toBe(recording.calls[0]!.result);
+  });
+
+  it('the back-test on owned recordings decides as on copies', async () => {
+    withdrawn.exceptions = [{ insurer: 'INTERIALE', specialty: 'MG' }];
+    const copied = await backtest(decided, VERSION, { current: null });
+    const owned = await backtest(structuredClone(decided), VERSION, { current: null, ownedRecordings: true });
+    expect({ ...owned, rulesMs: 0 }).toEqual({ ...copied, rulesMs: 0 });
+    expect(owned.moved).toBe(1);
   });
 });
 

@@ -58,6 +58,11 @@ export interface BacktestOptions {
   currentData?: boolean;
   /** Moved claims kept in full (the counts cover all). */
   keepMoved?: number;
+  /**
+   * Each claim's recording is the back-test's own (read for it, used once: a database stream), so that the replay
+   * hands out its answers without copying them (rules/references.ts `owned`). Not for claims replayed twice.
+   */
+  ownedRecordings?: boolean;
 }
 
 export interface BacktestReport {
@@ -111,7 +116,7 @@ export async function backtest(
   for await (const claim of claims) {
     const started = performance.now();
     const { ports, counts } = claim.decided.references && !options.currentData
-      ? replayingPorts(claim.decided.references, options.current)
+      ? replayingPorts(claim.decided.references, options.current, { owned: options.ownedRecordings })
       : { ports: options.current, counts: null };
     if (!ports) throw new Error('back-test: no recorded facts for this claim and no current reference data');
     const { result } = await analyzeInvoice(claim.invoice, claim.receivedOn, ports);
