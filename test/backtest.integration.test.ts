@@ -14,6 +14,9 @@ import { countDecidedClaims, decidedClaims } from '../db/backtest.js';
 import { invoices } from '../db/schema.js';
 import { seedReference } from '../db/seed.js';
 import { exampleUniverse, loadExampleCases } from '../examples/universe.js';
+import { analyzeInvoice } from '../rules/analyze.js';
+import { createMemoryPorts } from '../rules/memory-ports.js';
+import { recordingPorts } from '../rules/references.js';
 import { analyzeCase, baseCase, invoiceWith, toManager, toPractitioner } from '../rules/testing/cases.js';
 import type { Invoice, IsoDate } from '../rules/types.js';
 import { createScratchDatabase, type ScratchDatabase } from './databases.js';
@@ -168,28 +171,60 @@ describe('decidedClaims (db/backtest.ts): the stream the command reads', () => {
       const decision = await analyzeCase({ invoice, receivedOn, reference: baseCase().reference });
       rows.push({ id: key, archiveKey: key, workflowId: `invoice-${key}`, status: decision.outcome === 'paid' ? 'paid' : 'replied', invoice, receivedOn, decision });
     }
+    // Decided « Manque PS » at G2 with the facts it read — which today's rules find paid: a claim that moves.
+    const moving = invoiceWith('5700000205');
+    const recorder = recordingPorts(createMemoryPorts(baseCase().reference));
+    const { result: paid } = await analyzeInvoice(moving, receivedOn, recorder.ports);
+    const trace = [...paid.trace.filter((t) => t.step === 'G0' || t.step === 'G1'),
+      { step: 'G2' as const, check: 'checkPractitioner', facts: ['PS absent d\'AGAPS'], result: 'manque_ps' },
+      { step: 'Routing' as const, check: 'routeFinding', facts: ['motif au gestionnaire'], result: 'manager' }];
+    const recorded = { outcome: 'rejected' as const, motif: 'manque_ps' as const, error: null, route: 'manager' as const, trace };
+    rows.push({
+      id: '5700000205', archiveKey: '5700000205', workflowId: 'invoice-5700000205', status: 'awaiting_manager', motif: 'manque_ps', route: 'manager',
+      invoice: moving, receivedOn, decision: { ...paid, ...recorded, rulesVersion: '0.0.9+aaaaaaaaaaaa' }, rulesVersion: '0.0.9+aaaaaaaaaaaa',
+      analysis: { rulesVersion: '0.0.9+aaaaaaaaaaaa', result: recorded, references: recorder.recording() },
+    });
     // Still being analysed: not a decided claim.
     rows.push({ id: '5700000204', archiveKey: '5700000204', workflowId: 'invoice-5700000204', status: 'analyzing', invoice: invoiceWith('5700000204'), receivedOn });
     await database.db.insert(invoices).values(rows);
   }, 60_000);
   afterAll(async () => database?.drop());
 
-  it('claims decided before facts were recorded: their decision, replayed on today\'s data, in keyset pages', async () => {
+  it('claims decided before facts were recorded: their decision, replayed on today\'s data; all in keyset pages', async () => {
     const claims = [];
     for await (const claim of decidedClaims(database.db, { pageSize: 2 })) claims.push(claim);
-    expect(claims.map((c) => [c.archiveKey, c.decided.references, c.decided.rulesVersion, c.decided.result.motif])).toEqual([
+    expect(claims.map((c) => [c.archiveKey, c.decided.references && 'facts', c.decided.rulesVersion, c.decided.result.motif])).toEqual([
       ['5700000201', null, null, null], ['5700000202', null, null, 'facture_assure'], ['5700000203', null, null, 'erreur_contenu_facture'],
+      ['5700000205', 'facts', '0.0.9+aaaaaaaaaaaa', 'manque_ps'],
     ]);
     expect(claims[0]!.decided.result.trace.at(-1)).toMatchObject({ step: 'Paid', result: 'paid' });
     const limited = [];
     for await (const claim of decidedClaims(database.db, { pageSize: 2, limit: 2 })) limited.push(claim.archiveKey);
     expect(limited).toEqual(['5700000201', '5700000202']);
-    expect(await countDecidedClaims(database.db)).toBe(3);
+    expect(await countDecidedClaims(database.db)).toBe(4);
 
-    const r = await report(database.url);
+    const r = await report(database.url, '--until', '2099-12-31', '--limit', '3');
     expect(r).toMatchObject({
       total: 3, moved: 0, recordedVersions: { unknown: 3 },
       facts: { recordedClaims: 0, currentClaims: 3, calls: { recorded: 0, current: 0, missing: 0 } },
     });
+  }, 60_000);
+
+  it('a claim today\'s rules decide otherwise: in the matrix, in the JSON and in the text, with the first step that changed', async () => {
+    const r = await report(database.url, '--motif', 'manque_ps');
+    expect(r).toMatchObject({
+      total: 1, stayed: 0, moved: 1, matrix: { manque_ps: { paid: 1 } }, perMotif: { manque_ps: { total: 1, stayed: 0, moved: 1 } },
+      byStep: { G2: 1 }, recordedVersions: { '0.0.9+aaaaaaaaaaaa': 1 }, facts: { recordedClaims: 1, calls: { current: 0, missing: 0 } },
+    });
+    expect(r.movedClaims).toEqual([expect.objectContaining({
+      archiveKey: '5700000205', from: 'manque_ps', to: 'paid', fromRoute: 'manager', toRoute: null,
+      changed: expect.objectContaining({ step: 'G2', before: expect.objectContaining({ result: 'manque_ps' }), after: expect.objectContaining({ result: 'continue' }) }),
+    })]);
+    const text = await backtestCommand(database.url);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/restent : 3 {3}bougent : 1/);
+    expect(text.stdout).toContain('Manque PS ou PS inconnu');
+    expect(text.stdout).toContain('manque_ps → paid  (G2 : manque_ps → continue)');
+    expect(text.stdout).toMatch(/manque_ps\s+1\s*$/m);
   }, 60_000);
 });
