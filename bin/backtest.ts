@@ -107,7 +107,7 @@ const int = (n: number) => n.toLocaleString('fr-FR');
 /** A text table: columns padded to their widest cell, numbers right-aligned. */
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const numeric = header.map((_, i) => i > 0 && rows.every((r) => /^[\d\s  .,—%-]*$/.test(r[i]!)));
+  const numeric = header.map((_, i) => i > 0 && rows.every((r) => /^[\d\s  .,—%·-]*$/.test(r[i]!)));
   const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
 }
@@ -141,9 +141,9 @@ export function formatBacktest(output: BacktestOutput): string {
   ])).map((l) => `  ${l}`));
 
   if (output.moved > 0) {
-    // Only the rows and columns where something moved: the rest is the diagonal, already counted above.
+    // The rows where something moved (the others are all on the diagonal: counted above), with what stayed.
     const froms = motifs.filter(([, m]) => m.moved > 0).map(([from]) => from);
-    const tos = [...new Set(froms.flatMap((from) => Object.keys(output.matrix[from]!).filter((to) => to !== from)))].sort();
+    const tos = [...new Set(froms.flatMap((from) => Object.keys(output.matrix[from]!)))].sort();
     lines.push('', 'Matrice des déplacements (ligne : motif décidé → colonne : motif des règles actuelles) :');
     lines.push(...table(['De \\ vers', ...tos], froms.map((from) => [from, ...tos.map((to) => (output.matrix[from]![to] ? int(output.matrix[from]![to]!) : '·'))])).map((l) => `  ${l}`));
 
