@@ -120,7 +120,8 @@ export function formatBacktest(output: BacktestOutput): string {
     output.filter.motif && `motif ${output.filter.motif}`, output.filter.limit && `${int(output.filter.limit)} au plus`,
   ].filter(Boolean).join(', ');
   lines.push(`Back-test des règles ${output.rulesVersion} sur ${int(output.total)} réclamation(s) décidée(s)${filter ? ` (${filter})` : ''}`);
-  lines.push(`  restent : ${int(output.stayed)}   bougent : ${int(output.moved)}   même motif, autre destinataire : ${int(output.rerouted)}`);
+  lines.push(`  restent : ${int(output.stayed)}   bougent : ${int(output.moved)}   même motif, autre destinataire : ${int(output.rerouted)}`
+    + (output.failed > 0 ? `   analyse impossible (Manque consigne) : ${int(output.failed)}` : ''));
   const versions = Object.entries(output.recordedVersions).sort((a, b) => b[1] - a[1]);
   if (versions.length > 0) lines.push(`  décidées par : ${versions.map(([v, n]) => `${v === 'unknown' ? 'version inconnue' : v} (${int(n)})`).join(', ')}`);
   const { facts } = output;

@@ -57,7 +57,7 @@ describe('backtest', () => {
   it('unchanged rules: every example stays, on its recorded facts alone', async () => {
     const report = await backtest(decided, VERSION, { current: null });
     expect(report).toMatchObject({
-      rulesVersion: VERSION, total: cases.length, stayed: cases.length, moved: 0, rerouted: 0, movedClaims: [], byStep: {},
+      rulesVersion: VERSION, total: cases.length, stayed: cases.length, moved: 0, rerouted: 0, failed: 0, movedClaims: [], byStep: {},
       recordedVersions: { 'recorded+111111111111': cases.length },
       facts: { recordedClaims: cases.length, currentClaims: 0, calls: { current: 0, missing: 0 } },
     });
@@ -168,6 +168,23 @@ describe('replay of the recorded facts', () => {
     expect(onRecorded).toMatchObject({ moved: 0, facts: { recordedClaims: 1, currentClaims: 0, calls: { current: 0 } } });
     const onToday = await backtest([claim], VERSION, { current: createMemoryPorts(changed), currentData: true });
     expect(onToday).toMatchObject({ moved: 1, facts: { recordedClaims: 0, currentClaims: 1 } });
+  });
+
+  it('an error of the rules on one claim is its decision (« Manque consigne », as the worker decides it); a database down stops the run', async () => {
+    const paid = cases.find((c) => c.file === 'paid.json')!.caseFile;
+    const failing = (error: Error) => {
+      const ports = createMemoryPorts(paid.reference);
+      ports.protips.findBeneficiaryByNir = async () => { throw error; };
+      return ports;
+    };
+    const claims = [withoutBeneficiaryLookup(), decided.find((c) => c.archiveKey === keyOf('facture_assure.json'))!];
+    const report = await backtest(claims, VERSION, { current: failing(new TypeError('cards is not iterable')) });
+    expect(report).toMatchObject({ total: 2, failed: 1, moved: 1, stayed: 1, matrix: { paid: { manque_consigne: 1 }, facture_assure: { facture_assure: 1 } } });
+    expect(report.movedClaims[0]!.changed).toMatchObject({ step: 'G5', after: { step: 'Routing', check: 'analysisFailed' } });
+    expect(report.movedClaims[0]!.after.at(-1)!.facts).toEqual(['analyse impossible : cards is not iterable']);
+
+    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    await expect(backtest(claims, VERSION, { current: failing(down) })).rejects.toThrow('ECONNREFUSED');
   });
 
   it('replayingPorts answers from the recording, copies, and counts', async () => {
