@@ -184,7 +184,14 @@ async function main(): Promise<number> {
     return 2;
   }
   if (args.help) {
-    console.log(USAGE);
+    console.log([
+      USAGE,
+      '  --since, --until  réclamations enregistrées (analysées) entre ces jours, inclus (jours UTC)',
+      '  --motif           celles que les règles avaient décidées avec ce motif (paid : payées)',
+      '  --limit           au plus N réclamations, par critère d\'archivage',
+      '  --current-data    les données de référence d\'aujourd\'hui pour tous les appels, au lieu des faits enregistrés',
+      '  --json            le rapport en un seul document JSON sur stdout (npm run -s backtest -- --json)',
+    ].join('\n'));
     return 0;
   }
   const config = loadConfig(process.env);
