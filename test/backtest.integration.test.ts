@@ -114,7 +114,7 @@ describe('npm run backtest on claims decided by the pipeline', () => {
     expect(run.stdout).toContain('6 réclamation(s) sur faits enregistrés');
   }, 60_000);
 
-  it('a wrong argument: a French message on stderr, nothing on stdout, exit 2', async () => {
+  it('a wrong argument, or no database: a French message on stderr, nothing on stdout, exit 2', async () => {
     for (const [args, message] of [
       [['--json', '--bogus'], 'option inconnue : --bogus'],
       [['--since', '2026-02-30'], '--since : date invalide « 2026-02-30 »'],
@@ -127,6 +127,9 @@ describe('npm run backtest on claims decided by the pipeline', () => {
       expect(run.stderr).toContain(message);
       expect(run.stderr).toContain('usage : npm run backtest');
     }
+    const unreachable = await backtestCommand('postgres://postgres@127.0.0.1:1/none', '--json');
+    expect({ code: unreachable.code, stdout: unreachable.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(unreachable.stderr).toContain('base de données injoignable');
   }, 120_000);
 });
 
