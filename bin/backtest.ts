@@ -22,7 +22,7 @@ import { openDatabase } from '../db/client.js';
 import { createPostgresPorts } from '../db/ports.js';
 import { backtest, type BacktestReport, type DecidedClaim, type Outcome } from '../rules/backtest.js';
 import { isIsoDate } from '../rules/dates.js';
-import { safeMessage } from '../rules/errors.js';
+import { safeMessage, unavailableDependency } from '../rules/errors.js';
 import { isMotifCode, motifLabel, MOTIF_CODES } from '../rules/motifs.js';
 
 const USAGE = 'usage : npm run backtest -- [--since AAAA-MM-JJ] [--until AAAA-MM-JJ] [--motif <code|paid>] [--limit N] [--json] [--current-data]';
@@ -221,6 +221,11 @@ async function main(): Promise<number> {
     };
     process.stdout.write(`${args.json ? JSON.stringify(output) : formatBacktest(output)}\n`);
     return 0;
+  } catch (error) {
+    // The database lost mid-way is « injoignable » too (exit 2); anything else is a bug to look at (exit 1).
+    const unavailable = unavailableDependency(error);
+    console.error(`backtest : ${unavailable ? 'base de données injoignable : ' : ''}${safeMessage(error)}`);
+    return unavailable ? 2 : 1;
   } finally {
     await database.close();
   }
