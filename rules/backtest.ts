@@ -3,7 +3,8 @@
 // where (a from → to matrix), each moved claim with the first step whose finding changed.
 // Pure and streaming: `backtest` takes an async iterable of recorded claims and keeps only counts and the moved ones.
 
-import { analyzeInvoice } from './analyze.js';
+import { analysisFailed, inProcess, newAnalysis, runAnalysis } from './analyze.js';
+import { AppError, safeMessage, unavailableDependency } from './errors.js';
 import type { Ports } from './ports.js';
 import { replayingPorts, type ReferenceRecording, type ReplayCounts } from './references.js';
 import type { AnalysisResult, Invoice, IsoDate, TraceLine } from './types.js';
@@ -58,6 +59,11 @@ export interface BacktestOptions {
   currentData?: boolean;
   /** Moved claims kept in full (the counts cover all). */
   keepMoved?: number;
+  /**
+   * Each claim's recording is the back-test's own (read for it, used once: a database stream), so that the replay
+   * hands out its answers without copying them (rules/references.ts `owned`). Not for claims replayed twice.
+   */
+  ownedRecordings?: boolean;
 }
 
 export interface BacktestReport {
@@ -67,12 +73,19 @@ export interface BacktestReport {
   moved: number;
   /** Route changes without a motif change (the same motif, another addressee). */
   rerouted: number;
+  /**
+   * Claims today's rules could not analyse (an error other than a dependency down): decided as the worker decides
+   * them, « Manque consigne » for a manager with the message (rules/analyze.ts analysisFailed).
+   */
+  failed: number;
   /** from → to → count, moves and stays alike (the diagonal is what stayed). */
   matrix: Record<Outcome, Record<Outcome, number>>;
   /** Per motif of the recorded decisions: how many stay, how many move. */
   perMotif: Record<Outcome, { total: number; stayed: number; moved: number }>;
   /** The first step whose finding changed, over the moved claims. */
   byStep: Record<string, number>;
+  /** The rules versions that had decided the claims (`unknown`: decided before versions were recorded). */
+  recordedVersions: Record<string, number>;
   /** The reference facts used: recorded that day, today's (not recorded, or `currentData`), or unknown. */
   facts: { recordedClaims: number; currentClaims: number; calls: ReplayCounts };
   /** The moved claims (up to `keepMoved`, in the order they came). */
@@ -101,7 +114,7 @@ export async function backtest(
   options: BacktestOptions,
 ): Promise<BacktestReport> {
   const report: BacktestReport = {
-    rulesVersion, total: 0, stayed: 0, moved: 0, rerouted: 0, matrix: {}, perMotif: {}, byStep: {},
+    rulesVersion, total: 0, stayed: 0, moved: 0, rerouted: 0, failed: 0, matrix: {}, perMotif: {}, byStep: {}, recordedVersions: {},
     facts: { recordedClaims: 0, currentClaims: 0, calls: { recorded: 0, current: 0, missing: 0 } },
     movedClaims: [], rulesMs: 0,
   };
@@ -109,10 +122,20 @@ export async function backtest(
   for await (const claim of claims) {
     const started = performance.now();
     const { ports, counts } = claim.decided.references && !options.currentData
-      ? replayingPorts(claim.decided.references, options.current)
+      ? replayingPorts(claim.decided.references, options.current, { owned: options.ownedRecordings })
       : { ports: options.current, counts: null };
     if (!ports) throw new Error('back-test: no recorded facts for this claim and no current reference data');
-    const { result } = await analyzeInvoice(claim.invoice, claim.receivedOn, ports);
+    const progress = newAnalysis(claim.invoice, claim.receivedOn);
+    let result: AnalysisResult;
+    try {
+      ({ result } = await runAnalysis(progress, inProcess(ports)));
+    } catch (error) {
+      // A reference database down stops the run; an error of the rules on this claim (bad data, a bug) is its
+      // decision, as in the worker (activities/index.ts analyseClaim): one odd claim never stops a back-test.
+      if (unavailableDependency(error) || (error instanceof AppError && error.retryable)) throw error;
+      result = analysisFailed(claim.invoice, progress.trace, safeMessage(error));
+      report.failed++;
+    }
     report.rulesMs += performance.now() - started;
 
     if (counts) {
@@ -124,6 +147,7 @@ export async function backtest(
     const from = outcomeOf(claim.decided.result);
     const to = outcomeOf(result);
     report.total++;
+    bump(report.recordedVersions, claim.decided.rulesVersion ?? 'unknown');
     report.matrix[from] ??= {};
     bump(report.matrix[from], to);
     report.perMotif[from] ??= { total: 0, stayed: 0, moved: 0 };

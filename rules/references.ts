@@ -75,10 +75,18 @@ export interface ReplayCounts {
 /**
  * Ports that answer from a recording. A call it does not hold goes to `current` (today's data) when given, else is
  * answered as nothing found (null, or an empty list for the lookups that return lists) and counted as missing.
+ * Answers are copies, unless `owned`: the recording was read for this replay alone (a row just read), and its answers
+ * are handed out as they are the first time — copied only when the same call comes again.
  */
-export function replayingPorts(recording: ReferenceRecording, current: Ports | null): { ports: Ports; counts: ReplayCounts } {
+export function replayingPorts(
+  recording: ReferenceRecording,
+  current: Ports | null,
+  options: { owned?: boolean } = {},
+): { ports: Ports; counts: ReplayCounts } {
   const answers = new Map<string, unknown>();
   for (const call of recording.calls) answers.set(callKey(call.port, call.method, call.args), call.result);
+  // Answers handed out already: any later use gets a copy (an `owned` recording gives each answer once as it is).
+  const given = new Set<string>();
   const counts: ReplayCounts = { recorded: 0, current: 0, missing: 0 };
   const wrapped = {} as Record<PortName, Record<string, unknown>>;
   for (const port of PORTS) {
@@ -88,7 +96,15 @@ export function replayingPorts(recording: ReferenceRecording, current: Ports | n
         const key = callKey(port, method, args);
         if (answers.has(key)) {
           counts.recorded++;
-          return structuredClone(answers.get(key));
+          const answer = answers.get(key);
+          if (answer === undefined || answer === null) return null;
+          if (options.owned && !given.has(key)) {
+            given.add(key);
+            return answer;
+          }
+          // A copy, so that rules changing an answer never change the next (nor the recording): JSON, as recorded
+          // (and faster than structuredClone on these small objects — the back-test's hot path).
+          return copy(answer);
         }
         if (current) {
           counts.current++;
