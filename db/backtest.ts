@@ -2,7 +2,7 @@
 // critère d'archivage: a stream with bounded memory, whatever the number of claims, that does not move under writes.
 
 import { and, asc, eq, gt, gte, isNotNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
-import type { DecidedClaim } from '../rules/backtest.js';
+import type { DecidedClaim, RecordedAnalysis } from '../rules/backtest.js';
 import type { AnalysisResult } from '../rules/types.js';
 import type { Database } from './client.js';
 import { invoices } from './schema.js';
@@ -62,19 +62,38 @@ export async function* decidedClaims(db: Database, filter: BacktestFilter = {}):
       .where(and(...conditions(filter), after ? gt(invoices.archiveKey, after) : undefined))
       .orderBy(asc(invoices.archiveKey))
       .limit(Math.min(pageSize, remaining));
-    for (const row of rows) {
-      const decision = row.decision as AnalysisResult | null;
-      yield {
-        archiveKey: row.archiveKey,
-        invoice: row.invoice,
-        receivedOn: row.receivedOn,
-        decided: row.analysis
-          ? { rulesVersion: row.analysis.rulesVersion, result: row.analysis.result, references: row.analysis.references }
-          : { rulesVersion: row.rulesVersion ?? decision?.rulesVersion ?? null, result: decision!, references: null },
-      };
-    }
+    for (const row of rows) yield toDecidedClaim(row);
     remaining -= rows.length;
     if (rows.length < Math.min(pageSize, remaining + rows.length)) break;
     after = rows[rows.length - 1]!.archiveKey;
   }
+}
+
+/**
+ * One decided claim as the back-test reads it (one critère d'archivage): its input and what the rules decided, with
+ * the facts they read when recorded. Null: unknown, or not decided yet.
+ */
+export async function decidedClaim(db: Database, archiveKey: string): Promise<DecidedClaim | null> {
+  const [row] = await db.select({
+    archiveKey: invoices.archiveKey, invoice: invoices.invoice, receivedOn: invoices.receivedOn, status: invoices.status,
+    analysis: invoices.analysis, decision: invoices.decision, rulesVersion: invoices.rulesVersion,
+  }).from(invoices).where(eq(invoices.archiveKey, archiveKey)).limit(1);
+  if (!row || row.status === 'analyzing' || (!row.analysis && !row.decision)) return null;
+  return toDecidedClaim(row);
+}
+
+/** A row as the back-test reads it: the recorded analysis when there is one, else the decision (no facts). */
+function toDecidedClaim(row: {
+  archiveKey: string; invoice: DecidedClaim['invoice']; receivedOn: string; analysis: RecordedAnalysis | null;
+  decision: unknown; rulesVersion: string | null;
+}): DecidedClaim {
+  const decision = row.decision as AnalysisResult | null;
+  return {
+    archiveKey: row.archiveKey,
+    invoice: row.invoice,
+    receivedOn: row.receivedOn,
+    decided: row.analysis
+      ? { rulesVersion: row.analysis.rulesVersion, result: row.analysis.result, references: row.analysis.references }
+      : { rulesVersion: row.rulesVersion ?? decision?.rulesVersion ?? null, result: decision!, references: null },
+  };
 }

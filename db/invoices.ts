@@ -1,7 +1,7 @@
 // The pipeline's invoices: one row per claim, written by the workflow's activities (idempotent), read by the API.
 
 import { and, asc, desc, eq, gt, ilike, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
-import type { DecidedClaim, RecordedAnalysis } from '../rules/backtest.js';
+import type { RecordedAnalysis } from '../rules/backtest.js';
 import type { AnalysisResult, Invoice, IsoDate } from '../rules/types.js';
 import type { InvoiceStatus } from '../rules/claims.js';
 import type { Database } from './client.js';
@@ -262,25 +262,6 @@ export function createInvoiceRepository(db: Database) {
           version: r.version!, count: Number(r.count), firstReceivedAt: new Date(r.first).toISOString(), lastReceivedAt: new Date(r.last).toISOString(),
         })),
         unversioned: Number(unversioned),
-      };
-    },
-
-    /**
-     * One decided claim as the back-test reads it (db/backtest.ts decidedClaims, for one critère d'archivage): its
-     * input and what the rules decided, with the facts they read when recorded. Null: unknown or not decided yet.
-     */
-    async decidedClaim(archiveKey: string): Promise<DecidedClaim | null> {
-      const [row] = await db.select({
-        archiveKey: invoices.archiveKey, invoice: invoices.invoice, receivedOn: invoices.receivedOn, status: invoices.status,
-        analysis: invoices.analysis, decision: invoices.decision, rulesVersion: invoices.rulesVersion,
-      }).from(invoices).where(eq(invoices.archiveKey, archiveKey)).limit(1);
-      const decision = (row?.decision as AnalysisResult | null | undefined) ?? null;
-      if (!row || row.status === 'analyzing' || (!row.analysis && !decision)) return null;
-      return {
-        archiveKey: row.archiveKey, invoice: row.invoice, receivedOn: row.receivedOn,
-        decided: row.analysis
-          ? { rulesVersion: row.analysis.rulesVersion, result: row.analysis.result, references: row.analysis.references }
-          : { rulesVersion: row.rulesVersion ?? decision?.rulesVersion ?? null, result: decision!, references: null },
       };
     },
   };

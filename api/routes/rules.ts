@@ -7,7 +7,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { rulesVersion } from '../../activities/rules-version.js';
-import { countDecidedClaims, decidedClaims } from '../../db/backtest.js';
+import { countDecidedClaims, decidedClaim, decidedClaims } from '../../db/backtest.js';
 import { createPostgresPorts } from '../../db/ports.js';
 import type { RulesVersionCount } from '../../db/invoices.js';
 import { analyzeInvoice } from '../../rules/analyze.js';
@@ -84,6 +84,8 @@ const BacktestSchema = Type.Object({
   stayed: Count,
   moved: Count,
   rerouted: Type.Integer({ description: 'Same motif, another addressee' }),
+  failed: Type.Integer({ description: 'Claims today\'s rules could not analyse (an error of the rules on that claim): decided « Manque consigne » for a manager, as the worker would' }),
+  recordedVersions: Type.Record(Type.String(), Type.Integer(), { description: 'The rules versions that had decided the claims, with their counts (`unknown`: before versions were recorded)' }),
   matrix: Type.Record(Type.String(), Type.Record(Type.String(), Count), {
     description: 'from → to → claims; from and to are motif codes or `paid`; the diagonal is what stayed',
   }),
@@ -173,7 +175,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: InvoiceBacktestSchema, 404: ErrorBody },
     },
   }, async (request): Promise<InvoiceBacktest> => {
-    const claim = await app.invoices.decidedClaim(request.params.id);
+    const claim = await decidedClaim(db, request.params.id);
     if (!claim) throw notFound(`La décision de la facture ${request.params.id}`);
     const replay = claim.decided.references ? replayingPorts(claim.decided.references, ports).ports : ports;
     const { result } = await analyzeInvoice(claim.invoice, claim.receivedOn, replay);

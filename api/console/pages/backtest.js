@@ -120,6 +120,10 @@ export default async function backtestPage(ctx) {
       tile('moved', 'décision différente', formatNumber(r.moved), r.moved ? 'warning' : 'neutral', 'alert', percent.format(r.moved / r.total)),
       tile('rerouted', 'même motif, autre destinataire', formatNumber(r.rerouted), r.rerouted ? 'warning' : 'neutral', 'flow'));
     const notes = [
+      r.failed
+        ? alertBox('warning', `${formatNumber(r.failed)} facture(s) que les règles actuelles n’ont pas pu analyser`,
+          'Décidées « Manque consigne » pour un gestionnaire, comme le ferait le traitement : l’erreur est dans leur trace.')
+        : null,
       r.total < r.selected
         ? alertBox('info', `Rejeu limité aux ${formatNumber(r.total)} premières factures sur ${formatNumber(r.selected)}`,
           'Par critère d’archivage croissant ; augmentez « Factures au plus » (5 000 au plus) ou resserrez la période pour les autres.')
