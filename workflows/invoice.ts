@@ -26,7 +26,7 @@ import { routeAfterMailRefusal } from '../rules/routing.js';
 import type { RecordedAnalysis } from '../rules/backtest.js';
 import type { AnalysisResult, Finding, TraceLine } from '../rules/types.js';
 import {
-  invoiceDecidedSignal, replyRefusedSignal, replySentSignal, statusQuery, type InvoiceState, type InvoiceStatus,
+  INVOICE_GATES, invoiceDecidedSignal, replyRefusedSignal, replySentSignal, statusQuery, type InvoiceState, type InvoiceStatus,
   type InvoiceWorkflowInput, type ReplyRefused, type ReplySent, type TaskResolution,
 } from './contract.js';
 import { finalFailure, mailFailureReason } from './failures.js';
@@ -79,16 +79,21 @@ const stepsAsActivities: StepRunner = {
 /** Gates v3: the claim's row first, failures as decisions, detached escalation notices. */
 export const CLAIM_ROW_FIRST = 'claim-row-first';
 /**
- * Gates v4: the whole analysis in one local activity (`analyseClaim`), which returns every step's trace line, the
- * rules version and the reference facts read. The workflow no longer runs the rules' step order: a rule change
- * cannot meet a waiting workflow; runs recorded before replay their step-by-step loop on the frozen order.
+ * Gates v4: the whole analysis in one local activity (`openAndAnalyseClaim`, `analyseClaim`), which returns every
+ * step's trace line, the rules version and the reference facts read; the decision recorded with who e-mails the
+ * reply. The workflow no longer runs the rules' step order: a rule change cannot meet a waiting workflow; runs
+ * recorded before replay their step-by-step loop on the frozen order. A run started as v4 carries `gates: 4` in its
+ * input (contract.ts `INVOICE_GATES`); this patch is for a run started without it (by an API of the release before,
+ * during a rolling deployment), which takes v4 from there on.
  */
 export const ANALYSIS_IN_ONE_ACTIVITY = 'analysis-in-one-activity';
 export { TASKS_AND_REPLIES } from './invoice-v2.js';
 
 export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<InvoiceState> {
+  // Started as v4 (its input says so): no patch to look up. Started before: the patches say which path it took.
+  if ((input.gates ?? 0) >= INVOICE_GATES) return new InvoiceClaim(input, true).run();
   if (!patched(CLAIM_ROW_FIRST)) return invoiceWorkflowV2(input);
-  return new InvoiceClaim(input).run();
+  return new InvoiceClaim(input, false).run();
 }
 
 /** Where a decision leads. Paid: no reply, no Trame row; otherwise the practitioner's reply or a manager's task. */
@@ -114,7 +119,7 @@ class InvoiceClaim {
   private factsMissing = false;
   /** The analysis this run just made, recorded with its decision (rules version, reference facts), then cleared. */
   private recorded: RecordedAnalysis | null = null;
-  /** Gates v4 (`ANALYSIS_IN_ONE_ACTIVITY`): fewer round trips; set when the run starts. */
+  /** Gates v4 (`INVOICE_GATES`, or the `ANALYSIS_IN_ONE_ACTIVITY` patch): fewer round trips; set when the run starts. */
   private v4 = false;
   /** Who e-mails the first reply, when recording the decision asked (v4); else `claimReply` asks. */
   private replyOwner: 'invoice' | 'batch' | null = null;
@@ -125,7 +130,7 @@ class InvoiceClaim {
   private replySent: ReplySent | null = null;
   private replyRefused: ReplyRefused | null = null;
 
-  constructor(private readonly input: InvoiceWorkflowInput) {
+  constructor(private readonly input: InvoiceWorkflowInput, private readonly startedAsV4: boolean) {
     this.archiveKey = input.invoice.archiveKey;
     this.state = { archiveKey: this.archiveKey, status: 'analyzing', trace: [], decision: null, motif: null, route: null, task: null };
     this.analysisInput = newAnalysis(input.invoice, input.receivedOn).input;
@@ -143,7 +148,7 @@ class InvoiceClaim {
   async run(): Promise<InvoiceState> {
     // The row first: what the database already knows of this claim wins over starting again. Since v4, with the
     // analysis in the same round trip when nothing is decided yet.
-    this.v4 = patched(ANALYSIS_IN_ONE_ACTIVITY);
+    this.v4 = this.startedAsV4 || patched(ANALYSIS_IN_ONE_ACTIVITY);
     const known = this.v4 ? await local.openAndAnalyseClaim(this.input) : { ...(await local.openClaim(this.input)), analysis: null };
     if (known.decision) await this.resume(known);
     else await this.analyseAndDecide(known.analysis);
@@ -197,7 +202,7 @@ class InvoiceClaim {
   // An analysis that fails the same way every time is a decision too: « Manque consigne » for a manager, with the
   // error in front of them.
   private async analyse(): Promise<AnalysisResult> {
-    if (!patched(ANALYSIS_IN_ONE_ACTIVITY)) return this.analyseStepByStep();
+    if (!this.v4) return this.analyseStepByStep();
     try {
       return this.take(await local.analyseClaim({ invoice: this.input.invoice, receivedOn: this.input.receivedOn }));
     } catch (error) {

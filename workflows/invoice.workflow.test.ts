@@ -13,7 +13,7 @@ import type { RecordedAnalysis } from '../rules/backtest.js';
 import type { Invoice } from '../rules/types.js';
 import { workflowEnvFor } from '../test/workflow-env.js';
 import {
-  invoiceWorkflowId, resolveTaskUpdate, statusQuery, type InvoiceState, type InvoiceWorkflowInput, type TaskResolution,
+  INVOICE_GATES, invoiceWorkflowId, resolveTaskUpdate, statusQuery, type InvoiceState, type InvoiceWorkflowInput, type TaskResolution,
 } from './contract.js';
 import { invoiceWorkflow } from './index.js';
 
@@ -100,9 +100,10 @@ const env = workflowEnvFor(activities, 'invoice-workflow-test');
 
 const NEW_CLAIM: KnownClaim = { status: 'analyzing', decision: null, taskCount: 0, unapplied: null };
 
-async function start(invoice: Invoice, options: Partial<Omit<Claim, 'calls'>> = {}) {
-  claims.set(invoice.archiveKey, { calls: [], slaMs: 3_600_000, refuseMail: false, known: NEW_CLAIM, ...options });
-  const input: InvoiceWorkflowInput = { invoice, receivedOn: baseCase().receivedOn };
+async function start(invoice: Invoice, options: Partial<Omit<Claim, 'calls'>> & { gates?: null } = {}) {
+  const { gates: _gates, ...behaviour } = options;
+  claims.set(invoice.archiveKey, { calls: [], slaMs: 3_600_000, refuseMail: false, known: NEW_CLAIM, ...behaviour });
+  const input: InvoiceWorkflowInput = { invoice, receivedOn: baseCase().receivedOn, ...(options.gates === null ? {} : { gates: INVOICE_GATES }) };
   return env().client.workflow.start(invoiceWorkflow, { taskQueue: env().taskQueue, workflowId: invoiceWorkflowId(invoice.archiveKey), args: [input] });
 }
 
@@ -137,6 +138,20 @@ describe('invoiceWorkflow (stubbed activities)', () => {
     expect(analysis.rulesVersion).toBe(state.decision?.rulesVersion);
     expect(analysis.result).toMatchObject({ outcome: 'paid', motif: null });
     expect(new Set(analysis.references.calls.map((c) => c.port))).toEqual(new Set(['agica', 'protips', 'valerys', 'agaps']));
+  });
+
+  it('started as v4 (its input says so): no patch marker; started without (an API of the release before): by the patches', async () => {
+    const markers = async (key: string) => {
+      const history = await env().client.workflow.getHandle(invoiceWorkflowId(key)).fetchHistory();
+      return history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length;
+    };
+    const v4 = await start(invoiceWith('9100000010'));
+    expect(await v4.result()).toMatchObject({ status: 'paid' });
+    expect(await markers('9100000010')).toBe(0);
+    const before = await start(invoiceWith('9100000011'), { gates: null });
+    expect(await before.result()).toMatchObject({ status: 'paid' });
+    expect(await markers('9100000011')).toBe(2); // claim-row-first, then analysis-in-one-activity
+    expect(claim('9100000011').calls).toEqual(claim('9100000010').calls);
   });
 
   it('to the practitioner: the reply e-mailed, then recorded', async () => {
