@@ -127,8 +127,11 @@ export function createOutputActivities(deps: OutputDependencies) {
       await notifyEscalation(input);
     },
 
-    /** One claim's reply, e-mailed to its PS (outside a batch, or after a manager's reply). */
-    async sendPractitionerReply(input: { archiveKey: string; decision: AnalysisResult; attempt: number }): Promise<ReplySent> {
+    /**
+     * One claim's reply, e-mailed to its PS (outside a batch, or after a manager's reply); with `recordSent` (invoice
+     * workflows since v4), the claim's row says it was sent in the same activity rather than in one more round trip.
+     */
+    async sendPractitionerReply(input: { archiveKey: string; decision: AnalysisResult; attempt: number; recordSent?: boolean }): Promise<ReplySent> {
       const record = await invoices.get(input.archiveKey);
       if (!record) throw new Error(`invoice ${input.archiveKey} not found`);
       if (!input.decision.email) throw new Error(`invoice ${input.archiveKey}: no practitioner address`);
@@ -140,7 +143,9 @@ export function createOutputActivities(deps: OutputDependencies) {
         from: deps.mailFrom,
       });
       const sent = await mailer.send({ ...mail, archiveKeys: [input.archiveKey] });
-      return { emailId: sent.id, sentAt: sent.sentAt! };
+      const reply = { emailId: sent.id, sentAt: sent.sentAt! };
+      if (input.recordSent) await invoices.recordReplySent({ archiveKey: input.archiveKey, ...reply });
+      return reply;
     },
 
     /**

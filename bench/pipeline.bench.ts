@@ -7,7 +7,7 @@
 // dynamic configuration (no eager activity dispatch, four partitions per task queue) instead of DEV_DYNAMIC_CONFIG.
 // Figures are printed, never asserted. bench/README.md: how to profile it.
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,28 @@ const noopWorker = await Worker.create({
   dataConverter, // the same encryption on both sides of the comparison
 });
 
+/** CPU time (ms) used so far by this process, the Temporal server and PostgreSQL's processes (Linux: /proc). */
+function cpuNow(): Record<string, number> {
+  const ticks = (pid: string) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, at 100 ticks a second
+    } catch { return 0; }
+  };
+  const totals: Record<string, number> = { 'this process': ticks(String(process.pid)), 'Temporal server': 0, PostgreSQL: 0 };
+  const read = (path: string) => { try { return readFileSync(path, 'utf8'); } catch { return ''; } };
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    const command = read(`/proc/${pid}/cmdline`);
+    if (command.includes(server.address.split(':')[1]!) && command.includes('start-dev')) totals['Temporal server']! += ticks(pid);
+    else if (command.startsWith('postgres')) totals.PostgreSQL! += ticks(pid);
+  }
+  return totals;
+}
+const cpuSince = (before: Record<string, number>) => {
+  const now = cpuNow();
+  return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (before[k] ?? 0)]));
+};
+
 let serial = 0;
 const nextKey = () => String(5_000_000_000 + serial++);
 function claim(i: number) {
@@ -83,8 +105,12 @@ await Promise.all([invoiceWorker.runUntil(async () => {
     const latencies: number[] = [];
     for (let i = 0; i < LATENCY_N; i++) latencies.push(await decide(i));
 
+    let cpu = cpuNow();
     const invoiceMs = await pool(THROUGHPUT_N, (i) => decide(i));
+    const invoiceCpu = cpuSince(cpu);
+    cpu = cpuNow();
     const noopMs = await pool(THROUGHPUT_N, async (i) => client.workflow.execute('noopWorkflow', { taskQueue: 'bench-noop', workflowId: `noop-${i}-${Date.now()}` }));
+    const noopCpu = cpuSince(cpu);
 
     // Each kind of history once: events and local-activity markers.
     const shape = async (workflowId: string) => {
@@ -111,6 +137,8 @@ await Promise.all([invoiceWorker.runUntil(async () => {
     console.log(`  latency, submission → decision recorded and reply sent (${LATENCY_N} invoices, one at a time): p50 ${pct(latencies, 50).toFixed(0)} ms, p95 ${pct(latencies, 95).toFixed(0)} ms   target p50 ≤ 100 ms`);
     console.log(`  throughput (${THROUGHPUT_N} workflows, ${CONCURRENCY} in flight): invoices ${invoiceRate.toFixed(1)}/s, one-no-op-activity workflow ${noopRate.toFixed(1)}/s → ratio ${(invoiceRate / noopRate).toFixed(2)}   target ≥ 0.8`);
     for (const [name, k] of kinds) console.log(`  history of ${name}: ${k.events} events, ${k.markers} local-activity markers`);
+    const perWorkflow = (c: Record<string, number>) => Object.entries(c).map(([k, ms]) => `${k} ${(ms / THROUGHPUT_N).toFixed(1)}`).join(', ');
+    console.log(`  CPU ms per workflow (Linux /proc) — invoices: ${perWorkflow(invoiceCpu)}; no-op: ${perWorkflow(noopCpu)}`);
   });
 })]);
 await connection.close();

@@ -22,11 +22,13 @@ if (files.length === 0) {
   process.exit(2);
 }
 
+/** Where a function lives: its npm package, Node itself, the workflow bundle, or the project's own files. */
 const where = (url: string) => {
   if (!url) return '(native)';
-  if (url.includes('/node_modules/@temporalio/')) return '@temporalio';
-  if (url.includes('/node_modules/')) return 'node_modules';
+  const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (pkg) return pkg[1]!;
   if (url.startsWith('node:')) return 'node';
+  if (url.includes('workflow-bundle-') || url.startsWith('evalmachine')) return '(workflow bundle)';
   return 'project';
 };
 
@@ -51,7 +53,7 @@ for (const file of files) {
   }
   const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)} %`;
   console.log(`${basename(file)}: ${(total / 1e6).toFixed(1)} s sampled`);
-  for (const [place, us] of [...byPlace].sort((a, b) => b[1] - a[1])) console.log(`  ${pct(us)}  ${place}`);
+  for (const [place, us] of [...byPlace].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(us)}  ${place}`);
   console.log('  top self time:');
   for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${pct(us)}  ${name}`);
 }

@@ -123,6 +123,8 @@ class InvoiceClaim {
   private v4 = false;
   /** Who e-mails the first reply, when recording the decision asked (v4); else `claimReply` asks. */
   private replyOwner: 'invoice' | 'batch' | null = null;
+  /** The reply's e-mail recorded it on the claim's row itself (v4). */
+  private replyRecorded = false;
 
   // Messages
   private readonly managers: TaskDecisions;
@@ -276,7 +278,9 @@ class InvoiceClaim {
       return;
     }
     const sent = this.replySent!;
-    await local.recordReplySent({ archiveKey: this.archiveKey, emailId: sent.emailId, sentAt: sent.sentAt });
+    // Recorded by the e-mail's own activity (v4), else here (and always when the batch e-mailed it: idempotent).
+    if (!this.replyRecorded) await local.recordReplySent({ archiveKey: this.archiveKey, emailId: sent.emailId, sentAt: sent.sentAt });
+    this.replyRecorded = false;
     setStatus(this.state, 'replied');
   }
 
@@ -292,7 +296,10 @@ class InvoiceClaim {
       await condition(() => this.replySent !== null || this.replyRefused !== null);
     } else {
       try {
-        this.replySent = await mail.sendPractitionerReply({ archiveKey: this.archiveKey, decision: this.decision!, attempt: this.taskCount });
+        this.replySent = await mail.sendPractitionerReply({
+          archiveKey: this.archiveKey, decision: this.decision!, attempt: this.taskCount, ...(this.v4 ? { recordSent: true } : {}),
+        });
+        this.replyRecorded = this.v4;
       } catch (error) {
         const reason = mailFailureReason(error);
         if (!reason) throw error;

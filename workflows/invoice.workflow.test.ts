@@ -72,7 +72,7 @@ const activities: Stubbed = {
     log(input.archiveKey, 'recordReplySent');
   },
   async sendPractitionerReply(input) {
-    log(input.archiveKey, `sendPractitionerReply:${input.attempt}`);
+    log(input.archiveKey, `sendPractitionerReply:${input.attempt}${input.recordSent ? '+recordSent' : ''}`);
     if (claim(input.archiveKey).refuseMail) {
       throw ApplicationFailure.create({ type: 'MailAddressRefusedError', message: 'adresse inconnue', nonRetryable: true });
     }
@@ -159,7 +159,7 @@ describe('invoiceWorkflow (stubbed activities)', () => {
     const state = await handle.result();
     expect(state).toMatchObject({ status: 'replied', motif: 'facture_assure', route: 'practitioner' });
     expect(claim('9100000002').calls).toEqual([
-      'openClaim+analyseClaim', 'recordDecision:awaiting_reply+claimReply', 'sendPractitionerReply:0', 'recordReplySent',
+      'openClaim+analyseClaim', 'recordDecision:awaiting_reply+claimReply', 'sendPractitionerReply:0+recordSent',
     ]);
   });
 
@@ -182,9 +182,9 @@ describe('invoiceWorkflow (stubbed activities)', () => {
     const state = await handle.result();
     expect(state).toMatchObject({ status: 'replied', motif: 'facture_assure', route: 'practitioner' });
     expect(state.decision?.comment).toBe('adressée à l\'assuré');
-    expect(claim('9100000005').calls.slice(-6)).toEqual([
+    expect(claim('9100000005').calls.slice(-5)).toEqual([
       'openManagerTask:1', 'resolveManagerTask:reply', 'concludeAnalysis', 'recordDecision:awaiting_reply',
-      'sendPractitionerReply:1', 'recordReplySent',
+      'sendPractitionerReply:1+recordSent',
     ]);
   });
 
@@ -227,7 +227,7 @@ describe('invoiceWorkflow (stubbed activities)', () => {
     await resolve(handle, { taskId: task.id, action: 'close' });
     expect(await handle.result()).toMatchObject({ status: 'closed' });
     expect(claim('9100000008').calls.slice(-6)).toEqual([
-      'recordDecision:awaiting_reply+claimReply', 'sendPractitionerReply:0', 'recordDecision:awaiting_manager', 'openManagerTask:1',
+      'recordDecision:awaiting_reply+claimReply', 'sendPractitionerReply:0+recordSent', 'recordDecision:awaiting_manager', 'openManagerTask:1',
       'resolveManagerTask:close', 'recordStatus:closed',
     ]);
   });
