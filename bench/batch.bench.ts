@@ -58,10 +58,13 @@ const worker = separate
   ? await workerProcess()
   : await createWorker({ connection: native, taskQueue: 'bench-batch', deps: dependenciesFrom(database, client, loadConfig(env)), dataConverter });
 
+const WORKER_NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=512';
+
 /** `worker.ts` in a process of its own on the same server, database and keys; resolves once it polls. */
 async function workerProcess(): Promise<{ child: ChildProcess; runUntil<T>(f: () => Promise<T>): Promise<T> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'worker.ts')], {
-    env: { ...env, TEMPORAL_ADDRESS: server.address, TASK_QUEUE: 'bench-batch', LOG_LEVEL: 'warn' },
+    // Its heap bounded as deployed (docker-compose.yml); BENCH_WORKER_NODE_OPTIONS to try another bound.
+    env: { ...env, TEMPORAL_ADDRESS: server.address, TASK_QUEUE: 'bench-batch', LOG_LEVEL: 'warn', NODE_OPTIONS: WORKER_NODE_OPTIONS },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   // Polling once the bench-batch queue has a poller.
@@ -124,7 +127,7 @@ await worker.runUntil(async () => {
   console.log(`  submitted ${s(submitted - t0)} · all decided ${s(decidedAt - t0)} · e-mailed, written and closed ${s(closed - t0)}`);
   if (separate) {
     const { child } = worker as Awaited<ReturnType<typeof workerProcess>>;
-    console.log(`  peak RSS: API side (this process: submission, counts) ${Math.round(peakRss / 1e6)} MB · worker process ${peakRssOf(child.pid)} MB`);
+    console.log(`  peak RSS: API side (this process: submission, counts) ${Math.round(peakRss / 1e6)} MB · worker process (${WORKER_NODE_OPTIONS}) ${peakRssOf(child.pid)} MB`);
   } else {
     console.log(`  peak RSS of the process (API side + worker + PGlite: set DATABASE_URL for one figure per process): ${Math.round(peakRss / 1e6)} MB`);
   }
