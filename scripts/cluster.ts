@@ -354,10 +354,21 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         });
       nodes.push({ name, frontend, metrics, service });
     }
-    // Both at once: the first node waits for its peers to join (maxJoinDuration).
+    // Both at once: the first node waits for its peers to join (maxJoinDuration). On a fresh database both may write
+    // the cluster's metadata at the same moment, and the second insert stops its node (duplicate key on
+    // cluster_metadata_info): that node is started again, and finds the row written.
     log(`Starting two Temporal server nodes (v${TEMPORAL_SERVER_VERSION})…`);
     started.push(...nodes.map((n) => n.service));
-    await Promise.all(nodes.map((n) => n.service.start()));
+    await Promise.all(nodes.map(async (n) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await n.service.start();
+        } catch (error) {
+          if (attempt >= 3 || !/cluster_metadata_info_pkey|failed to initialize current cluster metadata/.test(n.service.output())) throw error;
+          log(`  node ${n.name}: the cluster's metadata was written by the other node at the same moment; starting it again`);
+        }
+      }
+    }));
 
     const haproxy = new Service('haproxy', haproxyBin, ['-db', '-f', HAPROXY_CONFIG], {
       PATH: tools.searchPath || undefined,
