@@ -3,9 +3,7 @@
 // Every side effect is idempotent: a retried activity or a restarted worker changes nothing more. Every error leaves
 // as an ApplicationFailure that says whether retrying can help (activities/failures.ts).
 
-import {
-  analysisFailed, concludeAnalysis, inProcess, newAnalysis, runAnalysis, runAnalysisStep,
-} from '../rules/analyze.js';
+import { analyzeOrFail, concludeAnalysis, runAnalysisStep } from '../rules/analyze.js';
 import type { RecordedAnalysis } from '../rules/backtest.js';
 import type { StepInput, StepOutcome } from '../rules/context.js';
 import type { Ports } from '../rules/ports.js';
@@ -94,25 +92,19 @@ export function createActivities(deps: ActivityDependencies) {
   async function analyse(input: { invoice: Invoice; receivedOn: IsoDate }): Promise<ClaimAnalysis> {
     const version = rulesVersion();
     const recorder = recordingPorts(deps.ports);
-    const progress = newAnalysis(input.invoice, input.receivedOn);
-    let result: AnalysisResult;
-    let calculated: ClaimAnalysis['calculated'] = { amount: null, rc: null };
-    try {
-      const analysis = await runAnalysis(progress, inProcess(recorder.ports));
-      result = analysis.result;
-      calculated = { amount: analysis.facts.calculatedAmount ?? null, rc: analysis.facts.calculatedRc ?? null };
-    } catch (error) {
+    const analysis = await analyzeOrFail(input.invoice, input.receivedOn, recorder.ports, (error) => {
       const failure = toApplicationFailure(error);
-      if (!failure.nonRetryable) throw failure;
-      result = analysisFailed(input.invoice, progress.trace, failure.message);
-    }
-    result = { ...result, rulesVersion: version };
+      return failure.nonRetryable ? failure.message : null;
+    });
+    const result = { ...analysis.result, rulesVersion: version };
     const { outcome, motif, error, route, trace } = result;
     return {
-      result, input: progress.input, calculated,
+      result, input: analysis.input,
+      calculated: { amount: analysis.facts?.calculatedAmount ?? null, rc: analysis.facts?.calculatedRc ?? null },
       recorded: { rulesVersion: version, result: { outcome, motif, error, route, trace }, references: recorder.recording() },
     };
   }
+
 
   return withFailureTypes({
     /** One analysis step (G0…G8) against the reference ports. Read-only: safe to retry. */

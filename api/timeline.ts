@@ -74,11 +74,11 @@ export function invoiceTimeline(input: {
       const details = e.markerRecordedEventAttributes.details ?? {};
       const data = decode<{ activity_type?: string }>(details.data);
       const result = decode<{ trace?: TraceLine; result?: AnalysisResult; analysis?: { result: AnalysisResult } | null }>(details.result);
+      const decided = data?.activity_type === 'analyseClaim' || data?.activity_type === 'openAndAnalyseClaim' ? analysed(result) : null;
       if (data?.activity_type === 'runAnalysisStep' && result?.trace) {
         entries.push(stepEntry(at, result.trace));
-      } else if ((data?.activity_type === 'analyseClaim' || data?.activity_type === 'openAndAnalyseClaim') && analysed(result)) {
+      } else if (decided) {
         // The whole analysis in one activity (workflows since v4): its steps, then its decision, at the same instant.
-        const decided = analysed(result)!;
         for (const t of decided.trace) if (STEP_TITLES.has(t.step as never)) entries.push(stepEntry(at, t));
         entries.push({ at, kind: 'decided', label: describeDecision(decided), details: decidedDetails(decided) });
       } else if (data?.activity_type === 'concludeAnalysis' && result?.result) {

@@ -219,3 +219,26 @@ export function inProcess(ports: Ports): StepRunner {
 export async function analyzeInvoice(invoice: Invoice, receivedOn: IsoDate, ports: Ports): Promise<Analysis> {
   return runAnalysis(newAnalysis(invoice, receivedOn), inProcess(ports));
 }
+
+/**
+ * The whole analysis against the ports, decided as the worker decides: an error that `finalMessage` takes for final
+ * (it returns the message a manager reads) is the decision `analysisFailed` — « Manque consigne », the steps done so
+ * far in the trace — and its `facts` are null; any other error propagates, to be retried. `input` is the analysis'
+ * input as the steps left it.
+ */
+export async function analyzeOrFail(
+  invoice: Invoice,
+  receivedOn: IsoDate,
+  ports: Ports,
+  finalMessage: (error: unknown) => string | null,
+): Promise<{ result: AnalysisResult; facts: AnalysisFacts | null; input: StepInput }> {
+  const progress = newAnalysis(invoice, receivedOn);
+  try {
+    const { result, facts } = await runAnalysis(progress, inProcess(ports));
+    return { result, facts, input: progress.input };
+  } catch (error) {
+    const message = finalMessage(error);
+    if (message === null) throw error;
+    return { result: analysisFailed(invoice, progress.trace, message), facts: null, input: progress.input };
+  }
+}

@@ -3,7 +3,7 @@
 // where (a from → to matrix), each moved claim with the first step whose finding changed.
 // Pure and streaming: `backtest` takes an async iterable of recorded claims and keeps only counts and the moved ones.
 
-import { analysisFailed, inProcess, newAnalysis, runAnalysis } from './analyze.js';
+import { analyzeOrFail } from './analyze.js';
 import { AppError, safeMessage, unavailableDependency } from './errors.js';
 import type { Ports } from './ports.js';
 import { replayingPorts, type ReferenceRecording, type ReplayCounts } from './references.js';
@@ -107,6 +107,35 @@ export function firstChange(before: TraceLine[], after: TraceLine[]): ChangedSte
 
 const bump = (record: Record<string, number>, key: string, by = 1) => { record[key] = (record[key] ?? 0) + by; };
 
+/**
+ * Today's rules on one decided claim: on the facts recorded with its decision (today's for what they lack), or on
+ * today's data (`currentData`, or nothing recorded). An error of the rules on this claim (bad data, a bug) is its
+ * decision, as in the worker (activities/index.ts): one odd claim never stops a back-test; a reference database that
+ * is down does. `counts`: null when it ran on today's data.
+ */
+export async function replayClaim(
+  claim: DecidedClaim,
+  options: Pick<BacktestOptions, 'current' | 'currentData' | 'ownedRecordings'>,
+): Promise<{ result: AnalysisResult; counts: ReplayCounts | null; failed: boolean }> {
+  const { ports, counts } = claim.decided.references && !options.currentData
+    ? replayingPorts(claim.decided.references, options.current, { owned: options.ownedRecordings })
+    : { ports: options.current, counts: null };
+  if (!ports) throw new Error('back-test: no recorded facts for this claim and no current reference data');
+  const { result, facts } = await analyzeOrFail(claim.invoice, claim.receivedOn, ports, (error) =>
+    (unavailableDependency(error) || (error instanceof AppError && error.retryable) ? null : safeMessage(error)));
+  return { result, counts, failed: facts === null };
+}
+
+/** Where a claim was and where today's rules put it: outcomes, routes, the first step that changed, both traces. */
+export function movement(claim: DecidedClaim, result: AnalysisResult): MovedClaim {
+  const before = claim.decided.result;
+  return {
+    archiveKey: claim.archiveKey, from: outcomeOf(before), to: outcomeOf(result),
+    fromRoute: before.route ?? null, toRoute: result.route ?? null, rulesVersion: claim.decided.rulesVersion,
+    changed: firstChange(before.trace, result.trace), before: before.trace, after: result.trace,
+  };
+}
+
 /** Runs today's rules on each claim and reports what moved. */
 export async function backtest(
   claims: AsyncIterable<DecidedClaim> | Iterable<DecidedClaim>,
@@ -121,31 +150,18 @@ export async function backtest(
   const keep = options.keepMoved ?? Infinity;
   for await (const claim of claims) {
     const started = performance.now();
-    const { ports, counts } = claim.decided.references && !options.currentData
-      ? replayingPorts(claim.decided.references, options.current, { owned: options.ownedRecordings })
-      : { ports: options.current, counts: null };
-    if (!ports) throw new Error('back-test: no recorded facts for this claim and no current reference data');
-    const progress = newAnalysis(claim.invoice, claim.receivedOn);
-    let result: AnalysisResult;
-    try {
-      ({ result } = await runAnalysis(progress, inProcess(ports)));
-    } catch (error) {
-      // A reference database down stops the run; an error of the rules on this claim (bad data, a bug) is its
-      // decision, as in the worker (activities/index.ts analyseClaim): one odd claim never stops a back-test.
-      if (unavailableDependency(error) || (error instanceof AppError && error.retryable)) throw error;
-      result = analysisFailed(claim.invoice, progress.trace, safeMessage(error));
-      report.failed++;
-    }
+    const { result, counts, failed } = await replayClaim(claim, options);
     report.rulesMs += performance.now() - started;
 
+    if (failed) report.failed++;
     if (counts) {
       report.facts.recordedClaims++;
       for (const k of ['recorded', 'current', 'missing'] as const) report.facts.calls[k] += counts[k];
     } else {
       report.facts.currentClaims++;
     }
-    const from = outcomeOf(claim.decided.result);
-    const to = outcomeOf(result);
+    const move = movement(claim, result);
+    const { from, to } = move;
     report.total++;
     bump(report.recordedVersions, claim.decided.rulesVersion ?? 'unknown');
     report.matrix[from] ??= {};
@@ -155,19 +171,13 @@ export async function backtest(
     if (from === to) {
       report.stayed++;
       report.perMotif[from].stayed++;
-      if ((claim.decided.result.route ?? null) !== (result.route ?? null)) report.rerouted++;
+      if (move.fromRoute !== move.toRoute) report.rerouted++;
       continue;
     }
     report.moved++;
     report.perMotif[from].moved++;
-    const changed = firstChange(claim.decided.result.trace, result.trace);
-    bump(report.byStep, changed?.step ?? '—');
-    if (report.movedClaims.length < keep) {
-      report.movedClaims.push({
-        archiveKey: claim.archiveKey, from, to, fromRoute: claim.decided.result.route ?? null, toRoute: result.route,
-        rulesVersion: claim.decided.rulesVersion, changed, before: claim.decided.result.trace, after: result.trace,
-      });
-    }
+    bump(report.byStep, move.changed?.step ?? '—');
+    if (report.movedClaims.length < keep) report.movedClaims.push(move);
   }
   return report;
 }

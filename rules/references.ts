@@ -33,7 +33,21 @@ const LIST_RESULTS: { [P in PortName]: Record<keyof Ports[P] & string, boolean> 
   agaps: { findPractitioner: false },
 };
 
-const methodsOf = (port: PortName): string[] => Object.keys(LIST_RESULTS[port]);
+/** Ports whose every method answers through `answer` (the port, the method and the call's arguments). */
+function portsOf(answer: (port: PortName, method: string, args: unknown[]) => Promise<unknown>): Ports {
+  const ports = {} as Record<PortName, Record<string, (...args: unknown[]) => Promise<unknown>>>;
+  for (const port of PORTS) {
+    ports[port] = {};
+    for (const method of Object.keys(LIST_RESULTS[port])) ports[port][method] = (...args: unknown[]) => answer(port, method, args);
+  }
+  return ports as unknown as Ports;
+}
+
+/** One lookup of `ports`, called on its port object. */
+function lookUp(ports: Ports, port: PortName, method: string, args: unknown[]): Promise<unknown> {
+  const target = ports[port] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  return target[method]!.apply(target, args);
+}
 
 const callKey = (port: string, method: string, args: unknown[]) => `${port}.${method}:${JSON.stringify(args)}`;
 
@@ -43,23 +57,16 @@ const callKey = (port: string, method: string, args: unknown[]) => `${port}.${me
  */
 export function recordingPorts(ports: Ports): { ports: Ports; recording(): ReferenceRecording } {
   const calls = new Map<string, RecordedCall>();
-  const wrapped = {} as Record<PortName, Record<string, unknown>>;
-  for (const port of PORTS) {
-    const target = ports[port] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-    wrapped[port] = {};
-    for (const method of methodsOf(port)) {
-      wrapped[port][method] = async (...args: unknown[]) => {
-        const key = callKey(port, method, args);
-        // The same lookup again in this analysis (G2 and the routing both read the PS…): answered as it was.
-        const seen = calls.get(key);
-        if (seen) return copy(seen.result);
-        const result = await target[method]!.apply(target, args);
-        calls.set(key, { port, method, args: copy(args), result: copy(result ?? null) });
-        return result;
-      };
-    }
-  }
-  return { ports: wrapped as unknown as Ports, recording: () => ({ calls: [...calls.values()] }) };
+  const recorded = portsOf(async (port, method, args) => {
+    const key = callKey(port, method, args);
+    // The same lookup again in this analysis (G2 and the routing both read the PS…): answered as it was.
+    const seen = calls.get(key);
+    if (seen) return copy(seen.result);
+    const result = await lookUp(ports, port, method, args);
+    calls.set(key, { port, method, args: copy(args), result: copy(result ?? null) });
+    return result;
+  });
+  return { ports: recorded, recording: () => ({ calls: [...calls.values()] }) };
 }
 
 /** The facts a back-test ran on: all recorded, some from today's data, or some not known at all. */
@@ -88,35 +95,28 @@ export function replayingPorts(
   // Answers handed out already: any later use gets a copy (an `owned` recording gives each answer once as it is).
   const given = new Set<string>();
   const counts: ReplayCounts = { recorded: 0, current: 0, missing: 0 };
-  const wrapped = {} as Record<PortName, Record<string, unknown>>;
-  for (const port of PORTS) {
-    wrapped[port] = {};
-    for (const method of methodsOf(port)) {
-      wrapped[port][method] = async (...args: unknown[]) => {
-        const key = callKey(port, method, args);
-        if (answers.has(key)) {
-          counts.recorded++;
-          const answer = answers.get(key);
-          if (answer === undefined || answer === null) return null;
-          if (options.owned && !given.has(key)) {
-            given.add(key);
-            return answer;
-          }
-          // A copy, so that rules changing an answer never change the next (nor the recording): JSON, as recorded
-          // (and faster than structuredClone on these small objects — the back-test's hot path).
-          return copy(answer);
-        }
-        if (current) {
-          counts.current++;
-          const target = current[port] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-          return target[method]!.apply(target, args);
-        }
-        counts.missing++;
-        return (LIST_RESULTS[port] as Record<string, boolean>)[method] ? [] : null;
-      };
+  const replayed = portsOf(async (port, method, args) => {
+    const key = callKey(port, method, args);
+    if (answers.has(key)) {
+      counts.recorded++;
+      const answer = answers.get(key);
+      if (answer === undefined || answer === null) return null;
+      if (options.owned && !given.has(key)) {
+        given.add(key);
+        return answer;
+      }
+      // A copy, so that rules changing an answer never change the next (nor the recording): JSON, as recorded
+      // (and faster than structuredClone on these small objects — the back-test's hot path).
+      return copy(answer);
     }
-  }
-  return { ports: wrapped as unknown as Ports, counts };
+    if (current) {
+      counts.current++;
+      return lookUp(current, port, method, args);
+    }
+    counts.missing++;
+    return (LIST_RESULTS[port] as Record<string, boolean>)[method] ? [] : null;
+  });
+  return { ports: replayed, counts };
 }
 
 function copy<T>(value: T): T {

@@ -10,10 +10,8 @@ import { rulesVersion } from '../../activities/rules-version.js';
 import { countDecidedClaims, decidedClaim, decidedClaims } from '../../db/backtest.js';
 import { createPostgresPorts } from '../../db/ports.js';
 import type { RulesVersionCount } from '../../db/invoices.js';
-import { analyzeInvoice } from '../../rules/analyze.js';
-import { backtest, firstChange, outcomeOf, type BacktestReport, type MovedClaim } from '../../rules/backtest.js';
+import { backtest, movement, replayClaim, type BacktestReport, type MovedClaim } from '../../rules/backtest.js';
 import { MOTIF_CODES } from '../../rules/motifs.js';
-import { replayingPorts } from '../../rules/references.js';
 import { IsoDateSchema } from '../../rules/schema.js';
 import { actorOf, READERS } from '../auth.js';
 import { badRequest, notFound } from '../errors.js';
@@ -177,17 +175,14 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request): Promise<InvoiceBacktest> => {
     const claim = await decidedClaim(db, request.params.id);
     if (!claim) throw notFound(`La décision de la facture ${request.params.id}`);
-    const replay = claim.decided.references ? replayingPorts(claim.decided.references, ports).ports : ports;
-    const { result } = await analyzeInvoice(claim.invoice, claim.receivedOn, replay);
-    const before = claim.decided.result;
-    const from = outcomeOf(before);
-    const to = outcomeOf(result);
-    await app.audit.record({ actor: actorOf(request), action: 'invoice.backtest', target: claim.archiveKey, ip: request.ip, details: { from, to } });
+    const { result } = await replayClaim(claim, { current: ports });
+    const { rulesVersion: recordedVersion, ...move } = movement(claim, result);
+    await app.audit.record({
+      actor: actorOf(request), action: 'invoice.backtest', target: claim.archiveKey, ip: request.ip, details: { from: move.from, to: move.to },
+    });
     return {
-      archiveKey: claim.archiveKey, rulesVersion: rulesVersion(), recordedVersion: claim.decided.rulesVersion,
-      from, to, moved: from !== to, fromRoute: before.route ?? null, toRoute: result.route,
-      changed: firstChange(before.trace, result.trace), facts: claim.decided.references ? 'recorded' : 'current',
-      before: before.trace, after: result.trace,
+      ...move, rulesVersion: rulesVersion(), recordedVersion, moved: move.from !== move.to,
+      facts: claim.decided.references ? 'recorded' : 'current',
     };
   });
 };
