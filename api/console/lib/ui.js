@@ -119,6 +119,14 @@ export function pageHeader({ title, eyebrow, badges = [], meta = [], actions = [
       actions.filter(Boolean).length ? h('div', { class: 'page-actions' }, actions) : null));
 }
 
+/** A figure's tile (dashboard, replay): its value, label, tone, icon and an optional hint; `figure` names it for tests. */
+export function figureTile(figure, label, value, tone, iconName, hint) {
+  return h('div', { class: ['tile', `tile-${tone}`], dataset: { figure } },
+    h('span', { class: 'tile-icon' }, icon(iconName)),
+    h('span', { class: 'tile-text' }, h('span', { class: 'tile-value' }, value), h('span', { class: 'tile-label' }, label),
+      hint ? h('span', { class: 'tile-hint', title: hint }, hint) : null));
+}
+
 export function emptyState(title, text, iconName = 'inbox') {
   return h('div', { class: 'empty' }, h('div', { class: 'empty-icon' }, icon(iconName)), h('p', { class: 'empty-title' }, title),
     text ? h('p', { class: 'empty-text' }, text) : null);

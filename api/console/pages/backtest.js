@@ -10,7 +10,7 @@ import { h, icon, replace, uid } from '../lib/dom.js';
 import { formatDate, formatNumber, plural } from '../lib/format.js';
 import { motifLabel, store } from '../lib/store.js';
 import {
-  alertBox, badge, card, emptyState, loading, outcomeBadge, pageHeader, rulesVersionTag, shortVersion, stackedTable, stepName, traceComparison,
+  alertBox, badge, card, emptyState, figureTile, loading, outcomeBadge, pageHeader, rulesVersionTag, shortVersion, stackedTable, stepName, traceComparison,
 } from '../lib/ui.js';
 
 const DAY = 86_400_000;
@@ -110,15 +110,11 @@ export default async function backtestPage(ctx) {
       replace(body, h('div', { class: 'card' }, emptyState('Aucune facture décidée sur la période', `Aucune facture reçue ${period} n’a de décision à rejouer.`, 'search')));
       return;
     }
-    const tile = (figure, label, value, tone, iconName, hint) => h('div', { class: ['tile', `tile-${tone}`], dataset: { figure } },
-      h('span', { class: 'tile-icon' }, icon(iconName)),
-      h('span', { class: 'tile-text' }, h('span', { class: 'tile-value' }, value), h('span', { class: 'tile-label' }, label),
-        hint ? h('span', { class: 'tile-hint', title: hint }, hint) : null));
     const tiles = h('div', { class: 'tiles', 'aria-label': 'Résultat du rejeu' },
-      tile('total', 'factures rejouées', formatNumber(r.total), 'info', 'refresh', period),
-      tile('stayed', 'même décision', formatNumber(r.stayed), 'success', 'check-circle', percent.format(r.stayed / r.total)),
-      tile('moved', 'décision différente', formatNumber(r.moved), r.moved ? 'warning' : 'neutral', 'alert', percent.format(r.moved / r.total)),
-      tile('rerouted', 'même motif, autre destinataire', formatNumber(r.rerouted), r.rerouted ? 'warning' : 'neutral', 'flow'));
+      figureTile('total', 'factures rejouées', formatNumber(r.total), 'info', 'refresh', period),
+      figureTile('stayed', 'même décision', formatNumber(r.stayed), 'success', 'check-circle', percent.format(r.stayed / r.total)),
+      figureTile('moved', 'décision différente', formatNumber(r.moved), r.moved ? 'warning' : 'neutral', 'alert', percent.format(r.moved / r.total)),
+      figureTile('rerouted', 'même motif, autre destinataire', formatNumber(r.rerouted), r.rerouted ? 'warning' : 'neutral', 'flow'));
     const notes = [
       r.failed
         ? alertBox('warning', `${formatNumber(r.failed)} facture(s) que les règles actuelles n’ont pas pu analyser`,

@@ -7,7 +7,7 @@ import { api } from '../lib/api.js';
 import { COLORS, loadChartLibrary } from '../lib/charts.js';
 import { h, icon, replace, uid } from '../lib/dom.js';
 import { formatDate, formatDateTime, formatNumber } from '../lib/format.js';
-import { alertBox, card, loading, pageHeader } from '../lib/ui.js';
+import { alertBox, card, figureTile, loading, pageHeader } from '../lib/ui.js';
 
 const ZONE = 'Europe/Paris';
 const DAY = 86_400_000;
@@ -149,23 +149,19 @@ export default async function dashboardPage(ctx) {
   const target = percent.format(d.slaTarget);
 
   // ---- Tiles ----
-  const tile = (figure, label, value, tone, iconName, hint) => h('div', { class: ['tile', `tile-${tone}`], dataset: { figure } },
-    h('span', { class: 'tile-icon' }, icon(iconName)),
-    h('span', { class: 'tile-text' }, h('span', { class: 'tile-value' }, value), h('span', { class: 'tile-label' }, label),
-      hint ? h('span', { class: 'tile-hint', title: hint }, hint) : null));
   const c = d.claims;
   const share = d.sla.share;
   const slaTone = d.sla.met === null ? 'neutral' : d.sla.met ? 'success' : 'danger';
   const tiles = h('div', { class: 'tiles dash-tiles', 'aria-label': 'Indicateurs de la période' },
-    tile('received', 'demandes reçues', formatNumber(c.received), 'info', 'inbox'),
-    tile('decidedAuto', 'décidées automatiquement', formatNumber(c.decidedAuto), 'teal', 'flow', `sur ${formatNumber(c.decided)} décidées`),
-    tile('decidedByManager', 'décidées par un gestionnaire', formatNumber(c.decidedByManager), 'neutral', 'user', `sur ${formatNumber(c.decided)} décidées`),
-    tile('sla', `tâches traitées en ${sla}`, share === null ? '—' : percent.format(share), slaTone, d.sla.met === false ? 'alert' : 'check-circle',
+    figureTile('received', 'demandes reçues', formatNumber(c.received), 'info', 'inbox'),
+    figureTile('decidedAuto', 'décidées automatiquement', formatNumber(c.decidedAuto), 'teal', 'flow', `sur ${formatNumber(c.decided)} décidées`),
+    figureTile('decidedByManager', 'décidées par un gestionnaire', formatNumber(c.decidedByManager), 'neutral', 'user', `sur ${formatNumber(c.decided)} décidées`),
+    figureTile('sla', `tâches traitées en ${sla}`, share === null ? '—' : percent.format(share), slaTone, d.sla.met === false ? 'alert' : 'check-circle',
       `objectif ${target} · ${formatNumber(d.sla.withinSla)} à temps, ${formatNumber(d.sla.late)} hors délai`),
-    tile('paid', 'payées', formatNumber(c.paid), 'success', 'euro'),
-    tile('replied', 'réponses au PS', formatNumber(c.replied), 'info', 'reply', c.closed ? `${formatNumber(c.closed)} clôturées` : null),
-    tile('routed', 'orientées vers un gestionnaire', formatNumber(c.routed), 'warning', 'user-plus'),
-    tile('escalated', 'escalades', formatNumber(d.escalations.escalated), d.escalations.open ? 'danger' : 'neutral', 'flag',
+    figureTile('paid', 'payées', formatNumber(c.paid), 'success', 'euro'),
+    figureTile('replied', 'réponses au PS', formatNumber(c.replied), 'info', 'reply', c.closed ? `${formatNumber(c.closed)} clôturées` : null),
+    figureTile('routed', 'orientées vers un gestionnaire', formatNumber(c.routed), 'warning', 'user-plus'),
+    figureTile('escalated', 'escalades', formatNumber(d.escalations.escalated), d.escalations.open ? 'danger' : 'neutral', 'flag',
       `${formatNumber(d.escalations.open)} encore ouvertes`),
   );
 
