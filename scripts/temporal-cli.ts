@@ -210,6 +210,9 @@ export function freePort(port = 0): Promise<number> {
   });
 }
 
+/** The ports `lowFreePort` gave in this process. */
+const lowPortsHandedOut = new Set<number>();
+
 /**
  * A free port between 20000 and 32000, outside Linux's ephemeral range (32768+): no outgoing connection takes it
  * between this check and a server's bind, as one can with `freePort()`'s ports on a busy machine. Temporal also keeps
@@ -218,8 +221,12 @@ export function freePort(port = 0): Promise<number> {
 export async function lowFreePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
+    // Free now, but maybe handed out already to a server not started yet (a cluster's twenty ports are picked
+    // before its nodes bind them): never twice from this process.
+    if (lowPortsHandedOut.has(port)) continue;
     try {
-      return await freePort(port);
+      lowPortsHandedOut.add(await freePort(port));
+      return port;
     } catch {
       // taken: another
     }
