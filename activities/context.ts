@@ -26,3 +26,13 @@ export function activityLog(): Logger {
   outside ??= temporalLogger(createLogger({ name: 'activities', level: 'warn' }));
   return outside;
 }
+
+/**
+ * A key for what the running activity writes, the same through its retries and unique in its workflow's history:
+ * `<run id>/<activity id>` (a local activity's id is its sequence number in the run). Undefined outside an activity.
+ */
+export function activityKey(): string | undefined {
+  const info = runningActivity()?.info;
+  const runId = info?.workflowExecution?.runId;
+  return info && runId ? `${runId}/${info.activityId}` : undefined;
+}

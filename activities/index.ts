@@ -17,6 +17,7 @@ import {
 import type { ArchiveDependencies } from './archive.js';
 import type { WebhookDependencies } from './webhooks.js';
 import { toApplicationFailure, withFailureTypes } from './failures.js';
+import { activityKey } from './context.js';
 import { rulesVersion } from './rules-version.js';
 import { createOutputActivities, type OutputDependencies } from './outputs.js';
 
@@ -149,9 +150,10 @@ export function createActivities(deps: ActivityDependencies) {
 
     /** The decision and the status it leads to; with `claimReply`, who e-mails the first reply. Idempotent. */
     async recordDecision(input: DecisionRecord & { claimReply?: boolean }): Promise<'invoice' | 'batch' | null> {
-      await deps.invoices.recordDecision(input);
-      // A first reply to the PS: who e-mails it (`claimReply`), asked in the same round trip.
-      return input.claimReply ? deps.invoices.claimReply(input.archiveKey) : null;
+      // One statement: the row, the claim's journal (the timeline's source) and, for a first reply to the PS, who
+      // e-mails it (`claimReply`).
+      const journalKey = activityKey();
+      return deps.invoices.recordDecision({ ...input, ...(journalKey ? { journalKey } : {}) });
     },
 
     async recordStatus(input: { archiveKey: string; status: InvoiceStatus }): Promise<void> {

@@ -6,7 +6,8 @@ import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { ANALYSIS_STEPS } from '../rules/analyze.js';
 import { motifLabel } from '../rules/motifs.js';
 import type { AnalysisResult, MotifCode, TraceLine } from '../rules/types.js';
-import type { InvoiceRecord } from '../db/invoices.js';
+import type { ClaimDecision, InvoiceRecord } from '../db/invoices.js';
+import { JOURNAL_GATES } from '../workflows/contract.js';
 import type { TaskEvent, TaskSummary } from '../db/tasks.js';
 
 export interface TimelineEntry {
@@ -59,37 +60,70 @@ const decidedDetails = (result: AnalysisResult) => ({
   motif: result.motif, route: result.route, ...(result.rulesVersion ? { rulesVersion: result.rulesVersion } : {}),
 });
 
+/**
+ * The analyses and decisions of a run started before the claim's journal (gates < 5), as that release's timeline
+ * read them: from the local activities' markers of its history (the SDK's encoding: `activity_type` in the marker's
+ * data, the result in its `result`). Frozen: no new run is read this way.
+ */
+function markerEntries(history: History): TimelineEntry[] {
+  const entries: TimelineEntry[] = [];
+  for (const e of history.events ?? []) {
+    if (!e.markerRecordedEventAttributes) continue;
+    const at = time(e.eventTime as never);
+    const details = e.markerRecordedEventAttributes.details ?? {};
+    const data = decode<{ activity_type?: string }>(details.data);
+    const result = decode<{ trace?: TraceLine; result?: AnalysisResult; analysis?: { result: AnalysisResult } | null }>(details.result);
+    const decided = data?.activity_type === 'analyseClaim' || data?.activity_type === 'openAndAnalyseClaim' ? analysed(result) : null;
+    if (data?.activity_type === 'runAnalysisStep' && result?.trace) {
+      entries.push(stepEntry(at, result.trace));
+    } else if (decided) {
+      entries.push(...decisionEntries(at, decided, true));
+    } else if (data?.activity_type === 'concludeAnalysis' && result?.result) {
+      entries.push(...decisionEntries(at, result.result, false));
+    }
+  }
+  return entries;
+}
+
+/** An analysis' steps (when the rules analysed the claim for it), then the decision, at the same instant. */
+function decisionEntries(at: string, decision: AnalysisResult, analysedByRules: boolean): TimelineEntry[] {
+  const steps = analysedByRules ? decision.trace.filter((t) => STEP_TITLES.has(t.step as never)).map((t) => stepEntry(at, t)) : [];
+  return [...steps, { at, kind: 'decided', label: describeDecision(decision), details: decidedDetails(decision) }];
+}
+
+/** The generation of the workflow code that started the run (its input's `gates`), 0 when it has none. */
+function gatesOf(history: History): number {
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const input = decode<{ gates?: unknown }>(started?.input);
+  return typeof input?.gates === 'number' ? input.gates : 0;
+}
+
 export function invoiceTimeline(input: {
   record: InvoiceRecord;
   history: History;
+  /** The claim's journal (db/invoices.ts `decisionsOf`): its analyses and decisions, for runs of gates 5 or more. */
+  decisions: ClaimDecision[];
   tasks: (TaskSummary & { events: TaskEvent[] })[];
   email: { id: string; to: string[]; subject: string; sentAt: string | null } | null;
 }): TimelineEntry[] {
   const entries: TimelineEntry[] = [];
+  const finished: TimelineEntry[] = [];
   for (const e of input.history.events ?? []) {
     const at = time(e.eventTime as never);
     if (e.workflowExecutionStartedEventAttributes) {
       entries.push({ at, kind: 'received', label: 'Réclamation reçue, analyse lancée' });
-    } else if (e.markerRecordedEventAttributes) {
-      const details = e.markerRecordedEventAttributes.details ?? {};
-      const data = decode<{ activity_type?: string }>(details.data);
-      const result = decode<{ trace?: TraceLine; result?: AnalysisResult; analysis?: { result: AnalysisResult } | null }>(details.result);
-      const decided = data?.activity_type === 'analyseClaim' || data?.activity_type === 'openAndAnalyseClaim' ? analysed(result) : null;
-      if (data?.activity_type === 'runAnalysisStep' && result?.trace) {
-        entries.push(stepEntry(at, result.trace));
-      } else if (decided) {
-        // The whole analysis in one activity (workflows since v4): its steps, then its decision, at the same instant.
-        for (const t of decided.trace) if (STEP_TITLES.has(t.step as never)) entries.push(stepEntry(at, t));
-        entries.push({ at, kind: 'decided', label: describeDecision(decided), details: decidedDetails(decided) });
-      } else if (data?.activity_type === 'concludeAnalysis' && result?.result) {
-        entries.push({ at, kind: 'decided', label: describeDecision(result.result), details: decidedDetails(result.result) });
-      }
     } else if (e.workflowExecutionCompletedEventAttributes) {
-      entries.push({ at, kind: 'finished', label: 'Traitement terminé' });
+      finished.push({ at, kind: 'finished', label: 'Traitement terminé' });
     } else if (e.workflowExecutionTerminatedEventAttributes || e.workflowExecutionFailedEventAttributes) {
-      entries.push({ at, kind: 'finished', label: 'Traitement interrompu' });
+      finished.push({ at, kind: 'finished', label: 'Traitement interrompu' });
     }
   }
+  if (gatesOf(input.history) >= JOURNAL_GATES) {
+    for (const d of input.decisions) entries.push(...decisionEntries(d.at, d.decision, d.analysed));
+  } else {
+    entries.push(...markerEntries(input.history));
+  }
+  entries.push(...finished);
   for (const task of input.tasks) {
     for (const ev of task.events) {
       const action = ev.kind === 'resolved' && ev.details?.action ? ` : ${ACTIONS[String(ev.details.action)] ?? ev.details.action}` : '';

@@ -5,7 +5,10 @@ import type { RecordedAnalysis } from '../rules/backtest.js';
 import type { AnalysisResult, Invoice, IsoDate } from '../rules/types.js';
 import type { InvoiceStatus } from '../rules/claims.js';
 import type { Database } from './client.js';
-import { invoices } from './schema.js';
+import { claimDecisions, invoices } from './schema.js';
+
+/** Who e-mails a claim's first reply, once: kept when set, else its batch's when it has one, else its own. */
+const firstReplyBy = sql`coalesce(${invoices.replyBy}, case when ${invoices.batchId} is null then 'invoice' else 'batch' end)`;
 
 export interface InvoiceRecord {
   id: string;
@@ -100,15 +103,33 @@ export function createInvoiceRepository(db: Database) {
      */
     async claimReply(archiveKey: string): Promise<'invoice' | 'batch'> {
       const [row] = await db.update(invoices)
-        .set({ replyBy: sql`coalesce(${invoices.replyBy}, case when ${invoices.batchId} is null then 'invoice' else 'batch' end)` })
+        .set({ replyBy: firstReplyBy })
         .where(eq(invoices.archiveKey, archiveKey))
         .returning({ replyBy: invoices.replyBy });
       return (row?.replyBy as 'invoice' | 'batch' | undefined) ?? 'invoice';
     },
 
-    /** The decision and the status it leads to (idempotent: the same call twice leaves the same row). */
-    async recordDecision(input: DecisionRecord): Promise<void> {
-      await db.update(invoices).set(decisionColumns(input)).where(eq(invoices.archiveKey, input.archiveKey));
+    /**
+     * The decision and the status it leads to, in one statement (idempotent: the same call twice leaves the same
+     * rows): with `journalKey`, also the decision's line in the claim's journal (`claim_decisions`, the timeline's
+     * source); with `claimReply`, who e-mails a first reply, settled once (`claimReply` below), which it returns.
+     */
+    async recordDecision(input: DecisionRecord & { claimReply?: boolean }): Promise<'invoice' | 'batch' | null> {
+      const journal = input.journalKey ? db.$with('journal').as(db.insert(claimDecisions).values({
+        id: input.journalKey, archiveKey: input.archiveKey, analysed: input.analysis !== undefined, decision: input.decision,
+      }).onConflictDoNothing().returning({ id: claimDecisions.id })) : null;
+      const [row] = await (journal ? db.with(journal) : db).update(invoices)
+        .set({ ...decisionColumns(input), ...(input.claimReply ? { replyBy: firstReplyBy } : {}) })
+        .where(eq(invoices.archiveKey, input.archiveKey))
+        .returning({ replyBy: invoices.replyBy });
+      return input.claimReply ? ((row?.replyBy as 'invoice' | 'batch' | undefined) ?? 'invoice') : null;
+    },
+
+    /** The claim's decisions in the order they were taken (its journal: the timeline's analyses and decisions). */
+    async decisionsOf(archiveKey: string): Promise<ClaimDecision[]> {
+      const rows = await db.select().from(claimDecisions)
+        .where(eq(claimDecisions.archiveKey, archiveKey)).orderBy(asc(claimDecisions.at), asc(claimDecisions.id));
+      return rows.map((r) => ({ at: new Date(r.at).toISOString(), analysed: r.analysed, decision: r.decision }));
     },
 
     /**
@@ -287,6 +308,16 @@ export interface DecisionRecord {
   replyBy?: 'invoice' | 'batch';
   /** The analysis that took this decision and the reference facts it read (absent: no new analysis). */
   analysis?: RecordedAnalysis;
+  /** The decision's line in the claim's journal, unique to the call and the same through its retries (absent: none). */
+  journalKey?: string;
+}
+
+/** A decision of the claim's journal. */
+export interface ClaimDecision {
+  at: string;
+  /** Taken by an analysis of the rules: its trace holds the steps G0…G8. */
+  analysed: boolean;
+  decision: AnalysisResult;
 }
 
 function decisionColumns(input: DecisionRecord) {

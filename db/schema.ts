@@ -4,7 +4,7 @@
 
 import { sql } from 'drizzle-orm';
 import type { RecordedAnalysis } from '../rules/backtest.js';
-import type { Invoice } from '../rules/types.js';
+import type { AnalysisResult, Invoice } from '../rules/types.js';
 import {
   boolean, customType, date, index, integer, jsonb, numeric, pgTable, primaryKey, serial, text, timestamp, unique,
 } from 'drizzle-orm/pg-core';
@@ -229,6 +229,25 @@ export const invoices = pgTable(
     index('invoices_created_at_idx').on(t.createdAt),
     index('invoices_decided_at_idx').on(t.decidedAt),
   ],
+);
+
+/**
+ * Every decision recorded on a claim, in order (db/invoices.ts `recordDecision`): what the timeline shows of the
+ * analyses and the decisions, read from here rather than from the SDK's encoding of the history's markers.
+ */
+export const claimDecisions = pgTable(
+  'claim_decisions',
+  {
+    /** `<run id>/<local activity id>`: the activity that recorded it, the same through its retries. */
+    id: text('id').primaryKey(),
+    archiveKey: text('archive_key').notNull().references(() => invoices.archiveKey),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    /** True when the rules analysed the claim for this decision: its trace holds the steps G0…G8. */
+    analysed: boolean('analysed').notNull(),
+    /** The decision as recorded on the claim's row (motif, route, trace, rules version…). */
+    decision: jsonb('decision').$type<AnalysisResult>().notNull(),
+  },
+  (t) => [index('claim_decisions_archive_key_idx').on(t.archiveKey, t.at)],
 );
 
 // ---- Manager tasks (human tasks of the invoice workflows) ----

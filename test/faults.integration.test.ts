@@ -113,6 +113,11 @@ describe('a worker killed between a manager task\'s row and its workflow task', 
     expect(state).toMatchObject({ status: 'awaiting_manager', task: { id: '4000000002-1' } });
     expect(await p.tasks.ofInvoice('4000000002')).toMatchObject([{ id: '4000000002-1', status: 'open', events: [{ kind: 'created' }] }]);
     expect(await p.invoices.get('4000000002')).toMatchObject({ status: 'awaiting_manager' });
+    // The decision's activity ran twice (the killed worker's run of it was lost with its workflow task): one line
+    // in the claim's journal, under the same key.
+    const journal = await p.invoices.decisionsOf('4000000002');
+    expect(journal).toHaveLength(1);
+    expect(journal[0]).toMatchObject({ analysed: true, decision: { route: 'manager' } });
 
     const outcome = await handle.executeUpdate(resolveTaskUpdate, { args: [{ taskId: '4000000002-1', action: 'close', by: 'test' }] });
     expect(outcome).toEqual({ taskId: '4000000002-1', status: 'closed', nextTaskId: null });

@@ -115,6 +115,17 @@ describe('a task the workflow waits on', () => {
     const res = await resolve(taskId, { action: 'reanalyze' });
     expect((await res.json()).outcome).toEqual({ taskId, status: 'paid', nextTaskId: null });
     expect((await p.client.workflow.getHandle<typeof invoiceWorkflow>('invoice-6000000004').result()).status).toBe('paid');
+    // The timeline, from the claim's journal: the first analysis and its steps, the task, the new analysis, paid.
+    const timeline: { kind: string; label: string; details?: { step?: string; motif?: string } }[] =
+      await (await api.fetch('/api/invoices/6000000004/timeline', { role: 'auditor' })).json();
+    const decided = timeline.filter((e) => e.kind === 'decided');
+    expect(decided.map((e) => e.details?.motif)).toEqual(['droits_fermes', null]);
+    expect(decided[1]!.label).toBe('Décision : facture saisie et payée');
+    const kinds = timeline.map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'step').length).toBeGreaterThanOrEqual(2 * 5);
+    expect(kinds.indexOf('task')).toBeGreaterThan(kinds.indexOf('decided'));
+    expect(kinds.lastIndexOf('step')).toBeGreaterThan(kinds.lastIndexOf('task'));
+    expect((await p.invoices.decisionsOf('6000000004')).map((d) => [d.analysed, d.decision.motif])).toEqual([[true, 'droits_fermes'], [true, null]]);
   });
 
   it('bad requests: 400 naming the field, 404 unknown, one of two concurrent resolutions wins', async () => {

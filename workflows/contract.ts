@@ -31,8 +31,17 @@ export interface InvoiceWorkflowInput {
   gates?: number;
 }
 
-/** The current generation of the invoice workflow's code: 4 (the analysis in one activity, the fewest round trips). */
-export const INVOICE_GATES = 4;
+/**
+ * The generation of the invoice workflow's code a run is started with: 5. Gates 4: the analysis in one activity, the
+ * fewest round trips (workflows/invoice.ts). Gates 5, the same workflow code: every decision of the run is written
+ * to the claim's journal (`claim_decisions`, by `recordDecision`), which the timeline reads (api/timeline.ts); the
+ * timeline of a run started before reads the history's markers, as it always did.
+ */
+export const INVOICE_GATES = 5;
+/** The first generation with the analysis in one activity. */
+export const ANALYSIS_GATES = 4;
+/** The first generation whose decisions are all in the claim's journal. */
+export const JOURNAL_GATES = 5;
 
 /**
  * How an invoice workflow is started, by the API (a claim submitted) or by a batch's activity (its invoices): the

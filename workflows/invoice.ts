@@ -26,7 +26,7 @@ import { routeAfterMailRefusal } from '../rules/routing.js';
 import type { RecordedAnalysis } from '../rules/backtest.js';
 import type { AnalysisResult, Finding, TraceLine } from '../rules/types.js';
 import {
-  INVOICE_GATES, invoiceDecidedSignal, replyRefusedSignal, replySentSignal, statusQuery, type InvoiceState, type InvoiceStatus,
+  ANALYSIS_GATES, invoiceDecidedSignal, replyRefusedSignal, replySentSignal, statusQuery, type InvoiceState, type InvoiceStatus,
   type InvoiceWorkflowInput, type ReplyRefused, type ReplySent, type TaskResolution,
 } from './contract.js';
 import { finalFailure, mailFailureReason } from './failures.js';
@@ -82,8 +82,8 @@ export const CLAIM_ROW_FIRST = 'claim-row-first';
  * Gates v4: the whole analysis in one local activity (`openAndAnalyseClaim`, `analyseClaim`), which returns every
  * step's trace line, the rules version and the reference facts read; the decision recorded with who e-mails the
  * reply. The workflow no longer runs the rules' step order: a rule change cannot meet a waiting workflow; runs
- * recorded before replay their step-by-step loop on the frozen order. A run started as v4 carries `gates: 4` in its
- * input (contract.ts `INVOICE_GATES`); this patch is for a run started without it (by an API of the release before,
+ * recorded before replay their step-by-step loop on the frozen order. A run started as v4 or later carries `gates` ≥ 4 in its
+ * input (contract.ts `ANALYSIS_GATES`); this patch is for a run started without it (by an API of the release before,
  * during a rolling deployment), which takes v4 from there on.
  */
 export const ANALYSIS_IN_ONE_ACTIVITY = 'analysis-in-one-activity';
@@ -91,7 +91,7 @@ export { TASKS_AND_REPLIES } from './invoice-v2.js';
 
 export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<InvoiceState> {
   // Started as v4 (its input says so): no patch to look up. Started before: the patches say which path it took.
-  if ((input.gates ?? 0) >= INVOICE_GATES) return new InvoiceClaim(input, true).run();
+  if ((input.gates ?? 0) >= ANALYSIS_GATES) return new InvoiceClaim(input, true).run();
   if (!patched(CLAIM_ROW_FIRST)) return invoiceWorkflowV2(input);
   return new InvoiceClaim(input, false).run();
 }
@@ -119,7 +119,7 @@ class InvoiceClaim {
   private factsMissing = false;
   /** The analysis this run just made, recorded with its decision (rules version, reference facts), then cleared. */
   private recorded: RecordedAnalysis | null = null;
-  /** Gates v4 (`INVOICE_GATES`, or the `ANALYSIS_IN_ONE_ACTIVITY` patch): fewer round trips; set when the run starts. */
+  /** Gates v4 (`ANALYSIS_GATES` or more in the input, or the `ANALYSIS_IN_ONE_ACTIVITY` patch): fewer round trips; set when the run starts. */
   private v4 = false;
   /** Who e-mails the first reply, when recording the decision asked (v4); else `claimReply` asks. */
   private replyOwner: 'invoice' | 'batch' | null = null;

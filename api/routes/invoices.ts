@@ -170,14 +170,15 @@ export const invoiceTimelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const record = await invoices.get(request.params.id);
     if (!record) throw notFound(`La facture ${request.params.id}`);
-    const [loaded, taskList, email] = await Promise.all([
+    const [loaded, decisions, taskList, email] = await Promise.all([
       loadHistory({ client, archive: app.archive }, timeout, record.workflowId),
+      invoices.decisionsOf(record.archiveKey),
       tasks.ofInvoice(record.archiveKey),
       record.emailId ? mailer.get(record.emailId) : Promise.resolve(null),
     ]);
     if (!loaded) throw notFound(`L’historique de la facture ${record.archiveKey}`);
     await decodeHistory(client, loaded.history);
     await app.audit.record({ actor: actorOf(request), action: 'timeline.read', target: record.archiveKey, ip: request.ip });
-    return invoiceTimeline({ record, history: loaded.history, tasks: taskList, email });
+    return invoiceTimeline({ record, history: loaded.history, decisions, tasks: taskList, email });
   });
 };
