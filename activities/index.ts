@@ -72,7 +72,9 @@ export function createActivities(deps: ActivityDependencies) {
   /** What is already done of the claim (its row written if the API has not): the database's lasting guard. */
   async function openClaim(input: InvoiceWorkflowInput): Promise<KnownClaim> {
     const archiveKey = input.invoice.archiveKey;
-    const [row, tasks] = await Promise.all([deps.invoices.get(archiveKey), deps.tasks.progressOf(archiveKey)]);
+    // The row and its tasks in one statement.
+    const row = await deps.invoices.opening(archiveKey);
+    const tasks = row?.tasks ?? { count: 0, openSeq: null, lastResolved: null };
     // Written once: by the API that started the workflow, else (a batch of the first releases, a run started again
     // by `npm run doctor` after the row was lost) here.
     if (!row) await claimRow(input);

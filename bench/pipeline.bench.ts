@@ -32,7 +32,9 @@ const binary = await ensureTemporalCli(undefined, loadConfig(process.env).tools)
 if (!binary) throw new Error('the Temporal CLI is needed: npm run setup');
 const serverDefaults = Boolean(process.env.BENCH_SERVER_DEFAULTS);
 const server = await startDevServer({ binary, port: await freePort(), uiPort: false, dynamicConfig: serverDefaults ? {} : DEV_DYNAMIC_CONFIG });
-const database = await openDatabase(process.env.DATABASE_URL ?? '', { pgliteDir: 'memory://' });
+// Statements sent to PostgreSQL (DATABASE_URL only), counted per claim below; BENCH_SQL=1 also lists them.
+const statements: string[] = [];
+const database = await openDatabase(process.env.DATABASE_URL ?? '', { pgliteDir: 'memory://', onQuery: (s) => statements.push(s) });
 // Claims that run to their end without a person: paid, or answered to the PS (a manager's task waits for a human).
 const cases = loadExampleCases().filter((c) => c.expected.route !== 'manager');
 await seedReference(database.db, exampleUniverse());
@@ -120,10 +122,13 @@ await Promise.all([invoiceWorker.runUntil(async () => {
     const paidIndex = cases.findIndex((c) => c.expected.outcome === 'paid');
     const replyIndex = cases.findIndex((c) => c.expected.route === 'practitioner');
     const kinds: [string, { events: number; markers: number }][] = [];
+    const sqlPerClaim: [string, string[]][] = [];
     for (const [name, index] of [['paid', paidIndex], ['answered to the PS', replyIndex]] as const) {
       if (index < 0) continue;
+      statements.length = 0;
       const { workflowId } = await service.submit(claim(index));
       await client.workflow.getHandle(workflowId).result();
+      sqlPerClaim.push([name, [...statements]]);
       kinds.push([name, await shape(workflowId)]);
     }
     const noopId = `noop-shape-${Date.now()}`;
@@ -137,6 +142,11 @@ await Promise.all([invoiceWorker.runUntil(async () => {
     console.log(`  latency, submission → decision recorded and reply sent (${LATENCY_N} invoices, one at a time): p50 ${pct(latencies, 50).toFixed(0)} ms, p95 ${pct(latencies, 95).toFixed(0)} ms   target p50 ≤ 100 ms`);
     console.log(`  throughput (${THROUGHPUT_N} workflows, ${CONCURRENCY} in flight): invoices ${invoiceRate.toFixed(1)}/s, one-no-op-activity workflow ${noopRate.toFixed(1)}/s → ratio ${(invoiceRate / noopRate).toFixed(2)}   target ≥ 0.8`);
     for (const [name, k] of kinds) console.log(`  history of ${name}: ${k.events} events, ${k.markers} local-activity markers`);
+    for (const [name, list] of sqlPerClaim) {
+      if (database.kind !== 'postgres') break;
+      console.log(`  SQL statements of one claim ${name}, submission included: ${list.length}`);
+      if (process.env.BENCH_SQL) for (const s of list) console.log(`    ${s.replace(/\s+/g, ' ').slice(0, 160)}`);
+    }
     const perWorkflow = (c: Record<string, number>) => Object.entries(c).map(([k, ms]) => `${k} ${(ms / THROUGHPUT_N).toFixed(1)}`).join(', ');
     console.log(`  CPU ms per workflow (Linux /proc) — invoices: ${perWorkflow(invoiceCpu)}; no-op: ${perWorkflow(noopCpu)}`);
   });

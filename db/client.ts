@@ -45,6 +45,8 @@ export interface OpenOptions {
    * counts against the server's max_connections, with Temporal's own pools (deploy/README.md « Connections »).
    */
   poolMax?: number;
+  /** Called with each statement's text as it is sent to PostgreSQL (not PGlite): `npm run bench:pipeline` counts them. */
+  onQuery?: (statement: string) => void;
 }
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -73,6 +75,7 @@ function connectionOptions(url: string, options: OpenOptions) {
     onnotice: () => undefined,
     ...(/[?&]connect_timeout=/.test(url) ? {} : { connect_timeout: connectTimeout }),
     ...(poolMax ? { max: poolMax } : {}),
+    ...(options.onQuery ? { debug: (_connection: number, statement: string) => options.onQuery!(statement) } : {}),
   };
 }
 

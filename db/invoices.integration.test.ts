@@ -75,4 +75,23 @@ describe.each([['PostgreSQL', () => postgres], ['PGlite', () => pglite]] as cons
     expect(await reply('7000000004')).toBe('invoice');
     expect(await repo().claimReply('7000000004')).toBe('invoice');
   });
+
+  it('opens a claim in one statement: its status, its decision and its own tasks only', async () => {
+    expect(await repo().opening('7000000009')).toBeNull();
+    await receive('7000000006');
+    await receive('7000000007');
+    await repo().recordDecision({ archiveKey: '7000000007', status: 'awaiting_manager', decision: analysed });
+    const task = (id: string, status: string, resolution: string | null) => database().execute(`insert into manager_tasks
+      (id, archive_key, workflow_id, motif, status, decision, due_at, resolution, resolved_by)
+      values ('${id}', '7000000007', 'invoice-7000000007', 'a_controler', '${status}', '{}', now(), ${resolution ? `'${resolution}'` : 'null'}, ${resolution ? "'Claire Martin'" : 'null'})`);
+    await task('7000000007-1', 'resolved', '{"action":"reply","motif":"histo_client","comment":null}');
+    await task('7000000007-2', 'resolved', '{"action":"pay","motif":null,"comment":"contrôle fait"}');
+    expect(await repo().opening('7000000006')).toEqual({ status: 'analyzing', decision: null, tasks: { count: 0, openSeq: null, lastResolved: null } });
+    expect(await repo().opening('7000000007')).toEqual({
+      status: 'awaiting_manager', decision: analysed,
+      tasks: { count: 2, openSeq: null, lastResolved: { taskId: '7000000007-2', action: 'pay', motif: null, comment: 'contrôle fait', by: 'Claire Martin' } },
+    });
+    await task('7000000007-3', 'open', null);
+    expect((await repo().opening('7000000007'))?.tasks).toEqual({ count: 3, openSeq: 3, lastResolved: null });
+  });
 });

@@ -6,6 +6,13 @@ import type { AnalysisResult, Invoice, IsoDate } from '../rules/types.js';
 import type { InvoiceStatus } from '../rules/claims.js';
 import type { Database } from './client.js';
 import { claimDecisions, invoices } from './schema.js';
+import { taskProgress, taskProgressRows, type TaskProgress, type TaskProgressRow } from './tasks.js';
+
+/**
+ * The claim's critère d'archivage named with its table, for a subquery on another table that has an `archive_key` of
+ * its own (drizzle names a column of a one-table select without its table, which the subquery would read as its own).
+ */
+const OUTER_ARCHIVE_KEY = sql.raw('"invoices"."archive_key"');
 
 /** Who e-mails a claim's first reply, once: kept when set, else its batch's when it has one, else its own. */
 const firstReplyBy = sql`coalesce(${invoices.replyBy}, case when ${invoices.batchId} is null then 'invoice' else 'batch' end)`;
@@ -233,6 +240,18 @@ export function createInvoiceRepository(db: Database) {
         for (const row of rows) out.set(row.archiveKey, toRecord(row));
       }
       return out;
+    },
+
+    /**
+     * What a run starting on the claim needs of its row and its tasks, in one statement: its status and decision, and
+     * how far its tasks went (db/tasks.ts `taskProgress`). Null when the row is not written yet.
+     */
+    async opening(archiveKey: string): Promise<{ status: InvoiceStatus; decision: AnalysisResult | null; tasks: TaskProgress } | null> {
+      const [row] = await db.select({ status: invoices.status, decision: invoices.decision, tasks: taskProgressRows(OUTER_ARCHIVE_KEY) })
+        .from(invoices).where(eq(invoices.archiveKey, archiveKey)).limit(1);
+      if (!row) return null;
+      const tasks = typeof row.tasks === 'string' ? JSON.parse(row.tasks) : row.tasks;
+      return { status: row.status as InvoiceStatus, decision: (row.decision as AnalysisResult | null) ?? null, tasks: taskProgress(tasks as TaskProgressRow[]) };
     },
 
     async get(archiveKey: string): Promise<InvoiceRecord | null> {

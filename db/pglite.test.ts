@@ -34,7 +34,7 @@ describe('embedded PGlite database', () => {
       `select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
     expect(tables.map((row) => row.table_name)).toEqual([
-      'agica_records', 'api_keys', 'archived_histories', 'audit_log', 'batches', 'beneficiaries', 'cards', 'catalogue',
+      'agica_records', 'api_keys', 'archived_histories', 'audit_log', 'batches', 'beneficiaries', 'cards', 'catalogue', 'claim_decisions',
       'contract_rights', 'doctor_runs', 'idempotency_keys', 'insurers', 'invoices', 'manager_tasks', 'outbox', 'payment_acts', 'payments',
       'practitioners', 'sessions', 'task_events', 'trame_files', 'webhook_deliveries', 'webhook_endpoints', 'webhook_events',
       'webhook_sequences',

@@ -9,6 +9,7 @@ import { createMemoryPorts } from '../rules/memory-ports.js';
 import type { Ports } from '../rules/ports.js';
 import type { ReferenceData } from '../rules/types.js';
 import { createScratchDatabase, type ScratchDatabase } from '../test/databases.js';
+import { openDatabase } from './client.js';
 import { createPostgresPorts } from './ports.js';
 import { ReferenceValidationError, seedReference, seedReferences, validateReference } from './seed.js';
 
@@ -245,6 +246,22 @@ describe('same answers as the in-memory ports (rules/memory-ports.ts)', () => {
     return out;
   }
 
+  const acts = [{ code: 'AMI', date: '2016-01-05' }, { code: 'AMK', date: '2016-01-05' }, { code: 'AIS', date: '2016-01-08' }];
+  const lookups: [string, (p: Ports) => Promise<unknown>][] = [
+    ['practitioner', (p) => p.agaps.findPractitioner('690012345')],
+    ['practitioner with address', (p) => p.agaps.findPractitioner('750044778')],
+    ['unknown practitioner', (p) => p.agaps.findPractitioner('000000000')],
+    ['beneficiary', (p) => p.protips.findBeneficiaryByNir(MARC)],
+    ['beneficiary with two cards', (p) => p.protips.findBeneficiaryByNir(ELOISE)],
+    ['homonyms', (p) => p.protips.findBeneficiariesByName('Lefevre-Dupont', 'Eloïse')],
+    ['AGICA', (p) => p.agica.findInvoiceRecords('F-2207', MARC)],
+    ['AGICA without N° PS', (p) => p.agica.findInvoiceRecords('f-2207', ELOISE)],
+    ['payments', (p) => p.valerys.findPaymentsForActs([MARC, ELOISE], acts)],
+    ['catalogue', (p) => p.valerys.findCatalogueEntries(['MAU', 'AMI', 'XYZ', 'PH7/L'])],
+    ['insurer', (p) => p.valerys.findInsurer('interiale')],
+    ['insurer without threshold', (p) => p.valerys.findInsurer('aon')],
+  ];
+
   it('for every lookup of these tests', async () => {
     // The database holds the last example seeded (paye) and the extra data.
     const memory = createMemoryPorts({
@@ -255,25 +272,21 @@ describe('same answers as the in-memory ports (rules/memory-ports.ts)', () => {
       catalogue: [...examples.paye.catalogue!, ...extra.catalogue],
       insurers: [...examples.paye.insurers!, ...extra.insurers],
     } as ReferenceData);
-    const acts = [{ code: 'AMI', date: '2016-01-05' }, { code: 'AMK', date: '2016-01-05' }, { code: 'AIS', date: '2016-01-08' }];
-    const lookups: [string, (p: Ports) => Promise<unknown>][] = [
-      ['practitioner', (p) => p.agaps.findPractitioner('690012345')],
-      ['practitioner with address', (p) => p.agaps.findPractitioner('750044778')],
-      ['unknown practitioner', (p) => p.agaps.findPractitioner('000000000')],
-      ['beneficiary', (p) => p.protips.findBeneficiaryByNir(MARC)],
-      ['beneficiary with two cards', (p) => p.protips.findBeneficiaryByNir(ELOISE)],
-      ['homonyms', (p) => p.protips.findBeneficiariesByName('Lefevre-Dupont', 'Eloïse')],
-      ['AGICA', (p) => p.agica.findInvoiceRecords('F-2207', MARC)],
-      ['AGICA without N° PS', (p) => p.agica.findInvoiceRecords('f-2207', ELOISE)],
-      ['payments', (p) => p.valerys.findPaymentsForActs([MARC, ELOISE], acts)],
-      ['catalogue', (p) => p.valerys.findCatalogueEntries(['MAU', 'AMI', 'XYZ', 'PH7/L'])],
-      ['insurer', (p) => p.valerys.findInsurer('interiale')],
-      ['insurer without threshold', (p) => p.valerys.findInsurer('aon')],
-    ];
     for (const [name, lookup] of lookups) {
       expect(canonical(await lookup(ports)), name).toEqual(canonical(await lookup(memory)));
     }
   });
+
+  it('on PGlite, the same answers as on PostgreSQL, to the last field (one statement per lookup: lists as JSON)', async () => {
+    const pglite = await openDatabase(undefined, { pgliteDir: 'memory://' });
+    try {
+      await seedReferences(pglite.db, allReferences());
+      const embedded = createPostgresPorts(pglite.db);
+      for (const [name, lookup] of lookups) expect(await lookup(embedded), name).toEqual(await lookup(ports));
+    } finally {
+      await pglite.close();
+    }
+  }, 60_000);
 });
 
 describe('seeding', () => {

@@ -1,7 +1,7 @@
 // The reference implementation of the ports (rules/ports.ts) on the project's PostgreSQL tables.
 // Absent optional fields come back as null; dates as ISO strings; amounts as numbers.
 
-import { and, asc, eq, inArray, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import { isIsoDate } from '../rules/dates.js';
 import type { Ports } from '../rules/ports.js';
 import { normalizeInvoiceNumber, normalizeName } from '../rules/text.js';
@@ -18,37 +18,40 @@ export function normalizeNir(nir: string): string {
   return nir.trim().toUpperCase();
 }
 
-type BeneficiaryRow = typeof beneficiaries.$inferSelect;
+/** A JSON value of a row: parsed by the driver (postgres.js, PGlite), or its text when a driver leaves it as is. */
+function fromJson<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
 
-async function withCardsAndRights(db: Database, rows: BeneficiaryRow[]): Promise<Beneficiary[]> {
-  if (rows.length === 0) return [];
-  const nirs = rows.map((row) => row.nir);
-  const [cardRows, rightRows] = await Promise.all([
-    db.select().from(cards).where(inArray(cards.beneficiaryNir, nirs)).orderBy(asc(cards.position)),
-    db.select().from(contractRights).where(inArray(contractRights.beneficiaryNir, nirs)).orderBy(asc(contractRights.position)),
-  ]);
-  return rows.map((row) => ({
-    nir: row.nir,
-    lastName: row.lastName,
-    firstName: row.firstName,
-    birthDate: row.birthDate,
-    birthRank: row.birthRank,
-    insurer: row.insurer,
-    cards: cardRows
-      .filter((card) => card.beneficiaryNir === row.nir)
-      .map((card): Card => ({
-        insurer: card.insurer,
-        contract: card.contract,
-        start: card.start,
-        end: card.end,
-        restitutedOn: card.restitutedOn,
-        restitutionReason: card.restitutionReason,
-        columns: card.columns,
-      })),
-    contractRights: rightRows
-      .filter((right) => right.beneficiaryNir === row.nir)
-      .map((right): Period => ({ start: right.start, end: right.end })),
-  }));
+// A beneficiary with its cards and contractual rights in one statement: each list a JSON array of the same row, in
+// its order (dates as ISO strings, as the columns give them). The outer row's columns are named with their table:
+// drizzle would name them alone, which a subquery reads as its own table's when it has a column of that name.
+const beneficiaryColumns = {
+  nir: beneficiaries.nir,
+  lastName: beneficiaries.lastName,
+  firstName: beneficiaries.firstName,
+  birthDate: beneficiaries.birthDate,
+  birthRank: beneficiaries.birthRank,
+  insurer: beneficiaries.insurer,
+  cards: sql<unknown>`coalesce((select json_agg(json_build_object(
+      'insurer', c.insurer, 'contract', c.contract, 'start', c.start, 'end', c."end", 'restitutedOn', c.restituted_on,
+      'restitutionReason', c.restitution_reason, 'columns', c.columns) order by c.position)
+    from ${cards} c where c.beneficiary_nir = "beneficiaries"."nir"), '[]'::json)`,
+  contractRights: sql<unknown>`coalesce((select json_agg(json_build_object('start', r.start, 'end', r."end") order by r.position)
+    from ${contractRights} r where r.beneficiary_nir = "beneficiaries"."nir"), '[]'::json)`,
+};
+
+function toBeneficiary(row: { [K in keyof typeof beneficiaryColumns]: unknown }): Beneficiary {
+  return {
+    nir: row.nir as string,
+    lastName: row.lastName as string,
+    firstName: row.firstName as string,
+    birthDate: row.birthDate as IsoDate | null,
+    birthRank: row.birthRank as number | null,
+    insurer: row.insurer as string | null,
+    cards: fromJson<Card[]>(row.cards),
+    contractRights: fromJson<Period[]>(row.contractRights),
+  };
 }
 
 export function createPostgresPorts(db: Database): Ports {
@@ -77,20 +80,19 @@ export function createPostgresPorts(db: Database): Ports {
 
     protips: {
       async findBeneficiaryByNir(nir: string): Promise<Beneficiary | null> {
-        const rows = await db.select().from(beneficiaries).where(eq(beneficiaries.nir, normalizeNir(nir)));
-        const [found] = await withCardsAndRights(db, rows);
-        return found ?? null;
+        const [row] = await db.select(beneficiaryColumns).from(beneficiaries).where(eq(beneficiaries.nir, normalizeNir(nir)));
+        return row ? toBeneficiary(row) : null;
       },
       async findBeneficiariesByName(lastName: string, firstName: string): Promise<Beneficiary[]> {
         const lastNameKey = normalizeName(lastName);
         const firstNameKey = normalizeName(firstName);
         if (!lastNameKey || !firstNameKey) return [];
         const rows = await db
-          .select()
+          .select(beneficiaryColumns)
           .from(beneficiaries)
           .where(and(eq(beneficiaries.lastNameKey, lastNameKey), eq(beneficiaries.firstNameKey, firstNameKey)))
           .orderBy(asc(beneficiaries.nir));
-        return withCardsAndRights(db, rows);
+        return rows.map(toBeneficiary);
       },
     },
 
@@ -122,26 +124,21 @@ export function createPostgresPorts(db: Database): Ports {
           .selectDistinct({ id: paymentActs.paymentId })
           .from(paymentActs)
           .where(or(...wantedActs.map((act) => and(eq(paymentActs.code, act.code), eq(paymentActs.date, act.date)))));
+        // Each payment with its acts (a JSON array, in their order): one statement.
         const rows = await db
-          .select()
+          .select({
+            invoiceNumber: payments.invoiceNumber,
+            practitionerNumber: payments.practitionerNumber,
+            nir: payments.nir,
+            insurer: payments.insurer,
+            paidOn: payments.paidOn,
+            acts: sql<unknown>`(select json_agg(json_build_object('code', a.code, 'date', a.date) order by a.position)
+              from ${paymentActs} a where a.payment_id = "payments"."id")`,
+          })
           .from(payments)
           .where(and(inArray(payments.nir, wantedNirs), inArray(payments.id, matchingPayments)))
           .orderBy(asc(payments.paidOn), asc(payments.id));
-        if (rows.length === 0) return [];
-
-        const actRows = await db
-          .select()
-          .from(paymentActs)
-          .where(inArray(paymentActs.paymentId, rows.map((row) => row.id)))
-          .orderBy(asc(paymentActs.paymentId), asc(paymentActs.position));
-        return rows.map((row) => ({
-          invoiceNumber: row.invoiceNumber,
-          practitionerNumber: row.practitionerNumber,
-          nir: row.nir,
-          insurer: row.insurer,
-          paidOn: row.paidOn,
-          acts: actRows.filter((act) => act.paymentId === row.id).map((act) => ({ code: act.code, date: act.date })),
-        }));
+        return rows.map((row) => ({ ...row, acts: fromJson<{ code: string; date: IsoDate }[]>(row.acts) }));
       },
 
       async findInsurer(name: string): Promise<Insurer | null> {

@@ -1,7 +1,7 @@
 // Manager tasks: written by the invoice workflows' activities (idempotent), read and claimed through the API.
 // The workflow is the source of truth for resolutions; the row mirrors it, and the events say who did what, when.
 
-import { and, asc, count, desc, eq, ilike, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ilike, inArray, isNull, lt, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { AppError } from '../rules/errors.js';
 import { MOTIFS, motifDefinition } from '../rules/motifs.js';
 import { normalizeName } from '../rules/text.js';
@@ -131,6 +131,40 @@ export function taskId(archiveKey: string, seq: number): string {
   return `${archiveKey}-${seq}`;
 }
 
+/** How far a claim's tasks went: how many it has had, the one still open, the last one's resolution. */
+export interface TaskProgress { count: number; openSeq: number | null; lastResolved: TaskResolution | null }
+
+/** What `taskProgress` reads of each of a claim's tasks. */
+export interface TaskProgressRow { id: string; status: string; resolution: unknown; resolvedBy: string | null }
+
+/**
+ * A claim's tasks as one JSON array (`TaskProgressRow`s), for a query of the claim's own row to read them in the
+ * same statement (db/invoices.ts `opening`).
+ */
+export function taskProgressRows(archiveKey: SQLWrapper): SQL<unknown> {
+  return sql`coalesce((select json_agg(json_build_object('id', t.id, 'status', t.status, 'resolution', t.resolution,
+    'resolvedBy', t.resolved_by)) from ${managerTasks} t where t.archive_key = ${archiveKey}), '[]'::json)`;
+}
+
+/**
+ * How many tasks the claim has had, the number of the one still open (the claim's workflow waits on it), and the
+ * last one's resolution (a run that died right after recording it has yet to apply it).
+ */
+export function taskProgress(rows: TaskProgressRow[]): TaskProgress {
+  const seqOf = (id: string) => Number(id.slice(id.lastIndexOf('-') + 1));
+  const open = rows.filter((r) => r.status === 'open').map((r) => seqOf(r.id));
+  const last = rows.reduce<TaskProgressRow | null>((a, r) => (!a || seqOf(r.id) > seqOf(a.id) ? r : a), null);
+  const resolution = last?.status === 'resolved' ? (last.resolution as TaskSummary['resolution']) : null;
+  return {
+    count: last ? seqOf(last.id) : 0,
+    openSeq: open.length ? Math.max(...open) : null,
+    lastResolved: resolution ? {
+      taskId: last!.id, action: resolution.action as TaskResolution['action'], motif: (resolution.motif ?? null) as TaskResolution['motif'],
+      comment: resolution.comment ?? null, by: last!.resolvedBy ?? 'unknown',
+    } : null,
+  };
+}
+
 export function createTaskRepository(db: Database) {
   async function event(taskId: string, kind: TaskEventKind, actor: string | null, details?: Record<string, unknown>) {
     await db.insert(taskEvents).values({ taskId, kind, actor, details: details ?? null });
@@ -210,27 +244,6 @@ export function createTaskRepository(db: Database) {
       const [existing] = await db.select({ id: taskEvents.id }).from(taskEvents)
         .where(and(eq(taskEvents.taskId, id), eq(taskEvents.kind, kind))).limit(1);
       if (!existing) await event(id, kind, null, details);
-    },
-
-    /**
-     * How many tasks the claim has had, the number of the one still open (the claim's workflow waits on it), and the
-     * last one's resolution (a run that died right after recording it has yet to apply it).
-     */
-    async progressOf(archiveKey: string): Promise<{ count: number; openSeq: number | null; lastResolved: TaskResolution | null }> {
-      const rows = await db.select({ id: managerTasks.id, status: managerTasks.status, resolution: managerTasks.resolution, resolvedBy: managerTasks.resolvedBy })
-        .from(managerTasks).where(eq(managerTasks.archiveKey, archiveKey));
-      const seqOf = (id: string) => Number(id.slice(id.lastIndexOf('-') + 1));
-      const open = rows.filter((r) => r.status === 'open').map((r) => seqOf(r.id));
-      const last = rows.reduce<(typeof rows)[number] | null>((a, r) => (!a || seqOf(r.id) > seqOf(a.id) ? r : a), null);
-      const resolution = last?.status === 'resolved' ? (last.resolution as TaskSummary['resolution']) : null;
-      return {
-        count: last ? seqOf(last.id) : 0,
-        openSeq: open.length ? Math.max(...open) : null,
-        lastResolved: resolution ? {
-          taskId: last!.id, action: resolution.action as TaskResolution['action'], motif: (resolution.motif ?? null) as TaskResolution['motif'],
-          comment: resolution.comment ?? null, by: last!.resolvedBy ?? 'unknown',
-        } : null,
-      };
     },
 
     /** Flags an overdue task; true the first time only (so that its notification goes out once). */
