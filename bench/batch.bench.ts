@@ -53,12 +53,12 @@ const native = await NativeConnection.connect({ address: server.address });
 const connection = await Connection.connect({ address: server.address });
 const dataConverter = dataConverterFromEnv(env);
 const client = temporalClient(connection, { dataConverter });
+const WORKER_NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=512';
 const separate = database.kind !== 'pglite';
 const worker = separate
   ? await workerProcess()
   : await createWorker({ connection: native, taskQueue: 'bench-batch', deps: dependenciesFrom(database, client, loadConfig(env)), dataConverter });
 
-const WORKER_NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=512';
 
 /** `worker.ts` in a process of its own on the same server, database and keys; resolves once it polls. */
 async function workerProcess(): Promise<{ child: ChildProcess; runUntil<T>(f: () => Promise<T>): Promise<T> }> {
