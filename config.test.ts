@@ -15,13 +15,20 @@ const problemsOf = (env: Record<string, string>) => {
 };
 
 describe('loadConfig', () => {
+  it('sizes the worker from the environment, leaving the SDK its defaults for what is unset', () => {
+    expect(loadConfig({ WORKER_WORKFLOW_THREADS: '2', WORKER_MAX_LOCAL_ACTIVITIES: '20', WORKER_MAX_WORKFLOW_TASKS: '80' }).workerTuning).toEqual({
+      workflowThreadPoolSize: 2, maxConcurrentLocalActivityExecutions: 20, maxConcurrentWorkflowTaskExecutions: 80,
+    });
+    expect(loadConfig({ WORKER_MAX_LOCAL_ACTIVITIES: '8' }).workerTuning).toEqual({ maxConcurrentLocalActivityExecutions: 8 });
+  });
+
   it('the documented defaults, from an empty environment', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       logLevel: 'info', port: 3000, host: '127.0.0.1', dataDir: DEFAULT_DATA_DIR, databaseUrl: undefined,
       database: { pgliteDir: join(DEFAULT_DATA_DIR, 'pglite') },
       temporalAddress: undefined, temporalNamespace: 'default', taskQueue: 'tp-rejects', temporalPort: 7233, temporalUiPort: 8233,
-      maxCachedWorkflows: 400, workerConnectTimeoutMs: 60_000, workerMetrics: null,
+      maxCachedWorkflows: 400, workerTuning: {}, workerConnectTimeoutMs: 60_000, workerMetrics: null,
       taskSlaMs: undefined, archiveRetentionMs: undefined, archiveTaskQueue: undefined,
       payloadKeys: { keys: undefined, file: undefined, required: false },
       mail: { from: DEFAULT_MAIL_FROM, managers: [DEFAULT_MANAGERS_EMAIL], resendApiKey: undefined, resendBaseUrl: undefined, outboxDir: join(DEFAULT_DATA_DIR, 'outbox') },
@@ -64,6 +71,8 @@ describe('loadConfig', () => {
       ['PORT', 'http', /a port number/],
       ['TASK_SLA', 'soon', /a duration/],
       ['WORKER_MAX_CACHED_WORKFLOWS', '1', /an integer ≥ 2/],
+      ['WORKER_WORKFLOW_THREADS', '0', /an integer from 1 to 16/],
+      ['WORKER_MAX_LOCAL_ACTIVITIES', 'many', /an integer ≥ 1/],
       ['DATABASE_POOL_MAX', '2.5', /an integer ≥ 1/],
       ['PGCONNECT_TIMEOUT', '-1', /a number of seconds/],
       ['SECURE_COOKIES', 'yes', /true or false/],

@@ -135,6 +135,9 @@ export const EnvironmentSchema = Type.Object({
   // Worker
   WORKER_CONNECT_TIMEOUT: duration(),
   WORKER_MAX_CACHED_WORKFLOWS: integer(2),
+  WORKER_WORKFLOW_THREADS: integer(1, 16),
+  WORKER_MAX_LOCAL_ACTIVITIES: integer(1),
+  WORKER_MAX_WORKFLOW_TASKS: integer(2),
   WORKER_METRICS_PORT: port(),
   WORKER_METRICS_HOST: text('a host name or address to listen on'),
   TASK_SLA: duration(),
@@ -309,6 +312,13 @@ export interface ClusterConfig {
   apis: number;
 }
 
+/** Worker options set from the environment; the SDK's defaults for what is not set. */
+export interface WorkerTuning {
+  workflowThreadPoolSize?: number;
+  maxConcurrentLocalActivityExecutions?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+}
+
 export interface Config {
   /** LOG_LEVEL: what the processes' loggers write (logging.ts), from this level up. */
   logLevel: LogLevel;
@@ -333,6 +343,12 @@ export interface Config {
    * when its next task comes, a few milliseconds for the claims' short histories.
    */
   maxCachedWorkflows: number;
+  /**
+   * The worker's other sizes, each the SDK's default when unset (bench/README.md « Sizing the worker »):
+   * WORKER_WORKFLOW_THREADS (workflow threads, 1), WORKER_MAX_LOCAL_ACTIVITIES (local activities at once, 100),
+   * WORKER_MAX_WORKFLOW_TASKS (workflow tasks at once, 40).
+   */
+  workerTuning: WorkerTuning;
   /** WORKER_CONNECT_TIMEOUT: how long a starting worker waits for Temporal before giving up (exit 1). */
   workerConnectTimeoutMs: number;
   /** WORKER_METRICS_PORT (unset: null, no endpoint), WORKER_METRICS_HOST, METRICS_TOKEN. */
@@ -417,6 +433,11 @@ export function loadConfig(env: Environment = process.env): Config {
     temporalPort,
     temporalUiPort: v.TEMPORAL_UI_PORT ?? temporalPort + 1000,
     maxCachedWorkflows: v.WORKER_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS,
+    workerTuning: {
+      ...(v.WORKER_WORKFLOW_THREADS ? { workflowThreadPoolSize: v.WORKER_WORKFLOW_THREADS } : {}),
+      ...(v.WORKER_MAX_LOCAL_ACTIVITIES ? { maxConcurrentLocalActivityExecutions: v.WORKER_MAX_LOCAL_ACTIVITIES } : {}),
+      ...(v.WORKER_MAX_WORKFLOW_TASKS ? { maxConcurrentWorkflowTaskExecutions: v.WORKER_MAX_WORKFLOW_TASKS } : {}),
+    },
     workerConnectTimeoutMs: v.WORKER_CONNECT_TIMEOUT ?? DEFAULT_WORKER_CONNECT_TIMEOUT_MS,
     workerMetrics: v.WORKER_METRICS_PORT === undefined ? null : {
       port: v.WORKER_METRICS_PORT, host: v.WORKER_METRICS_HOST ?? DEFAULT_WORKER_METRICS_HOST, token: v.METRICS_TOKEN,

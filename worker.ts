@@ -28,7 +28,7 @@ import { dataConverterOf, temporalClient } from './temporal.js';
 import { createBatchRepository } from './db/batches.js';
 import { createTrameRepository } from './db/trames.js';
 import { createTaskRepository } from './db/tasks.js';
-import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_TEMPORAL_ADDRESS, loadConfig, type Config } from './config.js';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_TEMPORAL_ADDRESS, loadConfig, type Config, type WorkerTuning } from './config.js';
 import { openDatabase, type OpenDatabase } from './db/client.js';
 import { createInvoiceRepository } from './db/invoices.js';
 import { createPostgresPorts } from './db/ports.js';
@@ -108,14 +108,19 @@ export interface WorkerOptions {
   deps: ActivityDependencies;
   /** Workflows kept in memory between their tasks: the worker's memory bound (config.ts). */
   maxCachedWorkflows?: number;
+  /** Threads and concurrency (config.ts `workerTuning`); the SDK's defaults for what is unset. */
+  tuning?: WorkerTuning;
   /** The shared data converter (payloads encrypted): temporal.ts dataConverterOf. */
   dataConverter: DataConverter;
   /** Worker interceptors (the worker's metrics count its activities: activities/metrics.ts). */
   interceptors?: WorkerInterceptors;
 }
 
-export async function createWorker({ connection, namespace = 'default', taskQueue, deps, maxCachedWorkflows, dataConverter, interceptors }: WorkerOptions): Promise<Worker> {
+export async function createWorker({
+  connection, namespace = 'default', taskQueue, deps, maxCachedWorkflows, tuning, dataConverter, interceptors,
+}: WorkerOptions): Promise<Worker> {
   return Worker.create({
+    ...tuning,
     connection,
     namespace,
     taskQueue,
@@ -183,7 +188,7 @@ async function main(log: PinoLogger): Promise<void> {
   const worker = await createWorker({
     connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, deps: dependenciesFrom(database, client, config, metrics?.observe),
     dataConverter, interceptors: metrics?.interceptors,
-    maxCachedWorkflows: config.maxCachedWorkflows,
+    maxCachedWorkflows: config.maxCachedWorkflows, tuning: config.workerTuning,
   });
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM by itself (the SDK's shutdownSignals): it stops polling,
   // finishes the tasks in progress, then resolves.

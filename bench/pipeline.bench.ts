@@ -45,9 +45,12 @@ const dataConverter = dataConverterFromEnv({ PAYLOAD_KEYS: ephemeralKeyring(), .
 const client = temporalClient(connection, { dataConverter });
 const service = createInvoiceService({ client, db: database.db, taskQueue: 'bench-invoices' });
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-'));
+// The worker sized as configured (WORKER_WORKFLOW_THREADS, WORKER_MAX_LOCAL_ACTIVITIES, WORKER_MAX_WORKFLOW_TASKS,
+// WORKER_MAX_CACHED_WORKFLOWS): bench/README.md « Sizing the worker ».
+const workerConfig = loadConfig({ ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '' });
 const invoiceWorker = await createWorker({
-  connection: native, taskQueue: 'bench-invoices', deps: dependenciesFrom(database, client, loadConfig({ ...process.env, DATA_DIR: dataDir, RESEND_API_KEY: '' })),
-  dataConverter,
+  connection: native, taskQueue: 'bench-invoices', deps: dependenciesFrom(database, client, workerConfig),
+  maxCachedWorkflows: workerConfig.maxCachedWorkflows, tuning: workerConfig.workerTuning, dataConverter,
 });
 const noopWorker = await Worker.create({
   connection: native,
@@ -138,7 +141,7 @@ await Promise.all([invoiceWorker.runUntil(async () => {
     const invoiceRate = THROUGHPUT_N / (invoiceMs / 1000);
     const noopRate = THROUGHPUT_N / (noopMs / 1000);
     console.log(`pipeline benchmark — Node ${process.version}, ${cpus().length} cores, ${database.kind}, Temporal dev server (in memory, ${serverDefaults ? 'its default dynamic configuration' : 'DEV_DYNAMIC_CONFIG'}), 1 worker`);
-    console.log(`  ${cases.length} example claims (paid or answered to the PS by e-mail, written to files)`);
+    console.log(`  ${cases.length} example claims (paid or answered to the PS by e-mail, written to files); worker: ${JSON.stringify({ maxCachedWorkflows: workerConfig.maxCachedWorkflows, ...workerConfig.workerTuning })}`);
     console.log(`  latency, submission → decision recorded and reply sent (${LATENCY_N} invoices, one at a time): p50 ${pct(latencies, 50).toFixed(0)} ms, p95 ${pct(latencies, 95).toFixed(0)} ms   target p50 ≤ 100 ms`);
     console.log(`  throughput (${THROUGHPUT_N} workflows, ${CONCURRENCY} in flight): invoices ${invoiceRate.toFixed(1)}/s, one-no-op-activity workflow ${noopRate.toFixed(1)}/s → ratio ${(invoiceRate / noopRate).toFixed(2)}   target ≥ 0.8`);
     for (const [name, k] of kinds) console.log(`  history of ${name}: ${k.events} events, ${k.markers} local-activity markers`);

@@ -97,7 +97,7 @@ const native = await NativeConnection.connect({ address: temporalAddress });
 const worker = await createWorker({
   connection: native, namespace: config.temporalNamespace, taskQueue: config.taskQueue, dataConverter,
   deps: dependenciesFrom(database, temporalClient(connection, { namespace: config.temporalNamespace, dataConverter }), config),
-  maxCachedWorkflows: config.maxCachedWorkflows,
+  maxCachedWorkflows: config.maxCachedWorkflows, tuning: config.workerTuning,
 });
 const workerRun = worker.run();
 await ensureArchiveSchedules(temporalClient(connection, { namespace: config.temporalNamespace, dataConverter }), config.taskQueue);
