@@ -10,18 +10,11 @@ import type { AnalysisResult } from '../rules/types.js';
 import { JOURNAL_GATES } from '../workflows/contract.js';
 import { invoiceTimeline } from './timeline.js';
 
-const file = join(import.meta.dirname, '..', 'test', 'histories', 'invoice-3000000503.v4-task-reply-then-email.json');
-
-/** The committed history, its start input's `gates` set to `gates` (undefined: as recorded, 4). */
-function history(gates?: number) {
-  const json = JSON.parse(readFileSync(file, 'utf8'));
-  if (gates !== undefined) {
-    const payload = json.events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
-    const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8'));
-    payload.data = Buffer.from(JSON.stringify({ ...input, gates }), 'utf8').toString('base64');
-  }
-  return historyFromJSON(json);
-}
+const dir = join(import.meta.dirname, '..', 'test', 'histories');
+/** The same path (a task answered with a motif, then the PS e-mailed), recorded by v5 (gates 5) and by v4 (gates 4). */
+const V5 = join(dir, 'invoice-3000000703.v5-task-reply-then-email.json');
+const V4 = join(dir, 'invoice-3000000503.v4-task-reply-then-email.json');
+const history = (file: string) => historyFromJSON(JSON.parse(readFileSync(file, 'utf8')));
 
 const timeline = (h: ReturnType<typeof history>, decisions: ClaimDecision[]) => invoiceTimeline({
   record: {} as InvoiceRecord, history: h, decisions, tasks: [], email: null,
@@ -35,18 +28,24 @@ const routed = {
   ],
 } as unknown as AnalysisResult;
 const answered = { ...routed, motif: 'ro_100', route: 'practitioner', trace: [{ step: 'manager', facts: {}, result: 'ro_100' }] } as unknown as AnalysisResult;
-// Within the recorded run (it lasted 163 ms).
-const started = JSON.parse(readFileSync(file, 'utf8')).events[0].eventTime as string;
+// Within the v5 run (it lasted 478 ms).
+const started = JSON.parse(readFileSync(V5, 'utf8')).events[0].eventTime as string;
 const after = (ms: number) => new Date(Date.parse(started) + ms).toISOString();
-const [first, second] = [after(7), after(100)];
+const [first, second] = [after(7), after(300)];
 const journal: ClaimDecision[] = [
   { at: first, analysed: true, decision: routed },
   { at: second, analysed: false, decision: answered },
 ];
 
 describe('the timeline of a run started with the claim\'s journal (gates 5)', () => {
+  it('is a run of gates 5', () => {
+    const input = history(V5).events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    expect(JSON.parse(Buffer.from(input.data!).toString('utf8')).gates).toBeGreaterThanOrEqual(JOURNAL_GATES);
+  });
+
+
   it('shows each decision from the journal, at its time: an analysis\' steps, then the decision', () => {
-    const entries = timeline(history(JOURNAL_GATES), journal);
+    const entries = timeline(history(V5), journal);
     const fromJournal = entries.filter((e) => e.kind === 'step' || e.kind === 'decided');
     expect(fromJournal.map((e) => [e.at, e.kind, e.details?.step ?? e.details?.motif])).toEqual([
       [first, 'step', 'G0'],
@@ -62,14 +61,14 @@ describe('the timeline of a run started with the claim\'s journal (gates 5)', ()
   });
 
   it('reads nothing of the history\'s markers: an empty journal shows no analysis', () => {
-    const entries = timeline(history(JOURNAL_GATES), []);
+    const entries = timeline(history(V5), []);
     expect(entries.map((e) => e.kind)).toEqual(['received', 'finished']);
   });
 });
 
 describe('the timeline of a run started before the journal (gates 4)', () => {
   it('reads its analyses and decisions from the history\'s markers, as before', () => {
-    const entries = timeline(history(), journal);
+    const entries = timeline(history(V4), journal);
     const decided = entries.filter((e) => e.kind === 'decided');
     // The analysis (routed to a manager), then the manager's reply routed to the PS: the recorded run's, not the journal's.
     expect(decided).toHaveLength(2);

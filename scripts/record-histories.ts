@@ -2,7 +2,7 @@
 // in-memory PGlite database, a local stand-in for the Resend API) and saves their event histories under
 // test/histories/, where the test suite replays them with the current workflow code. Run it when a workflow change is
 // meant to ship with new histories; keep the old files: running invoices still have them.
-//   npm run histories:record -- [version]      (default v4: the files are named <workflowId>.<version>-<path>.json)
+//   npm run histories:record -- [version]      (default v5: the files are named <workflowId>.<version>-<path>.json)
 
 import { mkdtempSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -28,9 +28,12 @@ import { loadConfig } from '../config.js';
 import { ensureTemporalCli, freePort, REPO_ROOT, startDevServer } from './temporal-cli.js';
 
 const OUT = join(REPO_ROOT, 'test', 'histories');
-const version = process.argv[2] ?? 'v4';
-/** Critères d'archivage of their own per version (v3: 30000003xx and 30000004xx for the batch; v4: 30000005xx, 30000006xx). */
-const series = version === 'v3' ? 3 : 5;
+const version = process.argv[2] ?? 'v5';
+/**
+ * Critères d'archivage of their own per version (v3: 30000003xx and 30000004xx for the batch; v4: 30000005xx,
+ * 30000006xx; v5: 30000007xx, 30000008xx).
+ */
+const series = version === 'v3' ? 3 : version === 'v4' ? 5 : 7;
 const key = (offset: number, i: number) => `3000000${series + offset}${String(i).padStart(2, '0')}`;
 
 type Case = ReturnType<typeof caseWith>;

@@ -1,6 +1,6 @@
 // A rule change never breaks a waiting workflow: the workflows are bundled with changed rules — a motif's table
 // entry (its route and whether it waits for a manager), a reply text, and the analysis' steps (G4 retired, G5 after
-// G6) — and every committed history (test/histories/, v1 to v4) still replays. The workflows started since v4 never run the
+// G6) — and every committed history (test/histories/, v1 to v5) still replays. The workflows started since v4 never run the
 // rules' order (the analysis is one activity); the ones before replay their loop on a frozen copy of it
 // (workflows/legacy-steps.ts). The control: that frozen copy changed the same way, and the step-by-step histories
 // no longer replay — the test sees what it guards against. (A mere swap of two steps would go unseen by any replay:
@@ -93,6 +93,7 @@ async function replayAll(bundle: WorkflowBundleWithSourceMap, which: string[]): 
 describe('a rule change and the workflows already running', () => {
   it('every committed history replays with a changed motif table, reply text and steps', async () => {
     expect(files.some((f) => f.includes('.v4-'))).toBe(true);
+    expect(files.some((f) => f.includes('.v5-'))).toBe(true);
     const bundle = await bundleWith({
       'rules/motifs.ts': changedMotifs(), 'rules/motifs.js': changedMotifs(),
       'rules/replies.ts': changedReplies(), 'rules/replies.js': changedReplies(),
@@ -109,10 +110,10 @@ describe('a rule change and the workflows already running', () => {
     const bundle = await bundleWith({ 'workflows/legacy-steps.ts': frozen, 'workflows/legacy-steps.js': frozen });
     const stepByStep = files.filter((f) => /\.v[123]-/.test(f) && !f.startsWith('batch-'));
     const failed = (await replayAll(bundle, stepByStep)).map((f) => f.split(':')[0]);
-    // Those whose analysis went past G4 diverge — the paid ones at least, which run every step; the v4 ones do not.
+    // Those whose analysis went past G4 diverge — the paid ones at least, which run every step; the v4 and v5 ones do not.
     const paid = stepByStep.filter((f) => f.endsWith('-paid.json') && !f.includes('task'));
     expect(paid.length).toBeGreaterThanOrEqual(3);
     expect(failed).toEqual(expect.arrayContaining(paid));
-    expect(await replayAll(bundle, files.filter((f) => f.includes('.v4-')))).toEqual([]);
+    expect(await replayAll(bundle, files.filter((f) => /\.v[45]-/.test(f)))).toEqual([]);
   }, 300_000);
 });
