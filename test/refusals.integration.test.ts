@@ -78,6 +78,15 @@ describe('a PS address the provider refuses, for a claim on its own', () => {
     const carrying = resend.deliveries.filter((d) => String(d.email.text).includes('7000000001'));
     expect(carrying).toHaveLength(1);
     expect(carrying[0]!.email.to).toEqual(['secretariat@ide-parc.example.org']);
+    // The timeline, from the claim's journal: the analysis' reply to the PS, its routing to a manager when the
+    // address was refused, then the manager's reply to the PS.
+    const timeline: { kind: string; label: string; details?: { motif?: string; route?: string } }[] =
+      await (await api.fetch('/api/invoices/7000000001/timeline', { role: 'manager' })).json();
+    expect(timeline.filter((e) => e.kind === 'decided').map((e) => [e.details?.motif, e.details?.route])).toEqual([
+      ['facture_assure', 'practitioner'], ['facture_assure', 'manager'], ['facture_assure', 'practitioner'],
+    ]);
+    expect(timeline.filter((e) => e.kind === 'decided')[1]!.label).toContain('→ retour au gestionnaire Almerys');
+    expect((await p.invoices.decisionsOf('7000000001')).map((d) => d.analysed)).toEqual([true, false, false]);
     await seedReference(p.database.db, baseCase().reference!);
     resend.accept(PS_ADDRESS);
   }, 120_000);
@@ -139,6 +148,9 @@ describe('an analysis that fails the same way on every attempt', () => {
     const task = await p.tasks.get(state.task!.id);
     expect(task).toMatchObject({ status: 'open', motif: 'manque_consigne' });
     expect((await p.invoices.get('7000000101'))!.status).toBe('awaiting_manager');
+    // In the claim's journal as an analysis' decision, with the steps done before the error.
+    const journal = await p.invoices.decisionsOf('7000000101');
+    expect(journal.map((d) => [d.analysed, d.decision.motif, d.decision.trace.map((t) => t.step)])).toEqual([[true, 'manque_consigne', ['G0', 'Routing']]]);
   }, 120_000);
 });
 
