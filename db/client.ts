@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sql, type SQLWrapper } from 'drizzle-orm';
+import { getTableName, sql, type Column, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { DEFAULT_DATA_DIR } from '../config.js';
 import * as schema from './schema.js';
@@ -54,6 +54,19 @@ export const DEFAULT_PGLITE_DIR = join(DEFAULT_DATA_DIR, 'pglite');
 
 /** Any constant: serialises concurrent migrators (API and worker replicas starting together). */
 const MIGRATION_LOCK = 7_346_110_512;
+
+/** A JSON value of a row: parsed by the driver (postgres.js, PGlite), or its text when a driver leaves it as is. */
+export function fromJson<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+/**
+ * A column named with its table (`"invoices"."archive_key"`), for a correlated subquery. Drizzle names a column of a
+ * one-table select without its table, which a subquery on a table with a column of that name reads as its own.
+ */
+export function qualified(column: Column): SQL {
+  return sql`${sql.identifier(getTableName(column.table))}.${sql.identifier(column.name)}`;
+}
 
 /** The rows of a raw query's result, whatever the driver (postgres.js: an array; PGlite: `{ rows }`). */
 export function rowsOf(result: unknown): Row[] {

@@ -4,15 +4,9 @@ import { and, asc, desc, eq, gt, ilike, inArray, isNotNull, isNull, or, sql, typ
 import type { RecordedAnalysis } from '../rules/backtest.js';
 import type { AnalysisResult, Invoice, IsoDate } from '../rules/types.js';
 import type { InvoiceStatus } from '../rules/claims.js';
-import type { Database } from './client.js';
+import { fromJson, qualified, type Database } from './client.js';
 import { claimDecisions, invoices } from './schema.js';
 import { taskProgress, taskProgressRows, type TaskProgress, type TaskProgressRow } from './tasks.js';
-
-/**
- * The claim's critère d'archivage named with its table, for a subquery on another table that has an `archive_key` of
- * its own (drizzle names a column of a one-table select without its table, which the subquery would read as its own).
- */
-const OUTER_ARCHIVE_KEY = sql.raw('"invoices"."archive_key"');
 
 /** Who e-mails a claim's first reply, once: kept when set, else its batch's when it has one, else its own. */
 const firstReplyBy = sql`coalesce(${invoices.replyBy}, case when ${invoices.batchId} is null then 'invoice' else 'batch' end)`;
@@ -247,11 +241,13 @@ export function createInvoiceRepository(db: Database) {
      * how far its tasks went (db/tasks.ts `taskProgress`). Null when the row is not written yet.
      */
     async opening(archiveKey: string): Promise<{ status: InvoiceStatus; decision: AnalysisResult | null; tasks: TaskProgress } | null> {
-      const [row] = await db.select({ status: invoices.status, decision: invoices.decision, tasks: taskProgressRows(OUTER_ARCHIVE_KEY) })
+      const [row] = await db.select({ status: invoices.status, decision: invoices.decision, tasks: taskProgressRows(qualified(invoices.archiveKey)) })
         .from(invoices).where(eq(invoices.archiveKey, archiveKey)).limit(1);
       if (!row) return null;
-      const tasks = typeof row.tasks === 'string' ? JSON.parse(row.tasks) : row.tasks;
-      return { status: row.status as InvoiceStatus, decision: (row.decision as AnalysisResult | null) ?? null, tasks: taskProgress(tasks as TaskProgressRow[]) };
+      return {
+        status: row.status as InvoiceStatus, decision: (row.decision as AnalysisResult | null) ?? null,
+        tasks: taskProgress(fromJson<TaskProgressRow[]>(row.tasks)),
+      };
     },
 
     async get(archiveKey: string): Promise<InvoiceRecord | null> {

@@ -8,7 +8,7 @@ import { normalizeInvoiceNumber, normalizeName } from '../rules/text.js';
 import type {
   AgicaRecord, Beneficiary, Card, CatalogueEntry, Insurer, IsoDate, Payment, Period, Practitioner,
 } from '../rules/types.js';
-import type { Database } from './client.js';
+import { fromJson, qualified, type Database } from './client.js';
 import {
   agicaRecords, beneficiaries, cards, catalogue, contractRights, insurers, paymentActs, payments, practitioners,
 } from './schema.js';
@@ -18,14 +18,8 @@ export function normalizeNir(nir: string): string {
   return nir.trim().toUpperCase();
 }
 
-/** A JSON value of a row: parsed by the driver (postgres.js, PGlite), or its text when a driver leaves it as is. */
-function fromJson<T>(value: unknown): T {
-  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
-}
-
 // A beneficiary with its cards and contractual rights in one statement: each list a JSON array of the same row, in
-// its order (dates as ISO strings, as the columns give them). The outer row's columns are named with their table:
-// drizzle would name them alone, which a subquery reads as its own table's when it has a column of that name.
+// its order (dates as ISO strings, as the columns give them).
 const beneficiaryColumns = {
   nir: beneficiaries.nir,
   lastName: beneficiaries.lastName,
@@ -36,22 +30,17 @@ const beneficiaryColumns = {
   cards: sql<unknown>`coalesce((select json_agg(json_build_object(
       'insurer', c.insurer, 'contract', c.contract, 'start', c.start, 'end', c."end", 'restitutedOn', c.restituted_on,
       'restitutionReason', c.restitution_reason, 'columns', c.columns) order by c.position)
-    from ${cards} c where c.beneficiary_nir = "beneficiaries"."nir"), '[]'::json)`,
+    from ${cards} c where c.beneficiary_nir = ${qualified(beneficiaries.nir)}), '[]'::json)`,
   contractRights: sql<unknown>`coalesce((select json_agg(json_build_object('start', r.start, 'end', r."end") order by r.position)
-    from ${contractRights} r where r.beneficiary_nir = "beneficiaries"."nir"), '[]'::json)`,
+    from ${contractRights} r where r.beneficiary_nir = ${qualified(beneficiaries.nir)}), '[]'::json)`,
 };
 
-function toBeneficiary(row: { [K in keyof typeof beneficiaryColumns]: unknown }): Beneficiary {
-  return {
-    nir: row.nir as string,
-    lastName: row.lastName as string,
-    firstName: row.firstName as string,
-    birthDate: row.birthDate as IsoDate | null,
-    birthRank: row.birthRank as number | null,
-    insurer: row.insurer as string | null,
-    cards: fromJson<Card[]>(row.cards),
-    contractRights: fromJson<Period[]>(row.contractRights),
-  };
+/** A row of `beneficiaryColumns`: the beneficiary's own columns, and its two lists as JSON. */
+type BeneficiaryRow = Pick<typeof beneficiaries.$inferSelect, 'nir' | 'lastName' | 'firstName' | 'birthDate' | 'birthRank' | 'insurer'>
+  & { cards: unknown; contractRights: unknown };
+
+function toBeneficiary({ cards: cardList, contractRights: rights, ...beneficiary }: BeneficiaryRow): Beneficiary {
+  return { ...beneficiary, cards: fromJson<Card[]>(cardList), contractRights: fromJson<Period[]>(rights) };
 }
 
 export function createPostgresPorts(db: Database): Ports {
@@ -133,7 +122,7 @@ export function createPostgresPorts(db: Database): Ports {
             insurer: payments.insurer,
             paidOn: payments.paidOn,
             acts: sql<unknown>`(select json_agg(json_build_object('code', a.code, 'date', a.date) order by a.position)
-              from ${paymentActs} a where a.payment_id = "payments"."id")`,
+              from ${paymentActs} a where a.payment_id = ${qualified(payments.id)})`,
           })
           .from(payments)
           .where(and(inArray(payments.nir, wantedNirs), inArray(payments.id, matchingPayments)))
