@@ -108,7 +108,6 @@ export function createActivities(deps: ActivityDependencies) {
     };
   }
 
-
   return withFailureTypes({
     /** One analysis step (G0…G8) against the reference ports. Read-only: safe to retry. */
     async runAnalysisStep(code: StepCode, input: StepInput): Promise<StepOutcome> {

@@ -59,7 +59,6 @@ const worker = separate
   ? await workerProcess()
   : await createWorker({ connection: native, taskQueue: 'bench-batch', deps: dependenciesFrom(database, client, loadConfig(env)), dataConverter });
 
-
 /** `worker.ts` in a process of its own on the same server, database and keys; resolves once it polls. */
 async function workerProcess(): Promise<{ child: ChildProcess; runUntil<T>(f: () => Promise<T>): Promise<T> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'worker.ts')], {

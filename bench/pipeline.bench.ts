@@ -32,9 +32,9 @@ const binary = await ensureTemporalCli(undefined, loadConfig(process.env).tools)
 if (!binary) throw new Error('the Temporal CLI is needed: npm run setup');
 const serverDefaults = Boolean(process.env.BENCH_SERVER_DEFAULTS);
 const server = await startDevServer({ binary, port: await freePort(), uiPort: false, dynamicConfig: serverDefaults ? {} : DEV_DYNAMIC_CONFIG });
-// Statements sent to PostgreSQL (DATABASE_URL only), counted per claim below; BENCH_SQL=1 also lists them.
-const statements: string[] = [];
-const database = await openDatabase(process.env.DATABASE_URL ?? '', { pgliteDir: 'memory://', onQuery: (s) => statements.push(s) });
+// Statements sent to PostgreSQL (DATABASE_URL only), kept while one claim is measured below; BENCH_SQL=1 lists them.
+let statements: string[] | null = null;
+const database = await openDatabase(process.env.DATABASE_URL ?? '', { pgliteDir: 'memory://', onQuery: (s) => statements?.push(s) });
 // Claims that run to their end without a person: paid, or answered to the PS (a manager's task waits for a human).
 const cases = loadExampleCases().filter((c) => c.expected.route !== 'manager');
 await seedReference(database.db, exampleUniverse());
@@ -128,10 +128,12 @@ await Promise.all([invoiceWorker.runUntil(async () => {
     const sqlPerClaim: [string, string[]][] = [];
     for (const [name, index] of [['paid', paidIndex], ['answered to the PS', replyIndex]] as const) {
       if (index < 0) continue;
-      statements.length = 0;
+      const sent: string[] = [];
+      statements = sent;
       const { workflowId } = await service.submit(claim(index));
       await client.workflow.getHandle(workflowId).result();
-      sqlPerClaim.push([name, [...statements]]);
+      statements = null;
+      sqlPerClaim.push([name, sent]);
       kinds.push([name, await shape(workflowId)]);
     }
     const noopId = `noop-shape-${Date.now()}`;
