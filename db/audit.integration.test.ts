@@ -1,25 +1,15 @@
 // The audit log on the real PostgreSQL and on PGlite: entries recorded and listed (filters, pages), and never
 // editable — UPDATE, DELETE and TRUNCATE refused by the database itself, whoever asks.
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createScratchDatabase, type ScratchDatabase } from '../test/databases.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bothDatabases } from '../test/both-databases.js';
 import { createAuditLog, SYSTEM_ACTOR, type AuditLog } from './audit.js';
-import { openDatabase, type OpenDatabase } from './client.js';
 
-let postgres: ScratchDatabase;
-let pglite: OpenDatabase;
-beforeAll(async () => {
-  postgres = await createScratchDatabase(inject('databaseUrl'), 'audit');
-  pglite = await openDatabase(undefined, { pgliteDir: 'memory://' });
-}, 60_000);
-afterAll(async () => {
-  await postgres?.drop();
-  await pglite?.close();
-});
+const databases = bothDatabases('audit');
 
 const manager = { keyId: 'abcd1234', name: 'Mme Martin', role: 'manager' };
 
-describe.each([['PostgreSQL', () => postgres], ['PGlite', () => pglite]] as const)('the audit log on %s', (_name, database) => {
+describe.each(databases.each)('the audit log on %s', (_name, database) => {
   let audit: AuditLog;
   beforeAll(() => { audit = createAuditLog(database().db); });
 

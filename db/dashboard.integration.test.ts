@@ -3,9 +3,9 @@
 // Period: the week of 1–7 March 2026 in Paris (UTC+1), [2026-02-28T23:00Z, 2026-03-07T23:00Z); SLA 48 h; « now »
 // 2026-03-09T00:00Z.
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createScratchDatabase, type ScratchDatabase } from '../test/databases.js';
-import { openDatabase, type OpenDatabase } from './client.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bothDatabases } from '../test/both-databases.js';
+import type { OpenDatabase } from './client.js';
 import { createDashboardRepository, type DashboardPeriod } from './dashboard.js';
 import { createInvoiceRepository } from './invoices.js';
 
@@ -53,20 +53,13 @@ async function seed(database: OpenDatabase) {
   }
 }
 
-let postgres: ScratchDatabase;
-let pglite: OpenDatabase;
+const databases = bothDatabases('dashboard');
 beforeAll(async () => {
-  postgres = await createScratchDatabase(inject('databaseUrl'), 'dashboard');
-  pglite = await openDatabase(undefined, { pgliteDir: 'memory://' });
-  await seed(postgres);
-  await seed(pglite);
+  await seed(databases.postgres());
+  await seed(databases.pglite());
 }, 60_000);
-afterAll(async () => {
-  await postgres?.drop();
-  await pglite?.close();
-});
 
-describe.each([['PostgreSQL', () => postgres], ['PGlite', () => pglite]] as const)('the dashboard on %s', (_name, database) => {
+describe.each(databases.each)('the dashboard on %s', (_name, database) => {
   const dashboard = () => createDashboardRepository(database().db);
   const count = async (query: string) => Number((await database().execute(query))[0]!.n);
   const inPeriod = (column: string) => `${column} >= '${period.from.toISOString()}' and ${column} < '${period.to.toISOString()}'`;
@@ -160,6 +153,7 @@ describe.each([['PostgreSQL', () => postgres], ['PGlite', () => pglite]] as cons
 
 describe('decided_at', () => {
   it('is set the first time a claim reaches a decided status, not when it is routed to a manager', async () => {
+    const pglite = databases.pglite();
     const invoices = createInvoiceRepository(pglite.db);
     const decidedAt = async () => (await pglite.execute(`select decided_at from invoices where archive_key = 'D1'`))[0]!.decided_at;
     await pglite.execute(`insert into invoices (id, archive_key, workflow_id, status, invoice, received_on) values ('D1', 'D1', 'invoice-D1', 'analyzing', '{}', '2026-03-01')`);

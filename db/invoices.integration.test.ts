@@ -1,10 +1,9 @@
 // The decision's one statement (db/invoices.ts `recordDecision`): the claim's row, its journal line (the timeline's
 // source) and, for a first reply, who e-mails it — on PostgreSQL and on PGlite, retried as an activity is.
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createScratchDatabase, type ScratchDatabase } from '../test/databases.js';
+import { describe, expect, it } from 'vitest';
+import { bothDatabases } from '../test/both-databases.js';
 import type { AnalysisResult } from '../rules/types.js';
-import { openDatabase, type OpenDatabase } from './client.js';
 import { createInvoiceRepository } from './invoices.js';
 
 const analysed: AnalysisResult = {
@@ -14,18 +13,9 @@ const analysed: AnalysisResult = {
 } as unknown as AnalysisResult;
 const replied: AnalysisResult = { ...analysed, motif: 'ro_100', route: 'practitioner', trace: [] } as AnalysisResult;
 
-let postgres: ScratchDatabase;
-let pglite: OpenDatabase;
-beforeAll(async () => {
-  postgres = await createScratchDatabase(inject('databaseUrl'), 'invoices');
-  pglite = await openDatabase(undefined, { pgliteDir: 'memory://' });
-}, 60_000);
-afterAll(async () => {
-  await postgres?.drop();
-  await pglite?.close();
-});
+const databases = bothDatabases('invoices');
 
-describe.each([['PostgreSQL', () => postgres], ['PGlite', () => pglite]] as const)('a decision recorded on %s', (_name, database) => {
+describe.each(databases.each)('a decision recorded on %s', (_name, database) => {
   const repo = () => createInvoiceRepository(database().db);
   const receive = (archiveKey: string, batchId: string | null = null) => repo().recordReceived({
     archiveKey, workflowId: `invoice-${archiveKey}`, receivedOn: '2026-03-01', batchId,
